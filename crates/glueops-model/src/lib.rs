@@ -1,0 +1,103 @@
+//! # glueops-model
+//!
+//! The typed model of a GlueOps *deployment-configurations* repo: which apps run in which
+//! environment, and with which values. [`Repo::load`] reads the repo, layers its values files
+//! the way Helm would, validates every file against a JSON Schema generated from the types in
+//! [`values`] and [`platform`], runs the semantic rules, and returns either a [`Repo`] or
+//! every problem at once as [`Diagnostics`], each naming file, line and column.
+//!
+//! This crate is pure data: it reads the config repo and nothing else, and everything it
+//! returns can be printed, compared and snapshot-tested.
+//!
+//! ## Layout
+//! ```text
+//! glueops.yaml                                        platform: environments, clusters, previews
+//! common/common-values.yaml                           every app, every environment
+//! env-overlays/<env>/env-values.yaml                  every app in <env>
+//! apps/<app>/base/base-values.yaml                    <app> in every environment
+//! apps/<app>/envs/<env>/values.yaml                   <app> is deployed to <env> iff this exists
+//! apps/<app>/envs/previews/common/values.yaml         <app>'s preview defaults (enables previews)
+//! apps/<app>/envs/previews/pull-request-number/<N>/values.yaml   one pull request
+//! ```
+//!
+//! ## Semantics
+//! - **Layering** for (app, env): common → env overlay → base → env values. For the preview of
+//!   pull request N: common → the overlay of `spec.previews.environment` (default `previews`)
+//!   → base → previews/common → the pull request's values. Maps merge key by key; scalars and
+//!   lists replace; an explicit `null` removes the key. See [`node`] for the exact rules and
+//!   [`Deployment::tree`] for the provenance of every leaf.
+//! - **Templates**: ingress hostnames may use `{{ .Values.captain_domain }}` — the
+//!   `captainDomain` of the cluster the environment (or previews) runs on — and
+//!   `{{ .Values.glueops_app_name }}` — `<app>-<env>`, or `<app>-pr-<N>` for a preview. Any
+//!   other `{{ }}` is an error. [`Deployment::values`] holds the resolved hostnames,
+//!   [`Deployment::tree`] the text as written.
+//! - **Namespaces**: an environment's `namespace` (default its name); a preview's from
+//!   `spec.previews.namespacePattern` (default `{app}-pr-{number}`).
+//! - **Errors** are [`Diagnostic`]s with a stable [`Code`]; [`Diagnostics`] displays them
+//!   rustc-style with the source line.
+//!
+//! ## Example
+//! ```
+//! use glueops_model::{Repo, SourceTree};
+//!
+//! let mut files = SourceTree::new();
+//! files.insert("glueops.yaml", &include_bytes!("../tests/data/minimal-platform.yaml")[..]);
+//! files.insert("apps/api/base/base-values.yaml", "image: {repository: acme/api, port: 8080}\n");
+//! files.insert(
+//!     "apps/api/envs/staging/values.yaml",
+//!     "image: {tag: 1.4.2}\ndeployment: {enabled: true, replicas: 2}\n",
+//! );
+//! let repo = Repo::from_sources(&files).unwrap();
+//! let api = repo.deployment("api", "staging").unwrap();
+//! assert_eq!(api.name, "api-staging");
+//! assert_eq!(api.values.image.as_ref().unwrap().tag.as_deref(), Some("1.4.2"));
+//!
+//! // A typo is reported with its file, line, column and a fix.
+//! files.insert("apps/api/envs/staging/values.yaml", "deployment: {replica: 2}\n");
+//! let problems = Repo::from_sources(&files).unwrap_err();
+//! let first = problems.iter().next().unwrap();
+//! assert_eq!(first.location.to_string(), "apps/api/envs/staging/values.yaml:1:14");
+//! assert_eq!(first.help.as_deref(), Some("did you mean `replicas`?"));
+//! ```
+
+mod diagnostics;
+mod explain;
+mod formats;
+mod layout;
+pub mod names;
+pub mod node;
+pub mod platform;
+mod repo;
+mod rules;
+mod schema;
+mod source;
+mod suggest;
+pub mod values;
+mod yaml;
+
+pub use diagnostics::{Code, Diagnostic, Diagnostics};
+pub use explain::explain;
+pub use formats::{
+    check_cron, check_digest, check_go_duration, check_prometheus_duration, check_tag, check_time_zone,
+    parse_clock, parse_quantity,
+};
+pub use node::{Location, Node, Segment, Value};
+pub use platform::Platform;
+pub use repo::{Deployment, Repo, Target};
+pub use schema::Document;
+pub use source::{MAX_FILE_BYTES, SourceTree};
+pub use values::AppValues;
+
+/// Serializes values as YAML with glueops' fixed emitter settings (strings that YAML 1.1 would
+/// misread, such as `yes` or `1.10`, are quoted).
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    yaml::to_string(value)
+}
+
+/// Parses one YAML document into a located tree, with glueops' fixed parser settings.
+pub fn parse_yaml(file: &str, text: &str) -> Result<Node, Diagnostic> {
+    let file: std::sync::Arc<str> = std::sync::Arc::from(file);
+    yaml::parse(&file, text).map_err(|e| {
+        Diagnostic::new(Code::Syntax, Location::new(file.clone(), e.line, e.column), "", e.message)
+    })
+}

@@ -1,0 +1,238 @@
+//! `glueops.yaml`: the platform — clusters, environments, promotion rules, previews, and where
+//! the manifests go.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::values::SecretStoreKind;
+
+/// The `apiVersion` glueops reads.
+pub const API_VERSION: &str = "glueops.dev/v1alpha1";
+
+/// The whole `glueops.yaml` document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Platform {
+    /// Must be `glueops.dev/v1alpha1`.
+    pub api_version: String,
+    /// Must be `Platform`.
+    pub kind: String,
+    /// Names the platform.
+    pub metadata: Metadata,
+    /// The platform.
+    pub spec: PlatformSpec,
+}
+
+/// Object metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metadata {
+    /// The platform's name (a DNS label).
+    pub name: String,
+}
+
+/// The platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// Semver requirement on glueops itself, e.g. `">=0.1.0"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires: Option<String>,
+    /// Which GitOps engine deploys the manifest repo.
+    pub delivery: Delivery,
+    /// Where rendered manifests are committed.
+    pub manifest_repo: ManifestRepo,
+    /// The External Secrets store every app reads from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_store: Option<PlatformSecretStore>,
+    /// Kubernetes clusters.
+    pub clusters: Vec<Cluster>,
+    /// Environments, each on one cluster.
+    pub environments: Vec<Environment>,
+    /// Pull-request preview environments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previews: Option<Previews>,
+}
+
+/// A GitOps engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// Argo CD Applications.
+    Argocd,
+    /// Flux Kustomizations.
+    Flux,
+}
+
+/// The manifest repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManifestRepo {
+    /// Clone URL.
+    pub url: String,
+    /// Branch (default `main`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Folder inside the repo (default the root).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// The platform's External Secrets store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlatformSecretStore {
+    /// Store name.
+    pub name: String,
+    /// Store kind (default `ClusterSecretStore`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SecretStoreKind>,
+}
+
+/// A Kubernetes cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cluster {
+    /// Cluster name (a DNS label).
+    pub name: String,
+    /// API server URL.
+    pub server: String,
+    /// The cluster's captain domain (`{{ .Values.captain_domain }}`).
+    pub captain_domain: String,
+}
+
+/// An environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Environment {
+    /// Environment name (a DNS label; `previews` is reserved).
+    pub name: String,
+    /// The cluster it runs on.
+    pub cluster: String,
+    /// Its namespace (default the environment name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// How new versions reach it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<Promotion>,
+}
+
+impl Environment {
+    /// The namespace: `namespace`, or the environment name.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// Promotion rules of an environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Promotion {
+    /// Deploy new images without a promotion step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto: Option<bool>,
+    /// The environment versions are promoted from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Approvals a promotion needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+    /// When promotions may deploy; outside every window they wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<Vec<DeployWindow>>,
+}
+
+/// Required approvals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Approval {
+    /// How many distinct approvers.
+    pub required: u32,
+    /// Who may approve.
+    pub approvers: Vec<String>,
+}
+
+/// A weekly deploy window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeployWindow {
+    /// Days of the week.
+    pub days: Vec<Weekday>,
+    /// Opens at `HH:MM`.
+    pub start: String,
+    /// Closes at `HH:MM` (after `start`).
+    pub end: String,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+}
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[allow(missing_docs)]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// Pull-request previews.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Previews {
+    /// Previews on or off.
+    pub enabled: bool,
+    /// The cluster previews run on.
+    pub cluster: String,
+    /// The overlay environment (`env-overlays/<environment>/`); default `previews`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Namespace per preview; placeholders `{app}`, `{number}`. Default `{app}-pr-{number}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_pattern: Option<String>,
+    /// Hostname per preview; placeholders `{app}`, `{number}`, `{captainDomain}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname_pattern: Option<String>,
+    /// How long a preview lives after its last update (Go duration, e.g. `168h`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+impl Previews {
+    /// The overlay environment name.
+    pub fn environment(&self) -> &str {
+        self.environment.as_deref().unwrap_or("previews")
+    }
+
+    /// The namespace pattern.
+    pub fn namespace_pattern(&self) -> &str {
+        self.namespace_pattern.as_deref().unwrap_or("{app}-pr-{number}")
+    }
+
+    /// The hostname pattern.
+    pub fn hostname_pattern(&self) -> &str {
+        self.hostname_pattern
+            .as_deref()
+            .unwrap_or("{app}-pr-{number}.apps.{captainDomain}")
+    }
+}
+
+impl Platform {
+    /// The environment called `name`.
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.spec.environments.iter().find(|e| e.name == name)
+    }
+
+    /// The cluster called `name`.
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.spec.clusters.iter().find(|c| c.name == name)
+    }
+
+    /// The preview settings when previews are enabled.
+    pub fn previews(&self) -> Option<&Previews> {
+        self.spec.previews.as_ref().filter(|p| p.enabled)
+    }
+}

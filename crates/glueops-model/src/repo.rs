@@ -1,0 +1,510 @@
+//! [`Repo`]: a config repo loaded, layered and validated.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Report};
+use crate::layout::{FileKind, classify};
+use crate::node::{Location, Node, Segment, display_path};
+use crate::platform::Platform;
+use crate::rules;
+use crate::schema::{self, Document};
+use crate::source::{MAX_FILE_BYTES, SourceTree, check_path};
+use crate::suggest::did_you_mean;
+use crate::values::AppValues;
+use crate::yaml;
+
+/// One layer file, parsed; `valid` is false when it failed schema validation (deployments
+/// that use it are then not checked further, so one typo does not cascade).
+#[derive(Debug, Clone)]
+struct Layer {
+    node: Node,
+    valid: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct AppLayers {
+    base: Option<Layer>,
+    envs: BTreeMap<String, Layer>,
+    previews_common: Option<Layer>,
+    pull_requests: BTreeMap<u64, Layer>,
+}
+
+/// Where an app instance runs: an environment, or a pull-request preview.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// A declared environment.
+    Environment(String),
+    /// The preview of a pull request.
+    Preview {
+        /// Pull-request number.
+        number: u64,
+        /// The preview's hostname from `previews.hostnamePattern`.
+        hostname: String,
+    },
+}
+
+/// One app in one environment (or one preview): everything the renderer needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// The app (folder name under `apps/`).
+    pub app: String,
+    /// Where it runs.
+    pub target: Target,
+    /// `<app>-<env>` or `<app>-pr-<N>`: the value of `{{ .Values.glueops_app_name }}` and the
+    /// name of its delivery object (Argo CD Application or Flux Kustomization).
+    pub name: String,
+    /// The cluster it runs on.
+    pub cluster: String,
+    /// The cluster's captain domain: the value of `{{ .Values.captain_domain }}`.
+    pub captain_domain: String,
+    /// The namespace it runs in.
+    pub namespace: String,
+    /// The merged values, typed, with hostname templates resolved.
+    pub values: AppValues,
+    /// The merged values as written (templates unresolved), every leaf located in the layer
+    /// that set it.
+    pub tree: Node,
+}
+
+impl Deployment {
+    /// The environment, for a deployment to an environment.
+    pub fn environment(&self) -> Option<&str> {
+        match &self.target {
+            Target::Environment(e) => Some(e),
+            Target::Preview { .. } => None,
+        }
+    }
+
+    /// The pull-request number, for a preview.
+    pub fn preview_number(&self) -> Option<u64> {
+        match &self.target {
+            Target::Preview { number, .. } => Some(*number),
+            Target::Environment(_) => None,
+        }
+    }
+
+    /// Every ingress hostname (templates resolved) with the key path it was written at.
+    pub fn hostnames(&self) -> Vec<(String, Vec<Segment>)> {
+        let mut out = Vec::new();
+        let Some(ingress) = &self.values.ingress else { return out };
+        if ingress.enabled != Some(true) {
+            return out;
+        }
+        for (i, entry) in ingress.entries.iter().flatten().enumerate() {
+            for (j, host) in entry.hosts.iter().flatten().enumerate() {
+                if let Some(h) = &host.hostname {
+                    let path = vec![
+                        Segment::from("ingress"),
+                        Segment::from("entries"),
+                        Segment::Index(i),
+                        Segment::from("hosts"),
+                        Segment::Index(j),
+                        Segment::from("hostname"),
+                    ];
+                    out.push((h.clone(), path));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A config repo, loaded, layered and validated.
+///
+/// Layering for (app, env): `common/common-values.yaml` → `env-overlays/<env>/env-values.yaml`
+/// → `apps/<app>/base/base-values.yaml` → `apps/<app>/envs/<env>/values.yaml`. For a preview of
+/// pull request N: common → the previews environment's overlay → base →
+/// `envs/previews/common/values.yaml` → `envs/previews/pull-request-number/<N>/values.yaml`.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    platform: Platform,
+    platform_tree: Node,
+    common: Option<Layer>,
+    overlays: BTreeMap<String, Layer>,
+    apps: BTreeMap<String, AppLayers>,
+    deployments: Vec<Deployment>,
+    previews: Vec<Deployment>,
+    sources: Arc<BTreeMap<Arc<str>, Arc<str>>>,
+}
+
+impl Repo {
+    /// Reads, layers and validates the config repo at `path`. On any problem, returns all of
+    /// them at once.
+    pub fn load(path: impl AsRef<Path>) -> Result<Repo, Diagnostics> {
+        Repo::from_sources(&SourceTree::read(path.as_ref()))
+    }
+
+    /// Layers and validates a config repo held in memory.
+    pub fn from_sources(tree: &SourceTree) -> Result<Repo, Diagnostics> {
+        let mut report = Report::default();
+        for problem in &tree.problems {
+            report.push(problem.clone());
+        }
+        let mut platform: Option<(Node, bool)> = None;
+        let mut common = None;
+        let mut overlays = BTreeMap::new();
+        let mut apps: BTreeMap<String, AppLayers> = BTreeMap::new();
+        let mut sources = BTreeMap::new();
+        for (path, bytes) in &tree.files {
+            let file: Arc<str> = Arc::from(path.as_str());
+            let Some(text) = decode(&file, bytes, &mut report) else { continue };
+            sources.insert(file.clone(), text.clone());
+            report.add_source(file.clone(), text.clone());
+            let kind = match classify(path) {
+                Ok(kind) => kind,
+                Err(d) => {
+                    report.push(d);
+                    continue;
+                }
+            };
+            let node = match yaml::parse(&file, &text) {
+                Ok(node) => node,
+                Err(e) => {
+                    report.push(
+                        Diagnostic::new(Code::Syntax, Location::new(file.clone(), e.line, e.column), "", e.message)
+                            .help("fix the YAML syntax; `yes`/`no` are strings and keys must be unique"),
+                    );
+                    continue;
+                }
+            };
+            let document = if kind == FileKind::Platform { Document::Platform } else { Document::AppValues };
+            let problems = schema::validate(document, &node);
+            let valid = problems.is_empty();
+            problems.into_iter().for_each(|d| report.push(d));
+            let layer = Layer { node, valid };
+            match kind {
+                FileKind::Platform => platform = Some((layer.node, valid)),
+                FileKind::Common => common = Some(layer),
+                FileKind::Overlay(env) => {
+                    overlays.insert(env, layer);
+                }
+                FileKind::Base(app) => apps.entry(app).or_default().base = Some(layer),
+                FileKind::Env(app, env) => {
+                    apps.entry(app).or_default().envs.insert(env, layer);
+                }
+                FileKind::PreviewCommon(app) => apps.entry(app).or_default().previews_common = Some(layer),
+                FileKind::PullRequest(app, n) => {
+                    apps.entry(app).or_default().pull_requests.insert(n, layer);
+                }
+            }
+        }
+        for app in apps.keys() {
+            rules::check_app_name(app, &mut report);
+        }
+        let Some((platform_tree, platform_valid)) = platform else {
+            if !tree.problems.iter().any(|p| p.location.file.as_ref() == ".") {
+                report.push(
+                    Diagnostic::new(Code::MissingPlatform, Location::file("glueops.yaml"), "", "glueops.yaml is missing")
+                        .help("create glueops.yaml at the repo root with `apiVersion: glueops.dev/v1alpha1` and `kind: Platform`"),
+                );
+            }
+            return Err(report.finish());
+        };
+        let platform = if platform_valid {
+            match serde_json::from_value::<Platform>(platform_tree.to_json()) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    report.push(Diagnostic::new(Code::WrongType, platform_tree.location.clone(), "", e.to_string()));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let Some(platform) = platform else {
+            return Err(report.finish());
+        };
+        rules::check_platform(&platform, &platform_tree, &mut report);
+        let mut repo = Repo {
+            platform,
+            platform_tree,
+            common,
+            overlays,
+            apps,
+            deployments: Vec::new(),
+            previews: Vec::new(),
+            sources: Arc::new(sources),
+        };
+        repo.check_overlays(&mut report);
+        repo.build(&mut report);
+        if report.is_empty() { Ok(repo) } else { Err(report.finish()) }
+    }
+
+    fn check_overlays(&self, report: &mut Report) {
+        let preview_env = self.platform.spec.previews.as_ref().map(|p| p.environment().to_string());
+        for (env, layer) in &self.overlays {
+            if self.platform.environment(env).is_none() && preview_env.as_deref() != Some(env) {
+                report.push(self.undeclared_env(env, layer.node.location.file.clone()));
+            }
+        }
+    }
+
+    fn undeclared_env(&self, env: &str, file: Arc<str>) -> Diagnostic {
+        let declared: Vec<&str> = self.platform.spec.environments.iter().map(|e| e.name.as_str()).collect();
+        let help = match did_you_mean(env, declared.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? Otherwise declare `{env}` under spec.environments in glueops.yaml"),
+            None => format!("declare `{env}` under spec.environments in glueops.yaml (declared: {})", declared.join(", ")),
+        };
+        Diagnostic::new(
+            Code::Undeclared,
+            Location::file(file),
+            "",
+            format!("environment `{env}` is not declared in glueops.yaml"),
+        )
+        .help(help)
+    }
+
+    fn build(&mut self, report: &mut Report) {
+        let mut deployments = Vec::new();
+        let mut previews = Vec::new();
+        for (app, layers) in &self.apps {
+            for (env, layer) in &layers.envs {
+                let Some(environment) = self.platform.environment(env) else {
+                    report.push(self.undeclared_env(env, layer.node.location.file.clone()));
+                    continue;
+                };
+                let Some(cluster) = self.platform.cluster(&environment.cluster) else { continue };
+                let stack = [self.common.as_ref(), self.overlays.get(env), layers.base.as_ref(), Some(layer)];
+                let instance = Instance {
+                    app,
+                    target: Target::Environment(env.clone()),
+                    name: format!("{app}-{env}"),
+                    cluster: &cluster.name,
+                    captain_domain: &cluster.captain_domain,
+                    namespace: environment.namespace().to_string(),
+                };
+                if let Some(d) = instance.build(&stack, report) {
+                    deployments.push(d);
+                }
+            }
+            if layers.previews_common.is_none() {
+                for layer in layers.pull_requests.values() {
+                    report.push(
+                        Diagnostic::new(
+                            Code::UnexpectedFile,
+                            Location::file(layer.node.location.file.clone()),
+                            "",
+                            format!("pull-request values for `{app}`, but `{app}` has no preview defaults"),
+                        )
+                        .help(format!("add apps/{app}/envs/previews/common/values.yaml to enable previews for `{app}`")),
+                    );
+                }
+                continue;
+            }
+            for number in layers.pull_requests.keys() {
+                if let Ok(Some(d)) = self.preview_in(app, *number, report) {
+                    previews.push(d);
+                }
+            }
+        }
+        rules::check_hostnames(&deployments, report);
+        self.deployments = deployments;
+        self.previews = previews;
+    }
+
+    /// Builds the preview of pull request `number` of `app`; `Err` when previews are off or
+    /// the app has none, `Ok(None)` when the values have problems (recorded in `report`).
+    fn preview_in(&self, app: &str, number: u64, report: &mut Report) -> Result<Option<Deployment>, Diagnostic> {
+        let no_previews = |msg: String, help: String| {
+            Diagnostic::new(Code::Undeclared, Location::file("glueops.yaml"), "spec.previews", msg).help(help)
+        };
+        let Some(settings) = self.platform.previews() else {
+            return Err(no_previews(
+                "previews are not enabled".to_string(),
+                "set spec.previews.enabled: true in glueops.yaml".to_string(),
+            ));
+        };
+        let Some(layers) = self.apps.get(app) else {
+            return Err(no_previews(format!("there is no app `{app}`"), "pass an app folder under apps/".to_string()));
+        };
+        let Some(common) = layers.previews_common.as_ref() else {
+            return Err(no_previews(
+                format!("`{app}` has no previews"),
+                format!("add apps/{app}/envs/previews/common/values.yaml"),
+            ));
+        };
+        let Some(cluster) = self.platform.cluster(&settings.cluster) else { return Ok(None) };
+        let env = settings.environment();
+        let fill = |pattern: &str| {
+            pattern
+                .replace("{app}", app)
+                .replace("{number}", &number.to_string())
+                .replace("{captainDomain}", &cluster.captain_domain)
+        };
+        let stack = [
+            self.common.as_ref(),
+            self.overlays.get(env),
+            layers.base.as_ref(),
+            Some(common),
+            layers.pull_requests.get(&number),
+        ];
+        let instance = Instance {
+            app,
+            target: Target::Preview { number, hostname: fill(settings.hostname_pattern()) },
+            name: format!("{app}-pr-{number}"),
+            cluster: &cluster.name,
+            captain_domain: &cluster.captain_domain,
+            namespace: fill(settings.namespace_pattern()),
+        };
+        Ok(instance.build(&stack, report))
+    }
+
+    /// The platform (`glueops.yaml`).
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
+    /// `glueops.yaml` as written, every value located.
+    pub fn platform_tree(&self) -> &Node {
+        &self.platform_tree
+    }
+
+    /// App names, sorted.
+    pub fn apps(&self) -> impl Iterator<Item = &str> {
+        self.apps.keys().map(String::as_str)
+    }
+
+    /// Every (app, environment) deployment, sorted by app then environment.
+    pub fn deployments(&self) -> impl Iterator<Item = &Deployment> {
+        self.deployments.iter()
+    }
+
+    /// The deployment of `app` to `env`.
+    pub fn deployment(&self, app: &str, env: &str) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.app == app && d.environment() == Some(env))
+    }
+
+    /// The merged values of `app` in `env`, with the provenance of every leaf.
+    pub fn effective_values(&self, app: &str, env: &str) -> Option<&Node> {
+        self.deployment(app, env).map(|d| &d.tree)
+    }
+
+    /// The previews of the pull requests that have a folder under
+    /// `envs/previews/pull-request-number/`, sorted by app then number.
+    pub fn previews(&self) -> impl Iterator<Item = &Deployment> {
+        self.previews.iter()
+    }
+
+    /// The preview of pull request `number` of `app` (the pull request needs no folder of its
+    /// own): the app's preview defaults plus that pull request's values if any.
+    pub fn preview(&self, app: &str, number: u64) -> Result<Deployment, Diagnostics> {
+        let mut report = Report::default();
+        for (file, text) in self.sources.iter() {
+            report.add_source(file.clone(), text.clone());
+        }
+        match self.preview_in(app, number, &mut report) {
+            Ok(Some(d)) if report.is_empty() => Ok(d),
+            Ok(_) => Err(report.finish()),
+            Err(d) => {
+                report.push(d);
+                Err(report.finish())
+            }
+        }
+    }
+
+    /// The environments that have at least one deployment, in declaration order.
+    pub fn active_environments(&self) -> Vec<&str> {
+        let used: BTreeSet<&str> = self.deployments.iter().filter_map(Deployment::environment).collect();
+        self.platform
+            .spec
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .filter(|e| used.contains(e))
+            .collect()
+    }
+}
+
+/// What is known about an app instance before its values are merged.
+struct Instance<'a> {
+    app: &'a str,
+    target: Target,
+    name: String,
+    cluster: &'a str,
+    captain_domain: &'a str,
+    namespace: String,
+}
+
+impl Instance<'_> {
+    fn build(self, stack: &[Option<&Layer>], report: &mut Report) -> Option<Deployment> {
+        let layers: Vec<&Layer> = stack.iter().flatten().copied().collect();
+        if layers.iter().any(|l| !l.valid) {
+            return None;
+        }
+        let top = layers.last().map(|l| l.node.location.file.clone()).unwrap_or_else(|| Arc::from(""));
+        let tree = layers
+            .iter()
+            .fold(Node::empty(top.clone()), |acc, l| acc.layer(l.node.clone()))
+            .effective();
+        let mut values: AppValues = match serde_json::from_value(tree.to_json()) {
+            Ok(v) => v,
+            Err(e) => {
+                report.push(Diagnostic::new(
+                    Code::WrongType,
+                    Location::file(top),
+                    "",
+                    format!("the merged values of `{}` do not decode: {e}", self.name),
+                ));
+                return None;
+            }
+        };
+        let before = report.len();
+        rules::resolve_templates(&mut values, &tree, &self.name, self.captain_domain, report);
+        let deployment = Deployment {
+            app: self.app.to_string(),
+            target: self.target,
+            name: self.name,
+            cluster: self.cluster.to_string(),
+            captain_domain: self.captain_domain.to_string(),
+            namespace: self.namespace,
+            values,
+            tree,
+        };
+        rules::check_deployment(&deployment, report);
+        (report.len() == before).then_some(deployment)
+    }
+}
+
+fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>> {
+    if let Err(message) = check_path(file) {
+        report.push(
+            Diagnostic::new(Code::PathEscape, Location::file(file.clone()), "", message)
+                .help("keep every file inside the config repo"),
+        );
+        return None;
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        report.push(
+            Diagnostic::new(
+                Code::FileTooLarge,
+                Location::file(file.clone()),
+                "",
+                format!("`{file}` is {} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes", bytes.len()),
+            )
+            .help("values files are small; check that this is the file you meant to commit"),
+        );
+        return None;
+    }
+    let binary = |what: &str| {
+        Diagnostic::new(Code::BinaryFile, Location::file(file.clone()), "", format!("`{file}` {what}"))
+            .help("values files must be UTF-8 YAML text")
+    };
+    if bytes.contains(&0) {
+        report.push(binary("is a binary file (it contains NUL bytes)"));
+        return None;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text))),
+        Err(e) => {
+            report.push(binary(&format!("is not UTF-8 text (invalid byte at offset {})", e.valid_up_to())));
+            None
+        }
+    }
+}
+
+/// Helper for rules: a located diagnostic at `path` of `tree`.
+pub(crate) fn at(tree: &Node, path: &[Segment], code: Code, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(code, tree.locate(path), display_path(path), message)
+}

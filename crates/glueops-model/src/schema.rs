@@ -1,0 +1,377 @@
+//! JSON Schemas generated from the Rust types, and validation of each raw file against them.
+//!
+//! The committed `schema/*.schema.json` files are these schemas (a test fails when they drift),
+//! so an editor using them and glueops accept exactly the same files.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::LocationSegment;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value as Json;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::node::{Node, Segment, display_path};
+use crate::platform::Platform;
+use crate::suggest::did_you_mean;
+use crate::values::AppValues;
+
+/// Which document a schema describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// A values file (`common-values.yaml`, `env-values.yaml`, `base-values.yaml`,
+    /// `values.yaml`): [`AppValues`].
+    AppValues,
+    /// `glueops.yaml`: [`Platform`].
+    Platform,
+}
+
+impl Document {
+    /// The schema as JSON (JSON Schema 2020-12).
+    pub fn schema(self) -> Json {
+        let schema = match self {
+            Document::AppValues => schemars::schema_for!(AppValues),
+            Document::Platform => schemars::schema_for!(Platform),
+        };
+        schema.to_value()
+    }
+
+    /// The file name the schema is committed under in `schema/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Document::AppValues => "app-values.schema.json",
+            Document::Platform => "platform.schema.json",
+        }
+    }
+
+    fn compiled(self) -> &'static Result<(Validator, Json), String> {
+        static APP: OnceLock<Result<(Validator, Json), String>> = OnceLock::new();
+        static PLATFORM: OnceLock<Result<(Validator, Json), String>> = OnceLock::new();
+        let cell = match self {
+            Document::AppValues => &APP,
+            Document::Platform => &PLATFORM,
+        };
+        cell.get_or_init(|| {
+            let schema = self.schema();
+            jsonschema::draft202012::new(&schema)
+                .map(|v| (v, schema.clone()))
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Validates one raw file against its schema; every problem becomes a located diagnostic.
+pub(crate) fn validate(document: Document, node: &Node) -> Vec<Diagnostic> {
+    let (validator, schema) = match document.compiled() {
+        Ok(v) => (&v.0, &v.1),
+        Err(e) => {
+            return vec![Diagnostic::new(
+                Code::InvalidValue,
+                node.location.clone(),
+                "",
+                format!("glueops' built-in schema failed to compile: {e}"),
+            )
+            .help("this is a bug in glueops; please report it")];
+        }
+    };
+    let instance = node.to_json();
+    let mut out = Vec::new();
+    for error in validator.iter_errors(&instance) {
+        convert(&error, node, schema, &mut out);
+    }
+    out
+}
+
+fn instance_path(error: &ValidationError<'_>) -> Vec<Segment> {
+    error
+        .instance_path()
+        .iter()
+        .map(|s| match s {
+            LocationSegment::Property(p) => Segment::Key(p.to_string()),
+            LocationSegment::Index(i) => Segment::Index(i),
+        })
+        .collect()
+}
+
+fn convert(error: &ValidationError<'_>, node: &Node, schema: &Json, out: &mut Vec<Diagnostic>) {
+    let path = instance_path(error);
+    let shown = display_path(&path);
+    let at = node.get(&path);
+    let found = at.map_or("nothing", Node::kind_name);
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = object_properties(schema, &path);
+            for key in unexpected {
+                let mut key_path = path.clone();
+                key_path.push(Segment::Key(key.clone()));
+                let parent = if path.is_empty() {
+                    "at the top level".to_string()
+                } else {
+                    format!("in `{shown}`")
+                };
+                let help = match did_you_mean(key, allowed.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if allowed.is_empty() => "remove this key".to_string(),
+                    None => format!("remove it; keys allowed here: {}", allowed.join(", ")),
+                };
+                out.push(
+                    Diagnostic::new(
+                        Code::UnknownKey,
+                        node.locate_key(&key_path),
+                        display_path(&key_path),
+                        format!("unknown key `{key}` {parent}"),
+                    )
+                    .help(help),
+                );
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let property = property.as_str().unwrap_or_default();
+            let mut key_path = path.clone();
+            key_path.push(Segment::Key(property.to_string()));
+            out.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    node.locate(&path),
+                    display_path(&key_path),
+                    format!("missing required key `{property}`"),
+                )
+                .help(format!("add `{property}:` here")),
+            );
+        }
+        ValidationErrorKind::AnyOf { context }
+        | ValidationErrorKind::OneOfNotValid { context } => {
+            alternatives(context, &path, node, schema, out);
+        }
+        kind => out.push(leaf(kind, &path, node, found)),
+    }
+}
+
+/// A schema error that is not about keys: wrong type, not one of the allowed values, range.
+fn leaf(kind: &ValidationErrorKind, path: &[Segment], node: &Node, found: &str) -> Diagnostic {
+    let shown = display_path(path);
+    let location = node.locate(path);
+    let value = node.get(path).map(Node::to_json).unwrap_or(Json::Null);
+    let d = |code, msg: String| Diagnostic::new(code, location.clone(), shown.clone(), msg);
+    match kind {
+        ValidationErrorKind::Type { kind } => {
+            let expected: Vec<String> = match kind {
+                TypeKind::Single(t) => vec![t.to_string()],
+                TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
+            };
+            wrong_type(d(Code::WrongType, String::new()), &shown, &expected, found, &value)
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            one_of(d(Code::InvalidValue, String::new()), &shown, &options, &value)
+        }
+        ValidationErrorKind::Constant { expected_value } => {
+            let options = expected_value.as_str().map(str::to_string).into_iter().collect::<Vec<_>>();
+            one_of(d(Code::InvalidValue, String::new()), &shown, &options, &value)
+        }
+        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            d(Code::InvalidValue, format!("`{shown}` is {value}, below the minimum {limit}"))
+                .help(format!("use a value of at least {limit}"))
+        }
+        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            d(Code::InvalidValue, format!("`{shown}` is {value}, above the maximum {limit}"))
+                .help(format!("use a value of at most {limit}"))
+        }
+        other => d(Code::InvalidValue, format!("`{shown}` is invalid: {other:?}"))
+            .help("check the value against schema/ in the glueops repo"),
+    }
+}
+
+fn wrong_type(mut d: Diagnostic, shown: &str, expected: &[String], found: &str, value: &Json) -> Diagnostic {
+    let wanted: Vec<&str> = expected
+        .iter()
+        .map(String::as_str)
+        .filter(|t| *t != "null")
+        .map(article)
+        .collect();
+    let wanted = if wanted.is_empty() { "null".to_string() } else { wanted.join(" or ") };
+    d.message = format!("`{shown}` must be {wanted}, but it is {found}");
+    let help = if expected.iter().any(|t| t == "string") && matches!(value, Json::Number(_) | Json::Bool(_)) {
+        format!("quote it so YAML keeps it as text: \"{value}\"")
+    } else if expected.iter().any(|t| t == "integer" || t == "number") && value.is_string() {
+        "write the number without quotes".to_string()
+    } else {
+        format!("write {wanted} here, or `null` to remove the key")
+    };
+    d.help = Some(help);
+    d
+}
+
+fn one_of(mut d: Diagnostic, shown: &str, options: &[String], value: &Json) -> Diagnostic {
+    let listed = options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+    d.message = format!("`{shown}` is {value}, which is not one of {listed}");
+    let help = value
+        .as_str()
+        .and_then(|v| did_you_mean(v, options.iter().map(String::as_str)))
+        .map_or_else(|| format!("use one of {listed}"), |s| format!("did you mean `{s}`?"));
+    d.help = Some(help);
+    d
+}
+
+fn article(t: &str) -> &'static str {
+    match t {
+        "string" => "a string",
+        "integer" => "an integer",
+        "number" => "a number",
+        "boolean" => "a boolean (true or false)",
+        "array" => "a list",
+        "object" => "a map",
+        _ => "null",
+    }
+}
+
+/// An `anyOf`/`oneOf` failed (an optional value, a union such as integer-or-string, or an
+/// enum with documented variants). Report the branch that explains it best.
+fn alternatives(
+    context: &[Vec<ValidationError<'static>>],
+    path: &[Segment],
+    node: &Node,
+    schema: &Json,
+    out: &mut Vec<Diagnostic>,
+) {
+    let is_null = matches!(node.get(path).map(|n| &n.value), Some(crate::node::Value::Null));
+    // Branches that only say "this should be null" explain nothing for a non-null value.
+    let branches: Vec<&Vec<ValidationError<'static>>> = context
+        .iter()
+        .filter(|b| is_null || !b.iter().all(|e| is_null_type_error(e)))
+        .collect();
+    let mut leaves = Vec::new();
+    for branch in &branches {
+        for e in branch.iter() {
+            collect_leaves(e, &mut leaves);
+        }
+    }
+    let same_place = leaves.iter().all(|e| instance_path(e) == path);
+    let simple = leaves.iter().all(|e| {
+        matches!(
+            e.kind(),
+            ValidationErrorKind::Type { .. }
+                | ValidationErrorKind::Constant { .. }
+                | ValidationErrorKind::Enum { .. }
+        )
+    });
+    if !leaves.is_empty() && same_place && simple {
+        let found = node.get(path).map_or("nothing", Node::kind_name);
+        let value = node.get(path).map(Node::to_json).unwrap_or(Json::Null);
+        let mut types = Vec::new();
+        let mut options = Vec::new();
+        for e in &leaves {
+            match e.kind() {
+                ValidationErrorKind::Type { kind: TypeKind::Single(t) } => types.push(t.to_string()),
+                ValidationErrorKind::Type { kind: TypeKind::Multiple(s) } => {
+                    types.extend(s.iter().map(|t| t.to_string()))
+                }
+                ValidationErrorKind::Constant { expected_value } => {
+                    options.extend(expected_value.as_str().map(str::to_string))
+                }
+                ValidationErrorKind::Enum { options: o } => options.extend(
+                    o.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)),
+                ),
+                _ => {}
+            }
+        }
+        let d = Diagnostic::new(Code::WrongType, node.locate(path), display_path(path), "");
+        if !options.is_empty() && value.is_string() {
+            let mut d = one_of(d, &display_path(path), &options, &value);
+            d.code = Code::InvalidValue;
+            out.push(d);
+        } else {
+            types.dedup();
+            if !options.is_empty() {
+                types.push("string".to_string());
+            }
+            out.push(wrong_type(d, &display_path(path), &types, found, &value));
+        }
+        return;
+    }
+    // A structural problem inside one branch (e.g. an unknown key inside an optional map):
+    // report that branch's own errors, deepest first.
+    let best = branches
+        .iter()
+        .max_by_key(|b| b.iter().map(|e| instance_path(e).len()).max().unwrap_or(0));
+    if let Some(branch) = best {
+        for e in branch.iter() {
+            convert(e, node, schema, out);
+        }
+    }
+}
+
+fn is_null_type_error(e: &ValidationError<'_>) -> bool {
+    matches!(e.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null")
+}
+
+fn collect_leaves<'a>(e: &'a ValidationError<'static>, out: &mut Vec<&'a ValidationError<'static>>) {
+    match e.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            for branch in context {
+                for inner in branch {
+                    collect_leaves(inner, out);
+                }
+            }
+        }
+        _ => out.push(e),
+    }
+}
+
+/// The property names the schema allows for the object at `path` (for "did you mean").
+fn object_properties(root: &Json, path: &[Segment]) -> Vec<String> {
+    fn resolve<'a>(root: &'a Json, mut s: &'a Json) -> &'a Json {
+        for _ in 0..16 {
+            match s.get("$ref").and_then(Json::as_str) {
+                Some(r) => match r.strip_prefix("#/$defs/").and_then(|n| root.get("$defs")?.get(n)) {
+                    Some(next) => s = next,
+                    None => return s,
+                },
+                None => return s,
+            }
+        }
+        s
+    }
+    fn branches<'a>(root: &'a Json, s: &'a Json) -> Vec<&'a Json> {
+        let s = resolve(root, s);
+        let mut out = vec![s];
+        for key in ["anyOf", "oneOf", "allOf"] {
+            for b in s.get(key).and_then(Json::as_array).into_iter().flatten() {
+                out.extend(branches(root, b));
+            }
+        }
+        out
+    }
+    fn walk<'a>(root: &'a Json, s: &'a Json, path: &[Segment]) -> Vec<String> {
+        let Some((first, rest)) = path.split_first() else {
+            let mut keys: Vec<String> = branches(root, s)
+                .into_iter()
+                .filter_map(|b| b.get("properties").and_then(Json::as_object))
+                .flat_map(|p| p.keys().cloned())
+                .collect();
+            keys.sort();
+            keys.dedup();
+            return keys;
+        };
+        for b in branches(root, s) {
+            let next = match first {
+                Segment::Key(k) => b
+                    .get("properties")
+                    .and_then(|p| p.get(k))
+                    .or_else(|| b.get("additionalProperties").filter(|a| a.is_object())),
+                Segment::Index(_) => b.get("items"),
+            };
+            if let Some(next) = next {
+                let found = walk(root, next, rest);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+        }
+        Vec::new()
+    }
+    walk(root, root, path)
+}

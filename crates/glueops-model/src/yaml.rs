@@ -1,0 +1,193 @@
+//! The one place that talks to the YAML library.
+//!
+//! Every YAML byte glueops reads goes through [`parse`] with one fixed set of options:
+//! strict YAML 1.2 booleans (`yes`/`on` stay strings), numbers with leading zeros or
+//! underscores stay strings, duplicate keys are an error, and parser budgets are bounded so an
+//! alias bomb or a deeply nested document fails fast instead of eating the machine.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::node::{Entry, Location, Map, Node, Value};
+
+/// Deepest nesting accepted in one file. Real values files nest fewer than 10 levels.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_documents = 1;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_nodes = 2_000_000;
+    budget.max_events = 4_000_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options.underscored_numbers_as_strings = true;
+    options.legacy_octal_numbers = false;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    options.with_snippet = false;
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options
+}
+
+/// A YAML syntax error with the position the parser reported.
+#[derive(Debug, Clone)]
+pub(crate) struct SyntaxError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// Parses one YAML document into a located tree. An empty document (or one holding only
+/// comments) is an empty map.
+pub(crate) fn parse(file: &Arc<str>, text: &str) -> Result<Node, SyntaxError> {
+    let parsed: Option<Spanned<Raw>> =
+        serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (clamp(l.line()), clamp(l.column())))
+                .unwrap_or((0, 0));
+            SyntaxError {
+                line,
+                column,
+                message: first_line(&e.to_string()),
+            }
+        })?;
+    Ok(match parsed {
+        Some(raw) => raw.into_node(file),
+        None => Node::new(Value::Map(Map::default()), Location::new(file.clone(), 1, 1)),
+    })
+}
+
+/// Serializes a value as YAML with the fixed emitter settings (kubectl-safe quoting).
+pub(crate) fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+}
+
+fn clamp(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or("invalid YAML").trim().to_string()
+}
+
+/// The tree as the parser hands it over, before locations are tied to a file.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    List(Vec<Spanned<Raw>>),
+    Map(Vec<(Spanned<String>, Spanned<Raw>)>),
+}
+
+trait IntoNode {
+    fn into_node(self, file: &Arc<str>) -> Node;
+}
+
+impl IntoNode for Spanned<Raw> {
+    fn into_node(self, file: &Arc<str>) -> Node {
+        let location = loc(file, &self.referenced);
+        let value = match self.value {
+            Raw::Null => Value::Null,
+            Raw::Bool(b) => Value::Bool(b),
+            Raw::Int(i) => Value::Int(i),
+            Raw::Float(f) => Value::Float(f),
+            Raw::String(s) => Value::String(s),
+            Raw::List(items) => Value::List(items.into_iter().map(|i| i.into_node(file)).collect()),
+            Raw::Map(entries) => {
+                let mut map = BTreeMap::new();
+                for (key, value) in entries {
+                    let entry = Entry {
+                        key_location: loc(file, &key.referenced),
+                        node: value.into_node(file),
+                    };
+                    map.insert(key.value, entry);
+                }
+                Value::Map(Map::from_entries(map))
+            }
+        };
+        Node::new(value, location)
+    }
+}
+
+fn loc(file: &Arc<str>, l: &serde_saphyr::Location) -> Location {
+    Location::new(file.clone(), clamp(l.line()), clamp(l.column()))
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+        Raw::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Raw, E> {
+        Ok(Raw::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw, E> {
+        Ok(Raw::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
+        Ok(Raw::String(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Raw, E> {
+        Ok(Raw::String(v))
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Raw, E> {
+        Err(E::custom("binary (!!binary) values are not supported; use a plain string"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Raw>>()? {
+            items.push(item);
+        }
+        Ok(Raw::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value::<Spanned<Raw>>()?;
+            entries.push((key, value));
+        }
+        Ok(Raw::Map(entries))
+    }
+}
