@@ -16,7 +16,7 @@ use crate::yaml;
 /// files.insert("apps/api/envs/staging/values.yaml", "image: {tag: \"1.10\"}\n");
 /// let repo = Repo::from_sources(&files).unwrap();
 /// let text = explain(repo.effective_values("api", "staging").unwrap());
-/// assert!(text.contains("tag: '1.10'  # apps/api/envs/staging/values.yaml:1"));
+/// assert!(text.contains("tag: \"1.10\"  # apps/api/envs/staging/values.yaml:1"));
 /// assert!(text.contains("port: 8080  # apps/api/base/base-values.yaml:1"));
 /// ```
 pub fn explain(node: &Node) -> String {

@@ -163,14 +163,14 @@ impl Repo {
                 Ok(node) => node,
                 Err(e) => {
                     report.push(
-                        Diagnostic::new(Code::Syntax, Location::new(file.clone(), e.line, e.column), "", e.message)
-                            .help("fix the YAML syntax; `yes`/`no` are strings and keys must be unique"),
+                        Diagnostic::new(Code::Syntax, Location::new(file.clone(), e.line, e.column), "", e.message.clone())
+                            .help(yaml::syntax_help(&e.message)),
                     );
                     continue;
                 }
             };
             let document = if kind == FileKind::Platform { Document::Platform } else { Document::AppValues };
-            let problems = schema::validate(document, &node);
+            let problems = schema::validate(document, &node, &text);
             let valid = problems.is_empty();
             problems.into_iter().for_each(|d| report.push(d));
             let layer = Layer { node, valid };

@@ -61,7 +61,7 @@ impl Document {
 }
 
 /// Validates one raw file against its schema; every problem becomes a located diagnostic.
-pub(crate) fn validate(document: Document, node: &Node) -> Vec<Diagnostic> {
+pub(crate) fn validate(document: Document, node: &Node, text: &str) -> Vec<Diagnostic> {
     let (validator, schema) = match document.compiled() {
         Ok(v) => (&v.0, &v.1),
         Err(e) => {
@@ -78,6 +78,15 @@ pub(crate) fn validate(document: Document, node: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for error in validator.iter_errors(&instance) {
         convert(&error, node, schema, &mut out);
+    }
+    // Show the value as the user wrote it (`1.10`, not the parsed `1.1`).
+    for d in &mut out {
+        if let Some(help) = d.help.as_mut()
+            && help.starts_with("quote it")
+            && let Some(raw) = crate::yaml::raw_scalar(text, d.location.line, d.location.column)
+        {
+            *help = format!("quote it so YAML keeps it as text: \"{raw}\"");
+        }
     }
     out
 }

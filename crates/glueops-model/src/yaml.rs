@@ -58,7 +58,7 @@ pub(crate) fn parse(file: &Arc<str>, text: &str) -> Result<Node, SyntaxError> {
             SyntaxError {
                 line,
                 column,
-                message: first_line(&e.to_string()),
+                message: tidy(&e.to_string()),
             }
         })?;
     Ok(match parsed {
@@ -76,8 +76,42 @@ fn clamp(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or("invalid YAML").trim().to_string()
+/// The parser's message without its own position suffix (the diagnostic shows the position)
+/// and without advice about parser options that users cannot set.
+fn tidy(message: &str) -> String {
+    let mut m = message.lines().next().unwrap_or("invalid YAML").trim().to_string();
+    m = m.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    if let Some(i) = m.rfind(" at line ")
+        && m[i + 9..].chars().all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || c.is_ascii_lowercase())
+    {
+        m.truncate(i);
+    }
+    m
+}
+
+/// A fix for a YAML error, by what the parser said.
+pub(crate) fn syntax_help(message: &str) -> &'static str {
+    if message.contains("duplicate") {
+        "a key appears twice in one map; keep one and merge their values"
+    } else if message.contains("alias") || message.contains("budget") || message.contains("limit") {
+        "the document expands beyond glueops' limits; remove the anchors and aliases (values files do not need them)"
+    } else if message.contains("depth") || message.contains("nest") {
+        "the document nests too deeply; values files need only a few levels"
+    } else {
+        "fix the YAML at this position (check brackets, quotes and indentation)"
+    }
+}
+
+/// The text of the scalar that starts at `line:column` of `text`, as the user wrote it.
+pub(crate) fn raw_scalar(text: &str, line: u32, column: u32) -> Option<String> {
+    let src = text.lines().nth(line.checked_sub(1)? as usize)?;
+    let token: String = src
+        .chars()
+        .skip(column.checked_sub(1)? as usize)
+        .take_while(|c| !matches!(c, ',' | '}' | ']' | '#'))
+        .collect();
+    let token = token.trim();
+    (!token.is_empty()).then(|| token.to_string())
 }
 
 /// The tree as the parser hands it over, before locations are tied to a file.

@@ -10,7 +10,7 @@ use crate::formats::{
 use crate::names::{MAX_LABEL, is_config_key, is_dns_label, is_dns_subdomain, is_env_name, label_help};
 use crate::node::{Location, Segment};
 use crate::repo::{Deployment, Target, at};
-use crate::rules::platform::undeclared;
+use crate::rules::platform::{undeclared, undeclared_because};
 use crate::values::{AppValues, IntOrString};
 
 fn k(key: &str) -> Segment {
@@ -225,7 +225,7 @@ fn check_env(v: &AppValues, d: &Deployment, report: &mut Report) {
             (None, _, _) => report.push(at(tree, &[k("deployment"), k("envSecrets"), i(n)], Code::MissingKey, "an env secret needs `secretKey`").help("name a key of the secret")),
             (Some(key), Some(data), None) if !data.contains_key(key) => {
                 let keys: Vec<&str> = data.keys().map(String::as_str).collect();
-                report.push(undeclared(tree, &path("secretKey"), &format!("key of secret `{secret_name}`"), key, &keys, &format!("externalSecret.secrets.{secret_name}.data")));
+                report.push(undeclared_because(tree, &path("secretKey"), format!("secret `{secret_name}` has no key `{key}`"), key, &keys, &format!("externalSecret.secrets.{secret_name}.data")));
             }
             _ => {}
         }

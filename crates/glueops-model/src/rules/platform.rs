@@ -131,7 +131,7 @@ fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
         if !clusters.contains(&env.cluster.as_str()) {
             report.push(undeclared(tree, &path(&[k("cluster")]), "cluster", &env.cluster, &clusters, "spec.clusters"));
         }
-        if !is_dns_label(env.namespace()) {
+        if env.namespace.is_some() && !is_dns_label(env.namespace()) {
             report.push(
                 at(tree, &path(&[k("namespace")]), Code::InvalidName, format!("namespace `{}` is not a DNS-1123 label", env.namespace()))
                     .help(label_help(env.namespace())),
@@ -270,9 +270,14 @@ fn check_previews(platform: &Platform, tree: &Node, report: &mut Report) {
 
 /// "`x` is not declared" with a did-you-mean among the declared names.
 pub(crate) fn undeclared(tree: &Node, path: &[Segment], what: &str, name: &str, declared: &[&str], list: &str) -> Diagnostic {
+    undeclared_because(tree, path, format!("{what} `{name}` is not declared"), name, declared, list)
+}
+
+/// Like [`undeclared`] with a message of its own.
+pub(crate) fn undeclared_because(tree: &Node, path: &[Segment], message: String, name: &str, declared: &[&str], list: &str) -> Diagnostic {
     let help = match did_you_mean(name, declared.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("declare it under {list} (declared: {})", declared.join(", ")),
     };
-    at(tree, path, Code::Undeclared, format!("{what} `{name}` is not declared")).help(help)
+    at(tree, path, Code::Undeclared, message).help(help)
 }
