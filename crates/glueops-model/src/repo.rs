@@ -194,7 +194,8 @@ impl Repo {
             rules::check_app_name(app, &mut report);
         }
         let Some((platform_tree, platform_valid)) = platform else {
-            if !tree.problems.iter().any(|p| p.location.file.as_ref() == ".") {
+            let unreadable = tree.problems.iter().any(|p| matches!(p.location.file.as_ref(), "." | "glueops.yaml"));
+            if !unreadable && !tree.files.contains_key("glueops.yaml") {
                 report.push(
                     Diagnostic::new(Code::MissingPlatform, Location::file("glueops.yaml"), "", "glueops.yaml is missing")
                         .help("create glueops.yaml at the repo root with `apiVersion: glueops.dev/v1alpha1` and `kind: Platform`"),

@@ -114,11 +114,11 @@ impl Walk {
         }
         match fs::canonicalize(path) {
             Ok(target) if target.starts_with(&self.root) => Some(target),
-            Ok(target) => {
+            Ok(_) => {
                 self.tree.problem(
                     Code::PathEscape,
                     rel,
-                    format!("`{rel}` is a symlink to `{}`, outside the config repo", target.display()),
+                    format!("`{rel}` is a symlink to a file outside the config repo"),
                     "copy the file into the repo instead of linking to it",
                 );
                 None

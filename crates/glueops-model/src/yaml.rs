@@ -15,8 +15,10 @@ use serde_saphyr::Spanned;
 
 use crate::node::{Entry, Location, Map, Node, Value};
 
-/// Deepest nesting accepted in one file. Real values files nest fewer than 10 levels.
-pub(crate) const MAX_DEPTH: usize = 64;
+/// Deepest nesting accepted in one file. Real values files nest fewer than 10 levels; the
+/// parser checks this bound while it streams, before deserialization recursion gets deep
+/// (about 40 KiB of stack per level in debug builds), so even a 2 MiB thread is safe.
+pub(crate) const MAX_DEPTH: usize = 24;
 
 fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
@@ -81,6 +83,9 @@ fn clamp(v: u64) -> u32 {
 fn tidy(message: &str) -> String {
     let mut m = message.lines().next().unwrap_or("invalid YAML").trim().to_string();
     m = m.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    if m.contains("Depth {") || m.contains("recursion limit") {
+        return format!("the document nests more than {MAX_DEPTH} levels deep");
+    }
     if let Some(i) = m.rfind(" at line ")
         && m[i + 9..].chars().all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || c.is_ascii_lowercase())
     {
