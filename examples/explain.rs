@@ -38,7 +38,10 @@ fn main() -> ExitCode {
                     .deployments()
                     .map(|d| format!("{} {}", d.app, d.environment().unwrap_or_default()))
                     .collect();
-                eprintln!("error: `{app}` is not deployed to `{env}`; deployments: {}", known.join(", "));
+                eprintln!(
+                    "error: `{app}` is not deployed to `{env}`; deployments: {}",
+                    known.join(", ")
+                );
                 return ExitCode::FAILURE;
             }
         },

@@ -20,14 +20,32 @@ fn main() -> ExitCode {
     let rows: Vec<[String; 5]> = repo
         .deployments()
         .chain(repo.previews())
-        .map(|d| [d.app.clone(), target(d), replicas(d), image(d), hostnames(d)])
+        .map(|d| {
+            [
+                d.app.clone(),
+                target(d),
+                replicas(d),
+                image(d),
+                hostnames(d),
+            ]
+        })
         .collect();
     let header = ["APP", "ENVIRONMENT", "REPLICAS", "IMAGE", "HOSTNAMES"].map(String::from);
     let widths: Vec<usize> = (0..5)
-        .map(|c| rows.iter().chain([&header]).map(|r| r[c].len()).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[c].len())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     for row in [&header].into_iter().chain(&rows) {
-        let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
         println!("{}", line.join("  ").trim_end());
     }
     println!(
@@ -50,7 +68,11 @@ fn replicas(d: &Deployment) -> String {
     let v = &d.values;
     match &v.autoscaling {
         Some(a) if a.enabled == Some(true) => {
-            format!("{}-{} (hpa)", a.min_replicas.unwrap_or(1), a.max_replicas.unwrap_or(0))
+            format!(
+                "{}-{} (hpa)",
+                a.min_replicas.unwrap_or(1),
+                a.max_replicas.unwrap_or(0)
+            )
         }
         _ => match &v.deployment {
             Some(dep) if dep.enabled == Some(true) => dep.replicas.unwrap_or(1).to_string(),
@@ -61,7 +83,9 @@ fn replicas(d: &Deployment) -> String {
 }
 
 fn image(d: &Deployment) -> String {
-    let Some(image) = &d.values.image else { return "-".to_string() };
+    let Some(image) = &d.values.image else {
+        return "-".to_string();
+    };
     let repo = [image.registry.as_deref(), image.repository.as_deref()]
         .into_iter()
         .flatten()
@@ -77,5 +101,9 @@ fn image(d: &Deployment) -> String {
 
 fn hostnames(d: &Deployment) -> String {
     let hosts: Vec<String> = d.hostnames().into_iter().map(|(h, _)| h).collect();
-    if hosts.is_empty() { "-".to_string() } else { hosts.join(", ") }
+    if hosts.is_empty() {
+        "-".to_string()
+    } else {
+        hosts.join(", ")
+    }
 }

@@ -106,7 +106,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic without help.
-    pub fn new(code: Code, location: Location, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        location: Location,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             code,
             location,

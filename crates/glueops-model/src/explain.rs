@@ -41,7 +41,10 @@ fn write_node(out: &mut String, node: &Node, indent: usize) {
     match &node.value {
         Value::Map(map) => {
             for (key, entry) in map.iter() {
-                let key = scalar(&Node::new(Value::String(key.clone()), entry.node.location.clone()));
+                let key = scalar(&Node::new(
+                    Value::String(key.clone()),
+                    entry.node.location.clone(),
+                ));
                 match &entry.node.value {
                     Value::Map(m) if !m.is_empty() => {
                         let _ = writeln!(out, "{pad}{key}:");
@@ -58,7 +61,12 @@ fn write_node(out: &mut String, node: &Node, indent: usize) {
                         let _ = writeln!(out, "{pad}{key}: []{}", origin(&entry.node));
                     }
                     _ => {
-                        let _ = writeln!(out, "{pad}{key}: {}{}", scalar(&entry.node), origin(&entry.node));
+                        let _ = writeln!(
+                            out,
+                            "{pad}{key}: {}{}",
+                            scalar(&entry.node),
+                            origin(&entry.node)
+                        );
                     }
                 }
             }
@@ -69,7 +77,10 @@ fn write_node(out: &mut String, node: &Node, indent: usize) {
                     Value::Map(m) if !m.is_empty() => {
                         let mut inner = String::new();
                         write_node(&mut inner, item, indent + 2);
-                        let inner = inner.strip_prefix(&" ".repeat(indent + 2)).unwrap_or(&inner).to_string();
+                        let inner = inner
+                            .strip_prefix(&" ".repeat(indent + 2))
+                            .unwrap_or(&inner)
+                            .to_string();
                         let _ = write!(out, "{pad}- {inner}");
                     }
                     Value::List(l) if !l.is_empty() => {

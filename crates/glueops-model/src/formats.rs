@@ -5,7 +5,8 @@
 /// Parses a Kubernetes resource quantity (`100m`, `1.5`, `128Mi`, `1e3`, `2G`) into its value
 /// in base units.
 pub fn parse_quantity(s: &str) -> Result<f64, String> {
-    let bad = || format!("`{s}` is not a Kubernetes quantity (examples: `250m`, `1`, `128Mi`, `2Gi`)");
+    let bad =
+        || format!("`{s}` is not a Kubernetes quantity (examples: `250m`, `1`, `128Mi`, `2Gi`)");
     let s_trim = s.trim();
     if s_trim.is_empty() || s_trim != s {
         return Err(bad());
@@ -62,16 +63,30 @@ pub fn parse_quantity(s: &str) -> Result<f64, String> {
 /// day-of-week) or a macro (`@hourly`, `@daily`, `@midnight`, `@weekly`, `@monthly`,
 /// `@yearly`, `@annually`).
 pub fn check_cron(s: &str) -> Result<(), String> {
-    const MACROS: [&str; 7] = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+    const MACROS: [&str; 7] = [
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
     if s.starts_with('@') {
         return if MACROS.contains(&s) {
             Ok(())
         } else {
-            Err(format!("`{s}` is not a known macro; use one of {}", MACROS.join(", ")))
+            Err(format!(
+                "`{s}` is not a known macro; use one of {}",
+                MACROS.join(", ")
+            ))
         };
     }
     if s.starts_with("TZ=") || s.starts_with("CRON_TZ=") {
-        return Err("time zones inside the schedule are not allowed by Kubernetes; use the `timeZone` key".to_string());
+        return Err(
+            "time zones inside the schedule are not allowed by Kubernetes; use the `timeZone` key"
+                .to_string(),
+        );
     }
     let fields: Vec<&str> = s.split_whitespace().collect();
     if fields.len() != 5 {
@@ -80,7 +95,9 @@ pub fn check_cron(s: &str) -> Result<(), String> {
             fields.len()
         ));
     }
-    const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
     const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
     let specs: [(&str, u32, u32, &[&str]); 5] = [
         ("minute", 0, 59, &[]),
@@ -95,7 +112,13 @@ pub fn check_cron(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_cron_field(field: &str, name: &str, min: u32, max: u32, names: &[&str]) -> Result<(), String> {
+fn check_cron_field(
+    field: &str,
+    name: &str,
+    min: u32,
+    max: u32,
+    names: &[&str],
+) -> Result<(), String> {
     let value = |v: &str| -> Result<u32, String> {
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(v)) {
             return Ok(i as u32 + min);
@@ -113,7 +136,11 @@ fn check_cron_field(field: &str, name: &str, min: u32, max: u32, names: &[&str])
         if let Some(step) = step {
             match step.parse::<u32>() {
                 Ok(n) if n > 0 => {}
-                _ => return Err(format!("`{part}`: the step after `/` in the {name} field must be a positive number")),
+                _ => {
+                    return Err(format!(
+                        "`{part}`: the step after `/` in the {name} field must be a positive number"
+                    ));
+                }
             }
         }
         if range == "*" || (range == "?" && (name == "day-of-month" || name == "day-of-week")) {
@@ -136,12 +163,20 @@ fn check_cron_field(field: &str, name: &str, min: u32, max: u32, names: &[&str])
 
 /// Checks a Go duration as Kubernetes and Argo CD read it (`90s`, `1h30m`, `168h`).
 pub fn check_go_duration(s: &str) -> Result<(), String> {
-    check_duration(s, &["ns", "us", "µs", "ms", "s", "m", "h"], "`30s`, `5m`, `1h30m`, `168h`")
+    check_duration(
+        s,
+        &["ns", "us", "µs", "ms", "s", "m", "h"],
+        "`30s`, `5m`, `1h30m`, `168h`",
+    )
 }
 
 /// Checks a Prometheus duration (`30s`, `5m`, `1h`, `1d`, `1w`).
 pub fn check_prometheus_duration(s: &str) -> Result<(), String> {
-    check_duration(s, &["ms", "s", "m", "h", "d", "w", "y"], "`30s`, `5m`, `1h`, `1d`")
+    check_duration(
+        s,
+        &["ms", "s", "m", "h", "d", "w", "y"],
+        "`30s`, `5m`, `1h`, `1d`",
+    )
 }
 
 fn check_duration(s: &str, units: &[&str], examples: &str) -> Result<(), String> {
@@ -151,7 +186,9 @@ fn check_duration(s: &str, units: &[&str], examples: &str) -> Result<(), String>
     }
     let mut rest = s;
     while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if n == 0 || rest[..n].parse::<f64>().is_err() {
             return Err(bad());
         }
@@ -171,7 +208,8 @@ pub fn check_tag(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 128
         && s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if ok {
         Ok(())
     } else {
@@ -187,13 +225,16 @@ pub fn check_digest(s: &str) -> Result<(), String> {
         Some(("sha256", hex)) => hex.len() == 64,
         Some(("sha512", hex)) => hex.len() == 128,
         _ => false,
-    } && s
-        .split_once(':')
-        .is_some_and(|(_, h)| h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+    } && s.split_once(':').is_some_and(|(_, h)| {
+        h.chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    });
     if ok {
         Ok(())
     } else {
-        Err(format!("`{s}` is not an image digest; write `sha256:` followed by 64 lowercase hex digits"))
+        Err(format!(
+            "`{s}` is not an image digest; write `sha256:` followed by 64 lowercase hex digits"
+        ))
     }
 }
 
@@ -241,10 +282,25 @@ mod tests {
 
     #[test]
     fn cron() {
-        for ok in ["*/15 * * * *", "0 3 * * MON-FRI", "0 0 1,15 * ?", "@daily", "5 4 * JAN-MAR 0"] {
+        for ok in [
+            "*/15 * * * *",
+            "0 3 * * MON-FRI",
+            "0 0 1,15 * ?",
+            "@daily",
+            "5 4 * JAN-MAR 0",
+        ] {
             assert_eq!(check_cron(ok), Ok(()), "{ok}");
         }
-        for bad in ["* * * *", "60 * * * *", "0 25 * * *", "0 0 0 * *", "*/0 * * * *", "@often", "5-1 * * * *", "TZ=UTC 0 0 * * *"] {
+        for bad in [
+            "* * * *",
+            "60 * * * *",
+            "0 25 * * *",
+            "0 0 0 * *",
+            "*/0 * * * *",
+            "@often",
+            "5-1 * * * *",
+            "TZ=UTC 0 0 * * *",
+        ] {
             assert!(check_cron(bad).is_err(), "{bad}");
         }
     }
@@ -254,11 +310,15 @@ mod tests {
         assert!(check_go_duration("1h30m").is_ok() && check_go_duration("168h").is_ok());
         assert!(check_go_duration("7d").is_err() && check_go_duration("h").is_err());
         assert!(check_prometheus_duration("7d").is_ok());
-        assert!(check_tag("1.4.2").is_ok() && check_tag("-bad").is_err() && check_tag("a:b").is_err());
+        assert!(
+            check_tag("1.4.2").is_ok() && check_tag("-bad").is_err() && check_tag("a:b").is_err()
+        );
         assert!(check_digest(&format!("sha256:{}", "a".repeat(64))).is_ok());
         assert!(check_digest("sha256:XYZ").is_err());
         assert_eq!(parse_clock("09:30"), Ok(570));
         assert!(parse_clock("9:30").is_err() && parse_clock("25:00").is_err());
-        assert!(check_time_zone("Europe/Berlin").is_ok() && check_time_zone("Mars/Olympus").is_err());
+        assert!(
+            check_time_zone("Europe/Berlin").is_ok() && check_time_zone("Mars/Olympus").is_err()
+        );
     }
 }

@@ -28,31 +28,43 @@ apps/<app>/base/base-values.yaml, apps/<app>/envs/<env>/values.yaml, apps/<app>/
 and apps/<app>/envs/previews/pull-request-number/<N>/values.yaml";
 
 /// Classifies a relative path, or explains why glueops does not expect a YAML file there.
-pub(crate) fn classify(path: &str) -> Result<FileKind, Diagnostic> {
+pub(crate) fn classify(path: &str) -> Result<FileKind, Box<Diagnostic>> {
     let parts: Vec<&str> = path.split('/').collect();
     let kind = match parts.as_slice() {
         ["glueops.yaml"] => Some(FileKind::Platform),
         ["common", "common-values.yaml"] => Some(FileKind::Common),
         ["env-overlays", env, "env-values.yaml"] => Some(FileKind::Overlay(env.to_string())),
         ["apps", app, "base", "base-values.yaml"] => Some(FileKind::Base(app.to_string())),
-        ["apps", app, "envs", "previews", "common", "values.yaml"] => Some(FileKind::PreviewCommon(app.to_string())),
-        ["apps", app, "envs", "previews", "pull-request-number", n, "values.yaml"] => {
+        ["apps", app, "envs", "previews", "common", "values.yaml"] => {
+            Some(FileKind::PreviewCommon(app.to_string()))
+        }
+        [
+            "apps",
+            app,
+            "envs",
+            "previews",
+            "pull-request-number",
+            n,
+            "values.yaml",
+        ] => {
             return match n.parse::<u64>() {
                 Ok(number) if number > 0 && !n.starts_with('0') => Ok(FileKind::PullRequest(app.to_string(), number)),
-                _ => Err(Diagnostic::new(
+                _ => Err(Box::new(Diagnostic::new(
                     Code::InvalidName,
                     Location::file(path),
                     "",
                     format!("`{n}` is not a pull-request number"),
                 )
-                .help("name the folder after the pull request, e.g. pull-request-number/42/values.yaml")),
+                .help("name the folder after the pull request, e.g. pull-request-number/42/values.yaml"))),
             };
         }
         ["apps", _, "envs", "previews", ..] => None,
-        ["apps", app, "envs", env, "values.yaml"] => Some(FileKind::Env(app.to_string(), env.to_string())),
+        ["apps", app, "envs", env, "values.yaml"] => {
+            Some(FileKind::Env(app.to_string(), env.to_string()))
+        }
         _ => None,
     };
-    kind.ok_or_else(|| unexpected(path, &parts))
+    kind.ok_or_else(|| Box::new(unexpected(path, &parts)))
 }
 
 fn unexpected(path: &str, parts: &[&str]) -> Diagnostic {
@@ -61,7 +73,9 @@ fn unexpected(path: &str, parts: &[&str]) -> Diagnostic {
         ["common", _] => Some("common-values.yaml"),
         ["env-overlays", _, _] => Some("env-values.yaml"),
         ["apps", _, "base", _] => Some("base-values.yaml"),
-        ["apps", _, "envs", _, _] | ["apps", _, "envs", "previews", "common", _] => Some("values.yaml"),
+        ["apps", _, "envs", _, _] | ["apps", _, "envs", "previews", "common", _] => {
+            Some("values.yaml")
+        }
         ["apps", _, "envs", "previews", "pull-request-number", _, _] => Some("values.yaml"),
         _ => None,
     };

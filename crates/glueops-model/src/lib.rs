@@ -78,8 +78,8 @@ mod yaml;
 pub use diagnostics::{Code, Diagnostic, Diagnostics};
 pub use explain::explain;
 pub use formats::{
-    check_cron, check_digest, check_go_duration, check_prometheus_duration, check_tag, check_time_zone,
-    parse_clock, parse_quantity,
+    check_cron, check_digest, check_go_duration, check_prometheus_duration, check_tag,
+    check_time_zone, parse_clock, parse_quantity,
 };
 pub use node::{Location, Node, Segment, Value};
 pub use platform::Platform;
@@ -95,9 +95,20 @@ pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
 }
 
 /// Parses one YAML document into a located tree, with glueops' fixed parser settings.
-pub fn parse_yaml(file: &str, text: &str) -> Result<Node, Diagnostic> {
+pub fn parse_yaml(file: &str, text: &str) -> Result<Node, Diagnostics> {
     let file: std::sync::Arc<str> = std::sync::Arc::from(file);
     yaml::parse(&file, text).map_err(|e| {
-        Diagnostic::new(Code::Syntax, Location::new(file.clone(), e.line, e.column), "", e.message)
+        let mut report = diagnostics::Report::default();
+        report.add_source(file.clone(), std::sync::Arc::from(text));
+        report.push(
+            Diagnostic::new(
+                Code::Syntax,
+                Location::new(file.clone(), e.line, e.column),
+                "",
+                e.message.clone(),
+            )
+            .help(yaml::syntax_help(&e.message)),
+        );
+        report.finish()
     })
 }

@@ -9,7 +9,8 @@ pub fn is_dns_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= MAX_LABEL
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -46,7 +47,8 @@ pub fn is_env_name(s: &str) -> bool {
 pub fn is_config_key(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
 }
 
 #[cfg(test)]
@@ -63,7 +65,10 @@ mod tests {
         assert!(!is_dns_label(&"a".repeat(64)));
         assert!(is_dns_subdomain("api.example.com"));
         assert!(!is_dns_subdomain("api..com"));
-        assert_eq!(label_help("My_App"), "use lowercase letters, digits and `-`, e.g. `my-app`");
+        assert_eq!(
+            label_help("My_App"),
+            "use lowercase letters, digits and `-`, e.g. `my-app`"
+        );
         assert!(is_env_name("LOG_LEVEL") && !is_env_name("1X") && !is_env_name("A-B"));
     }
 }

@@ -167,7 +167,9 @@ pub struct DeployWindow {
 }
 
 /// A day of the week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[allow(missing_docs)]
 pub enum Weekday {
     Mon,
@@ -209,7 +211,9 @@ impl Previews {
 
     /// The namespace pattern.
     pub fn namespace_pattern(&self) -> &str {
-        self.namespace_pattern.as_deref().unwrap_or("{app}-pr-{number}")
+        self.namespace_pattern
+            .as_deref()
+            .unwrap_or("{app}-pr-{number}")
     }
 
     /// The hostname pattern.

@@ -88,7 +88,9 @@ impl Deployment {
     /// Every ingress hostname (templates resolved) with the key path it was written at.
     pub fn hostnames(&self) -> Vec<(String, Vec<Segment>)> {
         let mut out = Vec::new();
-        let Some(ingress) = &self.values.ingress else { return out };
+        let Some(ingress) = &self.values.ingress else {
+            return out;
+        };
         if ingress.enabled != Some(true) {
             return out;
         }
@@ -149,13 +151,15 @@ impl Repo {
         let mut sources = BTreeMap::new();
         for (path, bytes) in &tree.files {
             let file: Arc<str> = Arc::from(path.as_str());
-            let Some(text) = decode(&file, bytes, &mut report) else { continue };
+            let Some(text) = decode(&file, bytes, &mut report) else {
+                continue;
+            };
             sources.insert(file.clone(), text.clone());
             report.add_source(file.clone(), text.clone());
             let kind = match classify(path) {
                 Ok(kind) => kind,
                 Err(d) => {
-                    report.push(d);
+                    report.push(*d);
                     continue;
                 }
             };
@@ -163,13 +167,22 @@ impl Repo {
                 Ok(node) => node,
                 Err(e) => {
                     report.push(
-                        Diagnostic::new(Code::Syntax, Location::new(file.clone(), e.line, e.column), "", e.message.clone())
-                            .help(yaml::syntax_help(&e.message)),
+                        Diagnostic::new(
+                            Code::Syntax,
+                            Location::new(file.clone(), e.line, e.column),
+                            "",
+                            e.message.clone(),
+                        )
+                        .help(yaml::syntax_help(&e.message)),
                     );
                     continue;
                 }
             };
-            let document = if kind == FileKind::Platform { Document::Platform } else { Document::AppValues };
+            let document = if kind == FileKind::Platform {
+                Document::Platform
+            } else {
+                Document::AppValues
+            };
             let problems = schema::validate(document, &node, &text);
             let valid = problems.is_empty();
             problems.into_iter().for_each(|d| report.push(d));
@@ -184,7 +197,9 @@ impl Repo {
                 FileKind::Env(app, env) => {
                     apps.entry(app).or_default().envs.insert(env, layer);
                 }
-                FileKind::PreviewCommon(app) => apps.entry(app).or_default().previews_common = Some(layer),
+                FileKind::PreviewCommon(app) => {
+                    apps.entry(app).or_default().previews_common = Some(layer)
+                }
                 FileKind::PullRequest(app, n) => {
                     apps.entry(app).or_default().pull_requests.insert(n, layer);
                 }
@@ -194,7 +209,10 @@ impl Repo {
             rules::check_app_name(app, &mut report);
         }
         let Some((platform_tree, platform_valid)) = platform else {
-            let unreadable = tree.problems.iter().any(|p| matches!(p.location.file.as_ref(), "." | "glueops.yaml"));
+            let unreadable = tree
+                .problems
+                .iter()
+                .any(|p| matches!(p.location.file.as_ref(), "." | "glueops.yaml"));
             if !unreadable && !tree.files.contains_key("glueops.yaml") {
                 report.push(
                     Diagnostic::new(Code::MissingPlatform, Location::file("glueops.yaml"), "", "glueops.yaml is missing")
@@ -207,7 +225,12 @@ impl Repo {
             match serde_json::from_value::<Platform>(platform_tree.to_json()) {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    report.push(Diagnostic::new(Code::WrongType, platform_tree.location.clone(), "", e.to_string()));
+                    report.push(Diagnostic::new(
+                        Code::WrongType,
+                        platform_tree.location.clone(),
+                        "",
+                        e.to_string(),
+                    ));
                     None
                 }
             }
@@ -230,11 +253,20 @@ impl Repo {
         };
         repo.check_overlays(&mut report);
         repo.build(&mut report);
-        if report.is_empty() { Ok(repo) } else { Err(report.finish()) }
+        if report.is_empty() {
+            Ok(repo)
+        } else {
+            Err(report.finish())
+        }
     }
 
     fn check_overlays(&self, report: &mut Report) {
-        let preview_env = self.platform.spec.previews.as_ref().map(|p| p.environment().to_string());
+        let preview_env = self
+            .platform
+            .spec
+            .previews
+            .as_ref()
+            .map(|p| p.environment().to_string());
         for (env, layer) in &self.overlays {
             if self.platform.environment(env).is_none() && preview_env.as_deref() != Some(env) {
                 report.push(self.undeclared_env(env, layer.node.location.file.clone()));
@@ -243,10 +275,21 @@ impl Repo {
     }
 
     fn undeclared_env(&self, env: &str, file: Arc<str>) -> Diagnostic {
-        let declared: Vec<&str> = self.platform.spec.environments.iter().map(|e| e.name.as_str()).collect();
+        let declared: Vec<&str> = self
+            .platform
+            .spec
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         let help = match did_you_mean(env, declared.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`? Otherwise declare `{env}` under spec.environments in glueops.yaml"),
-            None => format!("declare `{env}` under spec.environments in glueops.yaml (declared: {})", declared.join(", ")),
+            Some(s) => format!(
+                "did you mean `{s}`? Otherwise declare `{env}` under spec.environments in glueops.yaml"
+            ),
+            None => format!(
+                "declare `{env}` under spec.environments in glueops.yaml (declared: {})",
+                declared.join(", ")
+            ),
         };
         Diagnostic::new(
             Code::Undeclared,
@@ -266,8 +309,15 @@ impl Repo {
                     report.push(self.undeclared_env(env, layer.node.location.file.clone()));
                     continue;
                 };
-                let Some(cluster) = self.platform.cluster(&environment.cluster) else { continue };
-                let stack = [self.common.as_ref(), self.overlays.get(env), layers.base.as_ref(), Some(layer)];
+                let Some(cluster) = self.platform.cluster(&environment.cluster) else {
+                    continue;
+                };
+                let stack = [
+                    self.common.as_ref(),
+                    self.overlays.get(env),
+                    layers.base.as_ref(),
+                    Some(layer),
+                ];
                 let instance = Instance {
                     app,
                     target: Target::Environment(env.clone()),
@@ -307,9 +357,22 @@ impl Repo {
 
     /// Builds the preview of pull request `number` of `app`; `Err` when previews are off or
     /// the app has none, `Ok(None)` when the values have problems (recorded in `report`).
-    fn preview_in(&self, app: &str, number: u64, report: &mut Report) -> Result<Option<Deployment>, Diagnostic> {
+    fn preview_in(
+        &self,
+        app: &str,
+        number: u64,
+        report: &mut Report,
+    ) -> Result<Option<Deployment>, Box<Diagnostic>> {
         let no_previews = |msg: String, help: String| {
-            Diagnostic::new(Code::Undeclared, Location::file("glueops.yaml"), "spec.previews", msg).help(help)
+            Box::new(
+                Diagnostic::new(
+                    Code::Undeclared,
+                    Location::file("glueops.yaml"),
+                    "spec.previews",
+                    msg,
+                )
+                .help(help),
+            )
         };
         let Some(settings) = self.platform.previews() else {
             return Err(no_previews(
@@ -318,7 +381,10 @@ impl Repo {
             ));
         };
         let Some(layers) = self.apps.get(app) else {
-            return Err(no_previews(format!("there is no app `{app}`"), "pass an app folder under apps/".to_string()));
+            return Err(no_previews(
+                format!("there is no app `{app}`"),
+                "pass an app folder under apps/".to_string(),
+            ));
         };
         let Some(common) = layers.previews_common.as_ref() else {
             return Err(no_previews(
@@ -326,7 +392,9 @@ impl Repo {
                 format!("add apps/{app}/envs/previews/common/values.yaml"),
             ));
         };
-        let Some(cluster) = self.platform.cluster(&settings.cluster) else { return Ok(None) };
+        let Some(cluster) = self.platform.cluster(&settings.cluster) else {
+            return Ok(None);
+        };
         let env = settings.environment();
         let fill = |pattern: &str| {
             pattern
@@ -343,7 +411,10 @@ impl Repo {
         ];
         let instance = Instance {
             app,
-            target: Target::Preview { number, hostname: fill(settings.hostname_pattern()) },
+            target: Target::Preview {
+                number,
+                hostname: fill(settings.hostname_pattern()),
+            },
             name: format!("{app}-pr-{number}"),
             cluster: &cluster.name,
             captain_domain: &cluster.captain_domain,
@@ -374,7 +445,9 @@ impl Repo {
 
     /// The deployment of `app` to `env`.
     pub fn deployment(&self, app: &str, env: &str) -> Option<&Deployment> {
-        self.deployments.iter().find(|d| d.app == app && d.environment() == Some(env))
+        self.deployments
+            .iter()
+            .find(|d| d.app == app && d.environment() == Some(env))
     }
 
     /// The merged values of `app` in `env`, with the provenance of every leaf.
@@ -399,7 +472,7 @@ impl Repo {
             Ok(Some(d)) if report.is_empty() => Ok(d),
             Ok(_) => Err(report.finish()),
             Err(d) => {
-                report.push(d);
+                report.push(*d);
                 Err(report.finish())
             }
         }
@@ -407,7 +480,11 @@ impl Repo {
 
     /// The environments that have at least one deployment, in declaration order.
     pub fn active_environments(&self) -> Vec<&str> {
-        let used: BTreeSet<&str> = self.deployments.iter().filter_map(Deployment::environment).collect();
+        let used: BTreeSet<&str> = self
+            .deployments
+            .iter()
+            .filter_map(Deployment::environment)
+            .collect();
         self.platform
             .spec
             .environments
@@ -434,7 +511,10 @@ impl Instance<'_> {
         if layers.iter().any(|l| !l.valid) {
             return None;
         }
-        let top = layers.last().map(|l| l.node.location.file.clone()).unwrap_or_else(|| Arc::from(""));
+        let top = layers
+            .last()
+            .map(|l| l.node.location.file.clone())
+            .unwrap_or_else(|| Arc::from(""));
         let tree = layers
             .iter()
             .fold(Node::empty(top.clone()), |acc, l| acc.layer(l.node.clone()))
@@ -482,15 +562,23 @@ fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>
                 Code::FileTooLarge,
                 Location::file(file.clone()),
                 "",
-                format!("`{file}` is {} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes", bytes.len()),
+                format!(
+                    "`{file}` is {} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes",
+                    bytes.len()
+                ),
             )
             .help("values files are small; check that this is the file you meant to commit"),
         );
         return None;
     }
     let binary = |what: &str| {
-        Diagnostic::new(Code::BinaryFile, Location::file(file.clone()), "", format!("`{file}` {what}"))
-            .help("values files must be UTF-8 YAML text")
+        Diagnostic::new(
+            Code::BinaryFile,
+            Location::file(file.clone()),
+            "",
+            format!("`{file}` {what}"),
+        )
+        .help("values files must be UTF-8 YAML text")
     };
     if bytes.contains(&0) {
         report.push(binary("is a binary file (it contains NUL bytes)"));
@@ -499,13 +587,21 @@ fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>
     match std::str::from_utf8(bytes) {
         Ok(text) => Some(Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text))),
         Err(e) => {
-            report.push(binary(&format!("is not UTF-8 text (invalid byte at offset {})", e.valid_up_to())));
+            report.push(binary(&format!(
+                "is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            )));
             None
         }
     }
 }
 
 /// Helper for rules: a located diagnostic at `path` of `tree`.
-pub(crate) fn at(tree: &Node, path: &[Segment], code: Code, message: impl Into<String>) -> Diagnostic {
+pub(crate) fn at(
+    tree: &Node,
+    path: &[Segment],
+    code: Code,
+    message: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::new(code, tree.locate(path), display_path(path), message)
 }

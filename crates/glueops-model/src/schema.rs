@@ -65,13 +65,15 @@ pub(crate) fn validate(document: Document, node: &Node, text: &str) -> Vec<Diagn
     let (validator, schema) = match document.compiled() {
         Ok(v) => (&v.0, &v.1),
         Err(e) => {
-            return vec![Diagnostic::new(
-                Code::InvalidValue,
-                node.location.clone(),
-                "",
-                format!("glueops' built-in schema failed to compile: {e}"),
-            )
-            .help("this is a bug in glueops; please report it")];
+            return vec![
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    node.location.clone(),
+                    "",
+                    format!("glueops' built-in schema failed to compile: {e}"),
+                )
+                .help("this is a bug in glueops; please report it"),
+            ];
         }
     };
     let instance = node.to_json();
@@ -148,8 +150,7 @@ fn convert(error: &ValidationError<'_>, node: &Node, schema: &Json, out: &mut Ve
                 .help(format!("add `{property}:` here")),
             );
         }
-        ValidationErrorKind::AnyOf { context }
-        | ValidationErrorKind::OneOfNotValid { context } => {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             alternatives(context, &path, node, schema, out);
         }
         kind => out.push(leaf(kind, &path, node, found)),
@@ -168,42 +169,85 @@ fn leaf(kind: &ValidationErrorKind, path: &[Segment], node: &Node, found: &str) 
                 TypeKind::Single(t) => vec![t.to_string()],
                 TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
             };
-            wrong_type(d(Code::WrongType, String::new()), &shown, &expected, found, &value)
+            wrong_type(
+                d(Code::WrongType, String::new()),
+                &shown,
+                &expected,
+                found,
+                &value,
+            )
         }
         ValidationErrorKind::Enum { options } => {
             let options: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
-            one_of(d(Code::InvalidValue, String::new()), &shown, &options, &value)
+            one_of(
+                d(Code::InvalidValue, String::new()),
+                &shown,
+                &options,
+                &value,
+            )
         }
         ValidationErrorKind::Constant { expected_value } => {
-            let options = expected_value.as_str().map(str::to_string).into_iter().collect::<Vec<_>>();
-            one_of(d(Code::InvalidValue, String::new()), &shown, &options, &value)
+            let options = expected_value
+                .as_str()
+                .map(str::to_string)
+                .into_iter()
+                .collect::<Vec<_>>();
+            one_of(
+                d(Code::InvalidValue, String::new()),
+                &shown,
+                &options,
+                &value,
+            )
         }
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
-            d(Code::InvalidValue, format!("`{shown}` is {value}, below the minimum {limit}"))
-                .help(format!("use a value of at least {limit}"))
-        }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
-            d(Code::InvalidValue, format!("`{shown}` is {value}, above the maximum {limit}"))
-                .help(format!("use a value of at most {limit}"))
-        }
-        other => d(Code::InvalidValue, format!("`{shown}` is invalid: {other:?}"))
-            .help("check the value against schema/ in the glueops repo"),
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => d(
+            Code::InvalidValue,
+            format!("`{shown}` is {value}, below the minimum {limit}"),
+        )
+        .help(format!("use a value of at least {limit}")),
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => d(
+            Code::InvalidValue,
+            format!("`{shown}` is {value}, above the maximum {limit}"),
+        )
+        .help(format!("use a value of at most {limit}")),
+        other => d(
+            Code::InvalidValue,
+            format!("`{shown}` is invalid: {other:?}"),
+        )
+        .help("check the value against schema/ in the glueops repo"),
     }
 }
 
-fn wrong_type(mut d: Diagnostic, shown: &str, expected: &[String], found: &str, value: &Json) -> Diagnostic {
+fn wrong_type(
+    mut d: Diagnostic,
+    shown: &str,
+    expected: &[String],
+    found: &str,
+    value: &Json,
+) -> Diagnostic {
     let wanted: Vec<&str> = expected
         .iter()
         .map(String::as_str)
         .filter(|t| *t != "null")
         .map(article)
         .collect();
-    let wanted = if wanted.is_empty() { "null".to_string() } else { wanted.join(" or ") };
+    let wanted = if wanted.is_empty() {
+        "null".to_string()
+    } else {
+        wanted.join(" or ")
+    };
     d.message = format!("`{shown}` must be {wanted}, but it is {found}");
-    let help = if expected.iter().any(|t| t == "string") && matches!(value, Json::Number(_) | Json::Bool(_)) {
+    let help = if expected.iter().any(|t| t == "string")
+        && matches!(value, Json::Number(_) | Json::Bool(_))
+    {
         format!("quote it so YAML keeps it as text: \"{value}\"")
     } else if expected.iter().any(|t| t == "integer" || t == "number") && value.is_string() {
         "write the number without quotes".to_string()
@@ -215,12 +259,19 @@ fn wrong_type(mut d: Diagnostic, shown: &str, expected: &[String], found: &str, 
 }
 
 fn one_of(mut d: Diagnostic, shown: &str, options: &[String], value: &Json) -> Diagnostic {
-    let listed = options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+    let listed = options
+        .iter()
+        .map(|o| format!("`{o}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     d.message = format!("`{shown}` is {value}, which is not one of {listed}");
     let help = value
         .as_str()
         .and_then(|v| did_you_mean(v, options.iter().map(String::as_str)))
-        .map_or_else(|| format!("use one of {listed}"), |s| format!("did you mean `{s}`?"));
+        .map_or_else(
+            || format!("use one of {listed}"),
+            |s| format!("did you mean `{s}`?"),
+        );
     d.help = Some(help);
     d
 }
@@ -246,7 +297,10 @@ fn alternatives(
     schema: &Json,
     out: &mut Vec<Diagnostic>,
 ) {
-    let is_null = matches!(node.get(path).map(|n| &n.value), Some(crate::node::Value::Null));
+    let is_null = matches!(
+        node.get(path).map(|n| &n.value),
+        Some(crate::node::Value::Null)
+    );
     // Branches that only say "this should be null" explain nothing for a non-null value.
     let branches: Vec<&Vec<ValidationError<'static>>> = context
         .iter()
@@ -274,15 +328,20 @@ fn alternatives(
         let mut options = Vec::new();
         for e in &leaves {
             match e.kind() {
-                ValidationErrorKind::Type { kind: TypeKind::Single(t) } => types.push(t.to_string()),
-                ValidationErrorKind::Type { kind: TypeKind::Multiple(s) } => {
-                    types.extend(s.iter().map(|t| t.to_string()))
-                }
+                ValidationErrorKind::Type {
+                    kind: TypeKind::Single(t),
+                } => types.push(t.to_string()),
+                ValidationErrorKind::Type {
+                    kind: TypeKind::Multiple(s),
+                } => types.extend(s.iter().map(|t| t.to_string())),
                 ValidationErrorKind::Constant { expected_value } => {
                     options.extend(expected_value.as_str().map(str::to_string))
                 }
                 ValidationErrorKind::Enum { options: o } => options.extend(
-                    o.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)),
+                    o.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str().map(str::to_string)),
                 ),
                 _ => {}
             }
@@ -317,7 +376,10 @@ fn is_null_type_error(e: &ValidationError<'_>) -> bool {
     matches!(e.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(t) } if t.to_string() == "null")
 }
 
-fn collect_leaves<'a>(e: &'a ValidationError<'static>, out: &mut Vec<&'a ValidationError<'static>>) {
+fn collect_leaves<'a>(
+    e: &'a ValidationError<'static>,
+    out: &mut Vec<&'a ValidationError<'static>>,
+) {
     match e.kind() {
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             for branch in context {
@@ -335,7 +397,10 @@ fn object_properties(root: &Json, path: &[Segment]) -> Vec<String> {
     fn resolve<'a>(root: &'a Json, mut s: &'a Json) -> &'a Json {
         for _ in 0..16 {
             match s.get("$ref").and_then(Json::as_str) {
-                Some(r) => match r.strip_prefix("#/$defs/").and_then(|n| root.get("$defs")?.get(n)) {
+                Some(r) => match r
+                    .strip_prefix("#/$defs/")
+                    .and_then(|n| root.get("$defs")?.get(n))
+                {
                     Some(next) => s = next,
                     None => return s,
                 },

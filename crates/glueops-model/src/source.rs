@@ -99,7 +99,9 @@ struct Walk {
 
 impl Walk {
     fn visit(&mut self, path: &Path, rel: String) {
-        let Some(target) = self.follow(path, &rel) else { return };
+        let Some(target) = self.follow(path, &rel) else {
+            return;
+        };
         match fs::metadata(&target) {
             Ok(m) if m.is_dir() => self.visit_dir(&target, rel),
             Ok(_) => self.visit_file(&target, rel),
@@ -205,12 +207,17 @@ impl Walk {
             }
             return;
         }
-        let Some(target) = self.follow(path, &rel) else { return };
+        let Some(target) = self.follow(path, &rel) else {
+            return;
+        };
         match fs::metadata(&target) {
             Ok(m) if m.len() > MAX_FILE_BYTES => self.tree.problem(
                 Code::FileTooLarge,
                 &rel,
-                format!("`{rel}` is {} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes", m.len()),
+                format!(
+                    "`{rel}` is {} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes",
+                    m.len()
+                ),
                 "values files are small; check that this is the file you meant to commit",
             ),
             Ok(m) if m.is_dir() => self.visit_dir(&target, rel),
@@ -243,9 +250,13 @@ pub(crate) fn check_path(path: &str) -> Result<(), String> {
     if path.is_empty()
         || path.starts_with('/')
         || path.contains('\\')
-        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
     {
-        return Err(format!("`{path}` is not a plain relative path inside the config repo"));
+        return Err(format!(
+            "`{path}` is not a plain relative path inside the config repo"
+        ));
     }
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions by edit distance.
 
 /// The candidate closest to `input`, if it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lowered = input.to_ascii_lowercase();
     let limit = (input.chars().count() / 3).max(2);
     candidates
@@ -21,7 +24,11 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
             prev = cur;
         }
     }
@@ -34,8 +41,14 @@ mod tests {
 
     #[test]
     fn suggests_close_keys_only() {
-        assert_eq!(did_you_mean("replica", ["replicas", "strategy"]), Some("replicas"));
-        assert_eq!(did_you_mean("envVariable", ["envVariables", "envSecrets"]), Some("envVariables"));
+        assert_eq!(
+            did_you_mean("replica", ["replicas", "strategy"]),
+            Some("replicas")
+        );
+        assert_eq!(
+            did_you_mean("envVariable", ["envVariables", "envSecrets"]),
+            Some("envVariables")
+        );
         assert_eq!(did_you_mean("zzzzzz", ["replicas", "strategy"]), None);
         assert_eq!(distance("kitten", "sitting"), 3);
     }

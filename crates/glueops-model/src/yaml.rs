@@ -51,8 +51,8 @@ pub(crate) struct SyntaxError {
 /// Parses one YAML document into a located tree. An empty document (or one holding only
 /// comments) is an empty map.
 pub(crate) fn parse(file: &Arc<str>, text: &str) -> Result<Node, SyntaxError> {
-    let parsed: Option<Spanned<Raw>> =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
+    let parsed: Option<Spanned<Raw>> = serde_saphyr::from_str_with_options(text, options())
+        .map_err(|e| {
             let (line, column) = e
                 .location()
                 .map(|l| (clamp(l.line()), clamp(l.column())))
@@ -65,7 +65,10 @@ pub(crate) fn parse(file: &Arc<str>, text: &str) -> Result<Node, SyntaxError> {
         })?;
     Ok(match parsed {
         Some(raw) => raw.into_node(file),
-        None => Node::new(Value::Map(Map::default()), Location::new(file.clone(), 1, 1)),
+        None => Node::new(
+            Value::Map(Map::default()),
+            Location::new(file.clone(), 1, 1),
+        ),
     })
 }
 
@@ -81,13 +84,20 @@ fn clamp(v: u64) -> u32 {
 /// The parser's message without its own position suffix (the diagnostic shows the position)
 /// and without advice about parser options that users cannot set.
 fn tidy(message: &str) -> String {
-    let mut m = message.lines().next().unwrap_or("invalid YAML").trim().to_string();
+    let mut m = message
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_string();
     m = m.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
     if m.contains("Depth {") || m.contains("recursion limit") {
         return format!("the document nests more than {MAX_DEPTH} levels deep");
     }
     if let Some(i) = m.rfind(" at line ")
-        && m[i + 9..].chars().all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || c.is_ascii_lowercase())
+        && m[i + 9..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || c.is_ascii_lowercase())
     {
         m.truncate(i);
     }
@@ -212,7 +222,9 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(Raw::String(v))
     }
     fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Raw, E> {
-        Err(E::custom("binary (!!binary) values are not supported; use a plain string"))
+        Err(E::custom(
+            "binary (!!binary) values are not supported; use a plain string",
+        ))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
         let mut items = Vec::new();

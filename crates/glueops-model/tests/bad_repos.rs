@@ -1,5 +1,6 @@
 //! The corpus of bad repos under tests/bad/: each must fail to load, report the code its
 //! header expects, and match its reviewed snapshot of the full diagnostics output.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -8,7 +9,9 @@ use glueops_model::Repo;
 #[test]
 fn base_repo_is_valid() {
     let (_, tree) = support::repo_with("");
-    let repo = Repo::from_sources(&tree).map_err(|d| d.to_string()).unwrap();
+    let repo = Repo::from_sources(&tree)
+        .map_err(|d| d.to_string())
+        .unwrap();
     assert_eq!(repo.deployments().count(), 2);
 }
 
@@ -34,7 +37,11 @@ fn every_bad_repo_is_reported() {
             path.display()
         );
         for d in diagnostics.iter() {
-            assert!(d.help.is_some(), "{}: diagnostic without help: {d}", path.display());
+            assert!(
+                d.help.is_some(),
+                "{}: diagnostic without help: {d}",
+                path.display()
+            );
         }
         insta::assert_snapshot!(diagnostics.to_string());
     });

@@ -1,5 +1,6 @@
 //! Snapshots of the layered model of the demo repo: for every deployment and preview, the
 //! merged values with the file and line each leaf came from.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 
@@ -25,12 +26,23 @@ fn describe(d: &Deployment) -> String {
 #[test]
 fn layered_model_of_the_demo_repo() {
     let repo = demo();
-    let names: Vec<&str> = repo.deployments().chain(repo.previews()).map(|d| d.name.as_str()).collect();
+    let names: Vec<&str> = repo
+        .deployments()
+        .chain(repo.previews())
+        .map(|d| d.name.as_str())
+        .collect();
     assert_eq!(
         names,
         [
-            "api-production", "api-staging", "reports-production", "reports-staging", "web-production",
-            "web-staging", "worker-production", "worker-staging", "web-pr-42"
+            "api-production",
+            "api-staging",
+            "reports-production",
+            "reports-staging",
+            "web-production",
+            "web-staging",
+            "worker-production",
+            "worker-staging",
+            "web-pr-42"
         ]
     );
     for d in repo.deployments().chain(repo.previews()) {
@@ -44,8 +56,20 @@ fn previews_without_a_folder_use_the_app_defaults() {
     let preview = repo.preview("api", 7).map_err(|d| d.to_string()).unwrap();
     assert_eq!(preview.name, "api-pr-7");
     assert_eq!(preview.namespace, "api-pr-7");
-    let secret = &preview.values.external_secret.as_ref().unwrap().secrets.as_ref().unwrap()["db"];
-    let key = secret.data.as_ref().unwrap()["url"].remote_ref.as_ref().unwrap().key.as_deref();
+    let secret = &preview
+        .values
+        .external_secret
+        .as_ref()
+        .unwrap()
+        .secrets
+        .as_ref()
+        .unwrap()["db"];
+    let key = secret.data.as_ref().unwrap()["url"]
+        .remote_ref
+        .as_ref()
+        .unwrap()
+        .key
+        .as_deref();
     assert_eq!(key, Some("api/db-preview"));
     let err = repo.preview("worker", 7).unwrap_err().to_string();
     assert!(err.contains("`worker` has no previews"), "{err}");
@@ -55,8 +79,12 @@ fn previews_without_a_folder_use_the_app_defaults() {
 fn typed_values_round_trip_through_yaml() {
     for d in demo().deployments() {
         let text = to_yaml(&d.values).unwrap();
-        let back: glueops_model::AppValues =
-            serde_json::from_value(glueops_model::parse_yaml("x.yaml", &text).unwrap().to_json()).unwrap();
+        let back: glueops_model::AppValues = serde_json::from_value(
+            glueops_model::parse_yaml("x.yaml", &text)
+                .unwrap()
+                .to_json(),
+        )
+        .unwrap();
         assert_eq!(back, d.values, "{}:\n{text}", d.name);
     }
 }

@@ -1,5 +1,6 @@
 //! Hostile input fails fast with a clear, located error and never panics: huge files, binary
 //! files, deep nesting, symlink loops and paths that leave the repo.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -53,17 +54,34 @@ fn a_50_mb_file_is_refused_without_reading_it() {
     let big = fs::File::create(dir.path().join("apps/api/envs/staging/values.yaml")).unwrap();
     big.set_len(50 * 1024 * 1024).unwrap();
     let (d, elapsed) = load(dir.path());
-    only(&d, Code::FileTooLarge, "apps/api/envs/staging/values.yaml", "52428800 bytes");
-    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}: it must not parse the file");
+    only(
+        &d,
+        Code::FileTooLarge,
+        "apps/api/envs/staging/values.yaml",
+        "52428800 bytes",
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "took {elapsed:?}: it must not parse the file"
+    );
 }
 
 #[test]
 fn a_binary_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     write_base(dir.path());
-    fs::write(dir.path().join("common/common-values.yaml"), b"\x7fELF\x02\x01\x01\x00\x00\x00garbage").unwrap();
+    fs::write(
+        dir.path().join("common/common-values.yaml"),
+        b"\x7fELF\x02\x01\x01\x00\x00\x00garbage",
+    )
+    .unwrap();
     let (d, _) = load(dir.path());
-    only(&d, Code::BinaryFile, "common/common-values.yaml", "binary file");
+    only(
+        &d,
+        Code::BinaryFile,
+        "common/common-values.yaml",
+        "binary file",
+    );
     let mut tree = SourceTree::new();
     tree.insert("glueops.yaml", vec![0xff, 0xfe, b'a']);
     let d = Repo::from_sources(&tree).unwrap_err();
@@ -74,17 +92,33 @@ fn a_binary_file_is_refused() {
 fn deep_nesting_is_refused() {
     for (open, close) in [("[", "]"), ("{a: ", "}")] {
         let depth = 10_000;
-        let text = format!("deployment: {}1{}\n", open.repeat(depth), close.repeat(depth));
+        let text = format!(
+            "deployment: {}1{}\n",
+            open.repeat(depth),
+            close.repeat(depth)
+        );
         let (_, mut tree) = support::repo_with("");
         tree.insert("apps/api/envs/production/values.yaml", text);
         let d = Repo::from_sources(&tree).unwrap_err();
-        only(&d, Code::Syntax, "apps/api/envs/production/values.yaml", "levels deep");
+        only(
+            &d,
+            Code::Syntax,
+            "apps/api/envs/production/values.yaml",
+            "levels deep",
+        );
     }
-    let block: String = (0..200).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
+    let block: String = (0..200)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
     let (_, mut tree) = support::repo_with("");
     tree.insert("apps/api/envs/production/values.yaml", block);
     let d = Repo::from_sources(&tree).unwrap_err();
-    only(&d, Code::Syntax, "apps/api/envs/production/values.yaml", "levels deep");
+    only(
+        &d,
+        Code::Syntax,
+        "apps/api/envs/production/values.yaml",
+        "levels deep",
+    );
 }
 
 #[cfg(unix)]
@@ -98,7 +132,11 @@ fn a_symlink_loop_is_refused() {
     symlink("loop-b.yaml", env.join("values.yaml")).unwrap();
     symlink("values.yaml", env.join("loop-b.yaml")).unwrap();
     let (d, _) = load(dir.path());
-    assert!(d.iter().any(|x| x.code == Code::SymlinkLoop && &*x.location.file == "apps/api/envs/staging/values.yaml"), "{d}");
+    assert!(
+        d.iter().any(|x| x.code == Code::SymlinkLoop
+            && &*x.location.file == "apps/api/envs/staging/values.yaml"),
+        "{d}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     write_base(dir.path());
@@ -119,7 +157,12 @@ fn a_symlink_out_of_the_repo_is_refused() {
     fs::remove_file(&target).unwrap();
     symlink(outside.path().join("secret.yaml"), &target).unwrap();
     let (d, _) = load(dir.path());
-    only(&d, Code::PathEscape, "apps/api/envs/staging/values.yaml", "outside the config repo");
+    only(
+        &d,
+        Code::PathEscape,
+        "apps/api/envs/staging/values.yaml",
+        "outside the config repo",
+    );
 }
 
 #[test]
@@ -127,7 +170,12 @@ fn a_path_escaping_the_repo_is_refused() {
     let (_, mut tree) = support::repo_with("");
     tree.insert("apps/../../etc/values.yaml", "image: {tag: x}\n");
     let d = Repo::from_sources(&tree).unwrap_err();
-    only(&d, Code::PathEscape, "apps/../../etc/values.yaml", "not a plain relative path");
+    only(
+        &d,
+        Code::PathEscape,
+        "apps/../../etc/values.yaml",
+        "not a plain relative path",
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! Property tests: the layering laws and YAML round-trips.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +18,8 @@ fn arb_scalar(file: Arc<str>) -> impl Strategy<Value = Node> {
         any::<i64>().prop_map(Value::Int),
         "[a-z0-9 .:-]{0,8}".prop_map(Value::String),
     ];
-    (value, 1u32..50, 1u32..20).prop_map(move |(v, l, c)| Node::new(v, Location::new(file.clone(), l, c)))
+    (value, 1u32..50, 1u32..20)
+        .prop_map(move |(v, l, c)| Node::new(v, Location::new(file.clone(), l, c)))
 }
 
 /// Trees whose every node is located in `file`.
@@ -29,30 +31,61 @@ fn arb_tree(file: &'static str) -> impl Strategy<Value = Node> {
         let f = f2.clone();
         let f3 = f2.clone();
         prop_oneof![
-            (prop::collection::vec(inner.clone(), 0..3), 1u32..50)
-                .prop_map(move |(items, l)| Node::new(Value::List(items), Location::new(f.clone(), l, 1))),
-            (prop::collection::btree_map(prop::sample::select(&KEYS[..]), inner, 0..4), 1u32..50).prop_map(
-                move |(m, l)| map_node(&f3, m.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), l)
-            ),
+            (prop::collection::vec(inner.clone(), 0..3), 1u32..50).prop_map(move |(items, l)| {
+                Node::new(Value::List(items), Location::new(f.clone(), l, 1))
+            }),
+            (
+                prop::collection::btree_map(prop::sample::select(&KEYS[..]), inner, 0..4),
+                1u32..50
+            )
+                .prop_map(move |(m, l)| map_node(
+                    &f3,
+                    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                    l
+                )),
         ]
     });
     let f4 = file.clone();
-    (prop::collection::btree_map(prop::sample::select(&KEYS[..]), inner, 0..5), 1u32..50)
-        .prop_map(move |(m, l)| map_node(&f4, m.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), l))
+    (
+        prop::collection::btree_map(prop::sample::select(&KEYS[..]), inner, 0..5),
+        1u32..50,
+    )
+        .prop_map(move |(m, l)| {
+            map_node(
+                &f4,
+                m.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                l,
+            )
+        })
 }
 
 fn map_node(file: &Arc<str>, entries: BTreeMap<String, Node>, line: u32) -> Node {
     let entries = entries
         .into_iter()
-        .map(|(k, node)| (k, Entry { key_location: node.location.clone(), node }))
+        .map(|(k, node)| {
+            (
+                k,
+                Entry {
+                    key_location: node.location.clone(),
+                    node,
+                },
+            )
+        })
         .collect();
-    Node::new(Value::Map(Map::from_entries(entries)), Location::new(file.clone(), line, 1))
+    Node::new(
+        Value::Map(Map::from_entries(entries)),
+        Location::new(file.clone(), line, 1),
+    )
 }
 
 /// Every leaf (non-map value, or empty map) with its path and location: what a reader of the
 /// layered values sees, and where each piece came from.
 fn leaves(node: &Node) -> Vec<(Vec<Segment>, serde_json::Value, Location)> {
-    fn go(node: &Node, path: &mut Vec<Segment>, out: &mut Vec<(Vec<Segment>, serde_json::Value, Location)>) {
+    fn go(
+        node: &Node,
+        path: &mut Vec<Segment>,
+        out: &mut Vec<(Vec<Segment>, serde_json::Value, Location)>,
+    ) {
         match &node.value {
             Value::Map(m) if !m.is_empty() || path.is_empty() => {
                 for (k, e) in m.iter() {
@@ -70,7 +103,9 @@ fn leaves(node: &Node) -> Vec<(Vec<Segment>, serde_json::Value, Location)> {
 }
 
 fn stack(layers: &[&Node]) -> Node {
-    layers.iter().fold(Node::empty("empty"), |acc, l| acc.layer((*l).clone()))
+    layers
+        .iter()
+        .fold(Node::empty("empty"), |acc, l| acc.layer((*l).clone()))
 }
 
 /// The layers (by index) that have a node at `path`.
@@ -152,9 +187,30 @@ proptest! {
 
 #[test]
 fn ambiguous_strings_stay_strings() {
-    for s in ["yes", "no", "on", "off", "NO", "1.10", "0755", "1_000", "2024-01-01", "null", "~", "", "true", "0x1F", ".inf", "1e3"] {
+    for s in [
+        "yes",
+        "no",
+        "on",
+        "off",
+        "NO",
+        "1.10",
+        "0755",
+        "1_000",
+        "2024-01-01",
+        "null",
+        "~",
+        "",
+        "true",
+        "0x1F",
+        ".inf",
+        "1e3",
+    ] {
         let text = to_yaml(&BTreeMap::from([("v", s)])).unwrap();
         let back = parse_yaml("x", &text).unwrap().to_json();
-        assert_eq!(back["v"], serde_json::Value::String(s.to_string()), "{s:?} -> {text}");
+        assert_eq!(
+            back["v"],
+            serde_json::Value::String(s.to_string()),
+            "{s:?} -> {text}"
+        );
     }
 }

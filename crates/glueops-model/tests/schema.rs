@@ -1,12 +1,15 @@
 //! The committed JSON Schemas under schema/ are exactly the ones generated from the Rust types,
 //! and an editor validating with them accepts and rejects the same files glueops does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 
 use glueops_model::{Document, Repo, parse_yaml};
 
 fn committed(doc: Document) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schema").join(doc.file_name())
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schema")
+        .join(doc.file_name())
 }
 
 fn generated(doc: Document) -> String {
@@ -31,7 +34,8 @@ fn committed_schemas_match_the_types() {
 }
 
 fn validate_with_committed(doc: Document, file: &str, text: &str) -> bool {
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed(doc)).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed(doc)).unwrap()).unwrap();
     let validator = jsonschema::draft202012::new(&schema).unwrap();
     validator.is_valid(&parse_yaml(file, text).unwrap().to_json())
 }
@@ -42,10 +46,21 @@ fn editors_and_glueops_agree_on_the_demo_repo() {
     assert!(Repo::load(&demo).is_ok());
     let mut checked = 0;
     for entry in walk(&demo) {
-        let rel = entry.strip_prefix(&demo).unwrap().to_string_lossy().to_string();
+        let rel = entry
+            .strip_prefix(&demo)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let text = std::fs::read_to_string(&entry).unwrap();
-        let doc = if rel == "glueops.yaml" { Document::Platform } else { Document::AppValues };
-        assert!(validate_with_committed(doc, &rel, &text), "{rel} fails the committed schema");
+        let doc = if rel == "glueops.yaml" {
+            Document::Platform
+        } else {
+            Document::AppValues
+        };
+        assert!(
+            validate_with_committed(doc, &rel, &text),
+            "{rel} fails the committed schema"
+        );
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} files");
@@ -53,8 +68,16 @@ fn editors_and_glueops_agree_on_the_demo_repo() {
 
 #[test]
 fn editors_and_glueops_agree_on_bad_files() {
-    for text in ["deployment: {replica: 3}\n", "image: {tag: 1.10}\n", "service: {type: Cluster}\n", "image: {port: 70000}\n"] {
-        assert!(!validate_with_committed(Document::AppValues, "values.yaml", text), "{text}");
+    for text in [
+        "deployment: {replica: 3}\n",
+        "image: {tag: 1.10}\n",
+        "service: {type: Cluster}\n",
+        "image: {port: 70000}\n",
+    ] {
+        assert!(
+            !validate_with_committed(Document::AppValues, "values.yaml", text),
+            "{text}"
+        );
         let (_, mut tree) = glueops_support_repo();
         tree.insert("apps/api/envs/staging/values.yaml", text);
         assert!(Repo::from_sources(&tree).is_err(), "{text}");

@@ -19,8 +19,13 @@ pub(crate) use platform::check_platform;
 pub(crate) fn check_app_name(app: &str, report: &mut Report) {
     if !is_dns_label(app) {
         report.push(
-            Diagnostic::new(Code::InvalidName, Location::file(format!("apps/{app}")), "", format!("app name `{app}` is not a DNS-1123 label"))
-                .help(format!("rename the folder: {}", label_help(app))),
+            Diagnostic::new(
+                Code::InvalidName,
+                Location::file(format!("apps/{app}")),
+                "",
+                format!("app name `{app}` is not a DNS-1123 label"),
+            )
+            .help(format!("rename the folder: {}", label_help(app))),
         );
     }
 }
@@ -31,11 +36,21 @@ const APP_NAME: &str = ".Values.glueops_app_name";
 
 /// Resolves `{{ .Values.captain_domain }}` and `{{ .Values.glueops_app_name }}` in ingress
 /// hostnames; any other `{{ }}` is an error, not a silent pass-through.
-pub(crate) fn resolve_templates(values: &mut AppValues, tree: &Node, app_name: &str, captain_domain: &str, report: &mut Report) {
-    let Some(ingress) = values.ingress.as_mut() else { return };
+pub(crate) fn resolve_templates(
+    values: &mut AppValues,
+    tree: &Node,
+    app_name: &str,
+    captain_domain: &str,
+    report: &mut Report,
+) {
+    let Some(ingress) = values.ingress.as_mut() else {
+        return;
+    };
     for (i, entry) in ingress.entries.iter_mut().flatten().enumerate() {
         for (j, host) in entry.hosts.iter_mut().flatten().enumerate() {
-            let Some(hostname) = host.hostname.as_mut() else { continue };
+            let Some(hostname) = host.hostname.as_mut() else {
+                continue;
+            };
             let path = [
                 Segment::from("ingress"),
                 Segment::from("entries"),
@@ -48,8 +63,13 @@ pub(crate) fn resolve_templates(values: &mut AppValues, tree: &Node, app_name: &
                 Ok(resolved) => {
                     if !app::check_hostname(&resolved) {
                         report.push(
-                            at(tree, &path, Code::InvalidName, format!("hostname `{resolved}` is not a valid DNS name"))
-                                .help("use lowercase DNS labels separated by dots"),
+                            at(
+                                tree,
+                                &path,
+                                Code::InvalidName,
+                                format!("hostname `{resolved}` is not a valid DNS name"),
+                            )
+                            .help("use lowercase DNS labels separated by dots"),
                         );
                     }
                     *hostname = resolved;
@@ -71,7 +91,11 @@ fn render(template: &str, app_name: &str, captain_domain: &str) -> Result<String
         let Some(end) = after.find("}}") else {
             return Err(format!("`{template}` opens `{{{{` without closing it"));
         };
-        let expr = after[..end].trim().trim_start_matches('-').trim_end_matches('-').trim();
+        let expr = after[..end]
+            .trim()
+            .trim_start_matches('-')
+            .trim_end_matches('-')
+            .trim();
         match expr {
             CAPTAIN_DOMAIN => out.push_str(captain_domain),
             APP_NAME => out.push_str(app_name),
@@ -94,9 +118,20 @@ pub(crate) fn check_hostnames(deployments: &[Deployment], report: &mut Report) {
         for (host, path) in d.hostnames() {
             match claimed.get(&(env, host.clone())) {
                 Some((first, first_path)) if first.app != d.app => report.push(
-                    at(&d.tree, &path, Code::HostnameConflict, format!("hostname `{host}` is claimed by `{}` and `{}` in `{env}`", first.app, d.app))
-                        .note(first.tree.locate(first_path), format!("`{}` claims it here", first.app))
-                        .help("give each app its own hostname"),
+                    at(
+                        &d.tree,
+                        &path,
+                        Code::HostnameConflict,
+                        format!(
+                            "hostname `{host}` is claimed by `{}` and `{}` in `{env}`",
+                            first.app, d.app
+                        ),
+                    )
+                    .note(
+                        first.tree.locate(first_path),
+                        format!("`{}` claims it here", first.app),
+                    )
+                    .help("give each app its own hostname"),
                 ),
                 Some(_) => {}
                 None => {
@@ -113,8 +148,18 @@ mod tests {
 
     #[test]
     fn templates() {
-        assert_eq!(render("api.{{ .Values.captain_domain }}", "api-prod", "x.io"), Ok("api.x.io".into()));
-        assert_eq!(render("{{.Values.glueops_app_name}}.apps.{{ .Values.captain_domain }}", "a-b", "x.io"), Ok("a-b.apps.x.io".into()));
+        assert_eq!(
+            render("api.{{ .Values.captain_domain }}", "api-prod", "x.io"),
+            Ok("api.x.io".into())
+        );
+        assert_eq!(
+            render(
+                "{{.Values.glueops_app_name}}.apps.{{ .Values.captain_domain }}",
+                "a-b",
+                "x.io"
+            ),
+            Ok("a-b.apps.x.io".into())
+        );
         assert!(render("{{ .Values.image.tag }}.x.io", "a", "b").is_err());
         assert!(render("{{ .Values.captain_domain", "a", "b").is_err());
         assert!(render("plain.example.com", "a", "b").is_ok());

@@ -22,20 +22,38 @@ fn k(key: &str) -> Segment {
 pub(crate) fn check_platform(platform: &Platform, tree: &Node, report: &mut Report) {
     if platform.api_version != API_VERSION {
         report.push(
-            at(tree, &[k("apiVersion")], Code::InvalidValue, format!("apiVersion `{}` is not supported", platform.api_version))
-                .help(format!("use `apiVersion: {API_VERSION}`")),
+            at(
+                tree,
+                &[k("apiVersion")],
+                Code::InvalidValue,
+                format!("apiVersion `{}` is not supported", platform.api_version),
+            )
+            .help(format!("use `apiVersion: {API_VERSION}`")),
         );
     }
     if platform.kind != "Platform" {
         report.push(
-            at(tree, &[k("kind")], Code::InvalidValue, format!("kind `{}` is not `Platform`", platform.kind))
-                .help("use `kind: Platform`"),
+            at(
+                tree,
+                &[k("kind")],
+                Code::InvalidValue,
+                format!("kind `{}` is not `Platform`", platform.kind),
+            )
+            .help("use `kind: Platform`"),
         );
     }
     if !is_dns_label(&platform.metadata.name) {
         report.push(
-            at(tree, &[k("metadata"), k("name")], Code::InvalidName, format!("platform name `{}` is not a DNS-1123 label", platform.metadata.name))
-                .help(label_help(&platform.metadata.name)),
+            at(
+                tree,
+                &[k("metadata"), k("name")],
+                Code::InvalidName,
+                format!(
+                    "platform name `{}` is not a DNS-1123 label",
+                    platform.metadata.name
+                ),
+            )
+            .help(label_help(&platform.metadata.name)),
         );
     }
     check_requires(platform, tree, report);
@@ -43,8 +61,13 @@ pub(crate) fn check_platform(platform: &Platform, tree: &Node, report: &mut Repo
     let schemes = ["https://", "http://", "ssh://", "git://", "file://", "git@"];
     if !schemes.iter().any(|s| repo_url.starts_with(s)) || repo_url.len() < 8 {
         report.push(
-            at(tree, &[k("spec"), k("manifestRepo"), k("url")], Code::InvalidValue, format!("`{repo_url}` is not a Git URL"))
-                .help("use a clone URL such as https://github.com/acme/manifests.git"),
+            at(
+                tree,
+                &[k("spec"), k("manifestRepo"), k("url")],
+                Code::InvalidValue,
+                format!("`{repo_url}` is not a Git URL"),
+            )
+            .help("use a clone URL such as https://github.com/acme/manifests.git"),
         );
     }
     check_clusters(platform, tree, report);
@@ -54,12 +77,19 @@ pub(crate) fn check_platform(platform: &Platform, tree: &Node, report: &mut Repo
 }
 
 fn check_requires(platform: &Platform, tree: &Node, report: &mut Report) {
-    let Some(requires) = &platform.spec.requires else { return };
+    let Some(requires) = &platform.spec.requires else {
+        return;
+    };
     let path = [k("spec"), k("requires")];
     match semver::VersionReq::parse(requires) {
         Err(e) => report.push(
-            at(tree, &path, Code::InvalidValue, format!("`{requires}` is not a semver requirement: {e}"))
-                .help("write a requirement such as \">=0.1.0\" or \"^0.1\""),
+            at(
+                tree,
+                &path,
+                Code::InvalidValue,
+                format!("`{requires}` is not a semver requirement: {e}"),
+            )
+            .help("write a requirement such as \">=0.1.0\" or \"^0.1\""),
         ),
         Ok(req) => {
             let version = env!("CARGO_PKG_VERSION");
@@ -76,38 +106,75 @@ fn check_requires(platform: &Platform, tree: &Node, report: &mut Report) {
 }
 
 /// Reports names that are not DNS labels and duplicates, for a list of named items.
-fn check_names<'a>(names: impl Iterator<Item = &'a str>, list: &str, what: &str, tree: &Node, report: &mut Report) {
+fn check_names<'a>(
+    names: impl Iterator<Item = &'a str>,
+    list: &str,
+    what: &str,
+    tree: &Node,
+    report: &mut Report,
+) {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, name) in names.enumerate() {
         let path = p(&[k("spec"), k(list), Segment::Index(i), k("name")]);
         if !is_dns_label(name) {
-            report.push(at(tree, &path, Code::InvalidName, format!("{what} name `{name}` is not a DNS-1123 label")).help(label_help(name)));
+            report.push(
+                at(
+                    tree,
+                    &path,
+                    Code::InvalidName,
+                    format!("{what} name `{name}` is not a DNS-1123 label"),
+                )
+                .help(label_help(name)),
+            );
         }
         if let Some(first) = seen.insert(name, i) {
             let first_path = p(&[k("spec"), k(list), Segment::Index(first), k("name")]);
             report.push(
-                at(tree, &path, Code::Duplicate, format!("{what} `{name}` is declared twice"))
-                    .note(tree.locate(&first_path), "first declared here")
-                    .help(format!("give each {what} a unique name")),
+                at(
+                    tree,
+                    &path,
+                    Code::Duplicate,
+                    format!("{what} `{name}` is declared twice"),
+                )
+                .note(tree.locate(&first_path), "first declared here")
+                .help(format!("give each {what} a unique name")),
             );
         }
     }
 }
 
 fn check_clusters(platform: &Platform, tree: &Node, report: &mut Report) {
-    check_names(platform.spec.clusters.iter().map(|c| c.name.as_str()), "clusters", "cluster", tree, report);
+    check_names(
+        platform.spec.clusters.iter().map(|c| c.name.as_str()),
+        "clusters",
+        "cluster",
+        tree,
+        report,
+    );
     for (i, c) in platform.spec.clusters.iter().enumerate() {
         let base = [k("spec"), k("clusters"), Segment::Index(i)];
         if !c.server.starts_with("https://") {
             report.push(
-                at(tree, &[&base[..], &[k("server")]].concat(), Code::InvalidValue, format!("cluster server `{}` is not an https:// URL", c.server))
-                    .help("use the API server URL, e.g. https://k8s.example.com:6443"),
+                at(
+                    tree,
+                    &[&base[..], &[k("server")]].concat(),
+                    Code::InvalidValue,
+                    format!("cluster server `{}` is not an https:// URL", c.server),
+                )
+                .help("use the API server URL, e.g. https://k8s.example.com:6443"),
             );
         }
         if !is_dns_subdomain(&c.captain_domain) {
             report.push(
-                at(tree, &[&base[..], &[k("captainDomain")]].concat(), Code::InvalidName, format!("captain domain `{}` is not a DNS name", c.captain_domain))
-                    .help("use lowercase DNS labels separated by dots, e.g. nonprod.acme.onglueops.rocks"),
+                at(
+                    tree,
+                    &[&base[..], &[k("captainDomain")]].concat(),
+                    Code::InvalidName,
+                    format!("captain domain `{}` is not a DNS name", c.captain_domain),
+                )
+                .help(
+                    "use lowercase DNS labels separated by dots, e.g. nonprod.acme.onglueops.rocks",
+                ),
             );
         }
     }
@@ -115,38 +182,84 @@ fn check_clusters(platform: &Platform, tree: &Node, report: &mut Report) {
 
 fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
     let envs = &platform.spec.environments;
-    check_names(envs.iter().map(|e| e.name.as_str()), "environments", "environment", tree, report);
-    let clusters: Vec<&str> = platform.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+    check_names(
+        envs.iter().map(|e| e.name.as_str()),
+        "environments",
+        "environment",
+        tree,
+        report,
+    );
+    let clusters: Vec<&str> = platform
+        .spec
+        .clusters
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
-    let reserved = platform.spec.previews.as_ref().map_or("previews", |p| p.environment());
+    let reserved = platform
+        .spec
+        .previews
+        .as_ref()
+        .map_or("previews", |p| p.environment());
     for (i, env) in envs.iter().enumerate() {
-        let base = vec![k("spec"), k("environments"), Segment::Index(i)];
+        let base = [k("spec"), k("environments"), Segment::Index(i)];
         let path = |rest: &[Segment]| [&base[..], rest].concat();
         if env.name == "previews" || env.name == reserved {
             report.push(
-                at(tree, &path(&[k("name")]), Code::InvalidName, format!("environment name `{}` is reserved for previews", env.name))
-                    .help("pick another name; pull-request previews use envs/previews/"),
+                at(
+                    tree,
+                    &path(&[k("name")]),
+                    Code::InvalidName,
+                    format!("environment name `{}` is reserved for previews", env.name),
+                )
+                .help("pick another name; pull-request previews use envs/previews/"),
             );
         }
         if !clusters.contains(&env.cluster.as_str()) {
-            report.push(undeclared(tree, &path(&[k("cluster")]), "cluster", &env.cluster, &clusters, "spec.clusters"));
+            report.push(undeclared(
+                tree,
+                &path(&[k("cluster")]),
+                "cluster",
+                &env.cluster,
+                &clusters,
+                "spec.clusters",
+            ));
         }
         if env.namespace.is_some() && !is_dns_label(env.namespace()) {
             report.push(
-                at(tree, &path(&[k("namespace")]), Code::InvalidName, format!("namespace `{}` is not a DNS-1123 label", env.namespace()))
-                    .help(label_help(env.namespace())),
+                at(
+                    tree,
+                    &path(&[k("namespace")]),
+                    Code::InvalidName,
+                    format!("namespace `{}` is not a DNS-1123 label", env.namespace()),
+                )
+                .help(label_help(env.namespace())),
             );
         }
-        let Some(promotion) = &env.promotion else { continue };
+        let Some(promotion) = &env.promotion else {
+            continue;
+        };
         let promo = |rest: &[Segment]| path(&[&[k("promotion")], rest].concat());
         if let Some(from) = &promotion.from {
             if from == &env.name {
                 report.push(
-                    at(tree, &promo(&[k("from")]), Code::PromotionCycle, format!("environment `{from}` promotes from itself"))
-                        .help("name the environment versions come from, e.g. staging"),
+                    at(
+                        tree,
+                        &promo(&[k("from")]),
+                        Code::PromotionCycle,
+                        format!("environment `{from}` promotes from itself"),
+                    )
+                    .help("name the environment versions come from, e.g. staging"),
                 );
             } else if !env_names.contains(&from.as_str()) {
-                report.push(undeclared(tree, &promo(&[k("from")]), "environment", from, &env_names, "spec.environments"));
+                report.push(undeclared(
+                    tree,
+                    &promo(&[k("from")]),
+                    "environment",
+                    from,
+                    &env_names,
+                    "spec.environments",
+                ));
             }
             if promotion.auto == Some(true) {
                 report.push(
@@ -158,18 +271,31 @@ fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
         if let Some(approval) = &promotion.approval {
             if approval.required == 0 || approval.required as usize > approval.approvers.len() {
                 report.push(
-                    at(tree, &promo(&[k("approval"), k("required")]), Code::InvalidValue, format!(
-                        "{} approvals required, but {} approvers listed",
-                        approval.required,
-                        approval.approvers.len()
-                    ))
+                    at(
+                        tree,
+                        &promo(&[k("approval"), k("required")]),
+                        Code::InvalidValue,
+                        format!(
+                            "{} approvals required, but {} approvers listed",
+                            approval.required,
+                            approval.approvers.len()
+                        ),
+                    )
                     .help("require at least 1 approval and list at least that many approvers"),
                 );
             }
             let mut seen = Vec::new();
             for (j, a) in approval.approvers.iter().enumerate() {
                 if seen.contains(&a) {
-                    report.push(at(tree, &promo(&[k("approval"), k("approvers"), Segment::Index(j)]), Code::Duplicate, format!("approver `{a}` is listed twice")).help("list each approver once"));
+                    report.push(
+                        at(
+                            tree,
+                            &promo(&[k("approval"), k("approvers"), Segment::Index(j)]),
+                            Code::Duplicate,
+                            format!("approver `{a}` is listed twice"),
+                        )
+                        .help("list each approver once"),
+                    );
                 }
                 seen.push(a);
             }
@@ -177,20 +303,40 @@ fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
         for (j, w) in promotion.windows.iter().flatten().enumerate() {
             let win = |key: &str| promo(&[k("windows"), Segment::Index(j), k(key)]);
             if w.days.is_empty() {
-                report.push(at(tree, &win("days"), Code::InvalidValue, "a deploy window needs at least one day").help("e.g. days: [Mon, Tue, Wed, Thu]"));
+                report.push(
+                    at(
+                        tree,
+                        &win("days"),
+                        Code::InvalidValue,
+                        "a deploy window needs at least one day",
+                    )
+                    .help("e.g. days: [Mon, Tue, Wed, Thu]"),
+                );
             }
-            let start = parse_clock(&w.start).map_err(|e| report.push(at(tree, &win("start"), Code::Time, e).help("e.g. start: \"09:00\"")));
-            let end = parse_clock(&w.end).map_err(|e| report.push(at(tree, &win("end"), Code::Time, e).help("e.g. end: \"16:00\"")));
+            let start = parse_clock(&w.start).map_err(|e| {
+                report.push(at(tree, &win("start"), Code::Time, e).help("e.g. start: \"09:00\""))
+            });
+            let end = parse_clock(&w.end).map_err(|e| {
+                report.push(at(tree, &win("end"), Code::Time, e).help("e.g. end: \"16:00\""))
+            });
             if let (Ok(s), Ok(e)) = (start, end)
                 && s >= e
             {
                 report.push(
-                    at(tree, &win("end"), Code::Time, format!("the window ends ({}) before it starts ({})", w.end, w.start))
-                        .help("windows lie within one day; use two windows to cross midnight"),
+                    at(
+                        tree,
+                        &win("end"),
+                        Code::Time,
+                        format!("the window ends ({}) before it starts ({})", w.end, w.start),
+                    )
+                    .help("windows lie within one day; use two windows to cross midnight"),
                 );
             }
             if let Err(e) = check_time_zone(&w.time_zone) {
-                report.push(at(tree, &win("timeZone"), Code::Time, e).help("see the tz database list of time zone names"));
+                report.push(
+                    at(tree, &win("timeZone"), Code::Time, e)
+                        .help("see the tz database list of time zone names"),
+                );
             }
         }
     }
@@ -198,7 +344,11 @@ fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
 
 fn check_promotion_cycles(platform: &Platform, tree: &Node, report: &mut Report) {
     let envs = &platform.spec.environments;
-    let from = |name: &str| envs.iter().find(|e| e.name == name).and_then(|e| e.promotion.as_ref()?.from.clone());
+    let from = |name: &str| {
+        envs.iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.promotion.as_ref()?.from.clone())
+    };
     let mut reported: Vec<Vec<String>> = Vec::new();
     for (i, env) in envs.iter().enumerate() {
         let mut chain = vec![env.name.clone()];
@@ -231,19 +381,49 @@ fn check_promotion_cycles(platform: &Platform, tree: &Node, report: &mut Report)
 }
 
 fn check_previews(platform: &Platform, tree: &Node, report: &mut Report) {
-    let Some(previews) = &platform.spec.previews else { return };
+    let Some(previews) = &platform.spec.previews else {
+        return;
+    };
     let path = |key: &str| [k("spec"), k("previews"), k(key)];
-    let clusters: Vec<&str> = platform.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+    let clusters: Vec<&str> = platform
+        .spec
+        .clusters
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     if !clusters.contains(&previews.cluster.as_str()) {
-        report.push(undeclared(tree, &path("cluster"), "cluster", &previews.cluster, &clusters, "spec.clusters"));
+        report.push(undeclared(
+            tree,
+            &path("cluster"),
+            "cluster",
+            &previews.cluster,
+            &clusters,
+            "spec.clusters",
+        ));
     }
     let env = previews.environment();
     if !is_dns_label(env) {
-        report.push(at(tree, &path("environment"), Code::InvalidName, format!("`{env}` is not a DNS-1123 label")).help(label_help(env)));
+        report.push(
+            at(
+                tree,
+                &path("environment"),
+                Code::InvalidName,
+                format!("`{env}` is not a DNS-1123 label"),
+            )
+            .help(label_help(env)),
+        );
     }
     for (key, pattern, allowed) in [
-        ("namespacePattern", previews.namespace_pattern(), &["{app}", "{number}"][..]),
-        ("hostnamePattern", previews.hostname_pattern(), &["{app}", "{number}", "{captainDomain}"][..]),
+        (
+            "namespacePattern",
+            previews.namespace_pattern(),
+            &["{app}", "{number}"][..],
+        ),
+        (
+            "hostnamePattern",
+            previews.hostname_pattern(),
+            &["{app}", "{number}", "{captainDomain}"][..],
+        ),
     ] {
         let mut rest = pattern.to_string();
         for a in allowed {
@@ -251,8 +431,13 @@ fn check_previews(platform: &Platform, tree: &Node, report: &mut Report) {
         }
         if rest.contains(['{', '}']) {
             report.push(
-                at(tree, &path(key), Code::Template, format!("`{pattern}` uses an unknown placeholder"))
-                    .help(format!("the placeholders are {}", allowed.join(", "))),
+                at(
+                    tree,
+                    &path(key),
+                    Code::Template,
+                    format!("`{pattern}` uses an unknown placeholder"),
+                )
+                .help(format!("the placeholders are {}", allowed.join(", "))),
             );
         } else if !pattern.contains("{number}") {
             report.push(
@@ -269,15 +454,39 @@ fn check_previews(platform: &Platform, tree: &Node, report: &mut Report) {
 }
 
 /// "`x` is not declared" with a did-you-mean among the declared names.
-pub(crate) fn undeclared(tree: &Node, path: &[Segment], what: &str, name: &str, declared: &[&str], list: &str) -> Diagnostic {
-    undeclared_because(tree, path, format!("{what} `{name}` is not declared"), name, declared, list)
+pub(crate) fn undeclared(
+    tree: &Node,
+    path: &[Segment],
+    what: &str,
+    name: &str,
+    declared: &[&str],
+    list: &str,
+) -> Diagnostic {
+    undeclared_because(
+        tree,
+        path,
+        format!("{what} `{name}` is not declared"),
+        name,
+        declared,
+        list,
+    )
 }
 
 /// Like [`undeclared`] with a message of its own.
-pub(crate) fn undeclared_because(tree: &Node, path: &[Segment], message: String, name: &str, declared: &[&str], list: &str) -> Diagnostic {
+pub(crate) fn undeclared_because(
+    tree: &Node,
+    path: &[Segment],
+    message: String,
+    name: &str,
+    declared: &[&str],
+    list: &str,
+) -> Diagnostic {
     let help = match did_you_mean(name, declared.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
-        None => format!("declare it under {list} (declared: {})", declared.join(", ")),
+        None => format!(
+            "declare it under {list} (declared: {})",
+            declared.join(", ")
+        ),
     };
     at(tree, path, Code::Undeclared, message).help(help)
 }

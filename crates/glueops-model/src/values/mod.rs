@@ -393,10 +393,16 @@ pub struct Autoscaling {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_replicas: Option<u32>,
     /// Target average CPU utilization, percent of requests.
-    #[serde(rename = "targetCPUUtilizationPercentage", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetCPUUtilizationPercentage",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_cpu_utilization_percentage: Option<u32>,
     /// Target average memory utilization, percent of requests.
-    #[serde(rename = "targetMemoryUtilizationPercentage", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetMemoryUtilizationPercentage",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_memory_utilization_percentage: Option<u32>,
 }
 

@@ -1,5 +1,5 @@
 //! Test helpers: repos written as one text file (`-- path --` sections).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,101 @@
+//! Generates large config repos for benchmarks.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The environments of generated repos.
+pub const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "production"];
+
+/// Writes a config repo of `apps` apps, each deployed to the three environments, with values
+/// shaped like the demo repo's api (secrets, probes, ingress, resources).
+pub fn generate_repo(root: &Path, apps: usize) {
+    let write = |rel: &str, text: String| {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    write(
+        "glueops.yaml",
+        r#"apiVersion: glueops.dev/v1alpha1
+kind: Platform
+metadata: {name: bench}
+spec:
+  delivery: argocd
+  manifestRepo: {url: "https://github.com/acme/manifests.git"}
+  secretStore: {name: vault-backend, kind: ClusterSecretStore}
+  clusters:
+    - {name: nonprod, server: "https://nonprod.example:6443", captainDomain: nonprod.acme.example}
+    - {name: prod, server: "https://prod.example:6443", captainDomain: prod.acme.example}
+  environments:
+    - {name: dev, cluster: nonprod, promotion: {auto: true}}
+    - {name: staging, cluster: nonprod, promotion: {from: dev}}
+    - {name: production, cluster: prod, promotion: {from: staging, approval: {required: 1, approvers: [alice]}}}
+  previews: {enabled: true, cluster: nonprod}
+"#
+        .to_string(),
+    );
+    write(
+        "common/common-values.yaml",
+        "image: {registry: ghcr.io, pullPolicy: IfNotPresent}\ndeployment:\n  resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {cpu: 250m, memory: 256Mi}}\n".to_string(),
+    );
+    for env in ENVIRONMENTS {
+        write(
+            &format!("env-overlays/{env}/env-values.yaml"),
+            format!("deployment:\n  envVariables: [{{name: ENVIRONMENT, value: {env}}}]\n"),
+        );
+    }
+    for i in 0..apps {
+        let app = format!("app{i:05}");
+        write(
+            &format!("apps/{app}/base/base-values.yaml"),
+            format!(
+                r#"source: {{provider: github, repo: acme/{app}, branch: main}}
+image: {{repository: acme/{app}, port: 8080}}
+deployment:
+  enabled: true
+  envSecrets: [{{variable: DATABASE_URL, secretName: db, secretKey: url}}]
+  readinessProbe: {{httpGet: {{path: /ready}}}}
+service: {{enabled: true}}
+configMap:
+  configs:
+    settings: {{FEATURE_X: "yes", TIMEOUT: "30s"}}
+externalSecret:
+  enabled: true
+  secrets: {{db: {{data: {{url: {{remoteRef: {{key: {app}/db, property: url}}}}}}}}}}
+"#
+            ),
+        );
+        for (n, env) in ENVIRONMENTS.iter().enumerate() {
+            write(
+                &format!("apps/{app}/envs/{env}/values.yaml"),
+                format!(
+                    "image: {{tag: 1.{i}.{n}}}\ndeployment: {{replicas: {}}}\ningress:\n  enabled: true\n  entries: [{{name: public, hosts: [{{hostname: \"{app}.{{{{ .Values.captain_domain }}}}\"}}]}}]\n",
+                    n + 1
+                ),
+            );
+        }
+    }
+}
+
+/// A fresh temporary directory holding a generated repo.
+pub fn generated_repo(apps: usize) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("config");
+    generate_repo(&root, apps);
+    (dir, root)
+}
+
+/// The floor for loading: walk the same folders and read every file, nothing else.
+pub fn read_all(dir: &Path) -> usize {
+    let mut bytes = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            bytes += read_all(&path);
+        } else {
+            bytes += fs::read(&path).unwrap().len();
+        }
+    }
+    bytes
+}
