@@ -100,15 +100,7 @@ pub fn parse_yaml(file: &str, text: &str) -> Result<Node, Diagnostics> {
     yaml::parse(&file, text).map_err(|e| {
         let mut report = diagnostics::Report::default();
         report.add_source(file.clone(), std::sync::Arc::from(text));
-        report.push(
-            Diagnostic::new(
-                Code::Syntax,
-                Location::new(file.clone(), e.line, e.column),
-                "",
-                e.message.clone(),
-            )
-            .help(yaml::syntax_help(&e.message)),
-        );
+        report.push(e.diagnostic(&file));
         report.finish()
     })
 }

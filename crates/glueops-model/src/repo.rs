@@ -97,15 +97,7 @@ impl Deployment {
         for (i, entry) in ingress.entries.iter().flatten().enumerate() {
             for (j, host) in entry.hosts.iter().flatten().enumerate() {
                 if let Some(h) = &host.hostname {
-                    let path = vec![
-                        Segment::from("ingress"),
-                        Segment::from("entries"),
-                        Segment::Index(i),
-                        Segment::from("hosts"),
-                        Segment::Index(j),
-                        Segment::from("hostname"),
-                    ];
-                    out.push((h.clone(), path));
+                    out.push((h.clone(), hostname_path(i, j)));
                 }
             }
         }
@@ -166,15 +158,7 @@ impl Repo {
             let node = match yaml::parse(&file, &text) {
                 Ok(node) => node,
                 Err(e) => {
-                    report.push(
-                        Diagnostic::new(
-                            Code::Syntax,
-                            Location::new(file.clone(), e.line, e.column),
-                            "",
-                            e.message.clone(),
-                        )
-                        .help(yaml::syntax_help(&e.message)),
-                    );
+                    report.push(e.diagnostic(&file));
                     continue;
                 }
             };
@@ -594,6 +578,18 @@ fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>
             None
         }
     }
+}
+
+/// The key path of `ingress.entries[entry].hosts[host].hostname`.
+pub(crate) fn hostname_path(entry: usize, host: usize) -> Vec<Segment> {
+    vec![
+        Segment::from("ingress"),
+        Segment::from("entries"),
+        Segment::Index(entry),
+        Segment::from("hosts"),
+        Segment::Index(host),
+        Segment::from("hostname"),
+    ]
 }
 
 /// Helper for rules: a located diagnostic at `path` of `tree`.

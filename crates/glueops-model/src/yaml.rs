@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use crate::diagnostics::{Code, Diagnostic};
 use crate::node::{Entry, Location, Map, Node, Value};
 
 /// Deepest nesting accepted in one file. Real values files nest fewer than 10 levels; the
@@ -46,6 +47,19 @@ pub(crate) struct SyntaxError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+}
+
+impl SyntaxError {
+    /// The located diagnostic for this error in `file`.
+    pub fn diagnostic(&self, file: &Arc<str>) -> Diagnostic {
+        Diagnostic::new(
+            Code::Syntax,
+            Location::new(file.clone(), self.line, self.column),
+            "",
+            self.message.clone(),
+        )
+        .help(syntax_help(&self.message))
+    }
 }
 
 /// Parses one YAML document into a located tree. An empty document (or one holding only
@@ -105,7 +119,7 @@ fn tidy(message: &str) -> String {
 }
 
 /// A fix for a YAML error, by what the parser said.
-pub(crate) fn syntax_help(message: &str) -> &'static str {
+fn syntax_help(message: &str) -> &'static str {
     if message.contains("duplicate") {
         "a key appears twice in one map; keep one and merge their values"
     } else if message.contains("alias") || message.contains("budget") || message.contains("limit") {

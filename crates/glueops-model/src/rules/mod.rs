@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{Code, Diagnostic, Report};
 use crate::names::{is_dns_label, label_help};
 use crate::node::{Location, Node, Segment};
-use crate::repo::{Deployment, at};
+use crate::repo::{Deployment, at, hostname_path};
 use crate::values::AppValues;
 
 pub(crate) use app::check_deployment;
@@ -51,14 +51,7 @@ pub(crate) fn resolve_templates(
             let Some(hostname) = host.hostname.as_mut() else {
                 continue;
             };
-            let path = [
-                Segment::from("ingress"),
-                Segment::from("entries"),
-                Segment::Index(i),
-                Segment::from("hosts"),
-                Segment::Index(j),
-                Segment::from("hostname"),
-            ];
+            let path = hostname_path(i, j);
             match render(hostname, app_name, captain_domain) {
                 Ok(resolved) => {
                     if !app::check_hostname(&resolved) {
