@@ -1,15 +1,52 @@
 //! # glueops
 //!
 //! A toolkit for GitOps: a repo of app and environment descriptions in, Kubernetes manifests
-//! committed to a manifest repo out. This crate composes the workspace's libraries; today it
-//! re-exports [`model`] (the typed config repo). Rendering, secrets and git arrive as their
-//! own crates.
+//! committed to a manifest repo out. This crate composes the workspace's libraries:
+//! [`model`] (the typed config repo) and [`render`] (typed Kubernetes objects and their YAML),
+//! plus the I/O at the edge ([`write_tree`]). Secrets and git arrive as their own crates.
 //!
 //! ```
-//! let repo = glueops::model::Repo::load(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-config"))
-//!     .map_err(|d| d.to_string())
-//!     .unwrap();
-//! assert!(repo.deployments().count() >= 8);
+//! let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-config");
+//! let repo = glueops::model::Repo::load(demo).map_err(|d| d.to_string()).unwrap();
+//! let set = glueops::render::render(&repo, &[]).unwrap();
+//! assert!(set.counts()["Deployment"] >= 6);
+//!
+//! let out = tempfile::tempdir().unwrap();
+//! let first = glueops::write_tree(out.path(), &set.files().unwrap(), |_| {}).unwrap();
+//! let again = glueops::write_tree(out.path(), &set.files().unwrap(), |_| {}).unwrap();
+//! assert_eq!((again.written, again.unchanged), (0, first.written));
 //! ```
 
+mod output;
+
 pub use glueops_model as model;
+pub use glueops_render as render;
+pub use output::{WriteSummary, write_tree};
+
+/// Errors of the composed operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The config repo has problems.
+    #[error("{0}")]
+    Config(#[from] model::Diagnostics),
+    /// Rendering failed.
+    #[error(transparent)]
+    Render(#[from] render::Error),
+    /// A file could not be read or written.
+    #[error(
+        "cannot write `{path}`: {source}; check the output folder's permissions and free space"
+    )]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A rendered path would leave the output folder.
+    #[error("refusing to write `{path}`: it is not a plain relative path")]
+    UnsafePath {
+        /// The path.
+        path: String,
+    },
+}

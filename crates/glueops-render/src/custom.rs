@@ -1,0 +1,366 @@
+//! Custom resources glueops renders, typed with only the fields it sets. Each serializes as
+//! `apiVersion`, `kind`, `metadata`, `spec`, and satisfies the upstream CRD schema (tested
+//! against the real CRDs).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+/// A custom resource: its group/version and kind.
+pub trait CustomResource {
+    /// `apiVersion`, e.g. `argoproj.io/v1alpha1`.
+    const API_VERSION: &'static str;
+    /// `kind`, e.g. `Application`.
+    const KIND: &'static str;
+    /// The object's metadata.
+    fn metadata(&self) -> &ObjectMeta;
+}
+
+macro_rules! custom_resource {
+    ($(#[$doc:meta])* $name:ident, $spec:ty, $api:expr, $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            /// Always the resource's `apiVersion`.
+            pub api_version: &'static str,
+            /// Always the resource's `kind`.
+            pub kind: &'static str,
+            /// Name, namespace, labels, annotations.
+            pub metadata: ObjectMeta,
+            /// The resource's spec.
+            pub spec: $spec,
+        }
+
+        impl $name {
+            /// A resource with this metadata and spec.
+            pub fn new(metadata: ObjectMeta, spec: $spec) -> Self {
+                Self { api_version: $api, kind: $kind, metadata, spec }
+            }
+        }
+
+        impl CustomResource for $name {
+            const API_VERSION: &'static str = $api;
+            const KIND: &'static str = $kind;
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+        }
+    };
+}
+
+custom_resource!(
+    /// External Secrets: syncs a Secret from the secret store.
+    ExternalSecret, ExternalSecretSpec, "external-secrets.io/v1", "ExternalSecret"
+);
+custom_resource!(
+    /// Prometheus Operator: scrape a Service.
+    ServiceMonitor, ServiceMonitorSpec, "monitoring.coreos.com/v1", "ServiceMonitor"
+);
+custom_resource!(
+    /// Prometheus Operator: alerting rules.
+    PrometheusRule, PrometheusRuleSpec, "monitoring.coreos.com/v1", "PrometheusRule"
+);
+custom_resource!(
+    /// Argo CD: a project (one per environment).
+    AppProject, AppProjectSpec, "argoproj.io/v1alpha1", "AppProject"
+);
+custom_resource!(
+    /// Argo CD: one deployed folder of the manifest repo.
+    Application, ApplicationSpec, "argoproj.io/v1alpha1", "Application"
+);
+custom_resource!(
+    /// Flux: the manifest repo as a source.
+    GitRepository, GitRepositorySpec, "source.toolkit.fluxcd.io/v1", "GitRepository"
+);
+custom_resource!(
+    /// Flux: one deployed folder of the manifest repo.
+    Kustomization, KustomizationSpec, "kustomize.toolkit.fluxcd.io/v1", "Kustomization"
+);
+
+/// `ExternalSecret.spec`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+    /// How often to re-read the store.
+    pub refresh_interval: String,
+    /// The store.
+    pub secret_store_ref: StoreRef,
+    /// The Secret to create.
+    pub target: Target,
+    /// Keys, each from one remote reference.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<SecretData>,
+    /// Whole remote secrets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data_from: Vec<DataFrom>,
+}
+
+/// A secret store reference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreRef {
+    /// Store name.
+    pub name: String,
+    /// `SecretStore` or `ClusterSecretStore`.
+    pub kind: String,
+}
+
+/// The Secret an ExternalSecret creates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// Secret name.
+    pub name: String,
+    /// `Owner`: the Secret is deleted with the ExternalSecret.
+    pub creation_policy: String,
+}
+
+/// One key of the Secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretData {
+    /// Key in the Secret.
+    pub secret_key: String,
+    /// Where the value comes from.
+    pub remote_ref: RemoteRef,
+}
+
+/// A value in the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteRef {
+    /// Path in the store.
+    pub key: String,
+    /// Property of that secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// Version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// Every property of one remote secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataFrom {
+    /// What to extract.
+    pub extract: Extract,
+}
+
+/// A remote secret to extract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Extract {
+    /// Path in the store.
+    pub key: String,
+}
+
+/// `ServiceMonitor.spec`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceMonitorSpec {
+    /// Which Services.
+    pub selector: Selector,
+    /// What to scrape.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// A label selector.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Selector {
+    /// Labels that must match.
+    pub match_labels: BTreeMap<String, String>,
+}
+
+/// A scrape endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Endpoint {
+    /// Service port name.
+    pub port: String,
+    /// Metrics path.
+    pub path: String,
+    /// Scrape interval.
+    pub interval: String,
+}
+
+/// `PrometheusRule.spec`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrometheusRuleSpec {
+    /// Rule groups.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// A group of rules.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleGroup {
+    /// Group name.
+    pub name: String,
+    /// Rules.
+    pub rules: Vec<Rule>,
+}
+
+/// An alerting rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    /// Alert name.
+    pub alert: String,
+    /// PromQL expression.
+    pub expr: String,
+    /// Pending duration.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_duration: Option<String>,
+    /// Labels (severity, app, environment).
+    pub labels: BTreeMap<String, String>,
+    /// Annotations (summary).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `AppProject.spec`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppProjectSpec {
+    /// Description.
+    pub description: String,
+    /// Repos Applications may deploy from.
+    pub source_repos: Vec<String>,
+    /// Where Applications may deploy to.
+    pub destinations: Vec<Destination>,
+    /// Cluster-scoped kinds Applications may create (Namespaces only).
+    pub cluster_resource_whitelist: Vec<GroupKind>,
+}
+
+/// A deploy destination.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Destination {
+    /// API server URL.
+    pub server: String,
+    /// Namespace (or a glob).
+    pub namespace: String,
+}
+
+/// An API group and kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupKind {
+    /// API group (`""` for core).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+}
+
+/// `Application.spec`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSpec {
+    /// The AppProject.
+    pub project: String,
+    /// What to deploy.
+    pub source: ApplicationSource,
+    /// Where to deploy it.
+    pub destination: Destination,
+    /// How to sync.
+    pub sync_policy: SyncPolicy,
+}
+
+/// An Application's source folder.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSource {
+    /// Manifest repo URL.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Branch.
+    pub target_revision: String,
+    /// Folder.
+    pub path: String,
+}
+
+/// Automated sync with prune, self-heal and retries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPolicy {
+    /// Automated sync.
+    pub automated: Automated,
+    /// Retries with backoff.
+    pub retry: Retry,
+    /// Sync options.
+    pub sync_options: Vec<String>,
+}
+
+/// Automated sync settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Automated {
+    /// Delete what is no longer in git.
+    pub prune: bool,
+    /// Undo drift.
+    pub self_heal: bool,
+}
+
+/// Sync retries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Retry {
+    /// Attempts.
+    pub limit: i64,
+    /// Backoff.
+    pub backoff: Backoff,
+}
+
+/// Retry backoff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backoff {
+    /// First wait.
+    pub duration: String,
+    /// Growth factor.
+    pub factor: i64,
+    /// Longest wait.
+    pub max_duration: String,
+}
+
+/// `GitRepository.spec`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GitRepositorySpec {
+    /// Poll interval.
+    pub interval: String,
+    /// Clone URL.
+    pub url: String,
+    /// Branch.
+    #[serde(rename = "ref")]
+    pub reference: GitRef,
+}
+
+/// A Git branch reference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GitRef {
+    /// Branch.
+    pub branch: String,
+}
+
+/// `Kustomization.spec`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizationSpec {
+    /// Reconcile interval.
+    pub interval: String,
+    /// Retry interval after a failure.
+    pub retry_interval: String,
+    /// Folder in the source.
+    pub path: String,
+    /// Delete what is no longer in git.
+    pub prune: bool,
+    /// Wait for readiness.
+    pub wait: bool,
+    /// Timeout for apply and health checks.
+    pub timeout: String,
+    /// The GitRepository.
+    pub source_ref: SourceRef,
+}
+
+/// A Flux source reference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceRef {
+    /// `GitRepository`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+}

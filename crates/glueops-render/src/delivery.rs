@@ -1,0 +1,179 @@
+//! Delivery objects: what makes Argo CD or Flux deploy each folder of the manifest repo.
+
+use std::collections::BTreeMap;
+
+use glueops_model::Platform;
+use glueops_model::platform::Delivery;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::custom::{
+    AppProject, AppProjectSpec, Application, ApplicationSource, ApplicationSpec, Automated,
+    Backoff, Destination, GitRef, GitRepository, GitRepositorySpec, GroupKind, Kustomization,
+    KustomizationSpec, Retry, SourceRef, SyncPolicy,
+};
+use crate::object::Object;
+
+/// Namespace the Argo CD objects live in.
+pub const ARGOCD_NAMESPACE: &str = "argocd";
+/// Namespace the Flux objects live in.
+pub const FLUX_NAMESPACE: &str = "flux-system";
+/// Name of the Flux GitRepository of the manifest repo.
+pub const FLUX_SOURCE: &str = "manifests";
+/// AppProject of previews.
+pub const PREVIEWS_PROJECT: &str = "previews";
+
+/// The engine folder name: `argocd` or `flux`.
+pub fn engine(platform: &Platform) -> &'static str {
+    match platform.spec.delivery {
+        Delivery::Argocd => "argocd",
+        Delivery::Flux => "flux",
+    }
+}
+
+/// What one delivery object deploys.
+pub(crate) struct Target<'a> {
+    /// `<app>-<env>` or `<app>-pr-<N>`.
+    pub name: &'a str,
+    /// AppProject: the environment, or previews.
+    pub project: &'a str,
+    /// Folder in the manifest repo.
+    pub path: &'a str,
+    /// API server of the cluster.
+    pub server: &'a str,
+    /// Namespace deployed into.
+    pub namespace: &'a str,
+    /// Extra labels (previews).
+    pub labels: BTreeMap<String, String>,
+    /// Extra annotations (previews: pull request, branch, head sha).
+    pub annotations: BTreeMap<String, String>,
+}
+
+fn meta(
+    name: &str,
+    namespace: &str,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+) -> ObjectMeta {
+    let mut all = BTreeMap::from([(
+        "app.kubernetes.io/managed-by".to_string(),
+        "glueops".to_string(),
+    )]);
+    all.extend(labels);
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(namespace.to_string()),
+        labels: Some(all),
+        annotations: (!annotations.is_empty()).then_some(annotations),
+        ..ObjectMeta::default()
+    }
+}
+
+/// The Application or Kustomization deploying one folder.
+pub(crate) fn deploy(platform: &Platform, t: Target<'_>) -> Object {
+    let repo = &platform.spec.manifest_repo;
+    let branch = repo.branch.clone().unwrap_or_else(|| "main".to_string());
+    match platform.spec.delivery {
+        Delivery::Argocd => Application::new(
+            meta(t.name, ARGOCD_NAMESPACE, t.labels, t.annotations),
+            ApplicationSpec {
+                project: t.project.to_string(),
+                source: ApplicationSource {
+                    repo_url: repo.url.clone(),
+                    target_revision: branch,
+                    path: t.path.to_string(),
+                },
+                destination: Destination {
+                    server: t.server.to_string(),
+                    namespace: t.namespace.to_string(),
+                },
+                sync_policy: SyncPolicy {
+                    automated: Automated {
+                        prune: true,
+                        self_heal: true,
+                    },
+                    retry: Retry {
+                        limit: 5,
+                        backoff: Backoff {
+                            duration: "5s".to_string(),
+                            factor: 2,
+                            max_duration: "3m".to_string(),
+                        },
+                    },
+                    sync_options: vec![
+                        "PrunePropagationPolicy=foreground".to_string(),
+                        "PruneLast=true".to_string(),
+                    ],
+                },
+            },
+        )
+        .into(),
+        Delivery::Flux => Kustomization::new(
+            meta(t.name, FLUX_NAMESPACE, t.labels, t.annotations),
+            KustomizationSpec {
+                interval: "5m".to_string(),
+                retry_interval: "1m".to_string(),
+                path: format!("./{}", t.path),
+                prune: true,
+                wait: true,
+                timeout: "3m".to_string(),
+                source_ref: SourceRef {
+                    kind: "GitRepository".to_string(),
+                    name: FLUX_SOURCE.to_string(),
+                },
+            },
+        )
+        .into(),
+    }
+}
+
+/// The AppProject of an environment (Argo CD only): deploys from the manifest repo into the
+/// namespaces of that environment on its cluster.
+pub(crate) fn project(
+    platform: &Platform,
+    name: &str,
+    server: &str,
+    namespace: &str,
+    description: String,
+) -> Option<Object> {
+    (platform.spec.delivery == Delivery::Argocd).then(|| {
+        AppProject::new(
+            meta(name, ARGOCD_NAMESPACE, BTreeMap::new(), BTreeMap::new()),
+            AppProjectSpec {
+                description,
+                source_repos: vec![platform.spec.manifest_repo.url.clone()],
+                destinations: vec![Destination {
+                    server: server.to_string(),
+                    namespace: namespace.to_string(),
+                }],
+                cluster_resource_whitelist: vec![GroupKind {
+                    group: String::new(),
+                    kind: "Namespace".to_string(),
+                }],
+            },
+        )
+        .into()
+    })
+}
+
+/// The Flux source of the manifest repo (Flux only).
+pub(crate) fn source(platform: &Platform) -> Option<Object> {
+    let repo = &platform.spec.manifest_repo;
+    (platform.spec.delivery == Delivery::Flux).then(|| {
+        GitRepository::new(
+            meta(
+                FLUX_SOURCE,
+                FLUX_NAMESPACE,
+                BTreeMap::new(),
+                BTreeMap::new(),
+            ),
+            GitRepositorySpec {
+                interval: "1m".to_string(),
+                url: repo.url.clone(),
+                reference: GitRef {
+                    branch: repo.branch.clone().unwrap_or_else(|| "main".to_string()),
+                },
+            },
+        )
+        .into()
+    })
+}

@@ -1,0 +1,394 @@
+//! # glueops-render
+//!
+//! A pure function from the [`glueops_model`] of a config repo to typed Kubernetes objects
+//! (`k8s-openapi` for core kinds, small typed structs for custom resources) and deterministic
+//! YAML in a manifest-repo layout. No helm, no kustomize, no text templates.
+//!
+//! ## What it renders, per deployment (app, env) and per preview (app, PR)
+//! ServiceAccount, ConfigMaps, ExternalSecrets, Deployment (restricted pod security: non-root
+//! UID 10001, no privilege escalation, read-only root filesystem with an emptyDir `/tmp`, all
+//! capabilities dropped, seccomp `RuntimeDefault`; requests and limits always set; probes
+//! defaulting to TCP on the app port; a `glueops.dev/config-hash` pod annotation over the
+//! ConfigMaps and ExternalSecret specs so pods roll when they change), Service, Ingresses,
+//! HorizontalPodAutoscaler, PodDisruptionBudget, CronJobs, NetworkPolicy, ServiceMonitor,
+//! PrometheusRule. Per environment and preview a Namespace labelled
+//! `pod-security.kubernetes.io/enforce: restricted`. Delivery objects per `spec.delivery`:
+//! Argo CD AppProjects and Applications, or a Flux GitRepository and Kustomizations.
+//!
+//! ## Layout in the manifest repo
+//! ```text
+//! clusters/<cluster>/<env>/<app>/<kind>-<name>.yaml       one object per file
+//! clusters/<cluster>/previews/<app>-pr-<N>/...            previews, with their Namespace
+//! clusters/<cluster>/<argocd|flux>/...                    Namespaces of environments, delivery objects
+//! ```
+//! prefixed by `spec.manifestRepo.path` when set.
+//!
+//! ## Example
+//! ```
+//! use glueops_model::{Repo, SourceTree};
+//!
+//! let mut files = SourceTree::new();
+//! files.insert("glueops.yaml", &include_bytes!("../../glueops-model/tests/data/minimal-platform.yaml")[..]);
+//! files.insert("apps/api/base/base-values.yaml", "image: {repository: acme/api, port: 8080}\ndeployment: {enabled: true}\nservice: {enabled: true}\n");
+//! files.insert("apps/api/envs/staging/values.yaml", "image: {tag: 1.4.2}\n");
+//! let repo = Repo::from_sources(&files).unwrap();
+//!
+//! let set = glueops_render::render(&repo, &[]).unwrap();
+//! let files = set.files().unwrap();
+//! let deployment = &files["clusters/nonprod/staging/api/deployment-api.yaml"];
+//! assert!(deployment.contains("image: acme/api:1.4.2"));
+//! assert!(deployment.contains("readOnlyRootFilesystem: true"));
+//! assert!(files.contains_key("clusters/nonprod/argocd/application-api-staging.yaml"));
+//! ```
+
+pub mod custom;
+mod delivery;
+mod diff;
+mod instance;
+mod manifest;
+mod network;
+mod object;
+mod secrets;
+mod workload;
+
+use std::collections::BTreeMap;
+
+use glueops_model::{Deployment, Diagnostics, Platform, Repo, Target as ModelTarget};
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use sha2::{Digest, Sha256};
+
+pub use delivery::{ARGOCD_NAMESPACE, FLUX_NAMESPACE, FLUX_SOURCE, PREVIEWS_PROJECT, engine};
+pub use diff::{Change, ChangeKind, diff, markdown};
+pub use manifest::{Manifest, ManifestSet};
+pub use network::{DEFAULT_INGRESS_CLASS, INGRESS_NAMESPACE_LABEL};
+pub use object::Object;
+pub use secrets::DEFAULT_SECRET_STORE;
+pub use workload::RUN_AS_ID;
+
+/// What can go wrong while rendering a valid model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The preview's values have problems.
+    #[error("the preview of pull request {number} of `{app}` cannot be built:\n{diagnostics}")]
+    Preview {
+        /// The app.
+        app: String,
+        /// The pull request.
+        number: u64,
+        /// What is wrong.
+        diagnostics: Diagnostics,
+    },
+    /// A preview needs an image tag: the head sha, or `image.tag` in its values.
+    #[error(
+        "the preview of pull request {number} of `{app}` has no image tag; pass the pull request's head sha (e.g. `{app}:{number}:<sha>`)"
+    )]
+    PreviewTag {
+        /// The app.
+        app: String,
+        /// The pull request.
+        number: u64,
+    },
+    /// Two objects would be written to one file.
+    #[error(
+        "two objects would be written to `{path}`; rename one of the apps, ingress entries or config maps"
+    )]
+    Collision {
+        /// The file.
+        path: String,
+    },
+    /// An object could not be serialized.
+    #[error("cannot write `{path}` as YAML: {message}")]
+    Serialize {
+        /// The file.
+        path: String,
+        /// The serializer's message.
+        message: String,
+    },
+}
+
+/// A pull-request preview to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewRequest {
+    /// The app.
+    pub app: String,
+    /// The pull request number.
+    pub number: u64,
+    /// The head commit: the preview's image tag and an annotation.
+    pub head_sha: Option<String>,
+    /// The head branch, for an annotation.
+    pub branch: Option<String>,
+}
+
+impl std::str::FromStr for PreviewRequest {
+    type Err = String;
+
+    /// Parses `<app>:<N>[:<sha>]`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = s.splitn(3, ':');
+        let (Some(app), Some(number)) = (parts.next(), parts.next()) else {
+            return Err(format!("`{s}` is not <app>:<number>[:<sha>]"));
+        };
+        let number = number
+            .parse()
+            .map_err(|_| format!("`{number}` in `{s}` is not a pull-request number"))?;
+        Ok(Self {
+            app: app.to_string(),
+            number,
+            head_sha: parts.next().map(str::to_string),
+            branch: None,
+        })
+    }
+}
+
+/// Renders every deployment of `repo` and the requested previews.
+pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, Error> {
+    let platform = repo.platform();
+    let prefix = platform
+        .spec
+        .manifest_repo
+        .path
+        .as_deref()
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty())
+        .map_or_else(String::new, |p| format!("{p}/"));
+    let engine = engine(platform);
+    let mut out = Vec::new();
+    let mut clusters = BTreeMap::new();
+    for d in repo.deployments() {
+        let env = d.environment().unwrap_or_default();
+        let folder = format!("{prefix}clusters/{}/{env}/{}", d.cluster, d.app);
+        let tag = d.values.image.as_ref().and_then(|i| i.tag.clone());
+        push_instance(&mut out, platform, d, tag, &folder);
+        let server = server(platform, &d.cluster);
+        out.push(manifest(
+            &format!("{prefix}clusters/{}/{engine}", d.cluster),
+            delivery::deploy(
+                platform,
+                delivery::Target {
+                    name: &d.name,
+                    project: env,
+                    path: &folder,
+                    server,
+                    namespace: &d.namespace,
+                    labels: BTreeMap::from([(
+                        "glueops.dev/environment".to_string(),
+                        env.to_string(),
+                    )]),
+                    annotations: BTreeMap::new(),
+                },
+            ),
+        ));
+        clusters.insert(d.cluster.clone(), ());
+    }
+    for env in repo.active_environments() {
+        let Some(e) = platform.environment(env) else {
+            continue;
+        };
+        let dir = format!("{prefix}clusters/{}/{engine}", e.cluster);
+        out.push(manifest(&dir, namespace(e.namespace(), Some(env), None)));
+        let description = format!("glueops environment {env}");
+        if let Some(p) = delivery::project(
+            platform,
+            env,
+            server(platform, &e.cluster),
+            e.namespace(),
+            description,
+        ) {
+            out.push(manifest(&dir, p));
+        }
+    }
+    for request in previews {
+        let d = repo
+            .preview(&request.app, request.number)
+            .map_err(|diagnostics| Error::Preview {
+                app: request.app.clone(),
+                number: request.number,
+                diagnostics,
+            })?;
+        let tag = request
+            .head_sha
+            .clone()
+            .or_else(|| d.values.image.as_ref().and_then(|i| i.tag.clone()))
+            .ok_or_else(|| Error::PreviewTag {
+                app: request.app.clone(),
+                number: request.number,
+            })?;
+        let folder = format!("{prefix}clusters/{}/previews/{}", d.cluster, d.name);
+        out.push(manifest(
+            &folder,
+            namespace(&d.namespace, None, Some(request.number)),
+        ));
+        push_instance(&mut out, platform, &d, Some(tag), &folder);
+        let mut annotations = BTreeMap::from([(
+            "glueops.dev/pull-request".to_string(),
+            request.number.to_string(),
+        )]);
+        if let Some(branch) = &request.branch {
+            annotations.insert("glueops.dev/branch".to_string(), branch.clone());
+        }
+        if let Some(sha) = &request.head_sha {
+            annotations.insert("glueops.dev/head-sha".to_string(), sha.clone());
+        }
+        if let ModelTarget::Preview { hostname, .. } = &d.target {
+            annotations.insert("glueops.dev/hostname".to_string(), hostname.clone());
+        }
+        let dir = format!("{prefix}clusters/{}/{engine}", d.cluster);
+        let server = server(platform, &d.cluster);
+        out.push(manifest(
+            &dir,
+            delivery::deploy(
+                platform,
+                delivery::Target {
+                    name: &d.name,
+                    project: PREVIEWS_PROJECT,
+                    path: &folder,
+                    server,
+                    namespace: &d.namespace,
+                    labels: BTreeMap::from([(
+                        "glueops.dev/preview".to_string(),
+                        "true".to_string(),
+                    )]),
+                    annotations,
+                },
+            ),
+        ));
+        if let Some(p) = delivery::project(
+            platform,
+            PREVIEWS_PROJECT,
+            server,
+            "*-pr-*",
+            "glueops pull-request previews".to_string(),
+        ) {
+            out.push(manifest(&dir, p));
+        }
+        clusters.insert(d.cluster.clone(), ());
+    }
+    for cluster in clusters.keys() {
+        if let Some(source) = delivery::source(platform) {
+            out.push(manifest(
+                &format!("{prefix}clusters/{cluster}/{engine}"),
+                source,
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path && a.object == b.object);
+    ManifestSet::new(out)
+}
+
+fn server<'a>(platform: &'a Platform, cluster: &str) -> &'a str {
+    platform
+        .cluster(cluster)
+        .map_or("https://kubernetes.default.svc", |c| c.server.as_str())
+}
+
+fn manifest(dir: &str, object: Object) -> Manifest {
+    Manifest {
+        path: format!("{dir}/{}", object.file_name()),
+        object,
+    }
+}
+
+fn namespace(name: &str, env: Option<&str>, preview: Option<u64>) -> Object {
+    let mut labels = BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "glueops".to_string(),
+        ),
+        (
+            "pod-security.kubernetes.io/enforce".to_string(),
+            "restricted".to_string(),
+        ),
+        (
+            "pod-security.kubernetes.io/enforce-version".to_string(),
+            "latest".to_string(),
+        ),
+    ]);
+    if let Some(env) = env {
+        labels.insert("glueops.dev/environment".to_string(), env.to_string());
+    }
+    if let Some(n) = preview {
+        labels.insert("glueops.dev/preview".to_string(), "true".to_string());
+        labels.insert("glueops.dev/pull-request".to_string(), n.to_string());
+    }
+    Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            labels: Some(labels),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    }
+    .into()
+}
+
+/// Renders the objects of one app instance into `folder`.
+fn push_instance(
+    out: &mut Vec<Manifest>,
+    platform: &Platform,
+    d: &Deployment,
+    tag: Option<String>,
+    folder: &str,
+) {
+    let i = instance::Instance {
+        app: d.app.clone(),
+        instance: d.name.clone(),
+        namespace: d.namespace.clone(),
+        environment: d.environment().map(str::to_string),
+        preview: d.preview_number(),
+        values: &d.values,
+        tag,
+        part_of: platform.metadata.name.clone(),
+    };
+    let config_maps = workload::config_maps(&i);
+    let external_secrets = secrets::external_secrets(&i, platform);
+    let hash = config_hash(&config_maps, &external_secrets);
+    let runs = i
+        .values
+        .deployment
+        .as_ref()
+        .is_some_and(|s| s.enabled == Some(true))
+        || i.values.cron_jobs.as_ref().is_some_and(|c| !c.is_empty());
+    let mut objects: Vec<Object> = Vec::new();
+    if runs {
+        objects.push(workload::service_account(&i).into());
+    }
+    objects.extend(config_maps.into_iter().map(Object::from));
+    objects.extend(external_secrets.into_iter().map(Object::from));
+    objects.extend(workload::deployment(&i, &hash).map(Object::from));
+    objects.extend(workload::cron_jobs(&i, &hash).into_iter().map(Object::from));
+    objects.extend(workload::autoscaler(&i).map(Object::from));
+    objects.extend(workload::disruption_budget(&i).map(Object::from));
+    objects.extend(network::service(&i).map(Object::from));
+    objects.extend(network::ingresses(&i).into_iter().map(Object::from));
+    if runs {
+        objects.extend(network::network_policy(&i).map(Object::from));
+    }
+    objects.extend(secrets::service_monitor(&i).map(Object::from));
+    objects.extend(secrets::prometheus_rule(&i).map(Object::from));
+    out.extend(objects.into_iter().map(|o| manifest(folder, o)));
+}
+
+/// sha256 over the ConfigMaps' data and the ExternalSecret specs, so pods roll when either
+/// changes.
+fn config_hash(
+    config_maps: &[k8s_openapi::api::core::v1::ConfigMap],
+    secrets: &[custom::ExternalSecret],
+) -> String {
+    let mut hasher = Sha256::new();
+    for cm in config_maps {
+        hasher.update(cm.metadata.name.as_deref().unwrap_or_default().as_bytes());
+        hasher.update(serde_json::to_vec(&cm.data).unwrap_or_default());
+    }
+    for es in secrets {
+        hasher.update(es.metadata.name.as_deref().unwrap_or_default().as_bytes());
+        hasher.update(serde_json::to_vec(&es.spec).unwrap_or_default());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,104 @@
+//! [`Object`]: one rendered Kubernetes object of any kind glueops renders.
+
+use k8s_openapi::Resource as _;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::custom::{
+    AppProject, Application, CustomResource, ExternalSecret, GitRepository, Kustomization,
+    PrometheusRule, ServiceMonitor,
+};
+
+macro_rules! objects {
+    (core: $($core:ident),*; custom: $($custom:ident),*) => {
+        /// A rendered object, typed: core kinds with `k8s-openapi`, custom resources with the
+        /// structs in [`crate::custom`].
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(missing_docs)]
+        pub enum Object {
+            $($core(Box<$core>),)*
+            $($custom(Box<$custom>),)*
+        }
+
+        impl Object {
+            /// `apiVersion`.
+            pub fn api_version(&self) -> &'static str {
+                match self {
+                    $(Object::$core(_) => <$core>::API_VERSION,)*
+                    $(Object::$custom(_) => <$custom as CustomResource>::API_VERSION,)*
+                }
+            }
+
+            /// `kind`.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Object::$core(_) => <$core>::KIND,)*
+                    $(Object::$custom(_) => <$custom as CustomResource>::KIND,)*
+                }
+            }
+
+            /// `metadata`.
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self {
+                    $(Object::$core(o) => &o.metadata,)*
+                    $(Object::$custom(o) => CustomResource::metadata(o.as_ref()),)*
+                }
+            }
+
+            /// True for custom resources (validated against CRDs, not core schemas).
+            pub fn is_custom(&self) -> bool {
+                !matches!(self, $(Object::$core(_))|*)
+            }
+        }
+
+        impl Serialize for Object {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Object::$core(o) => o.serialize(s),)*
+                    $(Object::$custom(o) => o.serialize(s),)*
+                }
+            }
+        }
+
+        $(impl From<$core> for Object {
+            fn from(o: $core) -> Self {
+                Object::$core(Box::new(o))
+            }
+        })*
+        $(impl From<$custom> for Object {
+            fn from(o: $custom) -> Self {
+                Object::$custom(Box::new(o))
+            }
+        })*
+    };
+}
+
+objects!(
+    core: Namespace, ServiceAccount, Deployment, Service, Ingress, HorizontalPodAutoscaler,
+        PodDisruptionBudget, ConfigMap, CronJob, NetworkPolicy;
+    custom: ExternalSecret, ServiceMonitor, PrometheusRule, AppProject, Application,
+        GitRepository, Kustomization
+);
+
+impl Object {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// `metadata.namespace`, for namespaced objects.
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+
+    /// The file name of the object in its folder: `<kind>-<name>.yaml`, lowercase.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.yaml", self.kind().to_ascii_lowercase(), self.name())
+    }
+}

@@ -1,0 +1,172 @@
+//! ExternalSecrets, ServiceMonitor and PrometheusRule of one app instance.
+
+use std::collections::BTreeMap;
+
+use glueops_model::Platform;
+use glueops_model::values::SecretStoreKind;
+
+use crate::custom::{
+    DataFrom, Endpoint, ExternalSecret, ExternalSecretSpec, Extract, PrometheusRule,
+    PrometheusRuleSpec, RemoteRef, Rule, RuleGroup, SecretData, Selector, ServiceMonitor,
+    ServiceMonitorSpec, StoreRef, Target,
+};
+use crate::instance::Instance;
+
+/// The store used when neither the platform nor the values name one (GlueOps' default).
+pub const DEFAULT_SECRET_STORE: &str = "vault-backend";
+
+/// One ExternalSecret per declared secret, named `<app>-<suffix>`, creating the Secret of the
+/// same name. glueops never renders a plaintext Secret.
+pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<ExternalSecret> {
+    let Some(es) = i
+        .values
+        .external_secret
+        .as_ref()
+        .filter(|e| e.enabled == Some(true))
+    else {
+        return Vec::new();
+    };
+    let platform_store = platform.spec.secret_store.as_ref();
+    let name = es
+        .secret_store
+        .as_ref()
+        .and_then(|s| s.name.clone())
+        .or_else(|| platform_store.map(|s| s.name.clone()))
+        .unwrap_or_else(|| DEFAULT_SECRET_STORE.to_string());
+    let kind = es
+        .secret_store
+        .as_ref()
+        .and_then(|s| s.kind)
+        .or_else(|| platform_store.and_then(|s| s.kind))
+        .unwrap_or(SecretStoreKind::ClusterSecretStore);
+    es.secrets
+        .iter()
+        .flatten()
+        .map(|(suffix, source)| {
+            let secret_name = format!("{}-{suffix}", i.app);
+            let data = source
+                .data
+                .iter()
+                .flatten()
+                .map(|(key, d)| {
+                    let r = d.remote_ref.clone().unwrap_or_default();
+                    SecretData {
+                        secret_key: key.clone(),
+                        remote_ref: RemoteRef {
+                            key: r.key.unwrap_or_default(),
+                            property: r.property,
+                            version: r.version,
+                        },
+                    }
+                })
+                .collect();
+            let data_from = source
+                .data_from
+                .iter()
+                .map(|f| DataFrom {
+                    extract: Extract {
+                        key: f.key.clone().unwrap_or_default(),
+                    },
+                })
+                .collect();
+            ExternalSecret::new(
+                i.meta(&secret_name),
+                ExternalSecretSpec {
+                    refresh_interval: es
+                        .refresh_interval
+                        .clone()
+                        .unwrap_or_else(|| "1h".to_string()),
+                    secret_store_ref: StoreRef {
+                        name: name.clone(),
+                        kind: format!("{kind:?}"),
+                    },
+                    target: Target {
+                        name: secret_name,
+                        creation_policy: "Owner".to_string(),
+                    },
+                    data,
+                    data_from,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The ServiceMonitor, when `monitoring.serviceMonitor.enabled` and the Service exists.
+pub(crate) fn service_monitor(i: &Instance) -> Option<ServiceMonitor> {
+    let m = i
+        .values
+        .monitoring
+        .as_ref()?
+        .service_monitor
+        .as_ref()
+        .filter(|s| s.enabled == Some(true))?;
+    i.values
+        .service
+        .as_ref()
+        .filter(|s| s.enabled == Some(true))?;
+    Some(ServiceMonitor::new(
+        i.meta(&i.app),
+        ServiceMonitorSpec {
+            selector: Selector {
+                match_labels: i.selector_labels(),
+            },
+            endpoints: vec![Endpoint {
+                port: m.port.clone().unwrap_or_else(|| "http".to_string()),
+                path: m.path.clone().unwrap_or_else(|| "/metrics".to_string()),
+                interval: m.interval.clone().unwrap_or_else(|| "30s".to_string()),
+            }],
+        },
+    ))
+}
+
+/// One PrometheusRule holding every alert of the app.
+pub(crate) fn prometheus_rule(i: &Instance) -> Option<PrometheusRule> {
+    let alerts = i
+        .values
+        .monitoring
+        .as_ref()?
+        .alerts
+        .as_ref()
+        .filter(|a| !a.is_empty())?;
+    let rules = alerts
+        .iter()
+        .map(|a| {
+            let mut labels = BTreeMap::from([
+                ("app".to_string(), i.app.clone()),
+                (
+                    "severity".to_string(),
+                    format!(
+                        "{:?}",
+                        a.severity
+                            .unwrap_or(glueops_model::values::Severity::Warning)
+                    )
+                    .to_ascii_lowercase(),
+                ),
+            ]);
+            if let Some(env) = &i.environment {
+                labels.insert("environment".to_string(), env.clone());
+            }
+            Rule {
+                alert: a.name.clone().unwrap_or_default(),
+                expr: a.expr.clone().unwrap_or_default(),
+                for_duration: a.for_duration.clone(),
+                labels,
+                annotations: a
+                    .summary
+                    .iter()
+                    .map(|s| ("summary".to_string(), s.clone()))
+                    .collect(),
+            }
+        })
+        .collect();
+    Some(PrometheusRule::new(
+        i.meta(&i.app),
+        PrometheusRuleSpec {
+            groups: vec![RuleGroup {
+                name: format!("{}.rules", i.instance),
+                rules,
+            }],
+        },
+    ))
+}
