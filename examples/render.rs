@@ -1,4 +1,4 @@
-//! `cargo run --release --example render -- <config-repo> --out <dir> [--preview <app>:<N>[:<sha>]]...`
+//! `cargo run --release --example render -- <config-repo> --out <dir> [--preview <app>:<N>[:<sha>]]... [--stream <file>]`
 //!
 //! Renders every deployment (and the requested previews) of a config repo into a manifest-repo
 //! tree, writing only files whose bytes change, and prints a summary. Bad config: the
@@ -18,9 +18,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 struct Args {
     /// The config repo (the folder holding glueops.yaml).
     repo: PathBuf,
-    /// Where to write the manifest tree.
-    #[arg(long)]
-    out: PathBuf,
+    /// Where to write the manifest tree (one object per file).
+    #[arg(long, required_unless_present = "stream")]
+    out: Option<PathBuf>,
     /// A pull-request preview to render: `<app>:<N>[:<head sha>]`; repeatable.
     #[arg(long = "preview")]
     previews: Vec<PreviewRequest>,
@@ -57,12 +57,15 @@ fn main() -> ExitCode {
     } else {
         ProgressBar::hidden()
     };
-    let summary = match glueops::write_tree(&args.out, &files, |n| bar.set_position(n as u64)) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    let summary = match &args.out {
+        Some(out) => match glueops::write_tree(out, &files, |n| bar.set_position(n as u64)) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => glueops::WriteSummary::default(),
     };
     bar.finish_and_clear();
     if let Some(path) = &args.stream {
@@ -88,7 +91,10 @@ fn main() -> ExitCode {
         summary.unchanged,
         summary.removed,
         start.elapsed(),
-        args.out.display()
+        args.out
+            .as_ref()
+            .or(args.stream.as_ref())
+            .map_or_else(String::new, |p| p.display().to_string())
     );
     ExitCode::SUCCESS
 }

@@ -7,14 +7,29 @@ use std::path::{Path, PathBuf};
 /// The environments of generated repos.
 pub const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "production"];
 
-/// Writes a config repo of `apps` apps, each deployed to the three environments, with values
-/// shaped like the demo repo's api (secrets, probes, ingress, resources).
+/// Writes a config repo of `apps` apps (see [`repo_files`]) under `root`.
 pub fn generate_repo(root: &Path, apps: usize) {
-    let write = |rel: &str, text: String| {
+    for (rel, text) in repo_files(apps) {
         let path = root.join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
-    };
+    }
+}
+
+/// The same repo in memory.
+pub fn repo_sources(apps: usize) -> glueops::model::SourceTree {
+    let mut tree = glueops::model::SourceTree::new();
+    for (rel, text) in repo_files(apps) {
+        tree.insert(rel, text);
+    }
+    tree
+}
+
+/// The files of a config repo of `apps` apps, each deployed to the three environments, with
+/// values shaped like the demo repo's api (secrets, probes, ingress, resources).
+pub fn repo_files(apps: usize) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut write = |rel: &str, text: String| files.push((rel.to_string(), text));
     write(
         "glueops.yaml",
         r#"apiVersion: glueops.dev/v1alpha1
@@ -76,6 +91,7 @@ externalSecret:
             );
         }
     }
+    files
 }
 
 /// A fresh temporary directory holding a generated repo.

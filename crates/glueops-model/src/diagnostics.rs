@@ -240,6 +240,16 @@ impl Report {
         self.items.is_empty()
     }
 
+    /// The recorded problems, unsorted and without source lines (to merge into another report).
+    pub fn into_items(self) -> Vec<Diagnostic> {
+        self.items
+    }
+
+    /// Adds the problems another report recorded.
+    pub fn absorb(&mut self, items: Vec<Diagnostic>) {
+        self.items.extend(items);
+    }
+
     /// How many problems were recorded.
     pub fn len(&self) -> usize {
         self.items.len()

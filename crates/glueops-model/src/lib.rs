@@ -66,6 +66,7 @@ mod formats;
 mod layout;
 pub mod names;
 pub mod node;
+pub mod parallel;
 pub mod platform;
 mod repo;
 mod rules;

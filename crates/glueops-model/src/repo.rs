@@ -141,38 +141,24 @@ impl Repo {
         let mut overlays = BTreeMap::new();
         let mut apps: BTreeMap<String, AppLayers> = BTreeMap::new();
         let mut sources = BTreeMap::new();
-        for (path, bytes) in &tree.files {
-            let file: Arc<str> = Arc::from(path.as_str());
-            let Some(text) = decode(&file, bytes, &mut report) else {
+        let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
+        let parsed = crate::parallel::map_chunks(&files, |chunk| {
+            chunk
+                .iter()
+                .map(|(path, bytes)| read_file(path, bytes))
+                .collect::<Vec<_>>()
+        });
+        for file in parsed.into_iter().flatten() {
+            if let Some(text) = &file.text {
+                sources.insert(file.path.clone(), text.clone());
+                report.add_source(file.path.clone(), text.clone());
+            }
+            file.problems.into_iter().for_each(|d| report.push(d));
+            let Some((kind, layer)) = file.layer else {
                 continue;
             };
-            sources.insert(file.clone(), text.clone());
-            report.add_source(file.clone(), text.clone());
-            let kind = match classify(path) {
-                Ok(kind) => kind,
-                Err(d) => {
-                    report.push(*d);
-                    continue;
-                }
-            };
-            let node = match yaml::parse(&file, &text) {
-                Ok(node) => node,
-                Err(e) => {
-                    report.push(e.diagnostic(&file));
-                    continue;
-                }
-            };
-            let document = if kind == FileKind::Platform {
-                Document::Platform
-            } else {
-                Document::AppValues
-            };
-            let problems = schema::validate(document, &node, &text);
-            let valid = problems.is_empty();
-            problems.into_iter().for_each(|d| report.push(d));
-            let layer = Layer { node, valid };
             match kind {
-                FileKind::Platform => platform = Some((layer.node, valid)),
+                FileKind::Platform => platform = Some((layer.node, layer.valid)),
                 FileKind::Common => common = Some(layer),
                 FileKind::Overlay(env) => {
                     overlays.insert(env, layer);
@@ -285,22 +271,29 @@ impl Repo {
     }
 
     fn build(&mut self, report: &mut Report) {
-        let mut deployments = Vec::new();
-        let mut previews = Vec::new();
+        // Deployments are independent of each other: merge and check them on every core.
+        let mut jobs = Vec::new();
         for (app, layers) in &self.apps {
             for (env, layer) in &layers.envs {
-                let Some(environment) = self.platform.environment(env) else {
-                    report.push(self.undeclared_env(env, layer.node.location.file.clone()));
-                    continue;
-                };
+                match self.platform.environment(env) {
+                    Some(environment) => jobs.push((app, layers, environment, layer)),
+                    None => report.push(self.undeclared_env(env, layer.node.location.file.clone())),
+                }
+            }
+        }
+        let built = crate::parallel::map_chunks(&jobs, |chunk| {
+            let mut local = Report::default();
+            let mut out = Vec::new();
+            for (app, layers, environment, layer) in chunk {
                 let Some(cluster) = self.platform.cluster(&environment.cluster) else {
                     continue;
                 };
+                let env = &environment.name;
                 let stack = [
                     self.common.as_ref(),
                     self.overlays.get(env),
                     layers.base.as_ref(),
-                    Some(layer),
+                    Some(*layer),
                 ];
                 let instance = Instance {
                     app,
@@ -310,10 +303,17 @@ impl Repo {
                     captain_domain: &cluster.captain_domain,
                     namespace: environment.namespace().to_string(),
                 };
-                if let Some(d) = instance.build(&stack, report) {
-                    deployments.push(d);
-                }
+                out.extend(instance.build(&stack, &mut local));
             }
+            (out, local.into_items())
+        });
+        let mut deployments = Vec::new();
+        for (out, items) in built {
+            deployments.extend(out);
+            report.absorb(items);
+        }
+        let mut previews = Vec::new();
+        for (app, layers) in &self.apps {
             if layers.previews_common.is_none() {
                 for layer in layers.pull_requests.values() {
                     report.push(
@@ -530,6 +530,50 @@ impl Instance<'_> {
         rules::check_deployment(&deployment, report);
         (report.len() == before).then_some(deployment)
     }
+}
+
+/// One file of the repo after decoding, parsing and schema validation.
+struct ParsedFile {
+    path: Arc<str>,
+    text: Option<Arc<str>>,
+    layer: Option<(FileKind, Layer)>,
+    problems: Vec<Diagnostic>,
+}
+
+/// Decodes, classifies, parses and validates one file; independent of every other file.
+fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
+    let file: Arc<str> = Arc::from(path);
+    let mut report = Report::default();
+    let mut out = ParsedFile {
+        path: file.clone(),
+        text: None,
+        layer: None,
+        problems: Vec::new(),
+    };
+    let Some(text) = decode(&file, bytes, &mut report) else {
+        out.problems = report.into_items();
+        return out;
+    };
+    out.text = Some(text.clone());
+    match classify(path) {
+        Err(d) => out.problems.push(*d),
+        Ok(kind) => match yaml::parse(&file, &text) {
+            Err(e) => out.problems.push(e.diagnostic(&file)),
+            Ok(node) => {
+                let document = if kind == FileKind::Platform {
+                    Document::Platform
+                } else {
+                    Document::AppValues
+                };
+                let problems = schema::validate(document, &node, &text);
+                let valid = problems.is_empty();
+                out.problems.extend(problems);
+                out.layer = Some((kind, Layer { node, valid }));
+            }
+        },
+    }
+    out.problems.extend(report.into_items());
+    out
 }
 
 fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>> {

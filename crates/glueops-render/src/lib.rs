@@ -154,34 +154,19 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
         .filter(|p| !p.is_empty())
         .map_or_else(String::new, |p| format!("{p}/"));
     let engine = engine(platform);
-    let mut out = Vec::new();
-    let mut clusters = BTreeMap::new();
-    for d in repo.deployments() {
-        let env = d.environment().unwrap_or_default();
-        let folder = format!("{prefix}clusters/{}/{env}/{}", d.cluster, d.app);
-        let tag = d.values.image.as_ref().and_then(|i| i.tag.clone());
-        push_instance(&mut out, platform, d, tag, &folder);
-        let server = server(platform, &d.cluster);
-        out.push(manifest(
-            &format!("{prefix}clusters/{}/{engine}", d.cluster),
-            delivery::deploy(
-                platform,
-                delivery::Target {
-                    name: &d.name,
-                    project: env,
-                    path: &folder,
-                    server,
-                    namespace: &d.namespace,
-                    labels: BTreeMap::from([(
-                        "glueops.dev/environment".to_string(),
-                        env.to_string(),
-                    )]),
-                    annotations: BTreeMap::new(),
-                },
-            ),
-        ));
-        clusters.insert(d.cluster.clone(), ());
-    }
+    let deployments: Vec<&Deployment> = repo.deployments().collect();
+    let parts = glueops_model::parallel::map_chunks(&deployments, |chunk| {
+        let mut out = Vec::new();
+        for d in chunk {
+            render_deployment(&mut out, platform, d, &prefix, engine);
+        }
+        out
+    });
+    let mut out: Vec<Manifest> = parts.into_iter().flatten().collect();
+    let mut clusters: BTreeMap<String, ()> = deployments
+        .iter()
+        .map(|d| (d.cluster.clone(), ()))
+        .collect();
     for env in repo.active_environments() {
         let Some(e) = platform.environment(env) else {
             continue;
@@ -276,6 +261,35 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out.dedup_by(|a, b| a.path == b.path && a.object == b.object);
     ManifestSet::new(out)
+}
+
+/// The objects of one deployment and its delivery object.
+fn render_deployment(
+    out: &mut Vec<Manifest>,
+    platform: &Platform,
+    d: &Deployment,
+    prefix: &str,
+    engine: &str,
+) {
+    let env = d.environment().unwrap_or_default();
+    let folder = format!("{prefix}clusters/{}/{env}/{}", d.cluster, d.app);
+    let tag = d.values.image.as_ref().and_then(|i| i.tag.clone());
+    push_instance(out, platform, d, tag, &folder);
+    out.push(manifest(
+        &format!("{prefix}clusters/{}/{engine}", d.cluster),
+        delivery::deploy(
+            platform,
+            delivery::Target {
+                name: &d.name,
+                project: env,
+                path: &folder,
+                server: server(platform, &d.cluster),
+                namespace: &d.namespace,
+                labels: BTreeMap::from([("glueops.dev/environment".to_string(), env.to_string())]),
+                annotations: BTreeMap::new(),
+            },
+        ),
+    ));
 }
 
 fn server<'a>(platform: &'a Platform, cluster: &str) -> &'a str {

@@ -67,12 +67,19 @@ impl ManifestSet {
         counts
     }
 
-    /// Every file: path → YAML, one object per file.
+    /// Every file: path → YAML, one object per file. Serializes on every available core.
     pub fn files(&self) -> Result<BTreeMap<String, String>, Error> {
-        self.manifests
-            .iter()
-            .map(|m| Ok((m.path.clone(), m.to_yaml()?)))
-            .collect()
+        let parts = glueops_model::parallel::map_chunks(&self.manifests, |chunk| {
+            chunk
+                .iter()
+                .map(|m| Ok((m.path.clone(), m.to_yaml()?)))
+                .collect::<Result<Vec<_>, Error>>()
+        });
+        let mut files = BTreeMap::new();
+        for part in parts {
+            files.extend(part?);
+        }
+        Ok(files)
     }
 
     /// One `---`-separated stream of every object, for `kubectl apply -f -`.
