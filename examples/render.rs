@@ -68,15 +68,11 @@ fn main() -> ExitCode {
         None => glueops::WriteSummary::default(),
     };
     bar.finish_and_clear();
-    if let Some(path) = &args.stream {
-        let written = set
-            .stream()
-            .map_err(|e| e.to_string())
-            .and_then(|s| std::fs::write(path, s).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
+    if let Some(path) = &args.stream
+        && let Err(e) = std::fs::write(path, glueops::render::stream(&files))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::FAILURE;
     }
     println!("{:<24} {:>7}", "KIND", "OBJECTS");
     for (kind, n) in set.counts() {

@@ -60,7 +60,7 @@ use sha2::{Digest, Sha256};
 
 pub use delivery::{ARGOCD_NAMESPACE, FLUX_NAMESPACE, FLUX_SOURCE, PREVIEWS_PROJECT, engine};
 pub use diff::{Change, ChangeKind, diff, markdown};
-pub use manifest::{Manifest, ManifestSet};
+pub use manifest::{Manifest, ManifestSet, stream};
 pub use network::{DEFAULT_INGRESS_CLASS, INGRESS_NAMESPACE_LABEL};
 pub use object::Object;
 pub use secrets::DEFAULT_SECRET_STORE;

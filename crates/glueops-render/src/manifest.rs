@@ -84,11 +84,17 @@ impl ManifestSet {
 
     /// One `---`-separated stream of every object, for `kubectl apply -f -`.
     pub fn stream(&self) -> Result<String, Error> {
-        let mut out = String::new();
-        for m in &self.manifests {
-            out.push_str("---\n");
-            out.push_str(&m.to_yaml()?);
-        }
-        Ok(out)
+        Ok(stream(&self.files()?))
     }
+}
+
+/// Joins already serialized files (as [`ManifestSet::files`] returns them) into one
+/// `---`-separated stream, in path order.
+pub fn stream(files: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(files.values().map(|f| f.len() + 4).sum());
+    for yaml in files.values() {
+        out.push_str("---\n");
+        out.push_str(yaml);
+    }
+    out
 }

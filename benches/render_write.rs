@@ -1,0 +1,76 @@
+//! Load, render, serialize and write N apps × 3 environments (default N = 10,000; set
+//! `GLUEOPS_BENCH_APPS`) to a fresh folder, against the floor of writing the same files with
+//! plain `std::fs` in the same run. Runs alternate (floor, glueops) `GLUEOPS_BENCH_RUNS` times
+//! (default 3) and report the medians: writing ~240,000 small files is kernel-bound, so the
+//! ratio to the floor is the figure that matters. Criterion is not used: one run takes ~30 s.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use glueops::model::Repo;
+use glueops::render::render;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn floor(dir: &Path, files: &BTreeMap<String, String>) {
+    let mut made = BTreeSet::new();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        let parent = path.parent().unwrap().to_path_buf();
+        if made.insert(parent.clone()) {
+            std::fs::create_dir_all(&parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let apps = env("GLUEOPS_BENCH_APPS", 10_000);
+    let runs = env("GLUEOPS_BENCH_RUNS", 3);
+    let (_keep, root) = support::generated_repo(apps);
+    let files = render(&Repo::load(&root).unwrap(), &[])
+        .unwrap()
+        .files()
+        .unwrap();
+    let bytes: usize = files.values().map(String::len).sum();
+    let (mut floors, mut totals) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Instant::now();
+        floor(dir.path(), &files);
+        floors.push(t.elapsed());
+        drop(dir);
+
+        let dir = tempfile::tempdir().unwrap();
+        let t = Instant::now();
+        let repo = Repo::load(&root).unwrap();
+        let rendered = render(&repo, &[]).unwrap().files().unwrap();
+        glueops::write_tree(dir.path(), &rendered, |_| {}).unwrap();
+        totals.push(t.elapsed());
+        drop(dir);
+    }
+    let (f, g) = (median(floors), median(totals));
+    println!(
+        "render_write {apps}x3: {} files, {} MB\n  floor (std::fs writes of the same files): {f:.2?}\n  glueops (load + render + serialize + write): {g:.2?}\n  ratio to floor: {:.2}x",
+        files.len(),
+        bytes / 1_000_000,
+        g.as_secs_f64() / f.as_secs_f64()
+    );
+}
