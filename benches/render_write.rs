@@ -1,7 +1,7 @@
 //! Load, render, serialize and write N apps × 3 environments (default N = 10,000; set
 //! `GLUEOPS_BENCH_APPS`) to a fresh folder, against the floor of writing the same files with
 //! plain `std::fs` in the same run. Runs alternate (floor, glueops) `GLUEOPS_BENCH_RUNS` times
-//! (default 3) and report the medians: writing ~240,000 small files is kernel-bound, so the
+//! (default 3), each after a `sync`, and report the medians: writing ~240,000 small files is kernel-bound, so the
 //! ratio to the floor is the figure that matters. Criterion is not used: one run takes ~30 s.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -33,6 +33,11 @@ fn floor(dir: &Path, files: &BTreeMap<String, String>) {
     }
 }
 
+/// Flushes dirty pages so one run's writeback does not slow the next.
+fn settle() {
+    let _ = std::process::Command::new("sync").status();
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -53,12 +58,14 @@ fn main() {
     let (mut floors, mut totals) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let dir = tempfile::tempdir().unwrap();
+        settle();
         let t = Instant::now();
         floor(dir.path(), &files);
         floors.push(t.elapsed());
         drop(dir);
 
         let dir = tempfile::tempdir().unwrap();
+        settle();
         let t = Instant::now();
         let repo = Repo::load(&root).unwrap();
         let rendered = render(&repo, &[]).unwrap().files().unwrap();

@@ -183,3 +183,100 @@ fn the_demo_render_passes_checkov() {
         "an unhardened Deployment must fail many checks, got {failed}"
     );
 }
+
+#[test]
+fn a_yaml_1_1_reader_reads_back_every_string_as_written() {
+    let tricky = [
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "Yes",
+        "NO",
+        "true",
+        "False",
+        "null",
+        "~",
+        "",
+        "1.10",
+        "1.4.2",
+        "0755",
+        "1_000",
+        "0x1F",
+        "0o17",
+        "1e3",
+        "2024-01-01",
+        "2024-01-01T10:00:00Z",
+        "1:20",
+        "12:30:45",
+        "-1",
+        "+1",
+        ".5",
+        ".inf",
+        ".NaN",
+        "-",
+        "- x",
+        "? x",
+        "a: b",
+        "a #b",
+        "#x",
+        "*x",
+        "&x",
+        "!x",
+        "|",
+        ">",
+        "%x",
+        "@x",
+        "`x",
+        "{x}",
+        "[x]",
+        "x,y",
+        "'q'",
+        "\"q\"",
+        " lead",
+        "trail ",
+        "multi\nline",
+        "tab\tin",
+        "back\\slash",
+        "ünïcödé",
+        "http://x/y?z=1&w=2",
+        "50m",
+    ];
+    let data: std::collections::BTreeMap<String, String> = tricky
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("k{i:02}"), s.to_string()))
+        .collect();
+    let yaml = glueops_model::to_yaml(
+        &serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": data}),
+    )
+    .unwrap();
+    let python = support::oracle(
+        "kubernetes-validate",
+        "kubernetes-validate==1.37.0",
+        "python",
+    );
+    let mut child = Command::new(python)
+        .args([
+            "-c",
+            "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)['data']))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), yaml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "PyYAML failed on:\n{yaml}");
+    let back: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    for (k, v) in &data {
+        assert_eq!(
+            back[k],
+            serde_json::Value::String(v.clone()),
+            "PyYAML (YAML 1.1) misread {v:?} written as:\n{yaml}"
+        );
+    }
+}

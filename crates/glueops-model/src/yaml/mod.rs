@@ -86,9 +86,11 @@ pub(crate) fn parse(file: &Arc<str>, text: &str) -> Result<Node, SyntaxError> {
     })
 }
 
-/// Serializes a value as YAML with the fixed emitter settings (kubectl-safe quoting).
+mod emit;
+
+/// Serializes a value as YAML (see [`emit`]: block style, kubectl-safe quoting).
 pub(crate) fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+    emit::to_string(value).map_err(|e| e.to_string())
 }
 
 fn clamp(v: u64) -> u32 {
