@@ -6,6 +6,7 @@
 //! It replaces serde-saphyr's emitter for speed: that emitter took ~8 µs per Kubernetes object
 //! and was the largest single cost of rendering a repo (measured in `cargo bench --bench render`).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use serde::ser::{self, Serialize};
@@ -18,7 +19,7 @@ enum Out {
     Float(f64),
     Str(String),
     Seq(Vec<Out>),
-    Map(Vec<(String, Out)>),
+    Map(Vec<(Cow<'static, str>, Out)>),
 }
 
 /// An error from a `Serialize` implementation.
@@ -60,7 +61,7 @@ fn pad(text: &mut String, indent: usize) {
     }
 }
 
-fn write_map(text: &mut String, entries: &[(String, Out)], indent: usize) {
+fn write_map(text: &mut String, entries: &[(Cow<'static, str>, Out)], indent: usize) {
     for (i, (key, value)) in entries.iter().enumerate() {
         if i > 0 {
             pad(text, indent);
@@ -212,17 +213,19 @@ pub(crate) fn is_plain_safe(s: &str) -> bool {
             return false;
         }
     }
-    !matches!(
-        s.to_ascii_lowercase().as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "nan" | "inf"
-    )
+    s.len() > 5
+        || ![
+            "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+        ]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 struct ValueSerializer;
 
 struct SeqBuilder(Vec<Out>);
 struct MapBuilder {
-    entries: Vec<(String, Out)>,
+    entries: Vec<(Cow<'static, str>, Out)>,
     key: Option<String>,
 }
 struct VariantBuilder {
@@ -334,7 +337,7 @@ impl ser::Serializer for ValueSerializer {
         value: &T,
     ) -> Result<Out, EmitError> {
         Ok(Out::Map(vec![(
-            variant.to_string(),
+            Cow::Borrowed(variant),
             value.serialize(ValueSerializer)?,
         )]))
     }
@@ -431,7 +434,8 @@ impl ser::SerializeMap for MapBuilder {
             .key
             .take()
             .ok_or_else(|| EmitError("a map value came without its key".to_string()))?;
-        self.entries.push((key, value.serialize(ValueSerializer)?));
+        self.entries
+            .push((Cow::Owned(key), value.serialize(ValueSerializer)?));
         Ok(())
     }
     fn end(self) -> Result<Out, EmitError> {
@@ -448,7 +452,7 @@ impl ser::SerializeStruct for MapBuilder {
         value: &T,
     ) -> Result<(), EmitError> {
         self.entries
-            .push((key.to_string(), value.serialize(ValueSerializer)?));
+            .push((Cow::Borrowed(key), value.serialize(ValueSerializer)?));
         Ok(())
     }
     fn end(self) -> Result<Out, EmitError> {
@@ -466,7 +470,7 @@ impl ser::SerializeTupleVariant for VariantBuilder {
         Ok(())
     }
     fn end(self) -> Result<Out, EmitError> {
-        Ok(Out::Map(vec![(self.name.to_string(), self.inner)]))
+        Ok(Out::Map(vec![(Cow::Borrowed(self.name), self.inner)]))
     }
 }
 
@@ -479,12 +483,12 @@ impl ser::SerializeStructVariant for VariantBuilder {
         value: &T,
     ) -> Result<(), EmitError> {
         if let Out::Map(entries) = &mut self.inner {
-            entries.push((key.to_string(), value.serialize(ValueSerializer)?));
+            entries.push((Cow::Borrowed(key), value.serialize(ValueSerializer)?));
         }
         Ok(())
     }
     fn end(self) -> Result<Out, EmitError> {
-        Ok(Out::Map(vec![(self.name.to_string(), self.inner)]))
+        Ok(Out::Map(vec![(Cow::Borrowed(self.name), self.inner)]))
     }
 }
 
