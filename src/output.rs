@@ -30,31 +30,43 @@ pub fn write_tree(
         move |source| Error::Io { path, source }
     };
     let mut summary = WriteSummary::default();
-    let mut made_dirs = std::collections::BTreeSet::new();
+    let root = dir.join("clusters");
+    // A folder glueops creates now holds no earlier render: nothing to compare or remove there.
+    let had_tree = root.is_dir();
+    let mut dirs: BTreeMap<std::path::PathBuf, bool> = BTreeMap::new();
     for (n, (rel, contents)) in files.iter().enumerate() {
         if rel.split('/').any(|c| c.is_empty() || c == "..") || rel.starts_with('/') {
             return Err(Error::UnsafePath { path: rel.clone() });
         }
         let path = dir.join(rel);
-        if let Some(parent) = path.parent()
-            && made_dirs.insert(parent.to_path_buf())
-        {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        match fs::read(&path) {
-            Ok(existing) if existing == contents.as_bytes() => summary.unchanged += 1,
-            _ => {
-                fs::write(&path, contents).map_err(io(&path))?;
-                summary.written += 1;
-            }
+        let fresh = match path.parent() {
+            Some(parent) => match dirs.get(parent) {
+                Some(fresh) => *fresh,
+                None => {
+                    let existed = parent.is_dir();
+                    if !existed {
+                        fs::create_dir_all(parent).map_err(io(parent))?;
+                    }
+                    dirs.insert(parent.to_path_buf(), !existed);
+                    !existed
+                }
+            },
+            None => false,
+        };
+        let unchanged =
+            !fresh && fs::read(&path).is_ok_and(|existing| existing == contents.as_bytes());
+        if unchanged {
+            summary.unchanged += 1;
+        } else {
+            fs::write(&path, contents).map_err(io(&path))?;
+            summary.written += 1;
         }
         if n % 1024 == 0 {
             progress(n);
         }
     }
     progress(files.len());
-    let root = dir.join("clusters");
-    if root.is_dir() {
+    if had_tree {
         summary.removed = remove_stale(dir, &root, files)?;
     }
     Ok(summary)

@@ -96,11 +96,6 @@ pub(crate) fn deployment(i: &Instance, config_hash: &str) -> Option<Deployment> 
         .topology_spread_constraints
         .as_ref()
         .map(|t| t.iter().map(|c| spread(i, c)).collect());
-    let mut annotations = BTreeMap::new();
-    annotations.insert(
-        "glueops.dev/config-hash".to_string(),
-        config_hash.to_string(),
-    );
     Some(Deployment {
         metadata: i.workload_meta(&i.app),
         spec: Some(DeploymentSpec {
@@ -109,14 +104,7 @@ pub(crate) fn deployment(i: &Instance, config_hash: &str) -> Option<Deployment> 
             revision_history_limit: Some(5),
             selector: i.selector(),
             strategy: spec.strategy.as_ref().map(strategy),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(i.workload_labels()),
-                    annotations: Some(annotations),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(pod),
-            },
+            template: pod_template(i, pod, config_hash),
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
@@ -137,10 +125,6 @@ pub(crate) fn cron_jobs(i: &Instance, config_hash: &str) -> Vec<CronJob> {
         container.ports = None;
         let mut pod = pod_spec(i, container);
         pod.restart_policy = Some("OnFailure".to_string());
-        let annotations = BTreeMap::from([(
-            "glueops.dev/config-hash".to_string(),
-            config_hash.to_string(),
-        )]);
         out.push(CronJob {
             metadata: i.workload_meta(&format!("{}-{name}", i.app)),
             spec: Some(CronJobSpec {
@@ -158,14 +142,7 @@ pub(crate) fn cron_jobs(i: &Instance, config_hash: &str) -> Vec<CronJob> {
                     metadata: None,
                     spec: Some(JobSpec {
                         backoff_limit: Some(3),
-                        template: PodTemplateSpec {
-                            metadata: Some(ObjectMeta {
-                                labels: Some(i.workload_labels()),
-                                annotations: Some(annotations),
-                                ..ObjectMeta::default()
-                            }),
-                            spec: Some(pod),
-                        },
+                        template: pod_template(i, pod, config_hash),
                         ..JobSpec::default()
                     }),
                 },
@@ -329,6 +306,22 @@ fn container(i: &Instance, v: &AppValues) -> Container {
             ..VolumeMount::default()
         }]),
         ..Container::default()
+    }
+}
+
+/// The pod template of a workload: workload labels, and the config hash that rolls pods when
+/// ConfigMaps or ExternalSecret specs change.
+fn pod_template(i: &Instance, pod: PodSpec, config_hash: &str) -> PodTemplateSpec {
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(i.workload_labels()),
+            annotations: Some(BTreeMap::from([(
+                "glueops.dev/config-hash".to_string(),
+                config_hash.to_string(),
+            )])),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(pod),
     }
 }
 
