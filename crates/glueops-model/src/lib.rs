@@ -63,6 +63,7 @@
 mod diagnostics;
 mod explain;
 mod formats;
+mod layer;
 mod layout;
 pub mod names;
 pub mod node;

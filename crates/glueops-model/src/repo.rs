@@ -5,31 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Report};
-use crate::layout::{FileKind, classify};
+use crate::layer::{AppLayers, Layer, read_file};
+use crate::layout::FileKind;
 use crate::node::{Location, Node, Segment, display_path};
 use crate::platform::Platform;
 use crate::rules;
-use crate::schema::{self, Document};
-use crate::source::{MAX_FILE_BYTES, SourceTree, check_path};
+use crate::source::SourceTree;
 use crate::suggest::did_you_mean;
 use crate::values::AppValues;
-use crate::yaml;
-
-/// One layer file, parsed; `valid` is false when it failed schema validation (deployments
-/// that use it are then not checked further, so one typo does not cascade).
-#[derive(Debug, Clone)]
-struct Layer {
-    node: Node,
-    valid: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-struct AppLayers {
-    base: Option<Layer>,
-    envs: BTreeMap<String, Layer>,
-    previews_common: Option<Layer>,
-    pull_requests: BTreeMap<u64, Layer>,
-}
 
 /// Where an app instance runs: an environment, or a pull-request preview.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -529,98 +512,6 @@ impl Instance<'_> {
         };
         rules::check_deployment(&deployment, report);
         (report.len() == before).then_some(deployment)
-    }
-}
-
-/// One file of the repo after decoding, parsing and schema validation.
-struct ParsedFile {
-    path: Arc<str>,
-    text: Option<Arc<str>>,
-    layer: Option<(FileKind, Layer)>,
-    problems: Vec<Diagnostic>,
-}
-
-/// Decodes, classifies, parses and validates one file; independent of every other file.
-fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
-    let file: Arc<str> = Arc::from(path);
-    let mut report = Report::default();
-    let mut out = ParsedFile {
-        path: file.clone(),
-        text: None,
-        layer: None,
-        problems: Vec::new(),
-    };
-    let Some(text) = decode(&file, bytes, &mut report) else {
-        out.problems = report.into_items();
-        return out;
-    };
-    out.text = Some(text.clone());
-    match classify(path) {
-        Err(d) => out.problems.push(*d),
-        Ok(kind) => match yaml::parse(&file, &text) {
-            Err(e) => out.problems.push(e.diagnostic(&file)),
-            Ok(node) => {
-                let document = if kind == FileKind::Platform {
-                    Document::Platform
-                } else {
-                    Document::AppValues
-                };
-                let problems = schema::validate(document, &node, &text);
-                let valid = problems.is_empty();
-                out.problems.extend(problems);
-                out.layer = Some((kind, Layer { node, valid }));
-            }
-        },
-    }
-    out.problems.extend(report.into_items());
-    out
-}
-
-fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>> {
-    if let Err(message) = check_path(file) {
-        report.push(
-            Diagnostic::new(Code::PathEscape, Location::file(file.clone()), "", message)
-                .help("keep every file inside the config repo"),
-        );
-        return None;
-    }
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        report.push(
-            Diagnostic::new(
-                Code::FileTooLarge,
-                Location::file(file.clone()),
-                "",
-                format!(
-                    "`{file}` is {} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes",
-                    bytes.len()
-                ),
-            )
-            .help("values files are small; check that this is the file you meant to commit"),
-        );
-        return None;
-    }
-    let binary = |what: &str| {
-        Diagnostic::new(
-            Code::BinaryFile,
-            Location::file(file.clone()),
-            "",
-            format!("`{file}` {what}"),
-        )
-        .help("values files must be UTF-8 YAML text")
-    };
-    if bytes.contains(&0) {
-        report.push(binary("is a binary file (it contains NUL bytes)"));
-        return None;
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Some(Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text))),
-        Err(e) => {
-            report.push(binary(&format!(
-                "is not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            )));
-            None
-        }
     }
 }
 

@@ -1,25 +1,23 @@
-//! Rules for the merged values of one deployment or preview.
+//! Rules for the merged values of one deployment or preview: names, image, ports, scaling,
+//! network peers (and, through [`config`], everything the app is configured with).
 
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Report};
-use crate::formats::{
-    check_cron, check_digest, check_go_duration, check_prometheus_duration, check_tag,
-    check_time_zone, parse_quantity,
-};
-use crate::names::{
-    MAX_LABEL, is_config_key, is_dns_label, is_dns_subdomain, is_env_name, label_help,
-};
+use crate::formats::{check_digest, check_tag};
+use crate::names::{MAX_LABEL, is_dns_label, is_dns_subdomain};
 use crate::node::{Location, Segment};
 use crate::repo::{Deployment, Target, at};
-use crate::rules::platform::{undeclared, undeclared_because};
+use crate::rules::config;
 use crate::values::{AppValues, IntOrString};
 
-fn k(key: &str) -> Segment {
+/// A key segment of a path.
+pub(crate) fn k(key: &str) -> Segment {
     Segment::from(key)
 }
 
-fn i(index: usize) -> Segment {
+/// An index segment of a path.
+pub(crate) fn i(index: usize) -> Segment {
     Segment::Index(index)
 }
 
@@ -60,17 +58,18 @@ pub(crate) fn check_deployment(d: &Deployment, report: &mut Report) {
     }
     check_image(d, report);
     check_ports(v, d, report);
-    check_resources(v, d, report);
-    check_env(v, d, report);
-    check_schedules(v, d, report);
+    config::check_resources(v, d, report);
+    config::check_env(v, d, report);
+    config::check_schedules(v, d, report);
     check_scaling(v, d, report);
-    check_config_maps(v, d, report);
-    check_external_secret(v, d, report);
-    check_monitoring(v, d, report);
+    config::check_config_maps(v, d, report);
+    config::check_external_secret(v, d, report);
+    config::check_monitoring(v, d, report);
     check_network(v, d, report);
 }
 
-fn enabled(flag: Option<bool>) -> bool {
+/// True only for an explicit `enabled: true`.
+pub(crate) fn enabled(flag: Option<bool>) -> bool {
     flag == Some(true)
 }
 
@@ -231,216 +230,6 @@ fn check_ports(v: &AppValues, d: &Deployment, report: &mut Report) {
     }
 }
 
-fn check_resources(v: &AppValues, d: &Deployment, report: &mut Report) {
-    let tree = &d.tree;
-    let Some(resources) = v.deployment.as_ref().and_then(|s| s.resources.as_ref()) else {
-        return;
-    };
-    let base = [k("deployment"), k("resources")];
-    let mut parsed: BTreeMap<(&str, &str), f64> = BTreeMap::new();
-    for (kind, list) in [
-        ("requests", &resources.requests),
-        ("limits", &resources.limits),
-    ] {
-        for (name, quantity) in list.iter().flat_map(|l| l.entries()) {
-            let path = [&base[..], &[k(kind), k(name)]].concat();
-            match parse_quantity(quantity) {
-                Ok(q) => {
-                    parsed.insert((kind, name), q);
-                }
-                Err(e) => report.push(
-                    at(tree, &path, Code::Resources, e)
-                        .help("write a quantity such as 100m (CPU) or 256Mi (memory)"),
-                ),
-            }
-        }
-    }
-    for name in ["cpu", "memory", "ephemeral-storage"] {
-        if let (Some(req), Some(lim)) = (
-            parsed.get(&("requests", name)),
-            parsed.get(&("limits", name)),
-        ) && lim < req
-        {
-            let path = [&base[..], &[k("limits"), k(name)]].concat();
-            report.push(
-                at(
-                    tree,
-                    &path,
-                    Code::Resources,
-                    format!("the {name} limit is below the {name} request"),
-                )
-                .note(
-                    tree.locate(&[&base[..], &[k("requests"), k(name)]].concat()),
-                    "the request is set here",
-                )
-                .help(format!(
-                    "raise limits.{name} to at least the request, or lower the request"
-                )),
-            );
-        }
-    }
-}
-
-fn check_env(v: &AppValues, d: &Deployment, report: &mut Report) {
-    let tree = &d.tree;
-    let Some(spec) = &v.deployment else { return };
-    let mut names: BTreeMap<String, Vec<Segment>> = BTreeMap::new();
-    let mut seen = |name: &str, path: Vec<Segment>, report: &mut Report| {
-        if !is_env_name(name) {
-            report.push(
-                at(
-                    tree,
-                    &path,
-                    Code::InvalidName,
-                    format!("`{name}` is not a valid environment variable name"),
-                )
-                .help("use letters, digits and `_`, not starting with a digit"),
-            );
-        }
-        if let Some(first) = names.get(name) {
-            report.push(
-                at(
-                    tree,
-                    &path,
-                    Code::Duplicate,
-                    format!("environment variable `{name}` is set twice"),
-                )
-                .note(tree.locate(first), "first set here")
-                .help("set each variable once"),
-            );
-        } else {
-            names.insert(name.to_string(), path);
-        }
-    };
-    for (n, var) in spec.env_variables.iter().flatten().enumerate() {
-        let path = vec![k("deployment"), k("envVariables"), i(n)];
-        match &var.name {
-            Some(name) => seen(name, [&path[..], &[k("name")]].concat(), report),
-            None => report.push(
-                at(
-                    tree,
-                    &path,
-                    Code::MissingKey,
-                    "an environment variable needs `name`",
-                )
-                .help("add name: and value:"),
-            ),
-        }
-    }
-    let secrets = v
-        .external_secret
-        .as_ref()
-        .filter(|e| enabled(e.enabled))
-        .and_then(|e| e.secrets.as_ref());
-    let declared: Vec<&str> = secrets
-        .map(|s| s.keys().map(String::as_str).collect())
-        .unwrap_or_default();
-    for (n, env) in spec.env_secrets.iter().flatten().enumerate() {
-        let path = |key: &str| vec![k("deployment"), k("envSecrets"), i(n), k(key)];
-        match &env.variable {
-            Some(name) => seen(name, path("variable"), report),
-            None => report.push(
-                at(
-                    tree,
-                    &[k("deployment"), k("envSecrets"), i(n)],
-                    Code::MissingKey,
-                    "an env secret needs `variable`",
-                )
-                .help("add variable: NAME"),
-            ),
-        }
-        let Some(secret_name) = &env.secret_name else {
-            report.push(
-                at(
-                    tree,
-                    &[k("deployment"), k("envSecrets"), i(n)],
-                    Code::MissingKey,
-                    "an env secret needs `secretName`",
-                )
-                .help("name a secret declared under externalSecret.secrets"),
-            );
-            continue;
-        };
-        let Some(source) = secrets.and_then(|s| s.get(secret_name)) else {
-            let mut diag = undeclared(
-                tree,
-                &path("secretName"),
-                "secret",
-                secret_name,
-                &declared,
-                "externalSecret.secrets",
-            );
-            if declared.is_empty() {
-                diag.help = Some(format!(
-                    "declare it: externalSecret: {{enabled: true, secrets: {{{secret_name}: {{data: {{...}}}}}}}}"
-                ));
-            }
-            report.push(diag);
-            continue;
-        };
-        match (&env.secret_key, &source.data, &source.data_from) {
-            (None, _, _) => report.push(
-                at(
-                    tree,
-                    &[k("deployment"), k("envSecrets"), i(n)],
-                    Code::MissingKey,
-                    "an env secret needs `secretKey`",
-                )
-                .help("name a key of the secret"),
-            ),
-            (Some(key), Some(data), None) if !data.contains_key(key) => {
-                let keys: Vec<&str> = data.keys().map(String::as_str).collect();
-                report.push(undeclared_because(
-                    tree,
-                    &path("secretKey"),
-                    format!("secret `{secret_name}` has no key `{key}`"),
-                    key,
-                    &keys,
-                    &format!("externalSecret.secrets.{secret_name}.data"),
-                ));
-            }
-            _ => {}
-        }
-    }
-}
-
-fn check_schedules(v: &AppValues, d: &Deployment, report: &mut Report) {
-    let tree = &d.tree;
-    for (name, job) in v.cron_jobs.iter().flatten() {
-        let path = |key: &str| vec![k("cronJobs"), k(name), k(key)];
-        if !is_dns_label(name) || name.len() + d.name.len() + 1 > 52 {
-            report.push(
-                at(tree, &[k("cronJobs"), k(name)], Code::InvalidName, format!("cron job name `{name}` is not usable"))
-                    .help(format!("CronJob names are `<app>-<env>-<job>` and must be a DNS label of at most 52 characters; {}", label_help(name))),
-            );
-        }
-        match &job.schedule {
-            None => report.push(
-                at(
-                    tree,
-                    &[k("cronJobs"), k(name)],
-                    Code::MissingKey,
-                    format!("cron job `{name}` has no `schedule`"),
-                )
-                .help("add schedule: \"0 3 * * *\""),
-            ),
-            Some(s) => {
-                if let Err(e) = check_cron(s) {
-                    report.push(at(tree, &path("schedule"), Code::Cron, e).help("five fields: minute hour day-of-month month day-of-week, e.g. \"*/15 * * * *\""));
-                }
-            }
-        }
-        if let Some(tz) = &job.time_zone
-            && let Err(e) = check_time_zone(tz)
-        {
-            report.push(
-                at(tree, &path("timeZone"), Code::Time, e)
-                    .help("see the tz database list of time zone names"),
-            );
-        }
-    }
-}
-
 fn check_scaling(v: &AppValues, d: &Deployment, report: &mut Report) {
     let tree = &d.tree;
     if let Some(a) = v.autoscaling.as_ref().filter(|a| enabled(a.enabled)) {
@@ -525,169 +314,6 @@ fn check_scaling(v: &AppValues, d: &Deployment, report: &mut Report) {
                 .help("add minAvailable: 1"),
             ),
             _ => {}
-        }
-    }
-}
-
-fn check_config_maps(v: &AppValues, d: &Deployment, report: &mut Report) {
-    let tree = &d.tree;
-    for (name, data) in v.config_map.iter().flat_map(|c| c.configs.iter().flatten()) {
-        if !is_dns_label(name) {
-            report.push(
-                at(
-                    tree,
-                    &[k("configMap"), k("configs"), k(name)],
-                    Code::InvalidName,
-                    format!("ConfigMap name `{name}` is not a DNS-1123 label"),
-                )
-                .help(label_help(name)),
-            );
-        }
-        for key in data.keys() {
-            if !is_config_key(key) {
-                report.push(
-                    at(
-                        tree,
-                        &[k("configMap"), k("configs"), k(name), k(key)],
-                        Code::InvalidName,
-                        format!("`{key}` is not a valid ConfigMap key"),
-                    )
-                    .help("use letters, digits, `-`, `_` and `.`"),
-                );
-            }
-        }
-    }
-}
-
-fn check_external_secret(v: &AppValues, d: &Deployment, report: &mut Report) {
-    let tree = &d.tree;
-    let Some(es) = v.external_secret.as_ref().filter(|e| enabled(e.enabled)) else {
-        return;
-    };
-    if let Some(interval) = &es.refresh_interval
-        && let Err(e) = check_go_duration(interval)
-    {
-        report.push(
-            at(
-                tree,
-                &[k("externalSecret"), k("refreshInterval")],
-                Code::Time,
-                e,
-            )
-            .help("e.g. refreshInterval: 1h"),
-        );
-    }
-    for (name, source) in es.secrets.iter().flatten() {
-        let base = [k("externalSecret"), k("secrets"), k(name)];
-        if !is_dns_label(name) {
-            report.push(
-                at(
-                    tree,
-                    &base,
-                    Code::InvalidName,
-                    format!("secret name `{name}` is not a DNS-1123 label"),
-                )
-                .help(label_help(name)),
-            );
-        }
-        match (&source.data, &source.data_from) {
-            (Some(_), Some(_)) => report.push(
-                at(
-                    tree,
-                    &[&base[..], &[k("dataFrom")]].concat(),
-                    Code::Conflict,
-                    "set either `data` or `dataFrom`, not both",
-                )
-                .help("remove one of them"),
-            ),
-            (None, None) => report.push(
-                at(
-                    tree,
-                    &base,
-                    Code::MissingKey,
-                    format!("secret `{name}` has neither `data` nor `dataFrom`"),
-                )
-                .help("add data: {<key>: {remoteRef: {key: <path>, property: <property>}}}"),
-            ),
-            (None, Some(from)) if from.key.is_none() => report.push(
-                at(
-                    tree,
-                    &[&base[..], &[k("dataFrom")]].concat(),
-                    Code::MissingKey,
-                    "`dataFrom` needs `key`",
-                )
-                .help("add key: <path in the secret store>"),
-            ),
-            _ => {}
-        }
-        for (key, data) in source.data.iter().flatten() {
-            let path = [&base[..], &[k("data"), k(key)]].concat();
-            if !is_config_key(key) {
-                report.push(
-                    at(
-                        tree,
-                        &path,
-                        Code::InvalidName,
-                        format!("`{key}` is not a valid Secret key"),
-                    )
-                    .help("use letters, digits, `-`, `_` and `.`"),
-                );
-            }
-            if data
-                .remote_ref
-                .as_ref()
-                .and_then(|r| r.key.as_ref())
-                .is_none()
-            {
-                report.push(
-                    at(tree, &path, Code::MissingKey, "`remoteRef.key` is not set")
-                        .help("add remoteRef: {key: <path in the secret store>}"),
-                );
-            }
-        }
-    }
-}
-
-fn check_monitoring(v: &AppValues, d: &Deployment, report: &mut Report) {
-    let tree = &d.tree;
-    let Some(m) = &v.monitoring else { return };
-    if let Some(interval) = m.service_monitor.as_ref().and_then(|s| s.interval.as_ref())
-        && let Err(e) = check_prometheus_duration(interval)
-    {
-        report.push(
-            at(
-                tree,
-                &[k("monitoring"), k("serviceMonitor"), k("interval")],
-                Code::Time,
-                e,
-            )
-            .help("e.g. interval: 30s"),
-        );
-    }
-    for (n, alert) in m.alerts.iter().flatten().enumerate() {
-        let base = [k("monitoring"), k("alerts"), i(n)];
-        for (key, missing) in [
-            ("name", alert.name.is_none()),
-            ("expr", alert.expr.is_none()),
-        ] {
-            if missing {
-                report.push(
-                    at(
-                        tree,
-                        &base,
-                        Code::MissingKey,
-                        format!("an alert needs `{key}`"),
-                    )
-                    .help(format!("add {key}:")),
-                );
-            }
-        }
-        if let Some(f) = &alert.for_duration
-            && let Err(e) = check_prometheus_duration(f)
-        {
-            report.push(
-                at(tree, &[&base[..], &[k("for")]].concat(), Code::Time, e).help("e.g. for: 5m"),
-            );
         }
     }
 }

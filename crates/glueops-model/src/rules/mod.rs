@@ -2,6 +2,7 @@
 //! fix; all rules run, so one load reports every problem.
 
 mod app;
+mod config;
 mod platform;
 
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! The typed app values: the GlueOps app-chart vocabulary (camelCase keys).
 //!
 //! Every field is optional because any layer may set any part; the merged result of all
-//! layers is decoded into [`AppValues`]. The JSON Schema under `schema/app-values.json` is
+//! layers is decoded into [`AppValues`]. The JSON Schema under `schema/app-values.schema.json` is
 //! generated from these types, so editors and glueops agree on what is valid.
 
 mod workload;
