@@ -235,6 +235,11 @@ impl Platform {
         self.spec.clusters.iter().find(|c| c.name == name)
     }
 
+    /// The names of the declared clusters, in declaration order.
+    pub fn cluster_names(&self) -> Vec<&str> {
+        self.spec.clusters.iter().map(|c| c.name.as_str()).collect()
+    }
+
     /// The preview settings when previews are enabled.
     pub fn previews(&self) -> Option<&Previews> {
         self.spec.previews.as_ref().filter(|p| p.enabled)

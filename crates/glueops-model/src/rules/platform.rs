@@ -189,12 +189,7 @@ fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
         tree,
         report,
     );
-    let clusters: Vec<&str> = platform
-        .spec
-        .clusters
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let clusters = platform.cluster_names();
     let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
     let reserved = platform
         .spec
@@ -385,12 +380,7 @@ fn check_previews(platform: &Platform, tree: &Node, report: &mut Report) {
         return;
     };
     let path = |key: &str| [k("spec"), k("previews"), k(key)];
-    let clusters: Vec<&str> = platform
-        .spec
-        .clusters
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let clusters = platform.cluster_names();
     if !clusters.contains(&previews.cluster.as_str()) {
         report.push(undeclared(
             tree,
