@@ -214,10 +214,11 @@ impl SecretStore for AwsStore {
                 .map_err(|e| sdk_error("list", prefix, None, e))?;
             for entry in page.secret_list() {
                 let name = entry.name().unwrap_or_default();
-                if let Ok(path) = SecretPath::new(name) {
-                    if name.starts_with(prefix) && entry.deleted_date().is_none() {
-                        out.push(path);
-                    }
+                if let Ok(path) = SecretPath::new(name)
+                    && name.starts_with(prefix)
+                    && entry.deleted_date().is_none()
+                {
+                    out.push(path);
                 }
             }
             match page.next_token() {
@@ -273,7 +274,7 @@ impl SecretStore for AwsStore {
         if entries.is_empty() {
             return Err(Error::not_found(path, None::<&str>));
         }
-        entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        entries.sort_by_key(|(created, rank, _)| (*created, *rank));
         Ok(entries.into_iter().map(|(_, _, info)| info).collect())
     }
 

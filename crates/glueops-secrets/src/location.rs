@@ -96,10 +96,10 @@ impl StoreUrl {
                     .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
                     .filter(|r| !r.is_empty())
                     .collect();
-                if recipients.is_empty() {
-                    if let Ok(env) = std::env::var("SOPS_AGE_RECIPIENTS") {
-                        recipients = env.split(',').map(|r| r.trim().to_string()).collect();
-                    }
+                if recipients.is_empty()
+                    && let Ok(env) = std::env::var("SOPS_AGE_RECIPIENTS")
+                {
+                    recipients = env.split(',').map(|r| r.trim().to_string()).collect();
                 }
                 if recipients.is_empty() {
                     return Err(invalid(

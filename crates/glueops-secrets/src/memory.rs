@@ -12,8 +12,10 @@ use crate::store::SecretStore;
 /// Versions `"1"`, `"2"`, ... per path, like Vault.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    secrets: Mutex<BTreeMap<SecretPath, Vec<(VersionInfo, SecretData)>>>,
+    secrets: Mutex<Secrets>,
 }
+
+type Secrets = BTreeMap<SecretPath, Vec<(VersionInfo, SecretData)>>;
 
 impl MemoryStore {
     /// An empty store.
@@ -21,10 +23,7 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    fn locked(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, BTreeMap<SecretPath, Vec<(VersionInfo, SecretData)>>>>
-    {
+    fn locked(&self) -> Result<std::sync::MutexGuard<'_, Secrets>> {
         self.secrets
             .lock()
             .map_err(|_| Error::Task("memory store lock poisoned".into()))

@@ -317,6 +317,7 @@ impl<'de> serde::Deserialize<'de> for WireValue {
 }
 
 /// Serializes data as a JSON object of strings (for backends that take JSON).
+#[cfg(any(feature = "aws", feature = "vault"))]
 pub(crate) fn to_json(data: &SecretData) -> zeroize::Zeroizing<Vec<u8>> {
     let size: usize = data
         .iter()
@@ -330,6 +331,7 @@ pub(crate) fn to_json(data: &SecretData) -> zeroize::Zeroizing<Vec<u8>> {
 }
 
 /// Parses a JSON object of scalars.
+#[cfg(feature = "aws")]
 pub(crate) fn from_json(text: &[u8]) -> std::result::Result<SecretData, String> {
     let map: BTreeMap<String, WireValue> = serde_json::from_slice(text).map_err(|e| {
         format!(

@@ -16,7 +16,7 @@ use crate::secret::{Secret, SecretData, SecretPath, VersionId, VersionInfo};
 /// - `delete` removes the secret and all its versions; reading it afterwards is
 ///   [`Error::NotFound`](crate::Error::NotFound).
 #[async_trait]
-pub trait SecretStore: Send + Sync {
+pub trait SecretStore: Send + Sync + std::fmt::Debug {
     /// Short backend name for messages and audit records: `memory`, `sops`, `awssm`, `vault`.
     fn backend(&self) -> &'static str;
 

@@ -232,10 +232,10 @@ impl SecretStore for VaultStore {
                 continue;
             }
             for name in self.list_keys(&folder).await? {
-                if let Ok(path) = SecretPath::new(&format!("{folder}{name}")) {
-                    if path.as_str().starts_with(prefix) {
-                        out.push(path);
-                    }
+                if let Ok(path) = SecretPath::new(&format!("{folder}{name}"))
+                    && path.as_str().starts_with(prefix)
+                {
+                    out.push(path);
                 }
             }
         }

@@ -56,4 +56,5 @@ pub fn demo_flux() -> Repo {
         .unwrap()
 }
 
+#[allow(unused_imports)]
 pub use glueops_testkit::oracle;

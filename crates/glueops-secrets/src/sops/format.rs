@@ -127,7 +127,7 @@ fn encrypt_value(cipher: &Gcm, plain: &[u8], aad: &str) -> Result<String> {
     OsRng.fill_bytes(&mut iv);
     let mut buffer = Zeroizing::new(plain.to_vec());
     let tag = cipher
-        .encrypt_in_place_detached(&iv.into(), aad.as_bytes(), &mut *buffer)
+        .encrypt_in_place_detached(&iv.into(), aad.as_bytes(), &mut buffer)
         .map_err(|_| Error::Task("AES-GCM encryption failed".into()))?;
     Ok(format!(
         "ENC[AES256_GCM,data:{},iv:{},tag:{},type:str]",
@@ -301,7 +301,7 @@ fn decrypt_value(
         .decrypt_in_place_detached(
             aes_gcm::Nonce::<U32>::from_slice(&iv),
             aad.as_bytes(),
-            &mut *data,
+            &mut data,
             aes_gcm::Tag::from_slice(&tag),
         )
         .map_err(|_| "authentication failed: data, IV or tag changed".to_string())?;
