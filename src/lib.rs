@@ -2,8 +2,10 @@
 //!
 //! A toolkit for GitOps: a repo of app and environment descriptions in, Kubernetes manifests
 //! committed to a manifest repo out. This crate composes the workspace's libraries:
-//! [`model`] (the typed config repo) and [`render`] (typed Kubernetes objects and their YAML),
-//! plus the I/O at the edge ([`write_tree`]). Secrets and git arrive as their own crates.
+//! [`model`] (the typed config repo), [`render`] (typed Kubernetes objects and their YAML) and
+//! [`secrets`] (one secret-store API over SOPS files, AWS Secrets Manager and Vault/OpenBao),
+//! plus the I/O at the edge ([`write_tree`]). Features `aws` and `vault` turn on those secret
+//! backends.
 //!
 //! ```
 //! let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-config");
@@ -21,6 +23,7 @@ mod output;
 
 pub use glueops_model as model;
 pub use glueops_render as render;
+pub use glueops_secrets as secrets;
 pub use output::{WriteSummary, write_tree};
 
 /// Errors of the composed operations.

