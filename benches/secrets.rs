@@ -31,7 +31,10 @@ fn env(name: &str, default: usize) -> usize {
 fn secret(i: usize) -> (SecretPath, SecretData) {
     let path: SecretPath = format!("app-{}/secret-{}", i / 10, i % 10).parse().unwrap();
     let data = SecretData::new()
-        .with("password", format!("pw-{i:08}-correct-horse-battery-staple"))
+        .with(
+            "password",
+            format!("pw-{i:08}-correct-horse-battery-staple"),
+        )
         .with("username", format!("user-{i}"))
         .with("url", format!("postgres://db-{i}.internal:5432/app"));
     (path, data)
@@ -43,7 +46,11 @@ fn sops_cli(key_file: &Path, args: &[&str]) -> Vec<u8> {
         .env("SOPS_AGE_KEY_FILE", key_file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -52,7 +59,10 @@ fn secs(d: Duration) -> String {
 }
 
 async fn sops_put_get(n: usize) {
-    let dir = tempfile::Builder::new().prefix("glueops-bench").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("glueops-bench")
+        .tempdir()
+        .unwrap();
     let key = Identities::generate();
     let store = SopsStore::new(dir.path().join("store"), key.recipients(), key.clone());
     let start = Instant::now();
@@ -76,7 +86,10 @@ async fn sops_put_get(n: usize) {
     std::fs::create_dir_all(&plain_dir).unwrap();
     for i in 0..n {
         let (path, data) = secret(i);
-        let mut yaml = format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: {}\nstringData:\n", path.name());
+        let mut yaml = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {}\nstringData:\n",
+            path.name()
+        );
         for (k, v) in data.iter() {
             yaml.push_str(&format!("  {k}: {}\n", v.expose()));
         }
@@ -87,7 +100,14 @@ async fn sops_put_get(n: usize) {
         let file = plain_dir.join(format!("{i}.yaml"));
         let enc = sops_cli(
             &key_file,
-            &["encrypt", "--age", &recipient, "--encrypted-regex", "^(data|stringData)$", file.to_str().unwrap()],
+            &[
+                "encrypt",
+                "--age",
+                &recipient,
+                "--encrypted-regex",
+                "^(data|stringData)$",
+                file.to_str().unwrap(),
+            ],
         );
         std::fs::write(plain_dir.join(format!("{i}.enc.yaml")), enc).unwrap();
     }
@@ -99,11 +119,26 @@ async fn sops_put_get(n: usize) {
     }
     let peer_get = start.elapsed();
     println!("SOPS backend, {n} secrets x 3 keys");
-    println!("  glueops put (fsync each)   {:>9}   sops encrypt: {:>9}   {:.0}x faster", secs(put), secs(peer_put), peer_put.as_secs_f64() / put.as_secs_f64());
-    println!("  glueops get                {:>9}   sops decrypt: {:>9}   {:.0}x faster", secs(get), secs(peer_get), peer_get.as_secs_f64() / get.as_secs_f64());
+    println!(
+        "  glueops put (fsync each)   {:>9}   sops encrypt: {:>9}   {:.0}x faster",
+        secs(put),
+        secs(peer_put),
+        peer_put.as_secs_f64() / put.as_secs_f64()
+    );
+    println!(
+        "  glueops get                {:>9}   sops decrypt: {:>9}   {:.0}x faster",
+        secs(get),
+        secs(peer_get),
+        peer_get.as_secs_f64() / get.as_secs_f64()
+    );
     let total = put + get;
     let peer = peer_put + peer_get;
-    println!("  put + get                  {:>9}   sops CLI:     {:>9}   {:.0}x faster", secs(total), secs(peer), peer.as_secs_f64() / total.as_secs_f64());
+    println!(
+        "  put + get                  {:>9}   sops CLI:     {:>9}   {:.0}x faster",
+        secs(total),
+        secs(peer),
+        peer.as_secs_f64() / total.as_secs_f64()
+    );
 }
 
 async fn backup_restore(m: usize) {
@@ -130,12 +165,16 @@ async fn backup_restore(m: usize) {
     let plain = {
         let mut p = Vec::new();
         let dec = age::Decryptor::new(&archive[..]).unwrap();
-        dec.decrypt(std::iter::once(&identity as &dyn age::Identity)).unwrap().read_to_end(&mut p).unwrap();
+        dec.decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .unwrap()
+            .read_to_end(&mut p)
+            .unwrap();
         p
     };
     let start = Instant::now();
     let recipient = identity.to_public();
-    let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient)).unwrap();
+    let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .unwrap();
     let mut sealed = Vec::new();
     let mut w = enc.wrap_output(&mut sealed).unwrap();
     w.write_all(&plain).unwrap();
@@ -143,17 +182,39 @@ async fn backup_restore(m: usize) {
     let floor_enc = start.elapsed();
     let start = Instant::now();
     let mut opened = Vec::new();
-    age::Decryptor::new(&sealed[..]).unwrap().decrypt(std::iter::once(&identity as &dyn age::Identity)).unwrap().read_to_end(&mut opened).unwrap();
+    age::Decryptor::new(&sealed[..])
+        .unwrap()
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .unwrap()
+        .read_to_end(&mut opened)
+        .unwrap();
     let floor_dec = start.elapsed();
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
-    println!("Backup of {m} secrets ({} versions), archive {} KiB", summary.versions, archive.len() / 1024);
-    println!("  backup (read + hash + encrypt)   {:>8}   floor (age encrypt): {:>8}   {:.1}x the floor", ms(took_backup), ms(floor_enc), took_backup.as_secs_f64() / floor_enc.as_secs_f64());
-    println!("  verify (decrypt + check)         {:>8}   floor (age decrypt): {:>8}   {:.1}x the floor", ms(took_verify), ms(floor_dec), took_verify.as_secs_f64() / floor_dec.as_secs_f64());
+    println!(
+        "Backup of {m} secrets ({} versions), archive {} KiB",
+        summary.versions,
+        archive.len() / 1024
+    );
+    println!(
+        "  backup (read + hash + encrypt)   {:>8}   floor (age encrypt): {:>8}   {:.1}x the floor",
+        ms(took_backup),
+        ms(floor_enc),
+        took_backup.as_secs_f64() / floor_enc.as_secs_f64()
+    );
+    println!(
+        "  verify (decrypt + check)         {:>8}   floor (age decrypt): {:>8}   {:.1}x the floor",
+        ms(took_verify),
+        ms(floor_dec),
+        took_verify.as_secs_f64() / floor_dec.as_secs_f64()
+    );
     println!("  restore into memory              {:>8}", ms(took_restore));
 }
 
 async fn backup_from_sops(m: usize) {
-    let dir = tempfile::Builder::new().prefix("glueops-bench").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("glueops-bench")
+        .tempdir()
+        .unwrap();
     let key = Identities::generate();
     let store = SopsStore::new(dir.path(), key.recipients(), key.clone());
     let start = Instant::now();
@@ -165,12 +226,26 @@ async fn backup_from_sops(m: usize) {
     let start = Instant::now();
     let (archive, _) = backup(&store, &key.recipients()).await.unwrap();
     let took = start.elapsed();
-    let target_dir = tempfile::Builder::new().prefix("glueops-bench").tempdir().unwrap();
+    let target_dir = tempfile::Builder::new()
+        .prefix("glueops-bench")
+        .tempdir()
+        .unwrap();
     let target = SopsStore::new(target_dir.path(), key.recipients(), key.clone());
     let start = Instant::now();
-    restore(&verify(&archive, &key, "b").unwrap(), &target, OnExisting::Fail).await.unwrap();
+    restore(
+        &verify(&archive, &key, "b").unwrap(),
+        &target,
+        OnExisting::Fail,
+    )
+    .await
+    .unwrap();
     let back = start.elapsed();
-    println!("SOPS folder of {m} secrets: filled in {}, backed up in {}, restored into a new folder in {}", secs(fill), secs(took), secs(back));
+    println!(
+        "SOPS folder of {m} secrets: filled in {}, backed up in {}, restored into a new folder in {}",
+        secs(fill),
+        secs(took),
+        secs(back)
+    );
 }
 
 #[tokio::main]

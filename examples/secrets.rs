@@ -27,7 +27,7 @@ struct Args {
     /// The store: memory://, sops:///<dir>?recipient=<age1...>, awssm://<region>[?endpoint=<url>],
     /// vault://<host:port>/<mount> (or vault+http:// for a dev server).
     #[arg(long)]
-    store: String,
+    store: Option<String>,
     /// Append audit records (JSON lines) to this file instead of stderr.
     #[arg(long)]
     audit: Option<PathBuf>,
@@ -40,6 +40,12 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Make a new age key: the private key into a file (mode 0600), the recipient to stdout.
+    Keygen {
+        /// Where to write the key; refuses to overwrite.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a new version: `KEY=VALUE`, `KEY=@file`, or `-` for a JSON object on stdin.
     Put {
         /// `<app>/<name>`.
@@ -162,6 +168,25 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(file) => AuditLog::to_file(file, actor)?,
         None => AuditLog::new(std::io::stderr(), actor),
     };
+    if let Command::Keygen { out } = &args.command {
+        let key = Identities::generate();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(out)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+        std::io::Write::write_all(&mut file, key.expose().as_bytes())?;
+        for recipient in key.recipients().keys() {
+            println!("{recipient}");
+        }
+        return Ok(());
+    }
+    let url = args
+        .store
+        .clone()
+        .ok_or("--store <url> is required for this command")?;
     if let Command::Rotate {
         recipients,
         dry_run,
@@ -170,7 +195,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let StoreUrl::Sops {
             dir,
             recipients: current,
-        } = StoreUrl::parse(&args.store)?
+        } = StoreUrl::parse(&url)?
         else {
             return Err("rotate works on sops:// stores only".into());
         };
@@ -181,7 +206,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         print!("{rotation}");
         return Ok(());
     }
-    let store = open(&args.store, audit).await?;
+    let store = open(&url, audit).await?;
     match args.command {
         Command::Put { path, pairs } => {
             let version = store.put(&path, &read_pairs(&pairs)?).await?;
@@ -283,7 +308,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 archive.created()
             );
         }
-        Command::Rotate { .. } => return Err("rotate is handled before the store is opened".into()),
+        Command::Rotate { .. } | Command::Keygen { .. } => {
+            return Err("handled before the store is opened".into());
+        }
     }
     Ok(())
 }

@@ -221,10 +221,21 @@ fn vault_to_archive_to_aws_from_the_command_line() {
 #[test]
 fn sops_folder_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let key = Identities::generate();
     let key_file = dir.path().join("key.txt");
-    std::fs::write(&key_file, key.expose().as_bytes()).unwrap();
-    let recipient = key.recipients().keys().next().unwrap().to_string();
+    let recipient = ok(run(
+        &[],
+        &["keygen", "--out", key_file.to_str().unwrap()],
+        None,
+    ))
+    .trim()
+    .to_string();
+    let key = Identities::from_file(&key_file).unwrap();
+    assert_eq!(
+        key.recipients().keys().collect::<Vec<_>>(),
+        [recipient.as_str()]
+    );
+    let again = run(&[], &["keygen", "--out", key_file.to_str().unwrap()], None);
+    assert!(!again.status.success(), "keygen never overwrites a key");
     let store = format!(
         "sops://{}?recipient={recipient}",
         dir.path().join("secrets").display()

