@@ -329,7 +329,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             let p = entry.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if p.file_name().unwrap() != ".lock" {
                 out.push((p.clone(), std::fs::read(&p).unwrap()));
             }
         }
@@ -460,6 +460,39 @@ async fn rotation_stops_before_writing_when_a_file_is_bad() {
         .unwrap_err();
     assert!(matches!(err, Error::Tampered { .. }), "{err}");
     assert_eq!(snapshot(dir.path()), before, "nothing was re-encrypted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_leave_the_newest_version_deployed() {
+    let (_dir, store, _key) = support::sops_store();
+    let p = path("api/database");
+    for round in 0..5 {
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (store, p) = (store.clone(), p.clone());
+                tokio::spawn(async move {
+                    store
+                        .put(
+                            &p,
+                            &SecretData::new().with("writer", format!("{round}-{i}")),
+                        )
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let versions = store.versions(&p).await.unwrap();
+        assert_eq!(versions.len(), 8 * (round + 1));
+        let newest: u64 = versions.last().unwrap().id.as_str().parse().unwrap();
+        assert_eq!(
+            std::fs::read(store.current_file(&p)).unwrap(),
+            std::fs::read(store.version_file(&p, newest)).unwrap(),
+            "the deployable file holds the newest version"
+        );
+    }
 }
 
 const CHILD: &str = "GLUEOPS_TEST_WRITER_DIR";

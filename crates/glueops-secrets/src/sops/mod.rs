@@ -31,6 +31,7 @@ pub use rotate::{Rotation, RotationFile};
 
 const HISTORY: &str = ".history";
 const HISTORY_EXT: &str = "sops";
+const LOCK: &str = ".lock";
 
 /// A folder of SOPS-encrypted secrets. Cheap to clone; clones share state.
 #[derive(Clone, Debug)]
@@ -216,7 +217,7 @@ impl Inner {
         data.validate(path)?;
         let recipients = self.recipients()?;
         let history_dir = self.history_dir(path);
-        atomic::create_dirs(&history_dir)?;
+        let _lock = self.lock(path)?;
         let mut next = self.history(path)?.last().copied().unwrap_or(0) + 1;
         let current_file = self.current_file(path);
         if next == 1 && current_file.exists() {
@@ -240,9 +241,27 @@ impl Inner {
                 atomic::replace(&self.current_file(path), text.as_bytes())?;
                 return Ok(VersionId::new(next.to_string()));
             }
-            // Another writer took this number; take the next.
+            // Another writer took this number (one that does not lock); take the next.
             next += 1;
         }
+    }
+
+    /// Holds the secret's lock file (`.history/<name>/.lock`) until dropped, so writers in
+    /// other processes take version numbers and replace the newest-version file one at a
+    /// time (and the newest-version file always holds the highest version). The OS releases
+    /// it when a writer dies.
+    fn lock(&self, path: &SecretPath) -> Result<std::fs::File> {
+        let history_dir = self.history_dir(path);
+        atomic::create_dirs(&history_dir)?;
+        let file = history_dir.join(LOCK);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&file)
+            .map_err(|e| Error::io(&file, e))?;
+        lock.lock().map_err(|e| Error::io(&file, e))?;
+        Ok(lock)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<SecretPath>> {
@@ -317,9 +336,10 @@ impl Inner {
     fn delete(&self, path: &SecretPath) -> Result<()> {
         let current = self.current_file(path);
         let history = self.history_dir(path);
-        if !current.exists() && !history.exists() {
+        if !current.exists() && self.history(path)?.is_empty() {
             return Err(Error::not_found(path, None::<&str>));
         }
+        let _lock = self.lock(path)?;
         // The deployable file goes first, so a crash never leaves it without its history.
         match std::fs::remove_file(&current) {
             Ok(()) => {}
