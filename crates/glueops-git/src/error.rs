@@ -1,0 +1,124 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `glueops-git`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Neither `X-GitHub-Event` nor `X-Gitlab-Event` is present.
+    #[error("not a GitHub or GitLab webhook: neither X-GitHub-Event nor X-Gitlab-Event is set")]
+    UnknownSender,
+    /// The request carries no signature (GitHub) or token (GitLab) header.
+    #[error("{host} webhook without {header}; configure the webhook's secret on the {host} side")]
+    MissingSignature {
+        /// `github` or `gitlab`.
+        host: &'static str,
+        /// The header expected.
+        header: &'static str,
+    },
+    /// The signature or token matches none of the configured secrets.
+    #[error(
+        "{host} webhook signature does not match any configured secret; check that both sides use the same secret"
+    )]
+    BadSignature {
+        /// `github` or `gitlab`.
+        host: &'static str,
+    },
+    /// The body is larger than allowed.
+    #[error("webhook body of {size} bytes is over the {max}-byte limit")]
+    BodyTooLarge {
+        /// Body size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The body is not the JSON the event promises.
+    #[error("{host} `{event}` webhook body is malformed at line {line}, column {column}: {reason}")]
+    MalformedPayload {
+        /// `github` or `gitlab`.
+        host: &'static str,
+        /// The event header's value.
+        event: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What serde saw.
+        reason: String,
+    },
+    /// The delivery id was seen within the deduplication window.
+    #[error("webhook delivery `{id}` was already received; a replay is ignored")]
+    Duplicate {
+        /// The delivery id.
+        id: String,
+    },
+    /// A path that would leave its prefix, or that git refuses.
+    #[error("invalid path `{path}`: {reason}")]
+    InvalidPath {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A revision that does not resolve.
+    #[error("{repo}: `{rev}` does not name a commit: {reason}")]
+    BadRevision {
+        /// The repository.
+        repo: PathBuf,
+        /// The revision.
+        rev: String,
+        /// Why.
+        reason: String,
+    },
+    /// A git object or repository problem (missing object, corrupt data, ...).
+    #[error("{repo}: {operation}: {reason}")]
+    Repository {
+        /// The repository.
+        repo: PathBuf,
+        /// What glueops was doing.
+        operation: &'static str,
+        /// What git reported.
+        reason: String,
+    },
+    /// The `git` command failed or is missing (used only for network transport).
+    #[error("git {args}: {reason}")]
+    GitCommand {
+        /// The arguments.
+        args: String,
+        /// What went wrong, and what to do.
+        reason: String,
+    },
+    /// A push kept losing the race after all retries.
+    #[error("push to {remote} {branch} still rejected after {attempts} attempts; the branch is busy, retry later")]
+    PushContention {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// A filesystem operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn repo(repo: &std::path::Path, operation: &'static str, reason: impl std::fmt::Display) -> Error {
+        Error::Repository {
+            repo: repo.to_path_buf(),
+            operation,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

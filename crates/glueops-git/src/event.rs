@@ -1,0 +1,215 @@
+//! [`RepoEvent`]: what a webhook says happened, the same shape for GitHub and GitLab.
+
+use serde::Serialize;
+
+/// Which host sent a webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Host {
+    /// GitHub (`X-GitHub-Event`).
+    GitHub,
+    /// GitLab (`X-Gitlab-Event`).
+    GitLab,
+}
+
+impl Host {
+    /// `github` or `gitlab`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Host::GitHub => "github",
+            Host::GitLab => "gitlab",
+        }
+    }
+}
+
+/// The repository an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    /// `owner/name` (GitHub) or `group/project` (GitLab).
+    pub full_name: String,
+    /// Clone URL, when the payload has one.
+    pub clone_url: Option<String>,
+}
+
+/// One commit of a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    /// Commit id.
+    pub id: String,
+    /// When it was authored, as the host reported (RFC 3339).
+    pub timestamp: Option<String>,
+    /// The first line of the message.
+    pub title: String,
+    /// Paths added.
+    pub added: Vec<String>,
+    /// Paths modified.
+    pub modified: Vec<String>,
+    /// Paths removed.
+    pub removed: Vec<String>,
+}
+
+impl Commit {
+    /// Every path the commit touched, sorted, without duplicates.
+    pub fn changed_paths(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .added
+            .iter()
+            .chain(&self.modified)
+            .chain(&self.removed)
+            .map(String::as_str)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// Commits pushed to a branch or tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Push {
+    /// The repository.
+    pub repo: Repository,
+    /// The full ref (`refs/heads/main`, `refs/tags/v1.0.0`).
+    pub git_ref: String,
+    /// The ref's commit before the push (all zeros when the ref is new).
+    pub before: String,
+    /// The ref's commit after the push.
+    pub after: String,
+    /// The commits, oldest first.
+    pub commits: Vec<Commit>,
+    /// Who pushed.
+    pub pusher: String,
+}
+
+/// What happened to a pull or merge request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PullRequestAction {
+    /// Opened.
+    Opened,
+    /// New commits on the head branch.
+    Synchronized,
+    /// Reopened.
+    Reopened,
+    /// Closed, merged or not.
+    Closed {
+        /// True when merged.
+        merged: bool,
+    },
+    /// A label was added.
+    Labeled {
+        /// The label added.
+        label: String,
+    },
+}
+
+/// A pull request (GitHub) or merge request (GitLab).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullRequest {
+    /// The repository.
+    pub repo: Repository,
+    /// The number (GitHub) or iid (GitLab).
+    pub number: u64,
+    /// What happened.
+    pub action: PullRequestAction,
+    /// The head branch.
+    pub head_branch: String,
+    /// The head commit.
+    pub head_sha: String,
+    /// The branch it merges into.
+    pub base_branch: String,
+    /// Labels after the event, sorted.
+    pub labels: Vec<String>,
+    /// Who opened it.
+    pub author: String,
+}
+
+/// A container image (or other package) was published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImagePublished {
+    /// The repository.
+    pub repo: Repository,
+    /// Package name.
+    pub name: String,
+    /// Package type as the host names it (`container`, `docker`, `npm`, ...).
+    pub package_type: String,
+    /// The version (a tag, or a digest for untagged images).
+    pub version: String,
+    /// The tag, when there is one.
+    pub tag: Option<String>,
+    /// The digest, when there is one.
+    pub digest: Option<String>,
+}
+
+/// How a pipeline or workflow ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conclusion {
+    /// Succeeded.
+    Success,
+    /// Failed.
+    Failure,
+    /// Cancelled.
+    Cancelled,
+    /// Anything else the host reports (`skipped`, `timed_out`, ...).
+    Other(String),
+}
+
+/// A CI pipeline (GitLab) or workflow run (GitHub) finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PipelineCompleted {
+    /// The repository.
+    pub repo: Repository,
+    /// The workflow or pipeline name, when given.
+    pub name: String,
+    /// The branch.
+    pub branch: String,
+    /// The commit.
+    pub sha: String,
+    /// The result.
+    pub conclusion: Conclusion,
+}
+
+/// The normalized event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RepoEvent {
+    /// Commits pushed (branches and tags; a deleted branch is [`RepoEvent::BranchDeleted`]).
+    Push(Push),
+    /// A pull or merge request changed.
+    PullRequest(PullRequest),
+    /// An image was published.
+    ImagePublished(ImagePublished),
+    /// A pipeline or workflow run completed.
+    PipelineCompleted(PipelineCompleted),
+    /// A branch was deleted.
+    BranchDeleted {
+        /// The repository.
+        repo: Repository,
+        /// The branch (short name).
+        branch: String,
+    },
+    /// The host checking the webhook works.
+    Ping {
+        /// The repository, when the hook belongs to one.
+        repo: Option<Repository>,
+        /// The hook id.
+        hook_id: Option<u64>,
+    },
+    /// Any other event or action: not an error, just nothing glueops acts on.
+    Ignored {
+        /// What it was.
+        reason: String,
+    },
+}
+
+/// A verified, parsed webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// Who sent it.
+    pub host: Host,
+    /// The delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`), when sent.
+    pub id: Option<String>,
+    /// What happened.
+    pub event: RepoEvent,
+}

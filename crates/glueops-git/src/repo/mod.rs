@@ -1,0 +1,290 @@
+//! A manifest repository: read, diff, walk history and write commits with `gix`; push and
+//! fetch with the `git` CLI (transport only).
+
+mod paths;
+mod push;
+mod write;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::objs::tree::EntryMode;
+
+use crate::error::{Error, Result};
+
+pub use paths::Trailer;
+pub use push::PushOutcome;
+pub use write::{Author, WriteOutcome};
+
+/// A git repository glueops reads and commits to (bare or not).
+pub struct ManifestRepo {
+    repo: gix::Repository,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for ManifestRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManifestRepo").field("path", &self.path).finish()
+    }
+}
+
+/// Paths that differ between two commits, each list sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ChangeSet {
+    /// Files only in the newer commit.
+    pub added: Vec<String>,
+    /// Files in both, with different content or mode.
+    pub modified: Vec<String>,
+    /// Files only in the older commit.
+    pub removed: Vec<String>,
+}
+
+impl ChangeSet {
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// A commit that changed a path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryEntry {
+    /// Commit id.
+    pub commit: String,
+    /// Author name.
+    pub author: String,
+    /// Commit time (seconds since the epoch, UTC).
+    pub time: i64,
+    /// First line of the message.
+    pub title: String,
+    /// Its trailers (`Glueops-App: api`, ...).
+    pub trailers: Vec<Trailer>,
+}
+
+impl ManifestRepo {
+    /// Creates a bare repository in `dir`.
+    pub fn init_bare(dir: impl AsRef<Path>) -> Result<ManifestRepo> {
+        let dir = dir.as_ref();
+        let repo = gix::init_bare(dir).map_err(|e| Error::repo(dir, "init", e))?;
+        Ok(ManifestRepo {
+            repo,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    /// Opens the repository at `dir` (a bare repository or a work tree).
+    pub fn open(dir: impl AsRef<Path>) -> Result<ManifestRepo> {
+        let dir = dir.as_ref();
+        let repo = gix::open(dir).map_err(|e| Error::repo(dir, "open", e))?;
+        Ok(ManifestRepo {
+            repo,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    /// Clones `url` (a local path, `file://`, `git://`, `http(s)://` or ssh) into a new bare
+    /// repository at `dir`, with the `git` CLI (network transport is the one thing gix does
+    /// not do here), then opens it.
+    pub fn clone_bare(url: &str, dir: impl AsRef<Path>) -> Result<ManifestRepo> {
+        let dir = dir.as_ref();
+        push::git(None, &["clone", "--bare", "--quiet", "--", url, &dir.to_string_lossy()])?;
+        ManifestRepo::open(dir)
+    }
+
+    /// The repository's folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn gix(&self) -> &gix::Repository {
+        &self.repo
+    }
+
+    fn err(&self, operation: &'static str, e: impl std::fmt::Display) -> Error {
+        Error::repo(&self.path, operation, e)
+    }
+
+    /// The commit a revision names: a full commit id, a branch, a tag or any full ref name.
+    pub fn resolve(&self, rev: &str) -> Result<String> {
+        self.resolve_id(rev).map(|id| id.to_string())
+    }
+
+    /// The commit a revision names, `None` when the ref does not exist (yet).
+    pub fn try_resolve(&self, rev: &str) -> Result<Option<String>> {
+        match self.resolve_id(rev) {
+            Ok(id) => Ok(Some(id.to_string())),
+            Err(Error::BadRevision { reason, .. }) if reason == NO_SUCH_REF => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn resolve_id(&self, rev: &str) -> Result<ObjectId> {
+        let bad = |reason: String| Error::BadRevision {
+            repo: self.path.clone(),
+            rev: rev.to_string(),
+            reason,
+        };
+        let id = if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            ObjectId::from_hex(rev.as_bytes()).map_err(|e| bad(e.to_string()))?
+        } else {
+            let mut found = None;
+            for name in [rev.to_string(), format!("refs/heads/{rev}"), format!("refs/tags/{rev}")] {
+                let reference = self
+                    .repo
+                    .try_find_reference(name.as_str())
+                    .map_err(|e| bad(e.to_string()))?;
+                if let Some(mut r) = reference {
+                    found = Some(
+                        r.peel_to_id()
+                            .map_err(|e| bad(format!("the ref points to nothing readable: {e}")))?
+                            .detach(),
+                    );
+                    break;
+                }
+            }
+            found.ok_or_else(|| bad(NO_SUCH_REF.to_string()))?
+        };
+        self.repo
+            .find_commit(id)
+            .map_err(|e| bad(format!("not a readable commit: {e}")))?;
+        Ok(id)
+    }
+
+    pub(crate) fn tree_of(&self, commit: ObjectId) -> Result<ObjectId> {
+        let commit = self
+            .repo
+            .find_commit(commit)
+            .map_err(|e| self.err("read commit", e))?;
+        commit
+            .tree_id()
+            .map(|id| id.detach())
+            .map_err(|e| self.err("read commit", e))
+    }
+
+    /// The entries of a tree: (name, mode, id).
+    pub(crate) fn entries(&self, tree: ObjectId) -> Result<Vec<(String, EntryMode, ObjectId)>> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(|e| self.err("read tree", e))?;
+        let decoded = tree.decode().map_err(|e| self.err("read tree", e))?;
+        Ok(decoded
+            .entries
+            .iter()
+            .map(|e| (e.filename.to_string(), e.mode, e.oid.to_owned()))
+            .collect())
+    }
+
+    /// The entry at `path` under `tree`, if any.
+    fn entry_at(&self, tree: ObjectId, path: &[&str]) -> Result<Option<(EntryMode, ObjectId)>> {
+        let mut current = (EntryMode::from(gix::objs::tree::EntryKind::Tree), tree);
+        for part in path {
+            if !current.0.is_tree() {
+                return Ok(None);
+            }
+            match self.entries(current.1)?.into_iter().find(|(n, _, _)| n == part) {
+                Some((_, mode, id)) => current = (mode, id),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(current))
+    }
+
+    /// The bytes of `path` at `rev`, `None` when there is no such file.
+    pub fn read_file(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let parts = paths::components(path)?;
+        let tree = self.tree_of(self.resolve_id(rev)?)?;
+        match self.entry_at(tree, &parts)? {
+            Some((mode, id)) if mode.is_blob() => {
+                let blob = self.repo.find_blob(id).map_err(|e| self.err("read blob", e))?;
+                Ok(Some(blob.data.clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Files that differ between `from` and `to` (commits or refs).
+    pub fn changed_paths(&self, from: &str, to: &str) -> Result<ChangeSet> {
+        let a = self.tree_of(self.resolve_id(from)?)?;
+        let b = self.tree_of(self.resolve_id(to)?)?;
+        let mut changes = ChangeSet::default();
+        self.diff(Some(a), Some(b), "", &mut changes)?;
+        changes.added.sort();
+        changes.modified.sort();
+        changes.removed.sort();
+        Ok(changes)
+    }
+
+    fn diff(&self, a: Option<ObjectId>, b: Option<ObjectId>, prefix: &str, out: &mut ChangeSet) -> Result<()> {
+        if a == b {
+            return Ok(());
+        }
+        let left = match a {
+            Some(t) => self.entries(t)?,
+            None => Vec::new(),
+        };
+        let right = match b {
+            Some(t) => self.entries(t)?,
+            None => Vec::new(),
+        };
+        let names: BTreeSet<&str> = left.iter().chain(&right).map(|(n, _, _)| n.as_str()).collect();
+        for name in names {
+            let path = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
+            let l = left.iter().find(|(n, _, _)| n == name).map(|(_, m, i)| (*m, *i));
+            let r = right.iter().find(|(n, _, _)| n == name).map(|(_, m, i)| (*m, *i));
+            let tree = |e: Option<(EntryMode, ObjectId)>| e.filter(|(m, _)| m.is_tree()).map(|(_, i)| i);
+            let file = |e: Option<(EntryMode, ObjectId)>| e.filter(|(m, _)| !m.is_tree());
+            if l == r {
+                continue;
+            }
+            // Subtrees on either side recurse (a file replaced by a folder is both).
+            if tree(l).is_some() || tree(r).is_some() {
+                self.diff(tree(l), tree(r), &path, out)?;
+            }
+            match (file(l), file(r)) {
+                (Some(x), Some(y)) if x != y => out.modified.push(path),
+                (Some(_), None) => out.removed.push(path),
+                (None, Some(_)) => out.added.push(path),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The commits (newest first, following first parents from `rev`) that changed `path` (a
+    /// file or a folder), at most `limit`, with their trailers.
+    pub fn history(&self, rev: &str, path: &str, limit: usize) -> Result<Vec<HistoryEntry>> {
+        let parts = paths::components(path)?;
+        let mut out = Vec::new();
+        let mut next = Some(self.resolve_id(rev)?);
+        while let Some(id) = next {
+            if out.len() >= limit {
+                break;
+            }
+            let commit = self.repo.find_commit(id).map_err(|e| self.err("read commit", e))?;
+            let tree = commit.tree_id().map_err(|e| self.err("read commit", e))?.detach();
+            let parent = commit.parent_ids().next().map(|p| p.detach());
+            let here = self.entry_at(tree, &parts)?;
+            let before = match parent {
+                Some(p) => self.entry_at(self.tree_of(p)?, &parts)?,
+                None => None,
+            };
+            if here != before {
+                let message = commit.message_raw_sloppy().to_string();
+                let author = commit.author().map_err(|e| self.err("read commit", e))?;
+                out.push(HistoryEntry {
+                    commit: id.to_string(),
+                    author: author.name.to_string(),
+                    time: commit.time().map_err(|e| self.err("read commit", e))?.seconds,
+                    title: message.lines().next().unwrap_or("").to_string(),
+                    trailers: paths::parse_trailers(&message),
+                });
+            }
+            next = parent;
+        }
+        Ok(out)
+    }
+}
+
+const NO_SUCH_REF: &str = "no such branch, tag or ref";

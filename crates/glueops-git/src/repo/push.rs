@@ -1,0 +1,125 @@
+//! Transport with the `git` CLI (gix cannot push): fetch, push, and the retry loop that
+//! re-applies a tree change on a moved tip.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use super::write::Author;
+use super::{ManifestRepo, Trailer};
+use crate::error::{Error, Result};
+
+/// What [`ManifestRepo::publish`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// A commit was pushed.
+    Pushed {
+        /// The commit now at the remote branch.
+        commit: String,
+        /// How many attempts it took (1 when no other writer got in between).
+        attempts: u32,
+    },
+    /// The remote branch already had exactly these files under the prefix.
+    Unchanged {
+        /// The remote branch's commit, if it exists.
+        commit: Option<String>,
+    },
+}
+
+/// Runs `git` (in `dir`, when given) and returns its stdout.
+pub(crate) fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
+    let mut cmd = Command::new("git");
+    if let Some(dir) = dir {
+        cmd.arg("-C").arg(dir);
+    }
+    cmd.args(args).env("GIT_TERMINAL_PROMPT", "0");
+    let out = cmd.output().map_err(|e| Error::GitCommand {
+        args: args.join(" "),
+        reason: if e.kind() == std::io::ErrorKind::NotFound {
+            "the `git` command is not installed; glueops uses it to fetch and push (install git 2.x)".into()
+        } else {
+            e.to_string()
+        },
+    })?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(Error::GitCommand {
+            args: args.join(" "),
+            reason: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+}
+
+/// True for the answers git gives when someone else moved the branch first.
+fn lost_race(reason: &str) -> bool {
+    ["non-fast-forward", "fetch first", "[rejected]", "failed to update ref", "cannot lock ref", "stale info"]
+        .iter()
+        .any(|s| reason.contains(s))
+}
+
+impl ManifestRepo {
+    /// Fetches `branch` from `remote` into `refs/glueops/remotes/<branch>`; `None` when the
+    /// remote has no such branch yet.
+    pub fn fetch(&self, remote: &str, branch: &str) -> Result<Option<String>> {
+        let tracking = format!("refs/glueops/remotes/{branch}");
+        let listed = git(Some(self.path()), &["ls-remote", "--heads", remote, &format!("refs/heads/{branch}")])?;
+        if listed.trim().is_empty() {
+            return Ok(None);
+        }
+        git(
+            Some(self.path()),
+            &["fetch", "--quiet", "--no-tags", remote, &format!("+refs/heads/{branch}:{tracking}")],
+        )?;
+        self.resolve(&tracking).map(Some)
+    }
+
+    /// Makes everything under `prefix` on the remote's `branch` exactly `files`, with
+    /// optimistic concurrency: fetch the tip, commit the change on it, push without force; if
+    /// another writer got there first, fetch again and re-apply the same change on the new tip,
+    /// up to `attempts` times with growing pauses. Writers of different prefixes all land;
+    /// writers of the same prefix end with the last one's files.
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish(
+        &self,
+        remote: &str,
+        branch: &str,
+        prefix: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+        author: &Author,
+        message: &str,
+        trailers: &[Trailer],
+        attempts: u32,
+    ) -> Result<PushOutcome> {
+        let attempts = attempts.max(1);
+        for attempt in 1..=attempts {
+            let tip = self.fetch(remote, branch)?;
+            let base = tip.as_deref().map(|t| self.resolve_id(t)).transpose()?;
+            let Some(commit) = self.commit_on(base, prefix, files, author, message, trailers)? else {
+                return Ok(PushOutcome::Unchanged { commit: tip });
+            };
+            let refspec = format!("{commit}:refs/heads/{branch}");
+            match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
+                Ok(_) => {
+                    return Ok(PushOutcome::Pushed {
+                        commit: commit.to_string(),
+                        attempts: attempt,
+                    });
+                }
+                Err(Error::GitCommand { reason, .. }) if lost_race(&reason) => {
+                    // Pause a little longer each time, jittered by attempt and process so
+                    // writers that collided do not collide again in lockstep.
+                    let jitter = u64::from(std::process::id() % 7) * 5 + u64::from(commit.as_bytes()[0] % 16);
+                    std::thread::sleep(Duration::from_millis(20 * u64::from(attempt) + jitter));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::PushContention {
+            remote: remote.to_string(),
+            branch: branch.to_string(),
+            attempts,
+        })
+    }
+}

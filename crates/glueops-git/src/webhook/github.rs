@@ -1,0 +1,302 @@
+//! GitHub payloads (`X-GitHub-Event`), only the fields glueops reads.
+
+use serde::Deserialize;
+
+use super::decode;
+use crate::error::Result;
+use crate::event::{
+    Commit, Conclusion, ImagePublished, PipelineCompleted, PullRequest, PullRequestAction, Push,
+    RepoEvent, Repository,
+};
+
+#[derive(Deserialize)]
+struct Repo {
+    full_name: String,
+    #[serde(default)]
+    clone_url: Option<String>,
+}
+
+impl From<Repo> for Repository {
+    fn from(r: Repo) -> Self {
+        Repository {
+            full_name: r.full_name,
+            clone_url: r.clone_url,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Named {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    #[serde(default)]
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct PushPayload {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    before: String,
+    after: String,
+    #[serde(default)]
+    deleted: bool,
+    #[serde(default)]
+    commits: Vec<PushCommit>,
+    repository: Repo,
+    pusher: Named,
+}
+
+#[derive(Deserialize)]
+struct PushCommit {
+    id: String,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    added: Vec<String>,
+    #[serde(default)]
+    modified: Vec<String>,
+    #[serde(default)]
+    removed: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct PullPayload {
+    action: String,
+    number: u64,
+    pull_request: Pull,
+    #[serde(default)]
+    label: Option<Named>,
+    repository: Repo,
+}
+
+#[derive(Deserialize)]
+struct Pull {
+    head: Branch,
+    base: Branch,
+    #[serde(default)]
+    labels: Vec<Named>,
+    #[serde(default)]
+    merged: Option<bool>,
+    user: Login,
+}
+
+#[derive(Deserialize)]
+struct Branch {
+    #[serde(rename = "ref")]
+    name: String,
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct PackagePayload {
+    action: String,
+    #[serde(alias = "registry_package")]
+    package: Package,
+    repository: Repo,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    #[serde(default)]
+    package_type: String,
+    package_version: Option<PackageVersion>,
+}
+
+#[derive(Deserialize)]
+struct PackageVersion {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    container_metadata: Option<ContainerMetadata>,
+}
+
+#[derive(Deserialize)]
+struct ContainerMetadata {
+    #[serde(default)]
+    tag: Option<Tag>,
+}
+
+#[derive(Deserialize)]
+struct Tag {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    digest: String,
+}
+
+#[derive(Deserialize)]
+struct WorkflowPayload {
+    action: String,
+    workflow_run: WorkflowRun,
+    repository: Repo,
+}
+
+#[derive(Deserialize)]
+struct WorkflowRun {
+    #[serde(default)]
+    name: Option<String>,
+    head_branch: Option<String>,
+    head_sha: String,
+    conclusion: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeletePayload {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    ref_type: String,
+    repository: Repo,
+}
+
+#[derive(Deserialize)]
+struct PingPayload {
+    #[serde(default)]
+    hook_id: Option<u64>,
+    #[serde(default)]
+    repository: Option<Repo>,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+pub(crate) fn conclusion(text: &str) -> Conclusion {
+    match text {
+        "success" => Conclusion::Success,
+        "failure" | "failed" => Conclusion::Failure,
+        "cancelled" | "canceled" => Conclusion::Cancelled,
+        other => Conclusion::Other(other.to_string()),
+    }
+}
+
+fn ignored(reason: String) -> RepoEvent {
+    RepoEvent::Ignored { reason }
+}
+
+pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
+    let decode_as = |what| decode::<serde_json::Value>("github", what, body);
+    Ok(match event {
+        "push" => {
+            let p: PushPayload = decode("github", event, body)?;
+            if p.deleted {
+                return Ok(match p.git_ref.strip_prefix("refs/heads/") {
+                    Some(branch) => RepoEvent::BranchDeleted {
+                        repo: p.repository.into(),
+                        branch: branch.to_string(),
+                    },
+                    None => ignored(format!("push deleting {}", p.git_ref)),
+                });
+            }
+            RepoEvent::Push(Push {
+                repo: p.repository.into(),
+                git_ref: p.git_ref,
+                before: p.before,
+                after: p.after,
+                commits: p
+                    .commits
+                    .into_iter()
+                    .map(|c| Commit {
+                        id: c.id,
+                        timestamp: c.timestamp,
+                        title: c.message.lines().next().unwrap_or("").to_string(),
+                        added: c.added,
+                        modified: c.modified,
+                        removed: c.removed,
+                    })
+                    .collect(),
+                pusher: p.pusher.name,
+            })
+        }
+        "pull_request" => {
+            let p: PullPayload = decode("github", event, body)?;
+            let action = match p.action.as_str() {
+                "opened" => PullRequestAction::Opened,
+                "synchronize" => PullRequestAction::Synchronized,
+                "reopened" => PullRequestAction::Reopened,
+                "closed" => PullRequestAction::Closed {
+                    merged: p.pull_request.merged.unwrap_or(false),
+                },
+                "labeled" => PullRequestAction::Labeled {
+                    label: p.label.map(|l| l.name).unwrap_or_default(),
+                },
+                other => return Ok(ignored(format!("pull_request action `{other}`"))),
+            };
+            let mut labels: Vec<String> = p.pull_request.labels.into_iter().map(|l| l.name).collect();
+            labels.sort();
+            RepoEvent::PullRequest(PullRequest {
+                repo: p.repository.into(),
+                number: p.number,
+                action,
+                head_branch: p.pull_request.head.name,
+                head_sha: p.pull_request.head.sha,
+                base_branch: p.pull_request.base.name,
+                labels,
+                author: p.pull_request.user.login,
+            })
+        }
+        "package" | "registry_package" => {
+            let p: PackagePayload = decode("github", event, body)?;
+            if p.action != "published" {
+                return Ok(ignored(format!("{event} action `{}`", p.action)));
+            }
+            let version = p.package.package_version;
+            let tag = version
+                .as_ref()
+                .and_then(|v| v.container_metadata.as_ref())
+                .and_then(|m| m.tag.as_ref());
+            RepoEvent::ImagePublished(ImagePublished {
+                repo: p.repository.into(),
+                name: p.package.name,
+                package_type: p.package.package_type,
+                tag: tag.and_then(|t| non_empty(t.name.clone())),
+                digest: tag.and_then(|t| non_empty(t.digest.clone())),
+                version: version.map(|v| v.version).unwrap_or_default(),
+            })
+        }
+        "workflow_run" => {
+            let p: WorkflowPayload = decode("github", event, body)?;
+            if p.action != "completed" {
+                return Ok(ignored(format!("workflow_run action `{}`", p.action)));
+            }
+            let run = p.workflow_run;
+            RepoEvent::PipelineCompleted(PipelineCompleted {
+                repo: p.repository.into(),
+                name: run.name.unwrap_or_default(),
+                branch: run.head_branch.unwrap_or_default(),
+                sha: run.head_sha,
+                conclusion: conclusion(run.conclusion.as_deref().unwrap_or("")),
+            })
+        }
+        "delete" => {
+            let p: DeletePayload = decode("github", event, body)?;
+            if p.ref_type == "branch" {
+                RepoEvent::BranchDeleted {
+                    repo: p.repository.into(),
+                    branch: p.git_ref,
+                }
+            } else {
+                ignored(format!("{} `{}` deleted", p.ref_type, p.git_ref))
+            }
+        }
+        "ping" => {
+            let p: PingPayload = decode("github", event, body)?;
+            RepoEvent::Ping {
+                repo: p.repository.map(Into::into),
+                hook_id: p.hook_id,
+            }
+        }
+        other => {
+            // Still require well-formed JSON: a garbled body is an error whatever the event.
+            decode_as(other)?;
+            ignored(format!("github event `{other}`"))
+        }
+    })
+}

@@ -1,0 +1,216 @@
+//! GitLab payloads (`X-Gitlab-Event`), only the fields glueops reads.
+
+use serde::Deserialize;
+
+use super::decode;
+use super::github::conclusion;
+use crate::error::Result;
+use crate::event::{
+    Commit, PipelineCompleted, PullRequest, PullRequestAction, Push, RepoEvent, Repository,
+};
+
+const ZERO: &str = "0000000000000000000000000000000000000000";
+
+#[derive(Deserialize)]
+struct Project {
+    path_with_namespace: String,
+    #[serde(default)]
+    git_http_url: Option<String>,
+}
+
+impl From<Project> for Repository {
+    fn from(p: Project) -> Self {
+        Repository {
+            full_name: p.path_with_namespace,
+            clone_url: p.git_http_url,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PushPayload {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    before: String,
+    after: String,
+    #[serde(default)]
+    user_username: String,
+    #[serde(default)]
+    commits: Vec<PushCommit>,
+    project: Project,
+}
+
+#[derive(Deserialize)]
+struct PushCommit {
+    id: String,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    added: Vec<String>,
+    #[serde(default)]
+    modified: Vec<String>,
+    #[serde(default)]
+    removed: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Label {
+    title: String,
+}
+
+#[derive(Deserialize)]
+struct User {
+    #[serde(default)]
+    username: String,
+}
+
+#[derive(Deserialize)]
+struct MergePayload {
+    object_attributes: MergeAttributes,
+    #[serde(default)]
+    labels: Vec<Label>,
+    #[serde(default)]
+    changes: Option<Changes>,
+    user: User,
+    project: Project,
+}
+
+#[derive(Deserialize)]
+struct MergeAttributes {
+    iid: u64,
+    #[serde(default)]
+    action: Option<String>,
+    source_branch: String,
+    target_branch: String,
+    #[serde(default)]
+    oldrev: Option<String>,
+    last_commit: LastCommit,
+}
+
+#[derive(Deserialize)]
+struct LastCommit {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Changes {
+    #[serde(default)]
+    labels: Option<LabelChange>,
+}
+
+#[derive(Deserialize)]
+struct LabelChange {
+    #[serde(default)]
+    previous: Vec<Label>,
+    #[serde(default)]
+    current: Vec<Label>,
+}
+
+#[derive(Deserialize)]
+struct PipelinePayload {
+    object_attributes: PipelineAttributes,
+    project: Project,
+}
+
+#[derive(Deserialize)]
+struct PipelineAttributes {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    sha: String,
+    status: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn ignored(reason: String) -> RepoEvent {
+    RepoEvent::Ignored { reason }
+}
+
+pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
+    Ok(match event {
+        "Push Hook" | "Tag Push Hook" => {
+            let p: PushPayload = decode("gitlab", event, body)?;
+            if p.after == ZERO {
+                return Ok(match p.git_ref.strip_prefix("refs/heads/") {
+                    Some(branch) => RepoEvent::BranchDeleted {
+                        repo: p.project.into(),
+                        branch: branch.to_string(),
+                    },
+                    None => ignored(format!("push deleting {}", p.git_ref)),
+                });
+            }
+            RepoEvent::Push(Push {
+                repo: p.project.into(),
+                git_ref: p.git_ref,
+                before: p.before,
+                after: p.after,
+                commits: p
+                    .commits
+                    .into_iter()
+                    .map(|c| Commit {
+                        id: c.id,
+                        timestamp: c.timestamp,
+                        title: c.message.lines().next().unwrap_or("").to_string(),
+                        added: c.added,
+                        modified: c.modified,
+                        removed: c.removed,
+                    })
+                    .collect(),
+                pusher: p.user_username,
+            })
+        }
+        "Merge Request Hook" => {
+            let p: MergePayload = decode("gitlab", event, body)?;
+            let a = p.object_attributes;
+            let added_label = p.changes.and_then(|c| c.labels).and_then(|l| {
+                l.current
+                    .into_iter()
+                    .map(|l| l.title)
+                    .find(|t| !l.previous.iter().any(|p| &p.title == t))
+            });
+            let action = match (a.action.as_deref().unwrap_or(""), &a.oldrev, added_label) {
+                ("open", _, _) => PullRequestAction::Opened,
+                ("reopen", _, _) => PullRequestAction::Reopened,
+                ("close", _, _) => PullRequestAction::Closed { merged: false },
+                ("merge", _, _) => PullRequestAction::Closed { merged: true },
+                ("update", Some(_), _) => PullRequestAction::Synchronized,
+                ("update", None, Some(label)) => PullRequestAction::Labeled { label },
+                (other, _, _) => {
+                    return Ok(ignored(format!("merge_request action `{other}` (no new commits or labels)")));
+                }
+            };
+            let mut labels: Vec<String> = p.labels.into_iter().map(|l| l.title).collect();
+            labels.sort();
+            RepoEvent::PullRequest(PullRequest {
+                repo: p.project.into(),
+                number: a.iid,
+                action,
+                head_branch: a.source_branch,
+                head_sha: a.last_commit.id,
+                base_branch: a.target_branch,
+                labels,
+                author: p.user.username,
+            })
+        }
+        "Pipeline Hook" => {
+            let p: PipelinePayload = decode("gitlab", event, body)?;
+            let a = p.object_attributes;
+            if !matches!(a.status.as_str(), "success" | "failed" | "canceled" | "skipped") {
+                return Ok(ignored(format!("pipeline status `{}`", a.status)));
+            }
+            RepoEvent::PipelineCompleted(PipelineCompleted {
+                repo: p.project.into(),
+                name: a.name.unwrap_or_default(),
+                branch: a.git_ref,
+                sha: a.sha,
+                conclusion: conclusion(&a.status),
+            })
+        }
+        other => {
+            decode::<serde_json::Value>("gitlab", other, body)?;
+            ignored(format!("gitlab event `{other}`"))
+        }
+    })
+}

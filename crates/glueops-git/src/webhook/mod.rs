@@ -1,0 +1,201 @@
+//! Webhooks in: size check, signature check (constant time), deduplication, then parsing into
+//! a [`RepoEvent`](crate::RepoEvent). Transport-agnostic: give it the headers and the exact
+//! body bytes from any HTTP server (axum, hyper, a Lambda event).
+
+mod dedup;
+mod github;
+mod gitlab;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::error::{Error, Result};
+use crate::event::{Delivery, Host};
+
+pub use dedup::DeliveryLog;
+
+/// GitHub's cap on webhook payloads: 25 MB.
+pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
+
+/// Request headers, looked up case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// Headers from `(name, value)` pairs.
+    pub fn new<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Headers {
+        Headers(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_ascii_lowercase(), v.as_ref().to_string()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.0
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Verifies and parses webhook deliveries. Several secrets may be configured at once, so a
+/// secret can be rotated without dropping deliveries. Share one receiver (it is `Sync`) so
+/// its delivery log sees every request.
+#[derive(Debug)]
+pub struct WebhookReceiver {
+    github_secrets: Vec<SecretString>,
+    gitlab_tokens: Vec<SecretString>,
+    max_body: usize,
+    seen: Mutex<DeliveryLog>,
+}
+
+impl WebhookReceiver {
+    /// A receiver with no secrets yet (every delivery fails verification until one is added),
+    /// the 25 MB body limit, and a delivery log of 10,000 ids or one hour.
+    pub fn new() -> WebhookReceiver {
+        WebhookReceiver {
+            github_secrets: Vec::new(),
+            gitlab_tokens: Vec::new(),
+            max_body: DEFAULT_MAX_BODY,
+            seen: Mutex::new(DeliveryLog::new(10_000, Duration::from_secs(3600))),
+        }
+    }
+
+    /// Accepts GitHub deliveries signed with `secret` (`X-Hub-Signature-256`).
+    pub fn github_secret(mut self, secret: impl Into<String>) -> Self {
+        self.github_secrets.push(SecretString::from(secret.into()));
+        self
+    }
+
+    /// Accepts GitLab deliveries carrying `token` (`X-Gitlab-Token`).
+    pub fn gitlab_token(mut self, token: impl Into<String>) -> Self {
+        self.gitlab_tokens.push(SecretString::from(token.into()));
+        self
+    }
+
+    /// Rejects bodies over `bytes`.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Remembers delivery ids for `window`, at most `capacity` of them.
+    pub fn dedup_window(self, capacity: usize, window: Duration) -> Self {
+        WebhookReceiver {
+            seen: Mutex::new(DeliveryLog::new(capacity, window)),
+            ..self
+        }
+    }
+
+    /// Checks size and signature, rejects replays, and parses the event.
+    pub fn receive(&self, headers: &Headers, body: &[u8]) -> Result<Delivery> {
+        self.receive_at(headers, body, Instant::now())
+    }
+
+    /// [`receive`](Self::receive) at a given time (for tests of the window).
+    pub fn receive_at(&self, headers: &Headers, body: &[u8], now: Instant) -> Result<Delivery> {
+        if body.len() > self.max_body {
+            return Err(Error::BodyTooLarge {
+                size: body.len(),
+                max: self.max_body,
+            });
+        }
+        let host = self.verify(headers, body)?;
+        let id = match host {
+            Host::GitHub => headers.get("x-github-delivery"),
+            Host::GitLab => headers
+                .get("x-gitlab-event-uuid")
+                .or_else(|| headers.get("x-gitlab-webhook-uuid")),
+        }
+        .map(str::to_string);
+        if let Some(id) = &id {
+            let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            if !seen.insert(id, now) {
+                return Err(Error::Duplicate { id: id.clone() });
+            }
+        }
+        let event = parse(host, headers, body)?;
+        Ok(Delivery { host, id, event })
+    }
+
+    /// Which host sent the request, once its signature (GitHub) or token (GitLab) matches one
+    /// of the configured secrets. Constant-time comparisons throughout.
+    pub fn verify(&self, headers: &Headers, body: &[u8]) -> Result<Host> {
+        if headers.get("x-github-event").is_some() {
+            let header = headers
+                .get("x-hub-signature-256")
+                .ok_or(Error::MissingSignature {
+                    host: "github",
+                    header: "X-Hub-Signature-256",
+                })?;
+            let signature = header
+                .strip_prefix("sha256=")
+                .and_then(|h| hex::decode(h.trim()).ok())
+                .ok_or(Error::BadSignature { host: "github" })?;
+            // Check every secret, so timing does not tell which one matched.
+            let mut matched = false;
+            for secret in &self.github_secrets {
+                let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+                    .map_err(|_| Error::BadSignature { host: "github" })?;
+                mac.update(body);
+                matched |= mac.verify_slice(&signature).is_ok();
+            }
+            return if matched {
+                Ok(Host::GitHub)
+            } else {
+                Err(Error::BadSignature { host: "github" })
+            };
+        }
+        if headers.get("x-gitlab-event").is_some() {
+            let token = headers.get("x-gitlab-token").ok_or(Error::MissingSignature {
+                host: "gitlab",
+                header: "X-Gitlab-Token",
+            })?;
+            let mut matched = subtle::Choice::from(0);
+            for expected in &self.gitlab_tokens {
+                matched |= expected.expose_secret().as_bytes().ct_eq(token.as_bytes());
+            }
+            return if bool::from(matched) {
+                Ok(Host::GitLab)
+            } else {
+                Err(Error::BadSignature { host: "gitlab" })
+            };
+        }
+        Err(Error::UnknownSender)
+    }
+}
+
+impl Default for WebhookReceiver {
+    fn default() -> Self {
+        WebhookReceiver::new()
+    }
+}
+
+/// Parses an already verified body. Unknown events and actions are
+/// [`RepoEvent::Ignored`](crate::RepoEvent::Ignored), never errors.
+pub fn parse(host: Host, headers: &Headers, body: &[u8]) -> Result<crate::RepoEvent> {
+    match host {
+        Host::GitHub => github::parse(headers.get("x-github-event").unwrap_or(""), body),
+        Host::GitLab => gitlab::parse(headers.get("x-gitlab-event").unwrap_or(""), body),
+    }
+}
+
+/// Decodes JSON into `T`, or says where the body is malformed.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(host: &'static str, event: &str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| Error::MalformedPayload {
+        host,
+        event: event.to_string(),
+        line: e.line(),
+        column: e.column(),
+        reason: e.to_string(),
+    })
+}
