@@ -90,7 +90,9 @@ pub enum Error {
         reason: String,
     },
     /// A push kept losing the race after all retries.
-    #[error("push to {remote} {branch} still rejected after {attempts} attempts; the branch is busy, retry later")]
+    #[error(
+        "push to {remote} {branch} still rejected after {attempts} attempts; the branch is busy, retry later"
+    )]
     PushContention {
         /// The remote.
         remote: String,
@@ -111,7 +113,11 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn repo(repo: &std::path::Path, operation: &'static str, reason: impl std::fmt::Display) -> Error {
+    pub(crate) fn repo(
+        repo: &std::path::Path,
+        operation: &'static str,
+        reason: impl std::fmt::Display,
+    ) -> Error {
         Error::Repository {
             repo: repo.to_path_buf(),
             operation,

@@ -27,11 +27,15 @@ fn a_server_that_exits_or_never_listens_fails() {
     exits.args(["-c", "echo broken config >&2; exit 3"]);
     let err = Server::start("quitter", exits, port, Duration::from_secs(5), "hint-1").unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("exited") && text.contains("hint-1") && text.contains("broken config"), "{text}");
+    assert!(
+        text.contains("exited") && text.contains("hint-1") && text.contains("broken config"),
+        "{text}"
+    );
 
     let mut idle = Command::new("sleep");
     idle.arg("30");
-    let err = Server::start("sleeper", idle, port, Duration::from_millis(300), "hint-2").unwrap_err();
+    let err =
+        Server::start("sleeper", idle, port, Duration::from_millis(300), "hint-2").unwrap_err();
     assert!(err.to_string().contains("did not listen"), "{err}");
 }
 

@@ -25,7 +25,9 @@ pub struct ManifestRepo {
 
 impl std::fmt::Debug for ManifestRepo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ManifestRepo").field("path", &self.path).finish()
+        f.debug_struct("ManifestRepo")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -88,7 +90,17 @@ impl ManifestRepo {
     /// not do here), then opens it.
     pub fn clone_bare(url: &str, dir: impl AsRef<Path>) -> Result<ManifestRepo> {
         let dir = dir.as_ref();
-        push::git(None, &["clone", "--bare", "--quiet", "--", url, &dir.to_string_lossy()])?;
+        push::git(
+            None,
+            &[
+                "clone",
+                "--bare",
+                "--quiet",
+                "--",
+                url,
+                &dir.to_string_lossy(),
+            ],
+        )?;
         ManifestRepo::open(dir)
     }
 
@@ -129,7 +141,11 @@ impl ManifestRepo {
             ObjectId::from_hex(rev.as_bytes()).map_err(|e| bad(e.to_string()))?
         } else {
             let mut found = None;
-            for name in [rev.to_string(), format!("refs/heads/{rev}"), format!("refs/tags/{rev}")] {
+            for name in [
+                rev.to_string(),
+                format!("refs/heads/{rev}"),
+                format!("refs/tags/{rev}"),
+            ] {
                 let reference = self
                     .repo
                     .try_find_reference(name.as_str())
@@ -183,7 +199,11 @@ impl ManifestRepo {
             if !current.0.is_tree() {
                 return Ok(None);
             }
-            match self.entries(current.1)?.into_iter().find(|(n, _, _)| n == part) {
+            match self
+                .entries(current.1)?
+                .into_iter()
+                .find(|(n, _, _)| n == part)
+            {
                 Some((_, mode, id)) => current = (mode, id),
                 None => return Ok(None),
             }
@@ -197,7 +217,10 @@ impl ManifestRepo {
         let tree = self.tree_of(self.resolve_id(rev)?)?;
         match self.entry_at(tree, &parts)? {
             Some((mode, id)) if mode.is_blob() => {
-                let blob = self.repo.find_blob(id).map_err(|e| self.err("read blob", e))?;
+                let blob = self
+                    .repo
+                    .find_blob(id)
+                    .map_err(|e| self.err("read blob", e))?;
                 Ok(Some(blob.data.clone()))
             }
             _ => Ok(None),
@@ -216,7 +239,13 @@ impl ManifestRepo {
         Ok(changes)
     }
 
-    fn diff(&self, a: Option<ObjectId>, b: Option<ObjectId>, prefix: &str, out: &mut ChangeSet) -> Result<()> {
+    fn diff(
+        &self,
+        a: Option<ObjectId>,
+        b: Option<ObjectId>,
+        prefix: &str,
+        out: &mut ChangeSet,
+    ) -> Result<()> {
         if a == b {
             return Ok(());
         }
@@ -228,12 +257,27 @@ impl ManifestRepo {
             Some(t) => self.entries(t)?,
             None => Vec::new(),
         };
-        let names: BTreeSet<&str> = left.iter().chain(&right).map(|(n, _, _)| n.as_str()).collect();
+        let names: BTreeSet<&str> = left
+            .iter()
+            .chain(&right)
+            .map(|(n, _, _)| n.as_str())
+            .collect();
         for name in names {
-            let path = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
-            let l = left.iter().find(|(n, _, _)| n == name).map(|(_, m, i)| (*m, *i));
-            let r = right.iter().find(|(n, _, _)| n == name).map(|(_, m, i)| (*m, *i));
-            let tree = |e: Option<(EntryMode, ObjectId)>| e.filter(|(m, _)| m.is_tree()).map(|(_, i)| i);
+            let path = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let l = left
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, m, i)| (*m, *i));
+            let r = right
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, m, i)| (*m, *i));
+            let tree =
+                |e: Option<(EntryMode, ObjectId)>| e.filter(|(m, _)| m.is_tree()).map(|(_, i)| i);
             let file = |e: Option<(EntryMode, ObjectId)>| e.filter(|(m, _)| !m.is_tree());
             if l == r {
                 continue;
@@ -262,8 +306,14 @@ impl ManifestRepo {
             if out.len() >= limit {
                 break;
             }
-            let commit = self.repo.find_commit(id).map_err(|e| self.err("read commit", e))?;
-            let tree = commit.tree_id().map_err(|e| self.err("read commit", e))?.detach();
+            let commit = self
+                .repo
+                .find_commit(id)
+                .map_err(|e| self.err("read commit", e))?;
+            let tree = commit
+                .tree_id()
+                .map_err(|e| self.err("read commit", e))?
+                .detach();
             let parent = commit.parent_ids().next().map(|p| p.detach());
             let here = self.entry_at(tree, &parts)?;
             let before = match parent {
@@ -276,7 +326,10 @@ impl ManifestRepo {
                 out.push(HistoryEntry {
                     commit: id.to_string(),
                     author: author.name.to_string(),
-                    time: commit.time().map_err(|e| self.err("read commit", e))?.seconds,
+                    time: commit
+                        .time()
+                        .map_err(|e| self.err("read commit", e))?
+                        .seconds,
                     title: message.lines().next().unwrap_or("").to_string(),
                     trailers: paths::parse_trailers(&message),
                 });

@@ -13,19 +13,29 @@ pub(crate) fn components(path: &str) -> Result<Vec<&str>> {
         return Ok(Vec::new());
     }
     if path.starts_with('/') {
-        return Err(invalid("absolute; give a path relative to the repository root"));
+        return Err(invalid(
+            "absolute; give a path relative to the repository root",
+        ));
     }
     let mut out = Vec::new();
     for part in path.split('/') {
         match part {
             "" => return Err(invalid("has an empty component (`//` or a trailing `/`)")),
-            "." | ".." => return Err(invalid("has a `.` or `..` component, which could leave its prefix")),
+            "." | ".." => {
+                return Err(invalid(
+                    "has a `.` or `..` component, which could leave its prefix",
+                ));
+            }
             _ if part.eq_ignore_ascii_case(".git") => {
                 return Err(invalid("has a `.git` component, which git refuses"));
             }
-            _ if part.contains('\0') => return Err(invalid("contains a NUL byte, which git refuses")),
+            _ if part.contains('\0') => {
+                return Err(invalid("contains a NUL byte, which git refuses"));
+            }
             _ if part.contains('\\') => {
-                return Err(invalid("contains `\\`, which git refuses on Windows checkouts"));
+                return Err(invalid(
+                    "contains `\\`, which git refuses on Windows checkouts",
+                ));
             }
             _ => out.push(part),
         }

@@ -54,9 +54,16 @@ pub(crate) fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
 
 /// True for the answers git gives when someone else moved the branch first.
 fn lost_race(reason: &str) -> bool {
-    ["non-fast-forward", "fetch first", "[rejected]", "failed to update ref", "cannot lock ref", "stale info"]
-        .iter()
-        .any(|s| reason.contains(s))
+    [
+        "non-fast-forward",
+        "fetch first",
+        "[rejected]",
+        "failed to update ref",
+        "cannot lock ref",
+        "stale info",
+    ]
+    .iter()
+    .any(|s| reason.contains(s))
 }
 
 impl ManifestRepo {
@@ -64,13 +71,27 @@ impl ManifestRepo {
     /// remote has no such branch yet.
     pub fn fetch(&self, remote: &str, branch: &str) -> Result<Option<String>> {
         let tracking = format!("refs/glueops/remotes/{branch}");
-        let listed = git(Some(self.path()), &["ls-remote", "--heads", remote, &format!("refs/heads/{branch}")])?;
+        let listed = git(
+            Some(self.path()),
+            &[
+                "ls-remote",
+                "--heads",
+                remote,
+                &format!("refs/heads/{branch}"),
+            ],
+        )?;
         if listed.trim().is_empty() {
             return Ok(None);
         }
         git(
             Some(self.path()),
-            &["fetch", "--quiet", "--no-tags", remote, &format!("+refs/heads/{branch}:{tracking}")],
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                remote,
+                &format!("+refs/heads/{branch}:{tracking}"),
+            ],
         )?;
         self.resolve(&tracking).map(Some)
     }
@@ -96,7 +117,8 @@ impl ManifestRepo {
         for attempt in 1..=attempts {
             let tip = self.fetch(remote, branch)?;
             let base = tip.as_deref().map(|t| self.resolve_id(t)).transpose()?;
-            let Some(commit) = self.commit_on(base, prefix, files, author, message, trailers)? else {
+            let Some(commit) = self.commit_on(base, prefix, files, author, message, trailers)?
+            else {
                 return Ok(PushOutcome::Unchanged { commit: tip });
             };
             let refspec = format!("{commit}:refs/heads/{branch}");
@@ -110,7 +132,8 @@ impl ManifestRepo {
                 Err(Error::GitCommand { reason, .. }) if lost_race(&reason) => {
                     // Pause a little longer each time, jittered by attempt and process so
                     // writers that collided do not collide again in lockstep.
-                    let jitter = u64::from(std::process::id() % 7) * 5 + u64::from(commit.as_bytes()[0] % 16);
+                    let jitter = u64::from(std::process::id() % 7) * 5
+                        + u64::from(commit.as_bytes()[0] % 16);
                     std::thread::sleep(Duration::from_millis(20 * u64::from(attempt) + jitter));
                 }
                 Err(e) => return Err(e),

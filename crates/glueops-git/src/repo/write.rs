@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use gix::ObjectId;
 use gix::objs::tree::{Entry, EntryKind, EntryMode};
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::Target;
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use super::ManifestRepo;
 use super::paths::{Trailer, components};
@@ -192,7 +192,12 @@ impl ManifestRepo {
 
     /// `base` with the entry at `path` replaced by `subtree` (removed when `None`); trees that
     /// end up empty disappear. Returns the new tree, `None` when it is empty.
-    fn splice(&self, base: Option<ObjectId>, path: &[&str], subtree: Option<ObjectId>) -> Result<Option<ObjectId>> {
+    fn splice(
+        &self,
+        base: Option<ObjectId>,
+        path: &[&str],
+        subtree: Option<ObjectId>,
+    ) -> Result<Option<ObjectId>> {
         let Some((first, rest)) = path.split_first() else {
             return Ok(subtree);
         };
@@ -227,7 +232,12 @@ impl ManifestRepo {
     }
 
     /// Points `name` at `commit` if it still points at `expected` (or does not exist).
-    pub(crate) fn move_ref(&self, name: &str, commit: ObjectId, expected: Option<ObjectId>) -> Result<()> {
+    pub(crate) fn move_ref(
+        &self,
+        name: &str,
+        commit: ObjectId,
+        expected: Option<ObjectId>,
+    ) -> Result<()> {
         let name = gix::refs::FullName::try_from(name).map_err(|e| self.err("update ref", e))?;
         let previous = match expected {
             Some(id) => PreviousValue::MustExistAndMatch(Target::Object(id)),
@@ -253,7 +263,11 @@ impl ManifestRepo {
     }
 }
 
-fn insert(dir: &mut BTreeMap<String, Node>, parts: &[&str], id: ObjectId) -> std::result::Result<(), String> {
+fn insert(
+    dir: &mut BTreeMap<String, Node>,
+    parts: &[&str],
+    id: ObjectId,
+) -> std::result::Result<(), String> {
     match parts {
         [] => Err("is empty".into()),
         [name] => match dir.get(*name) {

@@ -229,7 +229,8 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 },
                 other => return Ok(ignored(format!("pull_request action `{other}`"))),
             };
-            let mut labels: Vec<String> = p.pull_request.labels.into_iter().map(|l| l.name).collect();
+            let mut labels: Vec<String> =
+                p.pull_request.labels.into_iter().map(|l| l.name).collect();
             labels.sort();
             RepoEvent::PullRequest(PullRequest {
                 repo: p.repository.into(),

@@ -178,7 +178,9 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 ("update", Some(_), _) => PullRequestAction::Synchronized,
                 ("update", None, Some(label)) => PullRequestAction::Labeled { label },
                 (other, _, _) => {
-                    return Ok(ignored(format!("merge_request action `{other}` (no new commits or labels)")));
+                    return Ok(ignored(format!(
+                        "merge_request action `{other}` (no new commits or labels)"
+                    )));
                 }
             };
             let mut labels: Vec<String> = p.labels.into_iter().map(|l| l.title).collect();
@@ -197,7 +199,10 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
         "Pipeline Hook" => {
             let p: PipelinePayload = decode("gitlab", event, body)?;
             let a = p.object_attributes;
-            if !matches!(a.status.as_str(), "success" | "failed" | "canceled" | "skipped") {
+            if !matches!(
+                a.status.as_str(),
+                "success" | "failed" | "canceled" | "skipped"
+            ) {
                 return Ok(ignored(format!("pipeline status `{}`", a.status)));
             }
             RepoEvent::PipelineCompleted(PipelineCompleted {

@@ -156,10 +156,12 @@ impl WebhookReceiver {
             };
         }
         if headers.get("x-gitlab-event").is_some() {
-            let token = headers.get("x-gitlab-token").ok_or(Error::MissingSignature {
-                host: "gitlab",
-                header: "X-Gitlab-Token",
-            })?;
+            let token = headers
+                .get("x-gitlab-token")
+                .ok_or(Error::MissingSignature {
+                    host: "gitlab",
+                    header: "X-Gitlab-Token",
+                })?;
             let mut matched = subtle::Choice::from(0);
             for expected in &self.gitlab_tokens {
                 matched |= expected.expose_secret().as_bytes().ct_eq(token.as_bytes());
@@ -190,7 +192,11 @@ pub fn parse(host: Host, headers: &Headers, body: &[u8]) -> Result<crate::RepoEv
 }
 
 /// Decodes JSON into `T`, or says where the body is malformed.
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(host: &'static str, event: &str, body: &[u8]) -> Result<T> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    host: &'static str,
+    event: &str,
+    body: &[u8],
+) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| Error::MalformedPayload {
         host,
         event: event.to_string(),

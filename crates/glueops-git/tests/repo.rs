@@ -1,0 +1,617 @@
+//! Repositories against the real `git`: every write passes `git fsck --strict`, trailers show
+//! in `git log`, diffs agree with `git diff`, corrupt input is refused with nothing written,
+//! and pushes land over file:// and git:// (a `git daemon` on 127.0.0.1), eight at once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use glueops_git::{Author, Error, ManifestRepo, PushOutcome, Trailer, WriteOutcome};
+use glueops_testkit::{Server, free_port};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fsck(dir: &Path) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["fsck", "--strict", "--no-dangling"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git fsck --strict: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+    pairs
+        .iter()
+        .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+        .collect()
+}
+
+fn author() -> Author {
+    Author {
+        name: "glueops-bot".into(),
+        email: "bot@glueops.dev".into(),
+        time: Some("2026-11-24T12:00:00Z".parse().unwrap()),
+    }
+}
+
+fn trailers(app: &str) -> Vec<Trailer> {
+    vec![
+        Trailer::new("Glueops-App", app).unwrap(),
+        Trailer::new("Glueops-Env", "production").unwrap(),
+        Trailer::new("Glueops-Image-Tag", "1.4.2").unwrap(),
+    ]
+}
+
+fn bare() -> (tempfile::TempDir, ManifestRepo) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = ManifestRepo::init_bare(dir.path()).unwrap();
+    (dir, repo)
+}
+
+#[test]
+fn write_tree_commits_with_trailers_and_only_on_change() {
+    let (dir, repo) = bare();
+    let set = files(&[
+        ("deployment.yaml", "kind: Deployment\n"),
+        ("service.yaml", "kind: Service\n"),
+    ]);
+    let first = repo
+        .write_tree(
+            "main",
+            "clusters/prod/production/api",
+            &set,
+            &author(),
+            "Deploy api 1.4.2",
+            &trailers("api"),
+        )
+        .unwrap();
+    let WriteOutcome::Committed {
+        commit,
+        parent: None,
+    } = &first
+    else {
+        panic!("{first:?}")
+    };
+    fsck(dir.path());
+    assert_eq!(git(dir.path(), &["rev-parse", "main"]).trim(), commit);
+    let log = git(dir.path(), &["log", "-1", "--format=%B", "main"]);
+    assert_eq!(
+        log,
+        "Deploy api 1.4.2\n\nGlueops-App: api\nGlueops-Env: production\nGlueops-Image-Tag: 1.4.2\n\n"
+    );
+    let trailers_seen = git(
+        dir.path(),
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Glueops-App,valueonly)",
+            "main",
+        ],
+    );
+    assert_eq!(trailers_seen.trim(), "api");
+    let listed = git(dir.path(), &["ls-tree", "-r", "--name-only", "main"]);
+    assert_eq!(
+        listed,
+        "clusters/prod/production/api/deployment.yaml\nclusters/prod/production/api/service.yaml\n"
+    );
+    assert_eq!(
+        repo.read_file("main", "clusters/prod/production/api/service.yaml")
+            .unwrap()
+            .unwrap(),
+        b"kind: Service\n"
+    );
+    assert_eq!(
+        repo.read_file("main", "clusters/prod/nope.yaml").unwrap(),
+        None
+    );
+
+    // The same files again: no commit.
+    let again = repo
+        .write_tree(
+            "main",
+            "clusters/prod/production/api",
+            &set,
+            &author(),
+            "Deploy api 1.4.2",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        again,
+        WriteOutcome::Unchanged {
+            commit: Some(commit.clone())
+        }
+    );
+    assert_eq!(
+        git(dir.path(), &["rev-list", "--count", "main"]).trim(),
+        "1"
+    );
+    // Commit ids are reproducible: same content, author and time, same commit.
+    let (dir2, repo2) = bare();
+    let twin = repo2
+        .write_tree(
+            "main",
+            "clusters/prod/production/api",
+            &set,
+            &author(),
+            "Deploy api 1.4.2",
+            &trailers("api"),
+        )
+        .unwrap();
+    assert_eq!(twin, first);
+    drop(dir2);
+}
+
+#[test]
+fn a_prefix_is_replaced_and_everything_else_kept() {
+    let (dir, repo) = bare();
+    repo.write_tree(
+        "main",
+        "apps/web",
+        &files(&[("a.yaml", "1"), ("sub/b.yaml", "2")]),
+        &author(),
+        "web",
+        &[],
+    )
+    .unwrap();
+    repo.write_tree(
+        "main",
+        "apps/api",
+        &files(&[("old.yaml", "x"), ("keep.yaml", "k")]),
+        &author(),
+        "api",
+        &[],
+    )
+    .unwrap();
+    let web_tree = git(dir.path(), &["rev-parse", "main:apps/web"]);
+    let before = git(dir.path(), &["rev-parse", "main"]).trim().to_string();
+
+    repo.write_tree(
+        "main",
+        "apps/api",
+        &files(&[("keep.yaml", "k"), ("new.yaml", "n")]),
+        &author(),
+        "api again",
+        &[],
+    )
+    .unwrap();
+    fsck(dir.path());
+    let listed = git(dir.path(), &["ls-tree", "-r", "--name-only", "main"]);
+    assert_eq!(
+        listed,
+        "apps/api/keep.yaml\napps/api/new.yaml\napps/web/a.yaml\napps/web/sub/b.yaml\n"
+    );
+    assert_eq!(
+        git(dir.path(), &["rev-parse", "main:apps/web"]),
+        web_tree,
+        "the untouched subtree is the same object"
+    );
+
+    let changes = repo.changed_paths(&before, "main").unwrap();
+    assert_eq!(changes.added, ["apps/api/new.yaml"]);
+    assert_eq!(changes.removed, ["apps/api/old.yaml"]);
+    assert!(changes.modified.is_empty());
+    let name_status = git(dir.path(), &["diff", "--name-status", &before, "main"]);
+    assert_eq!(name_status, "A\tapps/api/new.yaml\nD\tapps/api/old.yaml\n");
+
+    // An empty file set removes the prefix (and folders left empty).
+    repo.write_tree(
+        "main",
+        "apps/api",
+        &BTreeMap::new(),
+        &author(),
+        "remove api",
+        &[],
+    )
+    .unwrap();
+    fsck(dir.path());
+    assert_eq!(
+        git(dir.path(), &["ls-tree", "-r", "--name-only", "main"]),
+        "apps/web/a.yaml\napps/web/sub/b.yaml\n"
+    );
+}
+
+#[test]
+fn changed_paths_agree_with_git_diff() {
+    let (dir, repo) = bare();
+    repo.write_tree(
+        "main",
+        "",
+        &files(&[("a", "1"), ("d/x", "1"), ("d/y", "1"), ("f", "file")]),
+        &author(),
+        "one",
+        &[],
+    )
+    .unwrap();
+    let one = repo.resolve("main").unwrap();
+    // Modify, add, remove, and turn a file into a folder.
+    repo.write_tree(
+        "main",
+        "",
+        &files(&[
+            ("a", "2"),
+            ("d/x", "1"),
+            ("d/z", "1"),
+            ("f/inner", "now a folder"),
+        ]),
+        &author(),
+        "two",
+        &[],
+    )
+    .unwrap();
+    let changes = repo.changed_paths(&one, "main").unwrap();
+    let mut ours: Vec<String> = Vec::new();
+    ours.extend(changes.added.iter().map(|p| format!("A\t{p}")));
+    ours.extend(changes.modified.iter().map(|p| format!("M\t{p}")));
+    ours.extend(changes.removed.iter().map(|p| format!("D\t{p}")));
+    ours.sort_by(|a, b| a[2..].cmp(&b[2..]).then(a.cmp(b)));
+    let mut theirs: Vec<String> = git(
+        dir.path(),
+        &["diff", "--no-renames", "--name-status", &one, "main"],
+    )
+    .lines()
+    .map(str::to_string)
+    .collect();
+    theirs.sort_by(|a, b| a[2..].cmp(&b[2..]).then(a.cmp(b)));
+    assert_eq!(ours, theirs);
+    assert!(repo.changed_paths("main", "main").unwrap().is_empty());
+}
+
+#[test]
+fn history_of_a_path_carries_trailers() {
+    let (dir, repo) = bare();
+    for (i, (app, prefix)) in [
+        ("api", "prod/api"),
+        ("web", "prod/web"),
+        ("api", "prod/api"),
+        ("web", "prod/web"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let set = files(&[("deploy.yaml", &format!("version {i}"))]);
+        repo.write_tree(
+            "main",
+            prefix,
+            &set,
+            &author(),
+            &format!("deploy {app} #{i}"),
+            &trailers(app),
+        )
+        .unwrap();
+    }
+    let history = repo.history("main", "prod/api", 10).unwrap();
+    let ours: Vec<&str> = history.iter().map(|h| h.commit.as_str()).collect();
+    let theirs = git(
+        dir.path(),
+        &["log", "--format=%H", "main", "--", "prod/api"],
+    );
+    assert_eq!(ours, theirs.lines().collect::<Vec<_>>());
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].title, "deploy api #2");
+    assert_eq!(history[0].trailers, trailers("api"));
+    assert_eq!(history[0].author, "glueops-bot");
+    assert_eq!(
+        repo.history("main", "prod/api/deploy.yaml", 1)
+            .unwrap()
+            .len(),
+        1,
+        "limit"
+    );
+    assert!(repo.history("main", "prod/none", 10).unwrap().is_empty());
+}
+
+#[test]
+fn corrupt_input_is_refused_and_nothing_written() {
+    let (dir, repo) = bare();
+    repo.write_tree(
+        "main",
+        "apps/api",
+        &files(&[("a.yaml", "1")]),
+        &author(),
+        "one",
+        &[],
+    )
+    .unwrap();
+    let tip = repo.resolve("main").unwrap();
+    let objects = git(dir.path(), &["count-objects"]);
+
+    let bad_paths: &[(&str, &str, &str)] = &[
+        ("apps/../../etc", "a.yaml", "`..`"),
+        ("apps/api", "../escape.yaml", "`..`"),
+        ("apps/api", "sub/./x.yaml", "`.`"),
+        ("apps/api", ".git/config", "`.git`"),
+        ("apps/api", "sub/.GIT/hooks", "`.git`"),
+        ("/abs", "a.yaml", "absolute"),
+        ("apps/api", "a//b.yaml", "empty component"),
+        ("apps/api", "nul\0.yaml", "NUL"),
+    ];
+    for (prefix, path, says) in bad_paths {
+        let err = repo
+            .write_tree(
+                "main",
+                prefix,
+                &files(&[("ok.yaml", "fine"), (path, "bad")]),
+                &author(),
+                "bad",
+                &[],
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidPath { .. }),
+            "{prefix} {path}: {err}"
+        );
+        assert!(
+            err.to_string().contains(says),
+            "{prefix} {path}: `{err}` should say {says}"
+        );
+    }
+    let err = repo
+        .write_tree(
+            "main",
+            "x",
+            &files(&[("a", "file"), ("a/b", "folder")]),
+            &author(),
+            "bad",
+            &[],
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("both a file and a folder"),
+        "{err}"
+    );
+    assert_eq!(
+        repo.resolve("main").unwrap(),
+        tip,
+        "the branch did not move"
+    );
+    assert_eq!(
+        git(dir.path(), &["count-objects"]),
+        objects,
+        "no object was written"
+    );
+
+    // A ref pointing nowhere.
+    std::fs::write(
+        dir.path().join("refs/heads/broken"),
+        "1111111111111111111111111111111111111111\n",
+    )
+    .unwrap();
+    let err = repo.read_file("broken", "apps/api/a.yaml").unwrap_err();
+    assert!(matches!(err, Error::BadRevision { .. }), "{err}");
+    let err = repo
+        .write_tree("broken", "x", &files(&[("a", "1")]), &author(), "m", &[])
+        .unwrap_err();
+    assert!(matches!(err, Error::BadRevision { .. }), "{err}");
+    assert!(matches!(
+        repo.resolve("no-such-branch").unwrap_err(),
+        Error::BadRevision { .. }
+    ));
+
+    // A missing object: delete the tree of apps/api from the object store.
+    let tree = git(dir.path(), &["rev-parse", "main:apps/api"])
+        .trim()
+        .to_string();
+    std::fs::remove_file(dir.path().join("objects").join(&tree[..2]).join(&tree[2..])).unwrap();
+    let fresh = ManifestRepo::open(dir.path()).unwrap();
+    let err = fresh.read_file("main", "apps/api/a.yaml").unwrap_err();
+    assert!(matches!(err, Error::Repository { .. }), "{err}");
+    let err = fresh
+        .changed_paths(&tip, &tip)
+        .map(|_| ())
+        .and_then(|()| fresh.history("main", "apps/api/a.yaml", 5).map(|_| ()));
+    assert!(err.is_err(), "reading through a missing tree fails");
+    assert!(ManifestRepo::open(dir.path().join("not-a-repo")).is_err());
+}
+
+fn remote() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("manifests.git");
+    let out = Command::new("git")
+        .args(["init", "--bare", "--quiet", "-b", "main"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let url = format!("file://{}", bare.display());
+    (dir, url)
+}
+
+#[test]
+fn publish_over_file_url_and_retry_on_a_moved_tip() {
+    let (remote_dir, url) = remote();
+    let work = tempfile::tempdir().unwrap();
+    let a = ManifestRepo::clone_bare(&url, work.path().join("a")).unwrap();
+    let b = ManifestRepo::clone_bare(&url, work.path().join("b")).unwrap();
+    let first = a
+        .publish(
+            &url,
+            "main",
+            "previews/web-pr-1",
+            &files(&[("d.yaml", "1")]),
+            &author(),
+            "pr 1",
+            &trailers("web"),
+            5,
+        )
+        .unwrap();
+    assert!(
+        matches!(first, PushOutcome::Pushed { attempts: 1, .. }),
+        "{first:?}"
+    );
+    // b's last fetch predates a's push; publish fetches and lands on top.
+    let second = b
+        .publish(
+            &url,
+            "main",
+            "previews/web-pr-2",
+            &files(&[("d.yaml", "2")]),
+            &author(),
+            "pr 2",
+            &trailers("web"),
+            5,
+        )
+        .unwrap();
+    assert!(matches!(second, PushOutcome::Pushed { .. }), "{second:?}");
+    let bare = remote_dir.path().join("manifests.git");
+    fsck(&bare);
+    assert_eq!(
+        git(&bare, &["ls-tree", "-r", "--name-only", "main"]),
+        "previews/web-pr-1/d.yaml\npreviews/web-pr-2/d.yaml\n"
+    );
+    let again = b
+        .publish(
+            &url,
+            "main",
+            "previews/web-pr-2",
+            &files(&[("d.yaml", "2")]),
+            &author(),
+            "pr 2",
+            &[],
+            5,
+        )
+        .unwrap();
+    assert!(matches!(again, PushOutcome::Unchanged { .. }), "{again:?}");
+    let err = ManifestRepo::clone_bare("file:///nonexistent/repo.git", work.path().join("c"))
+        .unwrap_err();
+    assert!(matches!(err, Error::GitCommand { .. }), "{err}");
+}
+
+/// `git daemon` serving `root` with pushes enabled, on 127.0.0.1 and a free port.
+fn daemon(root: &Path) -> Server {
+    let port = free_port().unwrap();
+    let mut cmd = Command::new("git");
+    cmd.args([
+        "daemon",
+        "--reuseaddr",
+        "--listen=127.0.0.1",
+        "--export-all",
+        "--enable=receive-pack",
+    ])
+    .arg(format!("--port={port}"))
+    .arg(format!("--base-path={}", root.display()))
+    .arg(root);
+    Server::start(
+        "git daemon",
+        cmd,
+        port,
+        Duration::from_secs(20),
+        "git daemon ships with git (Debian package `git`)",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn eight_writers_at_once_through_git_daemon_all_land() {
+    let (remote_dir, _) = remote();
+    let server = daemon(remote_dir.path());
+    let url = format!("git://127.0.0.1:{}/manifests.git", server.port());
+    let work = tempfile::tempdir().unwrap();
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let url = url.clone();
+            let dir = work.path().join(format!("w{i}"));
+            std::thread::spawn(move || {
+                let repo = ManifestRepo::clone_bare(&url, &dir).unwrap();
+                let set = files(&[
+                    ("deployment.yaml", &format!("writer {i}")),
+                    ("service.yaml", "svc"),
+                ]);
+                repo.publish(
+                    &url,
+                    "main",
+                    &format!("previews/app-pr-{i}"),
+                    &set,
+                    &author(),
+                    &format!("preview {i}"),
+                    &trailers("app"),
+                    30,
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut retried = 0;
+    for w in writers {
+        match w.join().unwrap() {
+            PushOutcome::Pushed { attempts, .. } => retried += u32::from(attempts > 1),
+            other => panic!("{other:?}"),
+        }
+    }
+    let bare = remote_dir.path().join("manifests.git");
+    fsck(&bare);
+    let listed = git(&bare, &["ls-tree", "-r", "--name-only", "main"]);
+    for i in 0..8 {
+        assert!(
+            listed.contains(&format!("previews/app-pr-{i}/deployment.yaml")),
+            "writer {i} lost:\n{listed}"
+        );
+    }
+    assert_eq!(
+        git(&bare, &["rev-list", "--count", "main"]).trim(),
+        "8",
+        "one commit per writer"
+    );
+    println!("{retried} of 8 writers retried after losing a race");
+
+    // Two writers of the same prefix: the later write wins, whole.
+    let checkout = ManifestRepo::clone_bare(&url, work.path().join("x")).unwrap();
+    let one = files(&[("a.yaml", "from one"), ("only-one.yaml", "1")]);
+    let two = files(&[("a.yaml", "from two"), ("only-two.yaml", "2")]);
+    checkout
+        .publish(
+            &url,
+            "main",
+            "previews/shared",
+            &one,
+            &author(),
+            "one",
+            &[],
+            5,
+        )
+        .unwrap();
+    let other = ManifestRepo::clone_bare(&url, work.path().join("y")).unwrap();
+    other
+        .publish(
+            &url,
+            "main",
+            "previews/shared",
+            &two,
+            &author(),
+            "two",
+            &[],
+            5,
+        )
+        .unwrap();
+    let shared = git(
+        &bare,
+        &["ls-tree", "-r", "--name-only", "main", "previews/shared"],
+    );
+    assert_eq!(
+        shared,
+        "previews/shared/a.yaml\npreviews/shared/only-two.yaml\n"
+    );
+    fsck(&bare);
+}
