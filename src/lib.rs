@@ -4,6 +4,7 @@
 //! committed to a manifest repo out. This crate composes the workspace's libraries:
 //! [`model`] (the typed config repo), [`render`] (typed Kubernetes objects and their YAML) and
 //! [`secrets`] (one secret-store API over SOPS files, AWS Secrets Manager and Vault/OpenBao),
+//! [`git`] (verified webhooks in, commits to the manifest repo out),
 //! plus the I/O at the edge ([`write_tree`]). Features `aws` and `vault` turn on those secret
 //! backends.
 //!
@@ -21,6 +22,7 @@
 
 mod output;
 
+pub use glueops_git as git;
 pub use glueops_model as model;
 pub use glueops_render as render;
 pub use glueops_secrets as secrets;

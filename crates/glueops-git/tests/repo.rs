@@ -165,6 +165,94 @@ fn write_tree_commits_with_trailers_and_only_on_change() {
 }
 
 #[test]
+fn large_writes_go_into_one_pack_git_accepts() {
+    let (dir, repo) = bare();
+    let many: BTreeMap<String, Vec<u8>> = (0..600)
+        .map(|i| {
+            (
+                format!("env-{}/app-{i}/deployment.yaml", i % 3),
+                format!("kind: Deployment\nname: app-{i}\n").into_bytes(),
+            )
+        })
+        .collect();
+    repo.write_tree("main", "clusters/c1", &many, &author(), "render 600", &[])
+        .unwrap();
+    let packs: Vec<_> = std::fs::read_dir(dir.path().join("objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        packs.iter().filter(|p| p.ends_with(".idx")).count(),
+        1,
+        "{packs:?}"
+    );
+    let idx = packs.iter().find(|p| p.ends_with(".idx")).unwrap();
+    git(dir.path(), &["verify-pack", &format!("objects/pack/{idx}")]);
+    fsck(dir.path());
+    assert_eq!(
+        git(dir.path(), &["ls-tree", "-r", "--name-only", "main"])
+            .lines()
+            .count(),
+        600
+    );
+
+    // One file changed: a few loose objects, everything else reused; a fresh handle (no
+    // cache) agrees byte for byte with git.
+    let mut changed = many.clone();
+    changed.insert(
+        "env-1/app-301/deployment.yaml".into(),
+        b"kind: Deployment\nname: changed\n".to_vec(),
+    );
+    let before = repo.resolve("main").unwrap();
+    repo.write_tree("main", "clusters/c1", &changed, &author(), "bump one", &[])
+        .unwrap();
+    fsck(dir.path());
+    let diff = repo.changed_paths(&before, "main").unwrap();
+    assert_eq!(diff.modified, ["clusters/c1/env-1/app-301/deployment.yaml"]);
+    assert_eq!(
+        git(
+            dir.path(),
+            &["show", "main:clusters/c1/env-1/app-301/deployment.yaml"]
+        ),
+        "kind: Deployment\nname: changed\n"
+    );
+    // Going back through another handle gives back the first tree exactly.
+    let other = ManifestRepo::open(dir.path()).unwrap();
+    other
+        .write_tree("main", "clusters/c1", &many, &author(), "revert", &[])
+        .unwrap();
+    assert_eq!(
+        git(dir.path(), &["rev-parse", "main^{tree}"]),
+        git(dir.path(), &["rev-parse", &format!("{before}^{{tree}}")])
+    );
+    // The first handle's cache is still right after someone else moved the branch.
+    let outcome = repo
+        .write_tree("main", "clusters/c1", &many, &author(), "same again", &[])
+        .unwrap();
+    assert!(
+        matches!(outcome, WriteOutcome::Unchanged { .. }),
+        "{outcome:?}"
+    );
+    repo.write_tree(
+        "main",
+        "clusters/c1",
+        &changed,
+        &author(),
+        "bump again",
+        &[],
+    )
+    .unwrap();
+    fsck(dir.path());
+    assert_eq!(
+        git(
+            dir.path(),
+            &["show", "main:clusters/c1/env-1/app-301/deployment.yaml"]
+        ),
+        "kind: Deployment\nname: changed\n"
+    );
+}
+
+#[test]
 fn a_prefix_is_replaced_and_everything_else_kept() {
     let (dir, repo) = bare();
     repo.write_tree(

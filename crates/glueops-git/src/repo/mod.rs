@@ -1,6 +1,7 @@
 //! A manifest repository: read, diff, walk history and write commits with `gix`; push and
 //! fetch with the `git` CLI (transport only).
 
+mod pack;
 mod paths;
 mod push;
 mod write;
@@ -21,6 +22,7 @@ pub use write::{Author, WriteOutcome};
 pub struct ManifestRepo {
     repo: gix::Repository,
     path: PathBuf,
+    cache: std::sync::Mutex<write::WriteCache>,
 }
 
 impl std::fmt::Debug for ManifestRepo {
@@ -72,6 +74,7 @@ impl ManifestRepo {
         Ok(ManifestRepo {
             repo,
             path: dir.to_path_buf(),
+            cache: Default::default(),
         })
     }
 
@@ -82,6 +85,7 @@ impl ManifestRepo {
         Ok(ManifestRepo {
             repo,
             path: dir.to_path_buf(),
+            cache: Default::default(),
         })
     }
 

@@ -65,6 +65,43 @@ enum Node {
     Dir(BTreeMap<String, Node>),
 }
 
+/// From this many new objects on, they go into one pack instead of loose files.
+const PACK_THRESHOLD: usize = 128;
+
+/// What a repository handle remembers between writes, so a write that changes one file of a
+/// large tree hashes and checks only what changed (like git's index does for a work tree).
+#[derive(Default)]
+pub(crate) struct WriteCache {
+    /// Random keys: a content digest collision cannot be arranged from outside.
+    hasher: std::collections::hash_map::RandomState,
+    /// Full path -> (digest and length of the content last written there, blob id).
+    blobs: std::collections::HashMap<String, ((u64, usize), ObjectId)>,
+    /// Objects this handle wrote or saw written, so they exist.
+    known: std::collections::HashSet<ObjectId>,
+}
+
+impl WriteCache {
+    fn digest(&self, bytes: &[u8]) -> (u64, usize) {
+        use std::hash::BuildHasher as _;
+        (self.hasher.hash_one(bytes), bytes.len())
+    }
+}
+
+/// Objects to write, deduplicated.
+#[derive(Default)]
+struct Batch<'a> {
+    objects: Vec<(ObjectId, gix::objs::Kind, std::borrow::Cow<'a, [u8]>)>,
+    ids: std::collections::HashSet<ObjectId>,
+}
+
+impl<'a> Batch<'a> {
+    fn add(&mut self, id: ObjectId, kind: gix::objs::Kind, data: std::borrow::Cow<'a, [u8]>) {
+        if self.ids.insert(id) {
+            self.objects.push((id, kind, data));
+        }
+    }
+}
+
 impl ManifestRepo {
     /// Makes everything under `prefix` on `branch` exactly `files` (paths relative to the
     /// prefix, `/`-separated), commits it with `message` and `trailers`, and moves the branch,
@@ -109,36 +146,52 @@ impl ManifestRepo {
         trailers: &[Trailer],
     ) -> Result<Option<ObjectId>> {
         let prefix_parts = components(prefix)?;
-        // Check every path before writing a single object.
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut batch = Batch::default();
+        // Every path is checked and every id computed before a single object is written.
         let mut root = BTreeMap::new();
         let hash_kind = self.gix().object_hash();
+        let mut seen = Vec::with_capacity(files.len());
         for (path, bytes) in files {
             let parts = components(path)?;
-            let id = gix::objs::compute_hash(hash_kind, gix::objs::Kind::Blob, bytes)
-                .map_err(|e| self.err("hash blob", e))?;
+            let full = if prefix.is_empty() {
+                path.clone()
+            } else {
+                format!("{prefix}/{path}")
+            };
+            let digest = cache.digest(bytes);
+            let id = match cache.blobs.get(&full) {
+                Some((d, id)) if *d == digest => *id,
+                _ => gix::objs::compute_hash(hash_kind, gix::objs::Kind::Blob, bytes)
+                    .map_err(|e| self.err("hash blob", e))?,
+            };
             insert(&mut root, &parts, id).map_err(|reason| Error::InvalidPath {
                 path: path.clone(),
                 reason,
             })?;
-        }
-        for bytes in files.values() {
-            self.gix()
-                .write_blob(bytes)
-                .map_err(|e| self.err("write blob", e))?;
+            if !cache.known.contains(&id) {
+                batch.add(id, gix::objs::Kind::Blob, std::borrow::Cow::Borrowed(bytes));
+            }
+            seen.push((full, (digest, id)));
         }
         let subtree = if root.is_empty() {
             None
         } else {
-            Some(self.write_dir(&root)?)
+            Some(self.tree_of_dir(&root, &cache, &mut batch)?)
         };
         let base_tree = base.map(|b| self.tree_of(b)).transpose()?;
-        let new_tree = match self.splice(base_tree, &prefix_parts, subtree)? {
+        let new_tree = match self.splice(base_tree, &prefix_parts, subtree, &cache, &mut batch)? {
             Some(tree) => tree,
-            None => self.write_entries(Vec::new())?,
+            None => self.tree_of_entries(Vec::new(), &cache, &mut batch)?,
         };
         if Some(new_tree) == base_tree {
             return Ok(None);
         }
+        self.flush(batch, &mut cache)?;
+        for (full, entry) in seen {
+            cache.blobs.insert(full, entry);
+        }
+        drop(cache);
         let mut text = message.trim_end().to_string();
         if !trailers.is_empty() {
             text.push_str("\n\n");
@@ -165,21 +218,63 @@ impl ManifestRepo {
         Ok(Some(id.detach()))
     }
 
-    fn write_entries(&self, mut entries: Vec<Entry>) -> Result<ObjectId> {
-        entries.sort();
-        let tree = gix::objs::Tree { entries };
-        self.gix()
-            .write_object(&tree)
-            .map(|id| id.detach())
-            .map_err(|e| self.err("write tree", e))
+    /// Writes the batch: one pack when it is large, loose objects otherwise.
+    fn flush(&self, batch: Batch<'_>, cache: &mut WriteCache) -> Result<()> {
+        let objects: Vec<(ObjectId, gix::objs::Kind, &[u8])> = batch
+            .objects
+            .iter()
+            .filter(|(id, _, _)| !self.gix().objects.exists_without_refresh(id))
+            .map(|(id, kind, data)| (*id, *kind, data.as_ref()))
+            .collect();
+        if objects.len() >= PACK_THRESHOLD {
+            super::pack::write(&self.gix().common_dir().join("objects"), &objects)?;
+        } else {
+            use gix::objs::Write as _;
+            for (id, kind, data) in &objects {
+                self.gix()
+                    .objects
+                    .write_buf_with_known_id(*kind, data, *id)
+                    .map_err(|e| self.err("write object", e))?;
+            }
+        }
+        cache
+            .known
+            .extend(batch.objects.iter().map(|(id, _, _)| *id));
+        Ok(())
     }
 
-    fn write_dir(&self, dir: &BTreeMap<String, Node>) -> Result<ObjectId> {
+    /// The id of a tree with `entries`, queued for writing unless known to exist.
+    fn tree_of_entries(
+        &self,
+        mut entries: Vec<Entry>,
+        cache: &WriteCache,
+        batch: &mut Batch<'_>,
+    ) -> Result<ObjectId> {
+        use gix::objs::WriteTo as _;
+        entries.sort();
+        let tree = gix::objs::Tree { entries };
+        let mut bytes = Vec::with_capacity(tree.entries.len() * 40);
+        tree.write_to(&mut bytes)
+            .map_err(|e| self.err("encode tree", e))?;
+        let id = gix::objs::compute_hash(self.gix().object_hash(), gix::objs::Kind::Tree, &bytes)
+            .map_err(|e| self.err("hash tree", e))?;
+        if !cache.known.contains(&id) {
+            batch.add(id, gix::objs::Kind::Tree, std::borrow::Cow::Owned(bytes));
+        }
+        Ok(id)
+    }
+
+    fn tree_of_dir(
+        &self,
+        dir: &BTreeMap<String, Node>,
+        cache: &WriteCache,
+        batch: &mut Batch<'_>,
+    ) -> Result<ObjectId> {
         let mut entries = Vec::with_capacity(dir.len());
         for (name, node) in dir {
             let (mode, oid) = match node {
                 Node::File(id) => (EntryKind::Blob, *id),
-                Node::Dir(children) => (EntryKind::Tree, self.write_dir(children)?),
+                Node::Dir(children) => (EntryKind::Tree, self.tree_of_dir(children, cache, batch)?),
             };
             entries.push(Entry {
                 mode: EntryMode::from(mode),
@@ -187,7 +282,7 @@ impl ManifestRepo {
                 oid,
             });
         }
-        self.write_entries(entries)
+        self.tree_of_entries(entries, cache, batch)
     }
 
     /// `base` with the entry at `path` replaced by `subtree` (removed when `None`); trees that
@@ -197,6 +292,8 @@ impl ManifestRepo {
         base: Option<ObjectId>,
         path: &[&str],
         subtree: Option<ObjectId>,
+        cache: &WriteCache,
+        batch: &mut Batch<'_>,
     ) -> Result<Option<ObjectId>> {
         let Some((first, rest)) = path.split_first() else {
             return Ok(subtree);
@@ -218,7 +315,7 @@ impl ManifestRepo {
             .position(|e| e.filename == *first)
             .map(|i| entries.remove(i));
         let child_base = existing.filter(|e| e.mode.is_tree()).map(|e| e.oid);
-        if let Some(child) = self.splice(child_base, rest, subtree)? {
+        if let Some(child) = self.splice(child_base, rest, subtree, cache, batch)? {
             entries.push(Entry {
                 mode: EntryKind::Tree.into(),
                 filename: (*first).into(),
@@ -228,7 +325,7 @@ impl ManifestRepo {
         if entries.is_empty() {
             return Ok(None);
         }
-        self.write_entries(entries).map(Some)
+        self.tree_of_entries(entries, cache, batch).map(Some)
     }
 
     /// Points `name` at `commit` if it still points at `expected` (or does not exist).
