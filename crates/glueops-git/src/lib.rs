@@ -12,7 +12,7 @@
 //! two commits, walk the history of a path with its commit trailers, and
 //! [`ManifestRepo::write_tree`]: replace everything under a prefix with a set of files,
 //! reusing unchanged subtrees, committing with trailers, and committing nothing when nothing
-//! changed. [`ManifestRepo::push`] uses the `git` CLI for transport only, with optimistic
+//! changed. [`ManifestRepo::publish`] uses the `git` CLI for transport only, with optimistic
 //! concurrency: a rejected push is rebased by re-applying the same tree change on the new tip.
 //!
 //! ```

@@ -664,6 +664,54 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
     );
     println!("{retried} of 8 writers retried after losing a race");
 
+    // Two writers of the same prefix at once: whichever lands last wins, whole (never a mix).
+    let sets = [
+        files(&[("a.yaml", "A1"), ("only-a.yaml", "a")]),
+        files(&[("a.yaml", "B1"), ("only-b.yaml", "b")]),
+    ];
+    let racers: Vec<_> = sets
+        .iter()
+        .enumerate()
+        .map(|(i, set)| {
+            let (url, set) = (url.clone(), set.clone());
+            let dir = work.path().join(format!("race{i}"));
+            std::thread::spawn(move || {
+                let repo = ManifestRepo::clone_bare(&url, &dir).unwrap();
+                repo.publish(
+                    &url,
+                    "main",
+                    "previews/contested",
+                    &set,
+                    &author(),
+                    "race",
+                    &[],
+                    30,
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    for r in racers {
+        r.join().unwrap();
+    }
+    fsck(&bare);
+    let contested: BTreeMap<String, Vec<u8>> = git(
+        &bare,
+        &["ls-tree", "-r", "--name-only", "main", "previews/contested"],
+    )
+    .lines()
+    .map(|p| {
+        (
+            p.trim_start_matches("previews/contested/").to_string(),
+            git(&bare, &["show", &format!("main:{p}")]).into_bytes(),
+        )
+    })
+    .collect();
+    assert!(
+        contested == sets[0] || contested == sets[1],
+        "a mix of two writers: {contested:?}"
+    );
+
     // Two writers of the same prefix: the later write wins, whole.
     let checkout = ManifestRepo::clone_bare(&url, work.path().join("x")).unwrap();
     let one = files(&[("a.yaml", "from one"), ("only-one.yaml", "1")]);
@@ -702,4 +750,38 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
         "previews/shared/a.yaml\npreviews/shared/only-two.yaml\n"
     );
     fsck(&bare);
+}
+
+const NO_GIT: &str = "GLUEOPS_TEST_NO_GIT";
+
+/// Without `git` on PATH, transport fails with what to install (the test re-runs itself with
+/// an empty PATH for that).
+#[test]
+fn missing_git_is_a_clear_error() {
+    if std::env::var_os(NO_GIT).is_some() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ManifestRepo::clone_bare("file:///x.git", dir.path().join("c")).unwrap_err();
+        assert!(
+            err.to_string().contains("`git` command is not installed"),
+            "{err}"
+        );
+        // Objects and commits need no git at all.
+        let repo = ManifestRepo::init_bare(dir.path().join("b")).unwrap();
+        repo.write_tree("main", "p", &files(&[("a", "1")]), &author(), "m", &[])
+            .unwrap();
+        assert_eq!(repo.read_file("main", "p/a").unwrap().unwrap(), b"1");
+        return;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "missing_git_is_a_clear_error", "--nocapture"])
+        .env(NO_GIT, "1")
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
