@@ -9,19 +9,14 @@
 //! Each is run `GLUEOPS_BENCH_RUNS` times (default 3), alternating, and the medians reported.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use glueops::git::{Author, ManifestRepo, WriteOutcome};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn manifest(app: usize, env: &str, version: usize) -> Vec<u8> {
     format!(
@@ -61,17 +56,12 @@ fn author() -> Author {
     Author::new("bench", "bench@glueops.dev")
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let n = env("GLUEOPS_BENCH_FILES", 30_000);
-    let runs = env("GLUEOPS_BENCH_RUNS", 3);
+    let n = support::env_usize("GLUEOPS_BENCH_FILES", 30_000);
+    let runs = support::env_usize("GLUEOPS_BENCH_RUNS", 3);
     let files = tree(n);
     let changed_path = files.keys().nth(n / 2).unwrap().clone();
     let mut changed = files.clone();
@@ -124,10 +114,10 @@ fn main() {
     }
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
     let (of, oi, cf, ci) = (
-        median(ours_first),
-        median(ours_incr),
-        median(cli_first),
-        median(cli_incr),
+        support::median(ours_first),
+        support::median(ours_incr),
+        support::median(cli_first),
+        support::median(cli_incr),
     );
     println!("{n} files, median of {runs} runs");
     println!(

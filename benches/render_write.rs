@@ -9,17 +9,10 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use glueops::model::Repo;
 use glueops::render::render;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn floor(dir: &Path, files: &BTreeMap<String, String>) {
     let mut made = BTreeSet::new();
@@ -38,17 +31,12 @@ fn settle() {
     let _ = std::process::Command::new("sync").status();
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let apps = env("GLUEOPS_BENCH_APPS", 10_000);
-    let runs = env("GLUEOPS_BENCH_RUNS", 3);
+    let apps = support::env_usize("GLUEOPS_BENCH_APPS", 10_000);
+    let runs = support::env_usize("GLUEOPS_BENCH_RUNS", 3);
     let (_keep, root) = support::generated_repo(apps);
     let files = render(&Repo::load(&root).unwrap(), &[])
         .unwrap()
@@ -73,7 +61,7 @@ fn main() {
         totals.push(t.elapsed());
         drop(dir);
     }
-    let (f, g) = (median(floors), median(totals));
+    let (f, g) = (support::median(floors), support::median(totals));
     println!(
         "render_write {apps}x3: {} files, {} MB\n  floor (std::fs writes of the same files): {f:.2?}\n  glueops (load + render + serialize + write): {g:.2?}\n  ratio to floor: {:.2}x",
         files.len(),

@@ -11,6 +11,8 @@
 //! A custom harness: one run takes tens of seconds, so criterion's sampling does not fit.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
@@ -20,13 +22,6 @@ use glueops::secrets::{
     Identities, MemoryStore, OnExisting, SecretData, SecretPath, SecretStore, SopsStore, backup,
     restore, verify,
 };
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn secret(i: usize) -> (SecretPath, SecretData) {
     let path: SecretPath = format!("app-{}/secret-{}", i / 10, i % 10).parse().unwrap();
@@ -253,8 +248,8 @@ async fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let n = env("GLUEOPS_BENCH_SECRETS", 1_000);
-    let m = env("GLUEOPS_BENCH_BACKUP", 10_000);
+    let n = support::env_usize("GLUEOPS_BENCH_SECRETS", 1_000);
+    let m = support::env_usize("GLUEOPS_BENCH_BACKUP", 10_000);
     sops_put_get(n).await;
     backup_restore(m).await;
     backup_from_sops(m).await;

@@ -2,11 +2,11 @@
 
 use serde::Deserialize;
 
-use super::decode;
+use super::{PushedCommit, decode, push_event};
 use crate::error::Result;
 use crate::event::{
-    Commit, Conclusion, ImagePublished, PipelineCompleted, PullRequest, PullRequestAction, Push,
-    RepoEvent, Repository,
+    Conclusion, ImagePublished, PipelineCompleted, PullRequest, PullRequestAction, RepoEvent,
+    Repository,
 };
 
 #[derive(Deserialize)]
@@ -46,24 +46,9 @@ struct PushPayload {
     #[serde(default)]
     deleted: bool,
     #[serde(default)]
-    commits: Vec<PushCommit>,
+    commits: Vec<PushedCommit>,
     repository: Repo,
     pusher: Named,
-}
-
-#[derive(Deserialize)]
-struct PushCommit {
-    id: String,
-    #[serde(default)]
-    timestamp: Option<String>,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    added: Vec<String>,
-    #[serde(default)]
-    modified: Vec<String>,
-    #[serde(default)]
-    removed: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,34 +171,16 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
     Ok(match event {
         "push" => {
             let p: PushPayload = decode("github", event, body)?;
-            if p.deleted {
-                return Ok(match p.git_ref.strip_prefix("refs/heads/") {
-                    Some(branch) => RepoEvent::BranchDeleted {
-                        repo: p.repository.into(),
-                        branch: branch.to_string(),
-                    },
-                    None => ignored(format!("push deleting {}", p.git_ref)),
-                });
-            }
-            RepoEvent::Push(Push {
-                repo: p.repository.into(),
-                git_ref: p.git_ref,
-                before: p.before,
-                after: p.after,
-                commits: p
-                    .commits
-                    .into_iter()
-                    .map(|c| Commit {
-                        id: c.id,
-                        timestamp: c.timestamp,
-                        title: c.message.lines().next().unwrap_or("").to_string(),
-                        added: c.added,
-                        modified: c.modified,
-                        removed: c.removed,
-                    })
-                    .collect(),
-                pusher: p.pusher.name,
-            })
+            let deleted = p.deleted;
+            push_event(
+                p.repository.into(),
+                p.git_ref,
+                p.before,
+                p.after,
+                deleted,
+                p.commits,
+                p.pusher.name,
+            )
         }
         "pull_request" => {
             let p: PullPayload = decode("github", event, body)?;

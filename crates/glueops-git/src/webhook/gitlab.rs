@@ -2,12 +2,10 @@
 
 use serde::Deserialize;
 
-use super::decode;
 use super::github::conclusion;
+use super::{PushedCommit, decode, push_event};
 use crate::error::Result;
-use crate::event::{
-    Commit, PipelineCompleted, PullRequest, PullRequestAction, Push, RepoEvent, Repository,
-};
+use crate::event::{PipelineCompleted, PullRequest, PullRequestAction, RepoEvent, Repository};
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
@@ -36,23 +34,8 @@ struct PushPayload {
     #[serde(default)]
     user_username: String,
     #[serde(default)]
-    commits: Vec<PushCommit>,
+    commits: Vec<PushedCommit>,
     project: Project,
-}
-
-#[derive(Deserialize)]
-struct PushCommit {
-    id: String,
-    #[serde(default)]
-    timestamp: Option<String>,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    added: Vec<String>,
-    #[serde(default)]
-    modified: Vec<String>,
-    #[serde(default)]
-    removed: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,34 +115,16 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
     Ok(match event {
         "Push Hook" | "Tag Push Hook" => {
             let p: PushPayload = decode("gitlab", event, body)?;
-            if p.after == ZERO {
-                return Ok(match p.git_ref.strip_prefix("refs/heads/") {
-                    Some(branch) => RepoEvent::BranchDeleted {
-                        repo: p.project.into(),
-                        branch: branch.to_string(),
-                    },
-                    None => ignored(format!("push deleting {}", p.git_ref)),
-                });
-            }
-            RepoEvent::Push(Push {
-                repo: p.project.into(),
-                git_ref: p.git_ref,
-                before: p.before,
-                after: p.after,
-                commits: p
-                    .commits
-                    .into_iter()
-                    .map(|c| Commit {
-                        id: c.id,
-                        timestamp: c.timestamp,
-                        title: c.message.lines().next().unwrap_or("").to_string(),
-                        added: c.added,
-                        modified: c.modified,
-                        removed: c.removed,
-                    })
-                    .collect(),
-                pusher: p.user_username,
-            })
+            let deleted = p.after == ZERO;
+            push_event(
+                p.project.into(),
+                p.git_ref,
+                p.before,
+                p.after,
+                deleted,
+                p.commits,
+                p.user_username,
+            )
         }
         "Merge Request Hook" => {
             let p: MergePayload = decode("gitlab", event, body)?;

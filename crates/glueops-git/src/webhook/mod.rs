@@ -205,3 +205,61 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         reason: e.to_string(),
     })
 }
+
+/// A pushed commit as both hosts send it.
+#[derive(serde::Deserialize)]
+pub(crate) struct PushedCommit {
+    id: String,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    added: Vec<String>,
+    #[serde(default)]
+    modified: Vec<String>,
+    #[serde(default)]
+    removed: Vec<String>,
+}
+
+/// A push, or the deletion of a branch (other deleted refs are ignored).
+pub(crate) fn push_event(
+    repo: crate::Repository,
+    git_ref: String,
+    before: String,
+    after: String,
+    deleted: bool,
+    commits: Vec<PushedCommit>,
+    pusher: String,
+) -> crate::RepoEvent {
+    use crate::RepoEvent;
+    if deleted {
+        return match git_ref.strip_prefix("refs/heads/") {
+            Some(branch) => RepoEvent::BranchDeleted {
+                repo,
+                branch: branch.to_string(),
+            },
+            None => RepoEvent::Ignored {
+                reason: format!("push deleting {git_ref}"),
+            },
+        };
+    }
+    RepoEvent::Push(crate::Push {
+        repo,
+        git_ref,
+        before,
+        after,
+        commits: commits
+            .into_iter()
+            .map(|c| crate::Commit {
+                id: c.id,
+                timestamp: c.timestamp,
+                title: c.message.lines().next().unwrap_or("").to_string(),
+                added: c.added,
+                modified: c.modified,
+                removed: c.removed,
+            })
+            .collect(),
+        pusher,
+    })
+}
