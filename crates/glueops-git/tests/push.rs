@@ -1,0 +1,252 @@
+//! Pushing to a manifest repo: over file:// and git:// (a `git daemon` on 127.0.0.1), eight
+//! writers at once, and two racing for the same prefix.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use glueops_git::{Error, ManifestRepo, PushOutcome};
+use glueops_testkit::{Server, free_port};
+use support::{author, files, fsck, git, trailers};
+
+fn remote() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("manifests.git");
+    let out = Command::new("git")
+        .args(["init", "--bare", "--quiet", "-b", "main"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let url = format!("file://{}", bare.display());
+    (dir, url)
+}
+
+#[test]
+fn publish_over_file_url_and_retry_on_a_moved_tip() {
+    let (remote_dir, url) = remote();
+    let work = tempfile::tempdir().unwrap();
+    let a = ManifestRepo::clone_bare(&url, work.path().join("a")).unwrap();
+    let b = ManifestRepo::clone_bare(&url, work.path().join("b")).unwrap();
+    let first = a
+        .publish(
+            &url,
+            "main",
+            "previews/web-pr-1",
+            &files(&[("d.yaml", "1")]),
+            &author(),
+            "pr 1",
+            &trailers("web"),
+            5,
+        )
+        .unwrap();
+    assert!(
+        matches!(first, PushOutcome::Pushed { attempts: 1, .. }),
+        "{first:?}"
+    );
+    // b's last fetch predates a's push; publish fetches and lands on top.
+    let second = b
+        .publish(
+            &url,
+            "main",
+            "previews/web-pr-2",
+            &files(&[("d.yaml", "2")]),
+            &author(),
+            "pr 2",
+            &trailers("web"),
+            5,
+        )
+        .unwrap();
+    assert!(matches!(second, PushOutcome::Pushed { .. }), "{second:?}");
+    let bare = remote_dir.path().join("manifests.git");
+    fsck(&bare);
+    assert_eq!(
+        git(&bare, &["ls-tree", "-r", "--name-only", "main"]),
+        "previews/web-pr-1/d.yaml\npreviews/web-pr-2/d.yaml\n"
+    );
+    let again = b
+        .publish(
+            &url,
+            "main",
+            "previews/web-pr-2",
+            &files(&[("d.yaml", "2")]),
+            &author(),
+            "pr 2",
+            &[],
+            5,
+        )
+        .unwrap();
+    assert!(matches!(again, PushOutcome::Unchanged { .. }), "{again:?}");
+    let err = ManifestRepo::clone_bare("file:///nonexistent/repo.git", work.path().join("c"))
+        .unwrap_err();
+    assert!(matches!(err, Error::GitCommand { .. }), "{err}");
+}
+
+/// `git daemon` serving `root` with pushes enabled, on 127.0.0.1 and a free port.
+fn daemon(root: &Path) -> Server {
+    let port = free_port().unwrap();
+    let mut cmd = Command::new("git");
+    cmd.args([
+        "daemon",
+        "--reuseaddr",
+        "--listen=127.0.0.1",
+        "--export-all",
+        "--enable=receive-pack",
+    ])
+    .arg(format!("--port={port}"))
+    .arg(format!("--base-path={}", root.display()))
+    .arg(root);
+    Server::start(
+        "git daemon",
+        cmd,
+        port,
+        Duration::from_secs(20),
+        "git daemon ships with git (Debian package `git`)",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn eight_writers_at_once_through_git_daemon_all_land() {
+    let (remote_dir, _) = remote();
+    let server = daemon(remote_dir.path());
+    let url = format!("git://127.0.0.1:{}/manifests.git", server.port());
+    let work = tempfile::tempdir().unwrap();
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let url = url.clone();
+            let dir = work.path().join(format!("w{i}"));
+            std::thread::spawn(move || {
+                let repo = ManifestRepo::clone_bare(&url, &dir).unwrap();
+                let set = files(&[
+                    ("deployment.yaml", &format!("writer {i}")),
+                    ("service.yaml", "svc"),
+                ]);
+                repo.publish(
+                    &url,
+                    "main",
+                    &format!("previews/app-pr-{i}"),
+                    &set,
+                    &author(),
+                    &format!("preview {i}"),
+                    &trailers("app"),
+                    30,
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut retried = 0;
+    for w in writers {
+        match w.join().unwrap() {
+            PushOutcome::Pushed { attempts, .. } => retried += u32::from(attempts > 1),
+            other => panic!("{other:?}"),
+        }
+    }
+    let bare = remote_dir.path().join("manifests.git");
+    fsck(&bare);
+    let listed = git(&bare, &["ls-tree", "-r", "--name-only", "main"]);
+    for i in 0..8 {
+        assert!(
+            listed.contains(&format!("previews/app-pr-{i}/deployment.yaml")),
+            "writer {i} lost:\n{listed}"
+        );
+    }
+    assert_eq!(
+        git(&bare, &["rev-list", "--count", "main"]).trim(),
+        "8",
+        "one commit per writer"
+    );
+    println!("{retried} of 8 writers retried after losing a race");
+
+    // Two writers of the same prefix at once: whichever lands last wins, whole (never a mix).
+    let sets = [
+        files(&[("a.yaml", "A1"), ("only-a.yaml", "a")]),
+        files(&[("a.yaml", "B1"), ("only-b.yaml", "b")]),
+    ];
+    let racers: Vec<_> = sets
+        .iter()
+        .enumerate()
+        .map(|(i, set)| {
+            let (url, set) = (url.clone(), set.clone());
+            let dir = work.path().join(format!("race{i}"));
+            std::thread::spawn(move || {
+                let repo = ManifestRepo::clone_bare(&url, &dir).unwrap();
+                repo.publish(
+                    &url,
+                    "main",
+                    "previews/contested",
+                    &set,
+                    &author(),
+                    "race",
+                    &[],
+                    30,
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    for r in racers {
+        r.join().unwrap();
+    }
+    fsck(&bare);
+    let contested: BTreeMap<String, Vec<u8>> = git(
+        &bare,
+        &["ls-tree", "-r", "--name-only", "main", "previews/contested"],
+    )
+    .lines()
+    .map(|p| {
+        (
+            p.trim_start_matches("previews/contested/").to_string(),
+            git(&bare, &["show", &format!("main:{p}")]).into_bytes(),
+        )
+    })
+    .collect();
+    assert!(
+        contested == sets[0] || contested == sets[1],
+        "a mix of two writers: {contested:?}"
+    );
+
+    // Two writers of the same prefix: the later write wins, whole.
+    let checkout = ManifestRepo::clone_bare(&url, work.path().join("x")).unwrap();
+    let one = files(&[("a.yaml", "from one"), ("only-one.yaml", "1")]);
+    let two = files(&[("a.yaml", "from two"), ("only-two.yaml", "2")]);
+    checkout
+        .publish(
+            &url,
+            "main",
+            "previews/shared",
+            &one,
+            &author(),
+            "one",
+            &[],
+            5,
+        )
+        .unwrap();
+    let other = ManifestRepo::clone_bare(&url, work.path().join("y")).unwrap();
+    other
+        .publish(
+            &url,
+            "main",
+            "previews/shared",
+            &two,
+            &author(),
+            "two",
+            &[],
+            5,
+        )
+        .unwrap();
+    let shared = git(
+        &bare,
+        &["ls-tree", "-r", "--name-only", "main", "previews/shared"],
+    );
+    assert_eq!(
+        shared,
+        "previews/shared/a.yaml\npreviews/shared/only-two.yaml\n"
+    );
+    fsck(&bare);
+}
