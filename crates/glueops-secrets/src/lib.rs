@@ -55,7 +55,6 @@ mod sops;
 mod store;
 #[cfg(feature = "vault")]
 mod vault;
-mod yaml;
 
 pub use audit::{AuditLog, AuditRecord, Audited};
 #[cfg(feature = "aws")]

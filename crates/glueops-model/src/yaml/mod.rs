@@ -1,9 +1,7 @@
-//! The one place that talks to the YAML library.
-//!
-//! Every YAML byte glueops reads goes through [`parse`] with one fixed set of options:
-//! strict YAML 1.2 booleans (`yes`/`on` stay strings), numbers with leading zeros or
-//! underscores stay strings, duplicate keys are an error, and parser budgets are bounded so an
-//! alias bomb or a deeply nested document fails fast instead of eating the machine.
+//! The model's one place that talks to the YAML library: every config-repo byte goes through
+//! [`parse`] with the fixed options of `glueops-yaml` (strict YAML 1.2 booleans, numbers with
+//! leading zeros or underscores stay strings, duplicate keys are an error, bounded budgets),
+//! into a tree where every node knows its file, line and column.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,29 +14,11 @@ use serde_saphyr::Spanned;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::node::{Entry, Location, Map, Node, Value};
 
-/// Deepest nesting accepted in one file. Real values files nest fewer than 10 levels; the
-/// parser checks this bound while it streams, before deserialization recursion gets deep
-/// (about 40 KiB of stack per level in debug builds), so even a 2 MiB thread is safe.
-pub(crate) const MAX_DEPTH: usize = 24;
+/// Deepest nesting accepted in one file (the shared bound of [`glueops_yaml::options`]).
+pub(crate) const MAX_DEPTH: usize = glueops_yaml::MAX_DEPTH;
 
 fn options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = MAX_DEPTH;
-    budget.max_documents = 1;
-    budget.max_aliases = 1_000;
-    budget.max_anchors = 1_000;
-    budget.max_nodes = 2_000_000;
-    budget.max_events = 4_000_000;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options.strict_booleans = true;
-    options.leading_zero_numbers_as_strings = true;
-    options.underscored_numbers_as_strings = true;
-    options.legacy_octal_numbers = false;
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
-    options.with_snippet = false;
-    options.alias_limits.max_total_replayed_events = 100_000;
-    options
+    glueops_yaml::options()
 }
 
 /// A YAML syntax error with the position the parser reported.

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::keys::{Identities, Recipients};
 use crate::secret::{SecretData, SecretPath, SecretValue};
-use crate::yaml::{Tree, quoted};
+use glueops_yaml::Tree;
 
 /// The `sops` release whose format this writes.
 const SOPS_VERSION: &str = "3.11.0";
@@ -41,7 +41,7 @@ pub(crate) struct Decoded {
 
 /// The `sops.lastmodified` time of a file, read without decrypting it.
 pub(crate) fn lastmodified(text: &str) -> Option<jiff::Timestamp> {
-    let tree = crate::yaml::parse(text).ok()?;
+    let tree = glueops_yaml::parse(text).ok()?;
     tree.field("sops")?
         .field("lastmodified")?
         .text()?
@@ -314,7 +314,7 @@ pub(crate) fn decode(text: &str, file: &str, identities: &Identities) -> Result<
         file: file.to_string(),
         reason,
     };
-    let tree = crate::yaml::parse(text).map_err(format)?;
+    let tree = glueops_yaml::parse(text).map_err(format)?;
     let meta = tree
         .field("sops")
         .ok_or_else(|| format("not a SOPS-encrypted file (no `sops` metadata)".into()))?;
@@ -417,4 +417,9 @@ fn data_key(
         identities: identities.len(),
         recipients: recipients.to_string(),
     }))
+}
+
+/// `text` as a double-quoted YAML scalar (JSON string syntax is valid YAML).
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
 }

@@ -1,6 +1,17 @@
-//! The one place this crate reads YAML: serde-saphyr with fixed options (strict booleans, no
-//! duplicate keys, bounded budgets), into an ordered tree. Order matters: a SOPS MAC hashes the
-//! values in document order.
+//! The one place glueops reads YAML. Every crate that parses YAML (the config-repo model, the
+//! SOPS files of the secrets crate) uses [`options`]: strict YAML 1.2 booleans (`yes`/`on` stay
+//! strings), numbers with leading zeros or underscores stay strings, duplicate keys are an
+//! error, and the parser's budgets are bounded so an alias bomb or a deeply nested document
+//! fails fast instead of eating the machine. [`parse`] reads one document into a [`Tree`] that
+//! keeps document order (a SOPS MAC hashes values in that order).
+//!
+//! ```
+//! use glueops_yaml::{Tree, parse};
+//! let tree = parse("b: yes\na: 0755\n").unwrap();
+//! assert_eq!(tree.field("b"), Some(&Tree::Text("yes".into())));
+//! assert_eq!(tree.field("a").and_then(Tree::text), Some("0755"));
+//! assert!(parse("a: 1\na: 2\n").is_err(), "duplicate keys are an error");
+//! ```
 
 use std::fmt;
 
@@ -8,13 +19,20 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A YAML document in document order.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Tree {
+pub enum Tree {
+    /// A mapping, in document order.
     Map(Vec<(String, Tree)>),
+    /// A sequence.
     List(Vec<Tree>),
+    /// A string.
     Text(String),
+    /// An integer.
     Int(i64),
+    /// A float.
     Float(f64),
+    /// `true` or `false` (never `yes`/`no`).
     Bool(bool),
+    /// `null`, `~` or empty.
     Null,
 }
 
@@ -36,12 +54,20 @@ impl Tree {
     }
 }
 
-fn options() -> serde_saphyr::Options {
+/// Deepest nesting accepted in one document. Real values files nest fewer than 10 levels; the
+/// parser checks this bound while it streams, before deserialization recursion gets deep
+/// (about 40 KiB of stack per level in debug builds), so even a 2 MiB thread is safe.
+pub const MAX_DEPTH: usize = 24;
+
+/// The fixed parser options every glueops YAML read uses.
+pub fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = 32;
+    budget.max_depth = MAX_DEPTH;
     budget.max_documents = 1;
-    budget.max_aliases = 0;
-    budget.max_anchors = 0;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_nodes = 2_000_000;
+    budget.max_events = 4_000_000;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.strict_booleans = true;
@@ -50,12 +76,13 @@ fn options() -> serde_saphyr::Options {
     options.legacy_octal_numbers = false;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     options.with_snippet = false;
+    options.alias_limits.max_total_replayed_events = 100_000;
     options
 }
 
-/// Parses one document. Errors carry the parser's message (which quotes no values of ours: a
-/// syntax error is reported with its position).
-pub(crate) fn parse(text: &str) -> Result<Tree, String> {
+/// Parses one document (an empty one is an empty map). The error gives only the position, never
+/// a snippet of the text (which may hold secrets).
+pub fn parse(text: &str) -> Result<Tree, String> {
     let tree: Option<Tree> =
         serde_saphyr::from_str_with_options(text, options()).map_err(|e| match e.location() {
             Some(l) => format!(
@@ -141,9 +168,4 @@ impl<'de> Deserialize<'de> for Key {
             Tree::Map(_) | Tree::List(_) => Err(de::Error::custom("a map key must be a scalar")),
         }
     }
-}
-
-/// `text` as a double-quoted YAML scalar (JSON string syntax is valid YAML).
-pub(crate) fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
 }
