@@ -250,3 +250,55 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
     );
     fsck(&bare);
 }
+
+#[test]
+fn clone_and_read_over_http() {
+    let (remote_dir, url) = remote();
+    let work = tempfile::tempdir().unwrap();
+    let writer = ManifestRepo::clone_bare(&url, work.path().join("w")).unwrap();
+    writer
+        .publish(
+            &url,
+            "main",
+            "apps/api",
+            &files(&[("d.yaml", "over http")]),
+            &author(),
+            "m",
+            &trailers("api"),
+            3,
+        )
+        .unwrap();
+    let bare = remote_dir.path().join("manifests.git");
+    // Git's "dumb" HTTP protocol: static files, served by Python's http.server on 127.0.0.1.
+    git(&bare, &["update-server-info"]);
+    let port = free_port().unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "-m",
+        "http.server",
+        "--bind",
+        "127.0.0.1",
+        &port.to_string(),
+        "--directory",
+    ])
+    .arg(remote_dir.path());
+    let server = Server::start(
+        "python3 -m http.server",
+        cmd,
+        port,
+        Duration::from_secs(20),
+        "needs python3",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let http = format!("{}/manifests.git", server.url());
+    let reader = ManifestRepo::clone_bare(&http, work.path().join("r")).unwrap();
+    assert_eq!(
+        reader
+            .read_file("main", "apps/api/d.yaml")
+            .unwrap()
+            .unwrap(),
+        b"over http"
+    );
+    let history = reader.history("main", "apps/api", 5).unwrap();
+    assert_eq!(history[0].trailers, trailers("api"));
+}
