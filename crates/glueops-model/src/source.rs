@@ -164,15 +164,17 @@ impl Walk {
             Ok(entries) => entries,
             Err(e) => return self.io(&rel, &e),
         };
+        // The file type comes with the directory entry (no extra syscall on most filesystems);
+        // only symlinks take the slower, checked path through `visit`.
         let mut names = Vec::new();
         for entry in entries {
-            match entry {
-                Ok(entry) => names.push(entry.file_name()),
+            match entry.and_then(|e| Ok((e.file_name(), e.file_type()?))) {
+                Ok(named) => names.push(named),
                 Err(e) => return self.io(&rel, &e),
             }
         }
-        names.sort();
-        for name in names {
+        names.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, kind) in names {
             let Some(name_str) = name.to_str() else {
                 self.tree.problem(
                     Code::Io,
@@ -187,39 +189,73 @@ impl Walk {
             }
             let child_rel = format!("{rel}/{name_str}");
             let child = dir.join(&name);
-            let is_dir = fs::metadata(&child).map(|m| m.is_dir()).unwrap_or(false);
-            if is_dir || child.is_symlink() || is_yaml(name_str) {
+            if kind.is_symlink() {
                 self.visit(&child, child_rel);
+            } else if kind.is_dir() {
+                self.visit_dir(&child, child_rel);
+            } else if kind.is_file() && is_yaml(name_str) {
+                self.read_plain_file(&child, child_rel);
             }
         }
     }
 
+    /// Reads a regular (non-symlink) file: one open, one fstat, one read.
+    fn read_plain_file(&mut self, path: &Path, rel: String) {
+        if self.tree.files.len() >= MAX_FILES {
+            return self.too_many(&rel);
+        }
+        let mut file = match fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => return self.io(&rel, &e),
+        };
+        let len = match file.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => return self.io(&rel, &e),
+        };
+        if len > MAX_FILE_BYTES {
+            return self.too_large(&rel, len);
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        match std::io::Read::read_to_end(&mut file, &mut bytes) {
+            Ok(_) => {
+                self.tree.files.insert(rel, bytes);
+            }
+            Err(e) => self.io(&rel, &e),
+        }
+    }
+
+    fn too_many(&mut self, rel: &str) {
+        if !self.full {
+            self.full = true;
+            self.tree.problem(
+                Code::FileTooLarge,
+                rel,
+                format!("the config repo has more than {MAX_FILES} YAML files"),
+                "split the repo; glueops stops reading here",
+            );
+        }
+    }
+
+    fn too_large(&mut self, rel: &str, len: u64) {
+        self.tree.problem(
+            Code::FileTooLarge,
+            rel,
+            format!(
+                "`{rel}` is {len} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes"
+            ),
+            "values files are small; check that this is the file you meant to commit",
+        );
+    }
+
     fn visit_file(&mut self, path: &Path, rel: String) {
         if self.tree.files.len() >= MAX_FILES {
-            if !self.full {
-                self.full = true;
-                self.tree.problem(
-                    Code::FileTooLarge,
-                    &rel,
-                    format!("the config repo has more than {MAX_FILES} YAML files"),
-                    "split the repo; glueops stops reading here",
-                );
-            }
-            return;
+            return self.too_many(&rel);
         }
         let Some(target) = self.follow(path, &rel) else {
             return;
         };
         match fs::metadata(&target) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => self.tree.problem(
-                Code::FileTooLarge,
-                &rel,
-                format!(
-                    "`{rel}` is {} bytes; glueops reads files of at most {MAX_FILE_BYTES} bytes",
-                    m.len()
-                ),
-                "values files are small; check that this is the file you meant to commit",
-            ),
+            Ok(m) if m.len() > MAX_FILE_BYTES => self.too_large(&rel, m.len()),
             Ok(m) if m.is_dir() => self.visit_dir(&target, rel),
             Ok(_) => match fs::read(&target) {
                 Ok(bytes) => {
