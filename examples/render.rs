@@ -92,5 +92,8 @@ fn main() -> ExitCode {
             .or(args.stream.as_ref())
             .map_or_else(String::new, |p| p.display().to_string())
     );
+    // The process ends here: hand the memory back to the OS at exit instead of freeing the
+    // model and every rendered object one by one.
+    std::mem::forget((repo, set, files));
     ExitCode::SUCCESS
 }
