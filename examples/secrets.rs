@@ -237,11 +237,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Command::Versions { path } => {
+            // id, creation time (or -), staging labels: one version a line, oldest first.
             for v in store.versions(&path).await? {
-                match v.created {
-                    Some(t) => println!("{}\t{t}", v.id),
-                    None => println!("{}", v.id),
-                }
+                let created = v.created.map_or_else(|| "-".to_string(), |t| t.to_string());
+                println!("{}\t{created}\t{}", v.id, v.stages.join(","));
             }
         }
         Command::Delete { path } => {

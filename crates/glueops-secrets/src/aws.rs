@@ -263,6 +263,7 @@ impl SecretStore for AwsStore {
                 let info = VersionInfo {
                     id: VersionId::new(v.version_id().unwrap_or_default()),
                     created: created.and_then(|(s, n)| jiff::Timestamp::new(s, n as i32).ok()),
+                    stages: stages.to_vec(),
                 };
                 entries.push((created, rank, info));
             }

@@ -67,6 +67,7 @@ impl SecretStore for MemoryStore {
             VersionInfo {
                 id: id.clone(),
                 created: Some(jiff::Timestamp::now()),
+                stages: Vec::new(),
             },
             data.clone(),
         ));

@@ -264,6 +264,9 @@ pub struct VersionInfo {
     pub id: VersionId,
     /// When it was written, if the backend records it.
     pub created: Option<jiff::Timestamp>,
+    /// The backend's labels for it: AWS staging labels (`AWSCURRENT`, `AWSPREVIOUS`); empty
+    /// for backends without labels.
+    pub stages: Vec<String>,
 }
 
 /// One version of a secret, read from a store.

@@ -266,6 +266,7 @@ impl SecretStore for VaultStore {
                     VersionInfo {
                         id: VersionId::new(n.clone()),
                         created: v.created_time.parse().ok(),
+                        stages: Vec::new(),
                     },
                 ))
             })

@@ -321,6 +321,7 @@ impl Inner {
             return Ok(vec![VersionInfo {
                 id: VersionId::new(current.version.unwrap_or_else(|| "1".into())),
                 created: created(&file),
+                stages: Vec::new(),
             }]);
         }
         let dir = self.history_dir(path);
@@ -329,6 +330,7 @@ impl Inner {
             .map(|n| VersionInfo {
                 id: VersionId::new(n.to_string()),
                 created: created(&dir.join(format!("{n}.{HISTORY_EXT}"))),
+                stages: Vec::new(),
             })
             .collect())
     }
