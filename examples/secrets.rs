@@ -83,7 +83,8 @@ enum Command {
     },
     /// Back every version of every secret up into an age-encrypted archive.
     Backup {
-        /// An archive file, or a folder (then archives are named by time and pruned).
+        /// An archive file, or a folder (an existing one, or a path ending in `/`): then archives
+        /// are named by time and pruned.
         #[arg(long)]
         to: PathBuf,
         /// Who can restore it: `age1...`; repeatable.
@@ -253,7 +254,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             keep,
         } => {
             let recipients = Recipients::parse(&recipients)?;
-            if to.is_dir() {
+            if to.is_dir() || to.as_os_str().to_string_lossy().ends_with('/') {
                 let (file, s) = BackupDir::new(&to, keep)?
                     .backup(store.as_ref(), &recipients)
                     .await?;

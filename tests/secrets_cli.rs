@@ -306,3 +306,41 @@ fn sops_folder_from_the_command_line() {
     let bad = run(&env, &["--store", &store, "put", "api/x", "novalue"], None);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("expected KEY=VALUE"));
 }
+
+#[test]
+fn relative_folders_work_from_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_here = |args: &[&str]| {
+        let out = Command::new(example())
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let recipient = run_here(&["keygen", "--out", "key.txt"]).trim().to_string();
+    let store = format!("sops://store?recipient={recipient}");
+    run_here(&["--store", &store, "put", "api/db", "k=v"]);
+    assert!(dir.path().join("store/api/db.yaml").exists());
+    let said = run_here(&[
+        "--store",
+        &store,
+        "backup",
+        "--to",
+        "backups/",
+        "--recipient",
+        &recipient,
+    ]);
+    assert!(said.contains("1 secrets"), "{said}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("backups"))
+            .unwrap()
+            .count(),
+        1
+    );
+}

@@ -45,8 +45,13 @@ fn write_temp(target: &Path, bytes: &[u8]) -> Result<PathBuf> {
     result.map(|()| temp)
 }
 
-/// Flushes a folder's entries (the rename) to disk.
+/// Flushes a folder's entries (the rename) to disk. The empty path is the current folder.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
@@ -80,7 +85,7 @@ pub(crate) fn create_new(target: &Path, bytes: &[u8]) -> Result<bool> {
 
 /// Creates `dir` and its parents, syncing each new one into its parent.
 pub(crate) fn create_dirs(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
     if let Some(parent) = dir.parent() {
