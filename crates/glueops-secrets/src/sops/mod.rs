@@ -61,7 +61,10 @@ impl SopsStore {
     /// ([`Identities::from_env`]). When none are found, writes still work and reads fail with
     /// the reason.
     pub fn from_env(dir: impl Into<PathBuf>, recipients: Recipients) -> SopsStore {
-        let identities = Identities::from_env().map_err(|e| e.to_string());
+        let identities = Identities::from_env().map_err(|e| match e {
+            Error::InvalidAgeKey(reason) => reason,
+            other => other.to_string(),
+        });
         SopsStore::with_identities(dir.into(), recipients, identities)
     }
 
