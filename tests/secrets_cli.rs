@@ -314,6 +314,8 @@ fn relative_folders_work_from_the_current_directory() {
         let out = Command::new(example())
             .args(args)
             .current_dir(dir.path())
+            .env("SOPS_AGE_KEY_FILE", "key.txt")
+            .env_remove("SOPS_AGE_KEY")
             .output()
             .unwrap();
         assert!(
