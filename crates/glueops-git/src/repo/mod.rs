@@ -19,6 +19,11 @@ pub use push::PushOutcome;
 pub use write::{Author, WriteOutcome};
 
 /// A git repository glueops reads and commits to (bare or not).
+///
+/// A handle remembers the blobs and trees it wrote, so the next write of a large tree hashes and
+/// checks only what changed. It assumes those objects are not pruned while it lives (git's
+/// default `gc` keeps unreachable objects for two weeks); open a new handle after an aggressive
+/// `git gc --prune=now`.
 pub struct ManifestRepo {
     repo: gix::Repository,
     path: PathBuf,
