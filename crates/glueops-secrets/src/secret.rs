@@ -129,9 +129,9 @@ impl From<&str> for SecretValue {
 
 impl PartialEq for SecretValue {
     fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (self.expose().as_bytes(), other.expose().as_bytes());
-        // Length is not secret; the bytes are compared without an early exit.
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        use subtle::ConstantTimeEq;
+        // Constant time in the contents (the length is not secret).
+        bool::from(self.expose().as_bytes().ct_eq(other.expose().as_bytes()))
     }
 }
 

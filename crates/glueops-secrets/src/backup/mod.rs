@@ -59,14 +59,15 @@ struct EntryIn {
     data: BTreeMap<String, WireValue>,
 }
 
+/// Everything of the document but its entries, which are appended as the exact bytes their
+/// manifest hashes cover.
 #[derive(Serialize)]
-struct DocumentOut<'a> {
+struct Header<'a> {
     format: &'a str,
     format_version: u32,
     created: String,
     source: &'a str,
     manifest: Vec<ManifestEntry>,
-    entries: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -125,30 +126,27 @@ pub async fn backup(
             entries.push(bytes);
         }
     }
-    let raw: Vec<&RawValue> = entries
-        .iter()
-        .map(|e| {
-            std::str::from_utf8(e)
-                .map_err(|e| Error::Task(format!("backup: {e}")))
-                .and_then(|s| {
-                    serde_json::from_str::<&RawValue>(s)
-                        .map_err(|e| Error::Task(format!("backup: {e}")))
-                })
-        })
-        .collect::<Result<_>>()?;
     let versions = manifest.len();
-    let document = DocumentOut {
+    let header = Header {
         format: FORMAT,
         format_version: FORMAT_VERSION,
         created: jiff::Timestamp::now().to_string(),
         source: store.backend(),
         manifest,
-        entries: raw,
     };
     let total: usize = entries.iter().map(|e| e.len() + 1).sum::<usize>() + versions * 256 + 256;
     let mut plain = Zeroizing::new(Vec::with_capacity(total));
-    serde_json::to_writer(&mut *plain, &document)
-        .map_err(|e| Error::Task(format!("backup: {e}")))?;
+    serde_json::to_writer(&mut *plain, &header).map_err(|e| Error::Task(format!("backup: {e}")))?;
+    // `{...header...}` becomes `{...header...,"entries":[e1,e2,...]}`.
+    plain.pop();
+    plain.extend_from_slice(br#","entries":["#);
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            plain.push(b',');
+        }
+        plain.extend_from_slice(entry);
+    }
+    plain.extend_from_slice(b"]}");
     let encrypted = recipients.encrypt(&plain, false)?;
     let summary = BackupSummary {
         secrets: paths.len(),

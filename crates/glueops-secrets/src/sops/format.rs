@@ -153,7 +153,7 @@ impl Rule {
     fn from_metadata(meta: &Tree, file: &str) -> Result<Rule> {
         let text = |k: &str| meta.field(k).and_then(Tree::text).filter(|s| !s.is_empty());
         let regex = |pattern: &str| {
-            regex::Regex::new(pattern).map_err(|e| Error::Format {
+            compiled(pattern).map_err(|e| Error::Format {
                 file: file.to_string(),
                 reason: format!("sops metadata has an invalid regex: {e}"),
             })
@@ -181,6 +181,26 @@ impl Rule {
             Rule::UnencryptedSuffix(s) => !path.iter().any(|k| k.ends_with(s.as_str())),
         }
     }
+}
+
+/// A compiled regex, cached by pattern: every file of a folder carries the same one, and
+/// compiling it per file would dominate a backup or rotation of thousands of files. The
+/// cache is bounded (patterns come from files).
+fn compiled(pattern: &str) -> std::result::Result<regex::Regex, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(re) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::Regex::new(pattern)?;
+    if let Ok(mut c) = cache.lock()
+        && c.len() < 64
+    {
+        c.insert(pattern.to_string(), re.clone());
+    }
+    Ok(re)
 }
 
 /// Walks the document in order, decrypting and hashing.
@@ -223,17 +243,18 @@ impl Walk<'_> {
     fn leaf(&mut self, leaf: &Tree, path: &[String]) -> Result<()> {
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();
         let encrypted = self.rule.encrypts(&keys);
-        let key_path = keys.join(".");
         let plain: Zeroizing<Vec<u8>> = match (encrypted, leaf) {
             (true, Tree::Text(s)) if s.is_empty() => Zeroizing::new(Vec::new()),
             (true, Tree::Text(s)) => {
                 let aad = format!("{}:", keys.join(":"));
-                decrypt_value(&self.cipher, s, &aad)
-                    .map_err(|what| self.tampered(format!("the value at `{key_path}` ({what})")))?
+                decrypt_value(&self.cipher, s, &aad).map_err(|what| {
+                    self.tampered(format!("the value at `{}` ({what})", keys.join(".")))
+                })?
             }
             (true, _) => {
                 return Err(self.tampered(format!(
-                    "the value at `{key_path}` should be encrypted but is not"
+                    "the value at `{}` should be encrypted but is not",
+                    keys.join(".")
                 )));
             }
             (false, leaf) => Zeroizing::new(plain_bytes(leaf).into_bytes()),

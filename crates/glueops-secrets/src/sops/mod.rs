@@ -280,32 +280,35 @@ impl Inner {
             if app_name.starts_with('.') || !app.path().is_dir() {
                 continue;
             }
-            let mut names: Vec<String> = Vec::new();
+            // A secret exists when its newest-version file does, or (after a crash before
+            // that file was first written) when its history holds a version.
+            let valid = |name: &str| {
+                SecretPath::new(&format!("{app_name}/{name}"))
+                    .ok()
+                    .filter(|p| p.as_str().starts_with(prefix))
+            };
+            let mut found = std::collections::BTreeSet::new();
             for entry in std::fs::read_dir(app.path()).map_err(|e| Error::io(app.path(), e))? {
                 let entry = entry.map_err(|e| Error::io(app.path(), e))?;
                 let file = entry.file_name().to_string_lossy().into_owned();
-                if let Some(name) = file.strip_suffix(".yaml") {
-                    names.push(name.to_string());
+                if let Some(path) = file.strip_suffix(".yaml").and_then(valid) {
+                    found.insert(path);
                 }
             }
-            let history = app.path().join(HISTORY);
-            if let Ok(entries) = std::fs::read_dir(&history) {
+            if let Ok(entries) = std::fs::read_dir(app.path().join(HISTORY)) {
                 for entry in entries.flatten() {
-                    names.push(entry.file_name().to_string_lossy().into_owned());
-                }
-            }
-            for name in names {
-                if let Ok(path) = SecretPath::new(&format!("{app_name}/{name}")) {
-                    let exists =
-                        self.current_file(&path).exists() || !self.history(&path)?.is_empty();
-                    if exists && path.as_str().starts_with(prefix) {
-                        out.push(path);
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if let Some(path) = valid(&name)
+                        && !found.contains(&path)
+                        && !self.history(&path)?.is_empty()
+                    {
+                        found.insert(path);
                     }
                 }
             }
+            out.extend(found);
         }
         out.sort();
-        out.dedup();
         Ok(out)
     }
 
