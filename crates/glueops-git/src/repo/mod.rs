@@ -6,7 +6,7 @@ mod paths;
 mod push;
 mod write;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
@@ -133,8 +133,13 @@ impl ManifestRepo {
 
     /// The commit a revision names, `None` when the ref does not exist (yet).
     pub fn try_resolve(&self, rev: &str) -> Result<Option<String>> {
+        self.try_resolve_id(rev)
+            .map(|id| id.map(|id| id.to_string()))
+    }
+
+    pub(crate) fn try_resolve_id(&self, rev: &str) -> Result<Option<ObjectId>> {
         match self.resolve_id(rev) {
-            Ok(id) => Ok(Some(id.to_string())),
+            Ok(id) => Ok(Some(id)),
             Err(Error::BadRevision { reason, .. }) if reason == NO_SUCH_REF => Ok(None),
             Err(e) => Err(e),
         }
@@ -266,25 +271,22 @@ impl ManifestRepo {
             Some(t) => self.entries(t)?,
             None => Vec::new(),
         };
-        let names: BTreeSet<&str> = left
-            .iter()
-            .chain(&right)
-            .map(|(n, _, _)| n.as_str())
-            .collect();
-        for name in names {
+        // One pass over both sides by name (a linear `find` per name would be quadratic in
+        // a folder of thousands of apps).
+        type Side = (EntryMode, ObjectId);
+        let mut by_name: BTreeMap<&str, (Option<Side>, Option<Side>)> = BTreeMap::new();
+        for (n, m, i) in &left {
+            by_name.entry(n.as_str()).or_default().0 = Some((*m, *i));
+        }
+        for (n, m, i) in &right {
+            by_name.entry(n.as_str()).or_default().1 = Some((*m, *i));
+        }
+        for (name, (l, r)) in by_name {
             let path = if prefix.is_empty() {
                 name.to_string()
             } else {
                 format!("{prefix}/{name}")
             };
-            let l = left
-                .iter()
-                .find(|(n, _, _)| n == name)
-                .map(|(_, m, i)| (*m, *i));
-            let r = right
-                .iter()
-                .find(|(n, _, _)| n == name)
-                .map(|(_, m, i)| (*m, *i));
             let tree =
                 |e: Option<(EntryMode, ObjectId)>| e.filter(|(m, _)| m.is_tree()).map(|(_, i)| i);
             let file = |e: Option<(EntryMode, ObjectId)>| e.filter(|(m, _)| !m.is_tree());
@@ -311,6 +313,9 @@ impl ManifestRepo {
         let parts = paths::components(path)?;
         let mut out = Vec::new();
         let mut next = Some(self.resolve_id(rev)?);
+        // The entry at `path` in the commit about to be visited, when the previous step
+        // already looked it up (as its parent's).
+        let mut known: Option<Option<(EntryMode, ObjectId)>> = None;
         while let Some(id) = next {
             if out.len() >= limit {
                 break;
@@ -324,11 +329,15 @@ impl ManifestRepo {
                 .map_err(|e| self.err("read commit", e))?
                 .detach();
             let parent = commit.parent_ids().next().map(|p| p.detach());
-            let here = self.entry_at(tree, &parts)?;
+            let here = match known.take() {
+                Some(entry) => entry,
+                None => self.entry_at(tree, &parts)?,
+            };
             let before = match parent {
                 Some(p) => self.entry_at(self.tree_of(p)?, &parts)?,
                 None => None,
             };
+            known = Some(before);
             if here != before {
                 let message = commit.message_raw_sloppy().to_string();
                 let author = commit.author().map_err(|e| self.err("read commit", e))?;

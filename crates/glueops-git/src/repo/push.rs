@@ -33,7 +33,10 @@ pub(crate) fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
     if let Some(dir) = dir {
         cmd.arg("-C").arg(dir);
     }
-    cmd.args(args).env("GIT_TERMINAL_PROMPT", "0");
+    // English messages: retries and "no such branch" are recognized by what git says.
+    cmd.args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C");
     let out = cmd.output().map_err(|e| Error::GitCommand {
         args: args.join(" "),
         reason: if e.kind() == std::io::ErrorKind::NotFound {
@@ -70,20 +73,14 @@ impl ManifestRepo {
     /// Fetches `branch` from `remote` into `refs/glueops/remotes/<branch>`; `None` when the
     /// remote has no such branch yet.
     pub fn fetch(&self, remote: &str, branch: &str) -> Result<Option<String>> {
+        self.fetch_id(remote, branch)
+            .map(|id| id.map(|id| id.to_string()))
+    }
+
+    fn fetch_id(&self, remote: &str, branch: &str) -> Result<Option<gix::ObjectId>> {
         let tracking = format!("refs/glueops/remotes/{branch}");
-        let listed = git(
-            Some(self.path()),
-            &[
-                "ls-remote",
-                "--heads",
-                remote,
-                &format!("refs/heads/{branch}"),
-            ],
-        )?;
-        if listed.trim().is_empty() {
-            return Ok(None);
-        }
-        git(
+        // One round trip: a branch the remote does not have yet is an answer, not an error.
+        let fetched = git(
             Some(self.path()),
             &[
                 "fetch",
@@ -92,8 +89,17 @@ impl ManifestRepo {
                 remote,
                 &format!("+refs/heads/{branch}:{tracking}"),
             ],
-        )?;
-        self.resolve(&tracking).map(Some)
+        );
+        match fetched {
+            Ok(_) => {}
+            Err(Error::GitCommand { reason, .. })
+                if reason.contains("couldn't find remote ref") =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
+        self.resolve_id(&tracking).map(Some)
     }
 
     /// Makes everything under `prefix` on the remote's `branch` exactly `files`, with
@@ -115,11 +121,12 @@ impl ManifestRepo {
     ) -> Result<PushOutcome> {
         let attempts = attempts.max(1);
         for attempt in 1..=attempts {
-            let tip = self.fetch(remote, branch)?;
-            let base = tip.as_deref().map(|t| self.resolve_id(t)).transpose()?;
+            let base = self.fetch_id(remote, branch)?;
             let Some(commit) = self.commit_on(base, prefix, files, author, message, trailers)?
             else {
-                return Ok(PushOutcome::Unchanged { commit: tip });
+                return Ok(PushOutcome::Unchanged {
+                    commit: base.map(|b| b.to_string()),
+                });
             };
             let refspec = format!("{commit}:refs/heads/{branch}");
             match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {

@@ -118,8 +118,7 @@ impl ManifestRepo {
         trailers: &[Trailer],
     ) -> Result<WriteOutcome> {
         let full = format!("refs/heads/{branch}");
-        let base = self.try_resolve(&full)?;
-        let base = base.map(|b| self.resolve_id(&b)).transpose()?;
+        let base = self.try_resolve_id(&full)?;
         match self.commit_on(base, prefix, files, author, message, trailers)? {
             None => Ok(WriteOutcome::Unchanged {
                 commit: base.map(|b| b.to_string()),
