@@ -6,13 +6,6 @@ use std::path::{Path, PathBuf};
 
 use glueops_model::{Repo, SourceTree};
 
-pub fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 pub fn demo_path() -> PathBuf {
     workspace().join("examples/demo-config")
 }
@@ -57,4 +50,4 @@ pub fn demo_flux() -> Repo {
 }
 
 #[allow(unused_imports)]
-pub use glueops_testkit::oracle;
+pub use glueops_testkit::{oracle, workspace};
