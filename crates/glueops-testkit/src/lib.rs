@@ -30,12 +30,20 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The workspace root (the folder holding the top `Cargo.toml`).
+/// The workspace root (the folder holding the top `Cargo.toml` and `Cargo.lock`).
+///
+/// Found from the `CARGO_MANIFEST_DIR` cargo sets when it runs a test, so a testkit built
+/// once and reused from a target directory shared by several clones still points at the
+/// clone under test; without it, the folder this crate was compiled in.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+    let runtime = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let start = runtime.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let found = start
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .map(Path::to_path_buf);
+    let root = found.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    root.canonicalize().unwrap_or(root)
 }
 
 /// The pinned oracles: `<venv name> <pip requirement>` per line (also read by `.ci/run`).

@@ -6,21 +6,9 @@
 //! It replaces serde-saphyr's emitter for speed: that emitter took ~8 µs per Kubernetes object
 //! and was the largest single cost of rendering a repo (measured in `cargo bench --bench render`).
 
-use std::borrow::Cow;
 use std::fmt::Write;
 
 use serde::ser::{self, Serialize};
-
-/// A serialized value, in serialization order.
-enum Out {
-    Null,
-    Bool(bool),
-    Int(i128),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Out>),
-    Map(Vec<(Cow<'static, str>, Out)>),
-}
 
 /// An error from a `Serialize` implementation.
 #[derive(Debug)]
@@ -42,17 +30,18 @@ impl ser::Error for EmitError {
 
 /// Serializes `value` as one YAML document ending with a newline.
 pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, EmitError> {
-    let out = value.serialize(ValueSerializer)?;
     let mut text = String::with_capacity(1024);
-    match &out {
-        Out::Map(entries) if !entries.is_empty() => write_map(&mut text, entries, 0),
-        Out::Seq(items) if !items.is_empty() => write_seq(&mut text, items, 0),
-        other => {
-            write_scalar(&mut text, other);
-            text.push('\n');
-        }
-    }
+    append(&mut text, value)?;
     Ok(text)
+}
+
+/// Appends `value` to `text` as one YAML document ending with a newline. On error, `text`
+/// may hold part of the document.
+pub(crate) fn append<T: Serialize + ?Sized>(text: &mut String, value: &T) -> Result<(), EmitError> {
+    value.serialize(Emitter {
+        text,
+        slot: Slot::Top,
+    })
 }
 
 fn pad(text: &mut String, indent: usize) {
@@ -61,74 +50,111 @@ fn pad(text: &mut String, indent: usize) {
     }
 }
 
-fn write_map(text: &mut String, entries: &[(Cow<'static, str>, Out)], indent: usize) {
-    for (i, (key, value)) in entries.iter().enumerate() {
-        if i > 0 {
-            pad(text, indent);
-        }
-        write_str(text, key);
-        text.push(':');
-        write_value(text, value, indent + 2, indent);
-    }
+/// Where the value being serialized goes.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// The document itself.
+    Top,
+    /// After `key:`, the key written at this indent.
+    Value(usize),
+    /// After `-`, the dash written at this indent.
+    Item(usize),
 }
 
-fn write_seq(text: &mut String, items: &[Out], indent: usize) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            pad(text, indent);
-        }
-        text.push('-');
-        match item {
-            Out::Map(entries) if !entries.is_empty() => {
-                text.push(' ');
-                write_map(text, entries, indent + 2);
-            }
-            Out::Seq(inner) if !inner.is_empty() => {
-                text.push(' ');
-                write_seq(text, inner, indent + 2);
-            }
-            other => {
-                text.push(' ');
-                write_scalar(text, other);
-                text.push('\n');
-            }
+impl Slot {
+    /// What goes before a scalar in this slot.
+    fn scalar_prefix(self) -> &'static str {
+        match self {
+            Slot::Top => "",
+            Slot::Value(_) | Slot::Item(_) => " ",
         }
     }
-}
 
-/// After `key:`: a scalar on the same line, or a nested block (maps indented, lists at the
-/// key's own indent).
-fn write_value(text: &mut String, value: &Out, map_indent: usize, key_indent: usize) {
-    match value {
-        Out::Map(entries) if !entries.is_empty() => {
-            text.push('\n');
-            pad(text, map_indent);
-            write_map(text, entries, map_indent);
-        }
-        Out::Seq(items) if !items.is_empty() => {
-            text.push('\n');
-            pad(text, key_indent);
-            write_seq(text, items, key_indent);
-        }
-        other => {
-            text.push(' ');
-            write_scalar(text, other);
-            text.push('\n');
+    /// A map (`seq == false`) or list (`seq == true`) starting in this slot. Maps nest two
+    /// spaces under their key; lists stay at their key's indent (kubectl's layout); a block in
+    /// a list item starts on the dash's line.
+    fn block(self, text: &mut String, seq: bool) -> Block<'_> {
+        let (indent, opener, pad_first) = match self {
+            Slot::Top => (0, "", false),
+            Slot::Value(key) if seq => (key, "\n", true),
+            Slot::Value(key) => (key + 2, "\n", true),
+            Slot::Item(dash) => (dash + 2, " ", false),
+        };
+        let empty = match (self, seq) {
+            (Slot::Top, false) => "{}\n",
+            (Slot::Top, true) => "[]\n",
+            (_, false) => " {}\n",
+            (_, true) => " []\n",
+        };
+        Block {
+            text,
+            indent,
+            opener,
+            pad_first,
+            empty,
+            count: 0,
         }
     }
 }
 
-fn write_scalar(text: &mut String, value: &Out) {
-    match value {
-        Out::Null => text.push_str("null"),
-        Out::Bool(b) => text.push_str(if *b { "true" } else { "false" }),
-        Out::Int(i) => {
-            let _ = write!(text, "{i}");
+/// A map or list being written: entries are written as they come, so nothing is buffered;
+/// the opener is written with the first entry, `{}`/`[]` at the end when there was none.
+struct Block<'a> {
+    text: &'a mut String,
+    indent: usize,
+    opener: &'static str,
+    pad_first: bool,
+    empty: &'static str,
+    count: usize,
+}
+
+impl Block<'_> {
+    /// Starts the next entry: the opener or the indent.
+    fn next(&mut self) {
+        if self.count == 0 {
+            self.text.push_str(self.opener);
+            if self.pad_first {
+                pad(self.text, self.indent);
+            }
+        } else {
+            pad(self.text, self.indent);
         }
-        Out::Float(f) => write_float(text, *f),
-        Out::Str(s) => write_str(text, s),
-        Out::Seq(_) => text.push_str("[]"),
-        Out::Map(_) => text.push_str("{}"),
+        self.count += 1;
+    }
+
+    /// Starts a map entry with a string key, up to its colon.
+    fn key(&mut self, key: &str) {
+        self.next();
+        write_str(self.text, key);
+        self.text.push(':');
+    }
+
+    /// Starts a list item, up to its dash.
+    fn dash(&mut self) {
+        self.next();
+        self.text.push('-');
+    }
+
+    /// The value of the entry just started.
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
+        value.serialize(Emitter {
+            text: self.text,
+            slot: Slot::Value(self.indent),
+        })
+    }
+
+    /// The list item just started.
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
+        value.serialize(Emitter {
+            text: self.text,
+            slot: Slot::Item(self.indent),
+        })
+    }
+
+    fn end(self) {
+        if self.count == 0 {
+            self.text.push_str(self.empty);
+        }
     }
 }
 
@@ -221,112 +247,127 @@ pub(crate) fn is_plain_safe(s: &str) -> bool {
         .any(|w| s.eq_ignore_ascii_case(w))
 }
 
-struct ValueSerializer;
-
-struct SeqBuilder(Vec<Out>);
-struct MapBuilder {
-    entries: Vec<(Cow<'static, str>, Out)>,
-    key: Option<String>,
-}
-struct VariantBuilder {
-    name: &'static str,
-    inner: Out,
+/// Serializes one value into its slot.
+struct Emitter<'a> {
+    text: &'a mut String,
+    slot: Slot,
 }
 
-fn key_string(out: Out) -> Result<String, EmitError> {
-    match out {
-        Out::Str(s) => Ok(s),
-        Out::Int(i) => Ok(i.to_string()),
-        Out::Bool(b) => Ok(b.to_string()),
-        _ => Err(EmitError(
-            "map keys must be strings, numbers or booleans".to_string(),
-        )),
+impl<'a> Emitter<'a> {
+    fn scalar(self, write: impl FnOnce(&mut String)) -> Result<(), EmitError> {
+        self.text.push_str(self.slot.scalar_prefix());
+        write(self.text);
+        self.text.push('\n');
+        Ok(())
+    }
+
+    fn int(self, v: impl std::fmt::Display) -> Result<(), EmitError> {
+        self.scalar(|t| {
+            let _ = write!(t, "{v}");
+        })
+    }
+
+    /// Starts a map with one entry `variant:`; its value goes in the returned slot.
+    fn variant(self, variant: &str) -> (&'a mut String, Slot) {
+        let mut outer = self.slot.block(self.text, false);
+        outer.key(variant);
+        let slot = Slot::Value(outer.indent);
+        (outer.text, slot)
     }
 }
 
-impl ser::Serializer for ValueSerializer {
-    type Ok = Out;
+/// A map or struct being written.
+struct MapWriter<'a>(Block<'a>);
+/// A list or tuple being written.
+struct SeqWriter<'a>(Block<'a>);
+
+fn key_error() -> EmitError {
+    EmitError("map keys must be strings, numbers or booleans".to_string())
+}
+
+impl<'a> ser::Serializer for Emitter<'a> {
+    type Ok = ();
     type Error = EmitError;
-    type SerializeSeq = SeqBuilder;
-    type SerializeTuple = SeqBuilder;
-    type SerializeTupleStruct = SeqBuilder;
-    type SerializeTupleVariant = VariantBuilder;
-    type SerializeMap = MapBuilder;
-    type SerializeStruct = MapBuilder;
-    type SerializeStructVariant = VariantBuilder;
+    type SerializeSeq = SeqWriter<'a>;
+    type SerializeTuple = SeqWriter<'a>;
+    type SerializeTupleStruct = SeqWriter<'a>;
+    type SerializeTupleVariant = SeqWriter<'a>;
+    type SerializeMap = MapWriter<'a>;
+    type SerializeStruct = MapWriter<'a>;
+    type SerializeStructVariant = MapWriter<'a>;
 
-    fn serialize_bool(self, v: bool) -> Result<Out, EmitError> {
-        Ok(Out::Bool(v))
+    fn serialize_bool(self, v: bool) -> Result<(), EmitError> {
+        self.scalar(|t| t.push_str(if v { "true" } else { "false" }))
     }
-    fn serialize_i8(self, v: i8) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_i8(self, v: i8) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_i16(self, v: i16) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_i16(self, v: i16) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_i32(self, v: i32) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_i32(self, v: i32) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_i64(self, v: i64) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_i64(self, v: i64) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_i128(self, v: i128) -> Result<Out, EmitError> {
-        Ok(Out::Int(v))
+    fn serialize_i128(self, v: i128) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_u8(self, v: u8) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_u8(self, v: u8) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_u16(self, v: u16) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_u16(self, v: u16) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_u32(self, v: u32) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_u32(self, v: u32) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_u64(self, v: u64) -> Result<Out, EmitError> {
-        Ok(Out::Int(v.into()))
+    fn serialize_u64(self, v: u64) -> Result<(), EmitError> {
+        self.int(v)
     }
-    fn serialize_f32(self, v: f32) -> Result<Out, EmitError> {
-        Ok(Out::Float(v.into()))
+    fn serialize_f32(self, v: f32) -> Result<(), EmitError> {
+        self.serialize_f64(v.into())
     }
-    fn serialize_f64(self, v: f64) -> Result<Out, EmitError> {
-        Ok(Out::Float(v))
+    fn serialize_f64(self, v: f64) -> Result<(), EmitError> {
+        self.scalar(|t| write_float(t, v))
     }
-    fn serialize_char(self, v: char) -> Result<Out, EmitError> {
-        Ok(Out::Str(v.to_string()))
+    fn serialize_char(self, v: char) -> Result<(), EmitError> {
+        self.scalar(|t| write_str(t, v.encode_utf8(&mut [0; 4])))
     }
-    fn serialize_str(self, v: &str) -> Result<Out, EmitError> {
-        Ok(Out::Str(v.to_string()))
+    fn serialize_str(self, v: &str) -> Result<(), EmitError> {
+        self.scalar(|t| write_str(t, v))
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Out, EmitError> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), EmitError> {
         Err(EmitError(
             "binary values cannot be written as YAML here".to_string(),
         ))
     }
-    fn serialize_none(self) -> Result<Out, EmitError> {
-        Ok(Out::Null)
+    fn serialize_none(self) -> Result<(), EmitError> {
+        self.scalar(|t| t.push_str("null"))
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Out, EmitError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EmitError> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<Out, EmitError> {
-        Ok(Out::Null)
+    fn serialize_unit(self) -> Result<(), EmitError> {
+        self.serialize_none()
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Out, EmitError> {
-        Ok(Out::Null)
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), EmitError> {
+        self.serialize_none()
     }
     fn serialize_unit_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<Out, EmitError> {
-        Ok(Out::Str(variant.to_string()))
+    ) -> Result<(), EmitError> {
+        self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<Out, EmitError> {
+    ) -> Result<(), EmitError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -335,160 +376,289 @@ impl ser::Serializer for ValueSerializer {
         _: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<Out, EmitError> {
-        Ok(Out::Map(vec![(
-            Cow::Borrowed(variant),
-            value.serialize(ValueSerializer)?,
-        )]))
+    ) -> Result<(), EmitError> {
+        let (text, slot) = self.variant(variant);
+        value.serialize(Emitter { text, slot })
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, EmitError> {
-        Ok(SeqBuilder(Vec::with_capacity(len.unwrap_or(0))))
+    fn serialize_seq(self, _: Option<usize>) -> Result<SeqWriter<'a>, EmitError> {
+        Ok(SeqWriter(self.slot.block(self.text, true)))
     }
-    fn serialize_tuple(self, len: usize) -> Result<SeqBuilder, EmitError> {
-        Ok(SeqBuilder(Vec::with_capacity(len)))
+    fn serialize_tuple(self, _: usize) -> Result<SeqWriter<'a>, EmitError> {
+        self.serialize_seq(None)
     }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqBuilder, EmitError> {
-        Ok(SeqBuilder(Vec::with_capacity(len)))
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<SeqWriter<'a>, EmitError> {
+        self.serialize_seq(None)
     }
     fn serialize_tuple_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<VariantBuilder, EmitError> {
-        Ok(VariantBuilder {
-            name: variant,
-            inner: Out::Seq(Vec::with_capacity(len)),
-        })
+        _: usize,
+    ) -> Result<SeqWriter<'a>, EmitError> {
+        let (text, slot) = self.variant(variant);
+        Ok(SeqWriter(slot.block(text, true)))
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder, EmitError> {
-        Ok(MapBuilder {
-            entries: Vec::with_capacity(len.unwrap_or(0)),
-            key: None,
-        })
+    fn serialize_map(self, _: Option<usize>) -> Result<MapWriter<'a>, EmitError> {
+        Ok(MapWriter(self.slot.block(self.text, false)))
     }
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<MapBuilder, EmitError> {
-        Ok(MapBuilder {
-            entries: Vec::with_capacity(len),
-            key: None,
-        })
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<MapWriter<'a>, EmitError> {
+        self.serialize_map(None)
     }
     fn serialize_struct_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-        len: usize,
-    ) -> Result<VariantBuilder, EmitError> {
-        Ok(VariantBuilder {
-            name: variant,
-            inner: Out::Map(Vec::with_capacity(len)),
-        })
+        _: usize,
+    ) -> Result<MapWriter<'a>, EmitError> {
+        let (text, slot) = self.variant(variant);
+        Ok(MapWriter(slot.block(text, false)))
     }
 }
 
-impl ser::SerializeSeq for SeqBuilder {
-    type Ok = Out;
+impl ser::SerializeSeq for SeqWriter<'_> {
+    type Ok = ();
     type Error = EmitError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
-        self.0.push(value.serialize(ValueSerializer)?);
-        Ok(())
+        self.0.dash();
+        self.0.item(value)
     }
-    fn end(self) -> Result<Out, EmitError> {
-        Ok(Out::Seq(self.0))
+    fn end(self) -> Result<(), EmitError> {
+        self.0.end();
+        Ok(())
     }
 }
 
-impl ser::SerializeTuple for SeqBuilder {
-    type Ok = Out;
+impl ser::SerializeTuple for SeqWriter<'_> {
+    type Ok = ();
     type Error = EmitError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
         ser::SerializeSeq::serialize_element(self, value)
     }
-    fn end(self) -> Result<Out, EmitError> {
+    fn end(self) -> Result<(), EmitError> {
         ser::SerializeSeq::end(self)
     }
 }
 
-impl ser::SerializeTupleStruct for SeqBuilder {
-    type Ok = Out;
+impl ser::SerializeTupleStruct for SeqWriter<'_> {
+    type Ok = ();
     type Error = EmitError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
         ser::SerializeSeq::serialize_element(self, value)
     }
-    fn end(self) -> Result<Out, EmitError> {
+    fn end(self) -> Result<(), EmitError> {
         ser::SerializeSeq::end(self)
     }
 }
 
-impl ser::SerializeMap for MapBuilder {
-    type Ok = Out;
+impl ser::SerializeTupleVariant for SeqWriter<'_> {
+    type Ok = ();
+    type Error = EmitError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), EmitError> {
+        ser::SerializeSeq::end(self)
+    }
+}
+
+impl ser::SerializeMap for MapWriter<'_> {
+    type Ok = ();
     type Error = EmitError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), EmitError> {
-        self.key = Some(key_string(key.serialize(ValueSerializer)?)?);
+        self.0.next();
+        key.serialize(KeyEmitter(self.0.text))?;
+        self.0.text.push(':');
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| EmitError("a map value came without its key".to_string()))?;
-        self.entries
-            .push((Cow::Owned(key), value.serialize(ValueSerializer)?));
-        Ok(())
+        self.0.value(value)
     }
-    fn end(self) -> Result<Out, EmitError> {
-        Ok(Out::Map(self.entries))
+    fn end(self) -> Result<(), EmitError> {
+        self.0.end();
+        Ok(())
     }
 }
 
-impl ser::SerializeStruct for MapBuilder {
-    type Ok = Out;
+impl ser::SerializeStruct for MapWriter<'_> {
+    type Ok = ();
     type Error = EmitError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
     ) -> Result<(), EmitError> {
-        self.entries
-            .push((Cow::Borrowed(key), value.serialize(ValueSerializer)?));
-        Ok(())
+        self.0.key(key);
+        self.0.value(value)
     }
-    fn end(self) -> Result<Out, EmitError> {
-        Ok(Out::Map(self.entries))
+    fn end(self) -> Result<(), EmitError> {
+        self.0.end();
+        Ok(())
     }
 }
 
-impl ser::SerializeTupleVariant for VariantBuilder {
-    type Ok = Out;
-    type Error = EmitError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EmitError> {
-        if let Out::Seq(items) = &mut self.inner {
-            items.push(value.serialize(ValueSerializer)?);
-        }
-        Ok(())
-    }
-    fn end(self) -> Result<Out, EmitError> {
-        Ok(Out::Map(vec![(Cow::Borrowed(self.name), self.inner)]))
-    }
-}
-
-impl ser::SerializeStructVariant for VariantBuilder {
-    type Ok = Out;
+impl ser::SerializeStructVariant for MapWriter<'_> {
+    type Ok = ();
     type Error = EmitError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
     ) -> Result<(), EmitError> {
-        if let Out::Map(entries) = &mut self.inner {
-            entries.push((Cow::Borrowed(key), value.serialize(ValueSerializer)?));
-        }
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+    fn end(self) -> Result<(), EmitError> {
+        ser::SerializeStruct::end(self)
+    }
+}
+
+/// Writes a map key: strings, numbers and booleans (the last two quoted, so they read back as
+/// the string keys they are in YAML's data model for Kubernetes).
+struct KeyEmitter<'a>(&'a mut String);
+
+impl KeyEmitter<'_> {
+    fn int(self, v: impl std::fmt::Display) -> Result<(), EmitError> {
+        write_str(self.0, &v.to_string());
         Ok(())
     }
-    fn end(self) -> Result<Out, EmitError> {
-        Ok(Out::Map(vec![(Cow::Borrowed(self.name), self.inner)]))
+}
+
+impl ser::Serializer for KeyEmitter<'_> {
+    type Ok = ();
+    type Error = EmitError;
+    type SerializeSeq = ser::Impossible<(), EmitError>;
+    type SerializeTuple = ser::Impossible<(), EmitError>;
+    type SerializeTupleStruct = ser::Impossible<(), EmitError>;
+    type SerializeTupleVariant = ser::Impossible<(), EmitError>;
+    type SerializeMap = ser::Impossible<(), EmitError>;
+    type SerializeStruct = ser::Impossible<(), EmitError>;
+    type SerializeStructVariant = ser::Impossible<(), EmitError>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), EmitError> {
+        write_str(self.0, if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), EmitError> {
+        self.int(v)
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), EmitError> {
+        Err(key_error())
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), EmitError> {
+        Err(key_error())
+    }
+    fn serialize_char(self, v: char) -> Result<(), EmitError> {
+        write_str(self.0, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), EmitError> {
+        write_str(self.0, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), EmitError> {
+        Err(key_error())
+    }
+    fn serialize_none(self) -> Result<(), EmitError> {
+        Err(key_error())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EmitError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), EmitError> {
+        Err(key_error())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), EmitError> {
+        Err(key_error())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), EmitError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), EmitError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), EmitError> {
+        Err(key_error())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, EmitError> {
+        Err(key_error())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, EmitError> {
+        Err(key_error())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, EmitError> {
+        Err(key_error())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, EmitError> {
+        Err(key_error())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, EmitError> {
+        Err(key_error())
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, EmitError> {
+        Err(key_error())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, EmitError> {
+        Err(key_error())
     }
 }
 
@@ -565,5 +735,49 @@ mod tests {
             to_string(&doc).unwrap(),
             "name: \"yes\"\nlist:\n- a: \"1\"\n  b: x\nempty: []\nnested:\n  k:\n  - p\n  - q\nf: 2.0\n"
         );
+    }
+
+    #[test]
+    fn nesting_variants_and_keys() {
+        #[derive(serde::Serialize)]
+        enum E {
+            Unit,
+            New(u8),
+            Tuple(u8, &'static str),
+            Struct { a: u8, b: Vec<u8> },
+        }
+        #[derive(serde::Serialize)]
+        struct Doc {
+            items: Vec<E>,
+            lists: Vec<Vec<&'static str>>,
+            empties: (std::collections::BTreeMap<u8, u8>, Vec<u8>),
+            keys: std::collections::BTreeMap<i32, Option<bool>>,
+            variant: E,
+        }
+        let doc = Doc {
+            items: vec![
+                E::Unit,
+                E::New(1),
+                E::Tuple(2, "on"),
+                E::Struct { a: 3, b: vec![] },
+            ],
+            lists: vec![vec!["a", "b"], vec![]],
+            empties: (Default::default(), vec![]),
+            keys: [(1, Some(true)), (2, None)].into_iter().collect(),
+            variant: E::Struct { a: 4, b: vec![5] },
+        };
+        assert_eq!(
+            to_string(&doc).unwrap(),
+            "items:\n- Unit\n- New: 1\n- Tuple:\n  - 2\n  - \"on\"\n- Struct:\n    a: 3\n    b: []\n\
+             lists:\n- - a\n  - b\n- []\n\
+             empties:\n- {}\n- []\n\
+             keys:\n  \"1\": true\n  \"2\": null\n\
+             variant:\n  Struct:\n    a: 4\n    b:\n    - 5\n"
+        );
+        assert_eq!(to_string(&Vec::<u8>::new()).unwrap(), "[]\n");
+        assert_eq!(to_string(&[1, 2]).unwrap(), "- 1\n- 2\n");
+        assert_eq!(to_string("yes").unwrap(), "\"yes\"\n");
+        let bad: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into_iter().collect();
+        assert!(to_string(&bad).unwrap_err().to_string().contains("map keys"));
     }
 }
