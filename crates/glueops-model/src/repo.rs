@@ -110,7 +110,13 @@ impl Repo {
     /// Reads, layers and validates the config repo at `path`. On any problem, returns all of
     /// them at once.
     pub fn load(path: impl AsRef<Path>) -> Result<Repo, Diagnostics> {
-        Repo::from_sources(&SourceTree::read(path.as_ref()))
+        // Compiling the JSON Schemas is a fixed cost of milliseconds: do it while the files
+        // are being read, not after.
+        let tree = std::thread::scope(|scope| {
+            scope.spawn(crate::schema::prepare);
+            SourceTree::read(path.as_ref())
+        });
+        Repo::from_sources(&tree)
     }
 
     /// Layers and validates a config repo held in memory.

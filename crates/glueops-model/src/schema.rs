@@ -60,6 +60,12 @@ impl Document {
     }
 }
 
+/// Compiles both schemas now (each is compiled once per process, on first use).
+pub(crate) fn prepare() {
+    let _ = Document::AppValues.compiled();
+    let _ = Document::Platform.compiled();
+}
+
 /// Validates one raw file against its schema; every problem becomes a located diagnostic.
 pub(crate) fn validate(document: Document, node: &Node, text: &str) -> Vec<Diagnostic> {
     let (validator, schema) = match document.compiled() {

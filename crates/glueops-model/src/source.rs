@@ -2,10 +2,12 @@
 //! I/O of this crate) or built by hand with [`SourceTree::insert`] (tests, fuzzing, callers that
 //! hold files from git objects).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::io::ErrorKind;
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, FileType};
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::node::Location;
@@ -50,7 +52,7 @@ impl SourceTree {
     /// Reads the YAML files of the config repo at `root`: `glueops.yaml` and everything under
     /// `apps/`, `common/` and `env-overlays/`. Never fails: unreadable files, symlinks that
     /// leave the repo or loop, and oversized files are recorded as problems that
-    /// [`crate::Repo::from_sources`] reports with the rest.
+    /// [`crate::Repo::from_sources`] reports with the rest. The apps are read on every core.
     pub fn read(root: &Path) -> Self {
         let mut tree = SourceTree::new();
         let canonical_root = match fs::canonicalize(root) {
@@ -65,23 +67,22 @@ impl SourceTree {
                 return tree;
             }
         };
-        let mut walk = Walk {
-            root: canonical_root.clone(),
-            visited: BTreeSet::from([canonical_root.clone()]),
-            tree,
-            full: false,
-        };
+        let budget = Budget::default();
+        let mut walk = Walk::new(&canonical_root, &budget);
         let platform = canonical_root.join("glueops.yaml");
         if platform.exists() || platform.is_symlink() {
             walk.visit_file(&platform, "glueops.yaml".to_string());
         }
         for dir in READ_DIRS {
             let path = canonical_root.join(dir);
-            if path.exists() || path.is_symlink() {
+            if dir == "apps" && path.is_dir() && !path.is_symlink() {
+                walk.visit_apps(&path);
+            } else if path.exists() || path.is_symlink() {
                 walk.visit(&path, dir.to_string());
             }
         }
-        walk.tree
+        walk.finish(&mut tree);
+        tree
     }
 
     fn problem(&mut self, code: Code, path: &str, message: String, help: &str) {
@@ -90,20 +91,89 @@ impl SourceTree {
     }
 }
 
-struct Walk {
-    root: PathBuf,
-    visited: BTreeSet<PathBuf>,
-    tree: SourceTree,
-    full: bool,
+/// How many more files the walks of one repo may read, shared by the threads reading it.
+struct Budget {
+    files: AtomicUsize,
+    full: AtomicBool,
 }
 
-impl Walk {
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            files: AtomicUsize::new(MAX_FILES),
+            full: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Budget {
+    /// Takes one file from the budget; false when it is spent.
+    fn take(&self) -> bool {
+        self.files
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// One walk over part of the repo: the files it read and the problems it met, in walk order.
+struct Walk<'a> {
+    root: &'a Path,
+    /// The real folders from the root down to the folder being read: a symlink to one of them
+    /// is a loop.
+    ancestors: Vec<PathBuf>,
+    files: Vec<(String, Vec<u8>)>,
+    problems: SourceTree,
+    budget: &'a Budget,
+    buffer: Vec<u8>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(root: &'a Path, budget: &'a Budget) -> Self {
+        Self {
+            root,
+            ancestors: vec![root.to_path_buf()],
+            files: Vec::new(),
+            problems: SourceTree::new(),
+            budget,
+            buffer: Vec::new(),
+        }
+    }
+
+    fn finish(self, tree: &mut SourceTree) {
+        tree.files.extend(self.files);
+        tree.problems.extend(self.problems.problems);
+    }
+
+    /// Reads `apps/` (a real folder): each app's folder on its own, the apps spread over the
+    /// machine's cores; files and problems come back in name order.
+    fn visit_apps(&mut self, apps: &Path) {
+        let Some(entries) = self.entries(apps, "apps") else {
+            return;
+        };
+        let root = self.root;
+        let budget = self.budget;
+        let mut ancestors = self.ancestors.clone();
+        ancestors.push(apps.to_path_buf());
+        let parts = crate::parallel::map_chunks(&entries, |chunk| {
+            let mut walk = Walk::new(root, budget);
+            walk.ancestors.clone_from(&ancestors);
+            for (name, kind) in chunk {
+                walk.entry(apps, "apps", name, *kind);
+            }
+            (walk.files, walk.problems.problems)
+        });
+        for (files, problems) in parts {
+            self.files.extend(files);
+            self.problems.problems.extend(problems);
+        }
+    }
+
     fn visit(&mut self, path: &Path, rel: String) {
         let Some(target) = self.follow(path, &rel) else {
             return;
         };
         match fs::metadata(&target) {
-            Ok(m) if m.is_dir() => self.visit_dir(&target, rel),
+            Ok(m) if m.is_dir() => self.enter(&target, rel),
             Ok(_) => self.visit_file(&target, rel),
             Err(e) => self.io(&rel, &e),
         }
@@ -115,9 +185,9 @@ impl Walk {
             return Some(path.to_path_buf());
         }
         match fs::canonicalize(path) {
-            Ok(target) if target.starts_with(&self.root) => Some(target),
+            Ok(target) if target.starts_with(self.root) => Some(target),
             Ok(_) => {
-                self.tree.problem(
+                self.problems.problem(
                     Code::PathEscape,
                     rel,
                     format!("`{rel}` is a symlink to a file outside the config repo"),
@@ -126,7 +196,7 @@ impl Walk {
                 None
             }
             Err(e) if e.raw_os_error() == Some(ELOOP) => {
-                self.tree.problem(
+                self.problems.problem(
                     Code::SymlinkLoop,
                     rel,
                     format!("`{rel}` is a symlink loop"),
@@ -135,7 +205,7 @@ impl Walk {
                 None
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                self.tree.problem(
+                self.problems.problem(
                     Code::Io,
                     rel,
                     format!("`{rel}` is a symlink to a file that does not exist"),
@@ -150,84 +220,102 @@ impl Walk {
         }
     }
 
-    fn visit_dir(&mut self, dir: &Path, rel: String) {
-        if !self.visited.insert(dir.to_path_buf()) && rel.contains('/') {
-            self.tree.problem(
-                Code::SymlinkLoop,
-                &rel,
-                format!("`{rel}` leads back into a folder that was already read (a symlink loop)"),
-                "remove the symlink that points at one of its own parent folders",
-            );
-            return;
-        }
+    /// The entries of a folder with their types (from the directory entries: no extra
+    /// syscall on most filesystems), sorted by name.
+    fn entries(&mut self, dir: &Path, rel: &str) -> Option<Vec<(OsString, FileType)>> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
-            Err(e) => return self.io(&rel, &e),
+            Err(e) => {
+                self.io(rel, &e);
+                return None;
+            }
         };
-        // The file type comes with the directory entry (no extra syscall on most filesystems);
-        // only symlinks take the slower, checked path through `visit`.
         let mut names = Vec::new();
         for entry in entries {
             match entry.and_then(|e| Ok((e.file_name(), e.file_type()?))) {
                 Ok(named) => names.push(named),
-                Err(e) => return self.io(&rel, &e),
+                Err(e) => {
+                    self.io(rel, &e);
+                    return None;
+                }
             }
         }
         names.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, kind) in names {
-            let Some(name_str) = name.to_str() else {
-                self.tree.problem(
-                    Code::Io,
-                    &rel,
-                    format!("`{rel}` holds a file whose name is not UTF-8: {name:?}"),
-                    "rename it using UTF-8 characters",
-                );
-                continue;
-            };
-            if name_str.starts_with('.') {
-                continue;
-            }
-            let child_rel = format!("{rel}/{name_str}");
-            let child = dir.join(&name);
-            if kind.is_symlink() {
-                self.visit(&child, child_rel);
-            } else if kind.is_dir() {
-                self.visit_dir(&child, child_rel);
-            } else if kind.is_file() && is_yaml(name_str) {
-                self.read_plain_file(&child, child_rel);
-            }
+        Some(names)
+    }
+
+    /// Reads a folder reached through a symlink, unless it is one of the folders it sits in.
+    fn enter(&mut self, dir: &Path, rel: String) {
+        if self.ancestors.iter().any(|a| a == dir) {
+            self.problems.problem(
+                Code::SymlinkLoop,
+                &rel,
+                format!("`{rel}` leads back into one of its own parent folders (a symlink loop)"),
+                "remove the symlink that points at one of its own parent folders",
+            );
+            return;
+        }
+        self.visit_dir(dir, rel);
+    }
+
+    /// Reads a real folder.
+    fn visit_dir(&mut self, dir: &Path, rel: String) {
+        let Some(entries) = self.entries(dir, &rel) else {
+            return;
+        };
+        self.ancestors.push(dir.to_path_buf());
+        for (name, kind) in &entries {
+            self.entry(dir, &rel, name, *kind);
+        }
+        self.ancestors.pop();
+    }
+
+    /// One entry of the folder `dir` (`rel` in the repo): only symlinks take the slower,
+    /// checked path through [`Walk::visit`].
+    fn entry(&mut self, dir: &Path, rel: &str, name: &OsStr, kind: FileType) {
+        let Some(name_str) = name.to_str() else {
+            self.problems.problem(
+                Code::Io,
+                rel,
+                format!("`{rel}` holds a file whose name is not UTF-8: {name:?}"),
+                "rename it using UTF-8 characters",
+            );
+            return;
+        };
+        if name_str.starts_with('.') {
+            return;
+        }
+        let child_rel = format!("{rel}/{name_str}");
+        let child = dir.join(name);
+        if kind.is_symlink() {
+            self.visit(&child, child_rel);
+        } else if kind.is_dir() {
+            self.visit_dir(&child, child_rel);
+        } else if kind.is_file() && is_yaml(name_str) {
+            self.read_plain_file(&child, child_rel);
         }
     }
 
-    /// Reads a regular (non-symlink) file: one open, one fstat, one read.
+    /// Reads a regular (non-symlink) file: one open and, for a file that fits the walk's
+    /// buffer, one read.
     fn read_plain_file(&mut self, path: &Path, rel: String) {
-        if self.tree.files.len() >= MAX_FILES {
+        if !self.budget.take() {
             return self.too_many(&rel);
         }
-        let mut file = match fs::File::open(path) {
+        let file = match fs::File::open(path) {
             Ok(f) => f,
             Err(e) => return self.io(&rel, &e),
         };
-        let len = match file.metadata() {
-            Ok(m) => m.len(),
-            Err(e) => return self.io(&rel, &e),
-        };
-        if len > MAX_FILE_BYTES {
-            return self.too_large(&rel, len);
-        }
-        let mut bytes = Vec::with_capacity(len as usize);
-        match std::io::Read::read_to_end(&mut file, &mut bytes) {
-            Ok(_) => {
-                self.tree.files.insert(rel, bytes);
-            }
+        match read_bounded(file, &mut self.buffer) {
+            Ok(Ok(bytes)) => self.files.push((rel, bytes)),
+            Ok(Err(len)) => self.too_large(&rel, len),
             Err(e) => self.io(&rel, &e),
         }
     }
 
     fn too_many(&mut self, rel: &str) {
-        if !self.full {
-            self.full = true;
-            self.tree.problem(
+        if !self.budget.full.swap(true, Ordering::Relaxed) {
+            self.problems.problem(
                 Code::FileTooLarge,
                 rel,
                 format!("the config repo has more than {MAX_FILES} YAML files"),
@@ -237,7 +325,7 @@ impl Walk {
     }
 
     fn too_large(&mut self, rel: &str, len: u64) {
-        self.tree.problem(
+        self.problems.problem(
             Code::FileTooLarge,
             rel,
             format!(
@@ -248,19 +336,15 @@ impl Walk {
     }
 
     fn visit_file(&mut self, path: &Path, rel: String) {
-        if self.tree.files.len() >= MAX_FILES {
-            return self.too_many(&rel);
-        }
         let Some(target) = self.follow(path, &rel) else {
             return;
         };
         match fs::metadata(&target) {
+            Ok(m) if m.is_dir() => self.enter(&target, rel),
             Ok(m) if m.len() > MAX_FILE_BYTES => self.too_large(&rel, m.len()),
-            Ok(m) if m.is_dir() => self.visit_dir(&target, rel),
+            Ok(_) if !self.budget.take() => self.too_many(&rel),
             Ok(_) => match fs::read(&target) {
-                Ok(bytes) => {
-                    self.tree.files.insert(rel, bytes);
-                }
+                Ok(bytes) => self.files.push((rel, bytes)),
                 Err(e) => self.io(&rel, &e),
             },
             Err(e) => self.io(&rel, &e),
@@ -268,13 +352,40 @@ impl Walk {
     }
 
     fn io(&mut self, rel: &str, e: &std::io::Error) {
-        self.tree.problem(
+        self.problems.problem(
             Code::Io,
             rel,
             format!("cannot read `{rel}`: {e}"),
             "check that the file exists and is readable",
         );
     }
+}
+
+/// Size of a walk's read buffer: a values file that fits is read with one `read`.
+const BUFFER_BYTES: usize = 16 * 1024;
+
+/// Reads an open regular file whole, or `Err(size)` when it is larger than
+/// [`MAX_FILE_BYTES`]. A short read of a regular file means its end was reached, so a file
+/// smaller than the buffer costs one `read` and no `fstat`.
+fn read_bounded(mut file: fs::File, buffer: &mut Vec<u8>) -> std::io::Result<Result<Vec<u8>, u64>> {
+    buffer.resize(BUFFER_BYTES, 0);
+    let n = loop {
+        match file.read(buffer) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let mut bytes = buffer[..n].to_vec();
+    if n == BUFFER_BYTES {
+        (&mut file)
+            .take(MAX_FILE_BYTES + 1 - n as u64)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Ok(Err(file.metadata()?.len()));
+        }
+    }
+    Ok(Ok(bytes))
 }
 
 pub(crate) fn is_yaml(name: &str) -> bool {

@@ -183,3 +183,107 @@ fn a_missing_repo_is_a_clear_error() {
     let d = Repo::load("/nonexistent/config-repo").unwrap_err();
     only(&d, Code::Io, ".", "cannot open the config repo");
 }
+
+/// Every YAML file under `dir`, by relative path, read with plain `std::fs`.
+fn files_on_disk(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                out.push((rel, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn many_apps_read_on_every_core_come_back_whole_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write_base(dir.path());
+    for i in 0..150 {
+        let app = dir.path().join(format!("apps/app{i:03}"));
+        fs::create_dir_all(app.join("base")).unwrap();
+        fs::write(
+            app.join("base/base-values.yaml"),
+            format!("image: {{repository: acme/app{i}, port: 8080}}\n"),
+        )
+        .unwrap();
+        for env in ["staging", "production"] {
+            fs::create_dir_all(app.join("envs").join(env)).unwrap();
+            fs::write(
+                app.join("envs").join(env).join("values.yaml"),
+                format!("image: {{tag: 1.{i}.0}}\n"),
+            )
+            .unwrap();
+        }
+    }
+    // Bigger than the reader's 16 KiB buffer: read in more than one call.
+    let big = format!("# {}\nimage: {{tag: big}}\n", "x".repeat(200_000));
+    fs::write(
+        dir.path().join("apps/app077/envs/staging/values.yaml"),
+        &big,
+    )
+    .unwrap();
+    let tree = SourceTree::read(dir.path());
+    let read: Vec<(String, Vec<u8>)> = tree
+        .files()
+        .map(|(p, c)| (p.to_string(), c.to_vec()))
+        .collect();
+    assert_eq!(read, files_on_disk(dir.path()));
+    assert_eq!(
+        read.len(),
+        150 * 3 + 6,
+        "the base repo's 6 files and 3 per app"
+    );
+    let repo = Repo::from_sources(&tree)
+        .map_err(|d| d.to_string())
+        .unwrap();
+    assert_eq!(repo.deployments().count(), 2 + 150 * 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_through_two_apps_is_refused_and_a_shared_folder_is_not_a_loop() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    write_base(dir.path());
+    // web's staging values are api's: an alias, not a loop.
+    fs::create_dir_all(dir.path().join("apps/web/envs")).unwrap();
+    symlink(
+        "../../api/envs/staging",
+        dir.path().join("apps/web/envs/staging"),
+    )
+    .unwrap();
+    let tree = SourceTree::read(dir.path());
+    assert!(
+        tree.files()
+            .any(|(p, _)| p == "apps/web/envs/staging/values.yaml")
+    );
+    assert_eq!(
+        tree.files()
+            .find(|(p, _)| *p == "apps/web/envs/staging/values.yaml")
+            .map(|(_, c)| c),
+        tree.files()
+            .find(|(p, _)| *p == "apps/api/envs/staging/values.yaml")
+            .map(|(_, c)| c),
+    );
+
+    // api/x -> web, web/y -> api: reading either goes round forever.
+    symlink("../web", dir.path().join("apps/api/x")).unwrap();
+    symlink("../api", dir.path().join("apps/web/y")).unwrap();
+    let (d, elapsed) = load(dir.path());
+    assert!(d.iter().any(|x| x.code == Code::SymlinkLoop), "{d}");
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}

@@ -45,8 +45,12 @@ pub(crate) fn append<T: Serialize + ?Sized>(text: &mut String, value: &T) -> Res
 }
 
 fn pad(text: &mut String, indent: usize) {
-    for _ in 0..indent {
-        text.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        text.push_str(&SPACES[..n]);
+        left -= n;
     }
 }
 
@@ -200,6 +204,22 @@ fn write_str(text: &mut String, s: &str) {
     }
 }
 
+/// The bytes a plain scalar may hold anywhere: letters, digits and `-_./@+= :`.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b' ' | b':'
+            );
+        b += 1;
+    }
+    table
+};
+
 /// True when `s` can be written without quotes and every YAML 1.1 and 1.2 reader will still
 /// read it as this exact string. Conservative: anything unusual gets quoted.
 pub(crate) fn is_plain_safe(s: &str) -> bool {
@@ -213,17 +233,11 @@ pub(crate) fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    let mut prev = 0u8;
-    for &b in bytes {
-        let ok = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'_' | b'.' | b'/' | b'@' | b'+' | b'=' | b' ' | b':'
-            );
-        if !ok || (prev == b':' && b == b' ') || (prev == b' ' && b == b' ') {
-            return false;
-        }
-        prev = b;
+    if !bytes.iter().all(|&b| PLAIN[usize::from(b)]) {
+        return false;
+    }
+    if bytes.contains(&b' ') && bytes.windows(2).any(|w| w == b": " || w == b"  ") {
+        return false;
     }
     if first.is_ascii_digit() || first == b'+' {
         // Numbers, YAML 1.1 sexagesimals, dates and timestamps, 0x/0o/0b literals.
@@ -778,6 +792,11 @@ mod tests {
         assert_eq!(to_string(&[1, 2]).unwrap(), "- 1\n- 2\n");
         assert_eq!(to_string("yes").unwrap(), "\"yes\"\n");
         let bad: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into_iter().collect();
-        assert!(to_string(&bad).unwrap_err().to_string().contains("map keys"));
+        assert!(
+            to_string(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("map keys")
+        );
     }
 }
