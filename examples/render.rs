@@ -13,6 +13,12 @@ use glueops::model::Repo;
 use glueops::render::{PreviewRequest, render};
 use indicatif::{ProgressBar, ProgressStyle};
 
+// Rendering allocates many small objects on every core; glibc's per-thread arenas grow with
+// one `mprotect` per few pages, which cost a third of the run (`cargo bench --bench render`
+// and `benches/kustomize_vs_glueops.py` measure both allocators).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Render a glueops config repo into Kubernetes manifests.
 #[derive(Parser)]
 struct Args {
@@ -39,6 +45,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let loaded = start.elapsed();
     let result = render(&repo, &args.previews).and_then(|set| Ok((set.files()?, set)));
     let (files, set) = match result {
         Ok(r) => r,
@@ -47,6 +54,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let rendered = start.elapsed();
     let bar = if files.len() >= 5_000 {
         let bar = ProgressBar::new(files.len() as u64);
         bar.set_style(
@@ -74,19 +82,23 @@ fn main() -> ExitCode {
         eprintln!("error: cannot write {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
+    let written = start.elapsed();
     println!("{:<24} {:>7}", "KIND", "OBJECTS");
     for (kind, n) in set.counts() {
         println!("{kind:<24} {n:>7}");
     }
     println!(
-        "\n{} objects from {} deployments and {} previews; {} files written, {} unchanged, {} removed in {:.2?} -> {}",
+        "\n{} objects from {} deployments and {} previews; {} files written, {} unchanged, {} removed in {:.2?} (load {:.2?}, render {:.2?}, write {:.2?}) -> {}",
         set.len(),
         repo.deployments().count(),
         args.previews.len(),
         summary.written,
         summary.unchanged,
         summary.removed,
-        start.elapsed(),
+        written,
+        loaded,
+        rendered - loaded,
+        written - rendered,
         args.out
             .as_ref()
             .or(args.stream.as_ref())
