@@ -7,12 +7,14 @@ For each N, generates N apps x 3 environments twice:
     plus one root kustomization listing every overlay, built by ONE `kubectl kustomize` process;
   * the equivalent glueops config repo, rendered by the `render` example into one stream
     (and, separately, into a tree of one file per object).
-Prints the wall times and the ratio. Build first: cargo build --release --example render
+Prints the median wall times (kustomize: 3 runs up to N = 100, then 1; glueops: 7 runs) and
+the ratio. Build first: cargo build --release --example render
 
 usage: benches/kustomize_vs_glueops.py [N ...]        (default: 100 1000)
 """
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,21 +122,27 @@ def timed(cmd, stdout):
     return time.perf_counter() - start
 
 
+def median_of(runs, cmd, stdout):
+    ts = [timed(cmd, stdout) for _ in range(runs)]
+    return statistics.median(ts)
+
+
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [100, 1000]
     if not os.path.exists(RENDER):
         sys.exit(f"build the render example first: cargo build --release --example render ({RENDER} missing)")
     kubectl = shutil.which("kubectl") or sys.exit("kubectl (with kustomize) is not installed")
+    print(f"glueops: {RENDER} (built {time.ctime(os.path.getmtime(RENDER))})")
     print(f"{'N apps x 3':>10} {'kustomize':>10} {'glueops':>9} {'ratio':>7} {'glueops tree':>13}")
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="glueops-bench-") as tmp:
             k, g = os.path.join(tmp, "kustomize"), os.path.join(tmp, "glueops")
             kustomize_layout(k, n)
             glueops_layout(g, n)
-            t_k = timed([kubectl, "kustomize", k], os.path.join(tmp, "kustomize.out"))
-            t_g = timed([RENDER, g, "--stream", os.path.join(tmp, "glueops.yaml")], os.path.join(tmp, "log"))
+            t_k = median_of(3 if n <= 100 else 1, [kubectl, "kustomize", k], os.path.join(tmp, "kustomize.out"))
+            t_g = median_of(7, [RENDER, g, "--stream", os.path.join(tmp, "glueops.yaml")], os.path.join(tmp, "log"))
             t_tree = timed([RENDER, g, "--out", os.path.join(tmp, "tree")], os.path.join(tmp, "log"))
-            print(f"{n:>10} {t_k:>9.2f}s {t_g:>8.2f}s {t_k / t_g:>6.0f}x {t_tree:>12.2f}s")
+            print(f"{n:>10} {t_k:>9.2f}s {t_g * 1000:>7.1f}ms {t_k / t_g:>6.0f}x {t_tree:>12.2f}s")
 
 
 if __name__ == "__main__":

@@ -46,38 +46,42 @@ fn main() -> ExitCode {
         }
     };
     let loaded = start.elapsed();
-    let result = render(&repo, &args.previews).and_then(|set| Ok((set.files()?, set)));
-    let (files, set) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    let set = match render(&repo, &args.previews) {
+        Ok(set) => set,
+        Err(e) => return fail(&e),
+    };
+    // The tree needs one file per object; a stream alone is serialized straight from the set.
+    let (files, stream) = match &args.out {
+        Some(_) => match set.files() {
+            Ok(files) => {
+                let stream = args
+                    .stream
+                    .is_some()
+                    .then(|| vec![glueops::render::stream(&files)]);
+                (files, stream)
+            }
+            Err(e) => return fail(&e),
+        },
+        None => match set.stream_parts() {
+            Ok(parts) => (Default::default(), Some(parts)),
+            Err(e) => return fail(&e),
+        },
     };
     let rendered = start.elapsed();
-    let bar = if files.len() >= 5_000 {
-        let bar = ProgressBar::new(files.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("writing {bar:40} {pos}/{len} files")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
     let summary = match &args.out {
-        Some(out) => match glueops::write_tree(out, &files, |n| bar.set_position(n as u64)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
+        Some(out) => {
+            let bar = progress(files.len());
+            let summary = glueops::write_tree(out, &files, |n| bar.set_position(n as u64));
+            bar.finish_and_clear();
+            match summary {
+                Ok(s) => s,
+                Err(e) => return fail(&e),
             }
-        },
+        }
         None => glueops::WriteSummary::default(),
     };
-    bar.finish_and_clear();
-    if let Some(path) = &args.stream
-        && let Err(e) = std::fs::write(path, glueops::render::stream(&files))
+    if let (Some(path), Some(stream)) = (&args.stream, &stream)
+        && let Err(e) = write_parts(path, stream)
     {
         eprintln!("error: cannot write {}: {e}", path.display());
         return ExitCode::FAILURE;
@@ -106,6 +110,34 @@ fn main() -> ExitCode {
     );
     // The process ends here: hand the memory back to the OS at exit instead of freeing the
     // model and every rendered object one by one.
-    std::mem::forget((repo, set, files));
+    std::mem::forget((repo, set, files, stream));
     ExitCode::SUCCESS
+}
+
+/// Writes `parts` one after the other into the file at `path`.
+fn write_parts(path: &std::path::Path, parts: &[String]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    for part in parts {
+        file.write_all(part.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
+}
+
+/// A progress bar for writing `files` files; hidden for small trees.
+fn progress(files: usize) -> ProgressBar {
+    if files < 5_000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(files as u64);
+    bar.set_style(
+        ProgressStyle::with_template("writing {bar:40} {pos}/{len} files")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
 }

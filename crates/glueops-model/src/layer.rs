@@ -1,5 +1,5 @@
-//! Reading the files of a config repo into layers: decode, classify, parse, validate. Each
-//! file is independent of every other, so this runs on every core.
+//! Reading the files of a config repo into layers: decode, classify, parse, then validate.
+//! Each file is independent of every other, so both steps run on every core.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub(crate) struct AppLayers {
     pub(crate) pull_requests: BTreeMap<u64, Layer>,
 }
 
-/// One file of the repo after decoding, parsing and schema validation.
+/// One file of the repo after decoding and parsing.
 pub(crate) struct ParsedFile {
     pub(crate) path: Arc<str>,
     pub(crate) text: Option<Arc<str>>,
@@ -35,7 +35,8 @@ pub(crate) struct ParsedFile {
     pub(crate) problems: Vec<Diagnostic>,
 }
 
-/// Decodes, classifies, parses and validates one file; independent of every other file.
+/// Decodes, classifies and parses one file; independent of every other file. The layer is
+/// not yet valid: [`validate`] decides that.
 pub(crate) fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
     let file: Arc<str> = Arc::from(path);
     let mut report = Report::default();
@@ -55,20 +56,26 @@ pub(crate) fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
         Ok(kind) => match yaml::parse(&file, &text) {
             Err(e) => out.problems.push(e.diagnostic(&file)),
             Ok(node) => {
-                let document = if kind == FileKind::Platform {
-                    Document::Platform
-                } else {
-                    Document::AppValues
-                };
-                let problems = schema::validate(document, &node, &text);
-                let valid = problems.is_empty();
-                out.problems.extend(problems);
-                out.layer = Some((kind, Layer { node, valid }));
+                out.layer = Some((kind, Layer { node, valid: false }));
             }
         },
     }
     out.problems.extend(report.into_items());
     out
+}
+
+/// Validates the layer of a parsed file against its schema: whether it is valid, and why not.
+pub(crate) fn validate(file: &ParsedFile) -> (bool, Vec<Diagnostic>) {
+    let (Some((kind, layer)), Some(text)) = (&file.layer, &file.text) else {
+        return (false, Vec::new());
+    };
+    let document = if *kind == FileKind::Platform {
+        Document::Platform
+    } else {
+        Document::AppValues
+    };
+    let problems = schema::validate(document, &layer.node, text);
+    (problems.is_empty(), problems)
 }
 
 fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>> {

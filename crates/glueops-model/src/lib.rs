@@ -96,6 +96,12 @@ pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
     yaml::to_string(value)
 }
 
+/// Appends `value` to `out` as one YAML document, as [`to_yaml`] writes it. On error, `out`
+/// is left as it was.
+pub fn append_yaml<T: serde::Serialize>(out: &mut String, value: &T) -> Result<(), String> {
+    yaml::append(out, value)
+}
+
 /// Parses one YAML document into a located tree, with glueops' fixed parser settings.
 pub fn parse_yaml(file: &str, text: &str) -> Result<Node, Diagnostics> {
     let file: std::sync::Arc<str> = std::sync::Arc::from(file);

@@ -238,6 +238,56 @@ impl Node {
         Node::new(value, self.location)
     }
 
+    /// `layers` (lowest first) put over one another and made effective: the same tree as
+    /// folding [`Node::layer`] over [`Node::empty`]`(file)` and calling [`Node::effective`],
+    /// built in one pass that copies only what the result keeps.
+    pub fn merge(file: Arc<str>, layers: &[&Node]) -> Node {
+        if layers.is_empty() {
+            return Node::empty(file);
+        }
+        if layers.iter().any(|l| l.has_replacing_map()) {
+            // Only trees that are themselves results of layering carry replace marks.
+            return layers
+                .iter()
+                .fold(Node::empty(file), |acc, l| acc.layer((*l).clone()))
+                .effective();
+        }
+        merged(layers)
+    }
+
+    fn has_replacing_map(&self) -> bool {
+        match &self.value {
+            Value::Map(m) => m.replaces || m.entries.values().any(|e| e.node.has_replacing_map()),
+            Value::List(items) => items.iter().any(Node::has_replacing_map),
+            _ => false,
+        }
+    }
+
+    /// A copy with `null` entries of maps removed (what [`Node::effective`] gives, from a
+    /// borrowed tree).
+    fn effective_copy(&self) -> Node {
+        let value = match &self.value {
+            Value::Map(map) => Value::Map(Map::from_entries(
+                map.entries
+                    .iter()
+                    .filter(|(_, e)| e.node.value != Value::Null)
+                    .map(|(k, e)| {
+                        (
+                            k.clone(),
+                            Entry {
+                                key_location: e.key_location.clone(),
+                                node: e.node.effective_copy(),
+                            },
+                        )
+                    })
+                    .collect(),
+            )),
+            Value::List(items) => Value::List(items.iter().map(Node::effective_copy).collect()),
+            other => other.clone(),
+        };
+        Node::new(value, self.location.clone())
+    }
+
     /// The node at `path`, if any.
     pub fn get(&self, path: &[Segment]) -> Option<&Node> {
         let mut node = self;
@@ -316,4 +366,52 @@ impl Node {
             Value::Map(_) => "a map",
         }
     }
+}
+
+/// The effective layering of `nodes` (lowest first, at least one): the top one if it is not a
+/// map; otherwise the maps above the highest non-map, merged key by key.
+fn merged(nodes: &[&Node]) -> Node {
+    let Some(top) = nodes.last() else {
+        return Node::new(Value::Null, Location::file(""));
+    };
+    let start = match nodes
+        .iter()
+        .rposition(|n| !matches!(n.value, Value::Map(_)))
+    {
+        Some(j) if j + 1 == nodes.len() => return top.effective_copy(),
+        Some(j) => j + 1,
+        None => 0,
+    };
+    let maps = &nodes[start..];
+    if maps.len() == 1 {
+        return top.effective_copy();
+    }
+    let mut by_key: BTreeMap<&String, Vec<&Entry>> = BTreeMap::new();
+    for node in maps {
+        if let Value::Map(m) = &node.value {
+            for (key, entry) in &m.entries {
+                by_key.entry(key).or_default().push(entry);
+            }
+        }
+    }
+    let mut entries = BTreeMap::new();
+    let mut stack = Vec::new();
+    for (key, layered) in by_key {
+        stack.clear();
+        stack.extend(layered.iter().map(|e| &e.node));
+        let node = merged(&stack);
+        if node.value == Value::Null {
+            continue;
+        }
+        if let Some(last) = layered.last() {
+            entries.insert(
+                key.clone(),
+                Entry {
+                    key_location: last.key_location.clone(),
+                    node,
+                },
+            );
+        }
+    }
+    Node::new(Value::Map(Map::from_entries(entries)), top.location.clone())
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Report};
-use crate::layer::{AppLayers, Layer, read_file};
+use crate::layer::{AppLayers, Layer, ParsedFile, read_file, validate};
 use crate::layout::FileKind;
 use crate::node::{Location, Node, Segment, display_path};
 use crate::platform::Platform;
@@ -110,8 +110,8 @@ impl Repo {
     /// Reads, layers and validates the config repo at `path`. On any problem, returns all of
     /// them at once.
     pub fn load(path: impl AsRef<Path>) -> Result<Repo, Diagnostics> {
-        // Compiling the JSON Schemas is a fixed cost of milliseconds: do it while the files
-        // are being read, not after.
+        // Compiling the JSON Schemas is a fixed cost of milliseconds: start it while the files
+        // are being read.
         let tree = std::thread::scope(|scope| {
             scope.spawn(crate::schema::prepare);
             SourceTree::read(path.as_ref())
@@ -131,13 +131,30 @@ impl Repo {
         let mut apps: BTreeMap<String, AppLayers> = BTreeMap::new();
         let mut sources = BTreeMap::new();
         let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
-        let parsed = crate::parallel::map_chunks(&files, |chunk| {
-            chunk
-                .iter()
-                .map(|(path, bytes)| read_file(path, bytes))
-                .collect::<Vec<_>>()
+        // Parse everything while the schemas compile (if `load` has not already done it), then
+        // validate: no core waits for the compiler while there are files to parse.
+        let mut parsed: Vec<ParsedFile> = std::thread::scope(|scope| {
+            scope.spawn(crate::schema::prepare);
+            crate::parallel::map_chunks(&files, |chunk| {
+                chunk
+                    .iter()
+                    .map(|(path, bytes)| read_file(path, bytes))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        let checked = crate::parallel::map_chunks(&parsed, |chunk| {
+            chunk.iter().map(validate).collect::<Vec<_>>()
         });
-        for file in parsed.into_iter().flatten() {
+        for (file, (valid, problems)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
+            if let Some((_, layer)) = &mut file.layer {
+                layer.valid = valid;
+            }
+            file.problems.extend(problems);
+        }
+        for file in parsed {
             if let Some(text) = &file.text {
                 sources.insert(file.path.clone(), text.clone());
                 report.add_source(file.path.clone(), text.clone());
@@ -488,10 +505,8 @@ impl Instance<'_> {
             .last()
             .map(|l| l.node.location.file.clone())
             .unwrap_or_else(|| Arc::from(""));
-        let tree = layers
-            .iter()
-            .fold(Node::empty(top.clone()), |acc, l| acc.layer(l.node.clone()))
-            .effective();
+        let nodes: Vec<&Node> = layers.iter().map(|l| &l.node).collect();
+        let tree = Node::merge(top.clone(), &nodes);
         let mut values: AppValues = match serde_json::from_value(tree.to_json()) {
             Ok(v) => v,
             Err(e) => {

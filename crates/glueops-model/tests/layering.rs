@@ -124,6 +124,22 @@ proptest! {
     }
 
     #[test]
+    fn merge_is_layering_then_effective(a in arb_tree("a"), b in arb_tree("b"), c in arb_tree("c")) {
+        for layers in [vec![], vec![&a], vec![&a, &b], vec![&a, &b, &c], vec![&c, &a, &b, &a]] {
+            prop_assert_eq!(
+                Node::merge(Arc::from("empty"), &layers),
+                stack(&layers).effective()
+            );
+        }
+        // Layered trees carry replace marks; merging them is still the same fold.
+        let layered = stack(&[&a, &b]);
+        prop_assert_eq!(
+            Node::merge(Arc::from("empty"), &[&layered, &c]),
+            stack(&[&layered, &c]).effective()
+        );
+    }
+
+    #[test]
     fn layering_is_associative(a in arb_tree("a"), b in arb_tree("b"), c in arb_tree("c")) {
         let left = a.clone().layer(b.clone()).layer(c.clone());
         let right = a.layer(b.layer(c));

@@ -400,9 +400,11 @@ fn config_hash(
         hasher.update(es.metadata.name.as_deref().unwrap_or_default().as_bytes());
         hasher.update(serde_json::to_vec(&es.spec).unwrap_or_default());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for b in hasher.finalize() {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    hex
 }

@@ -82,9 +82,36 @@ impl ManifestSet {
         Ok(files)
     }
 
-    /// One `---`-separated stream of every object, for `kubectl apply -f -`.
+    /// One `---`-separated stream of every object in path order, for `kubectl apply -f -`:
+    /// the same bytes as [`stream`] of [`ManifestSet::files`], serialized on every available
+    /// core without the files in between.
     pub fn stream(&self) -> Result<String, Error> {
-        Ok(stream(&self.files()?))
+        let parts = self.stream_parts()?;
+        let mut out = String::with_capacity(parts.iter().map(String::len).sum());
+        for part in &parts {
+            out.push_str(part);
+        }
+        Ok(out)
+    }
+
+    /// [`ManifestSet::stream`] in consecutive parts (one per batch of objects serialized
+    /// together), for writing out without joining them first.
+    pub fn stream_parts(&self) -> Result<Vec<String>, Error> {
+        glueops_model::parallel::map_chunks(&self.manifests, |chunk| {
+            let mut out = String::with_capacity(chunk.len() * 1024);
+            for m in chunk {
+                out.push_str("---\n");
+                glueops_model::append_yaml(&mut out, &m.object).map_err(|message| {
+                    Error::Serialize {
+                        path: m.path.clone(),
+                        message,
+                    }
+                })?;
+            }
+            Ok(out)
+        })
+        .into_iter()
+        .collect()
     }
 }
 

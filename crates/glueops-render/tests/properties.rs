@@ -1,4 +1,5 @@
-//! Property tests over generated config repos: rendering is deterministic, every object name is
+//! Property tests over generated config repos: rendering is deterministic (and the parallel
+//! stream equals the files joined), every object name is
 //! a valid DNS-1123 name within its length limit, no two objects collide on
 //! (apiVersion, kind, namespace, name), and every pod template passes the restricted
 //! pod-security rules.
@@ -132,7 +133,7 @@ fn arb_app() -> impl Strategy<Value = App> {
 }
 
 fn arb_repo() -> impl Strategy<Value = Vec<App>> {
-    prop::collection::vec(arb_app(), 1..6).prop_map(|apps| {
+    prop::collection::vec(arb_app(), 1..16).prop_map(|apps| {
         let mut seen = BTreeSet::new();
         apps.into_iter()
             .filter(|a| seen.insert(a.name.clone()))
@@ -262,6 +263,9 @@ proptest! {
         // Deterministic: a second load and render gives the same bytes.
         let again = render(&Repo::from_sources(&tree).unwrap(), &previews(&apps)).unwrap();
         prop_assert_eq!(set.files().unwrap(), again.files().unwrap());
+        // The stream, serialized in parallel batches, is the files joined in path order.
+        prop_assert_eq!(set.stream().unwrap(), glueops_render::stream(&set.files().unwrap()));
+        prop_assert_eq!(set.stream_parts().unwrap().concat(), set.stream().unwrap());
 
         let mut identities = BTreeSet::new();
         for m in set.iter() {

@@ -73,6 +73,15 @@ pub(crate) fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String
     emit::to_string(value).map_err(|e| e.to_string())
 }
 
+/// Appends a value as YAML to `out`; on error, `out` is left as it was.
+pub(crate) fn append<T: serde::Serialize>(out: &mut String, value: &T) -> Result<(), String> {
+    let start = out.len();
+    emit::append(out, value).map_err(|e| {
+        out.truncate(start);
+        e.to_string()
+    })
+}
+
 fn clamp(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
