@@ -19,57 +19,72 @@ pub struct WriteSummary {
 }
 
 /// Writes `files` (relative path → contents) under `dir`. `progress` is called with the number
-/// of files handled so far.
+/// of files handled so far. Every path is checked before anything is written; the files are
+/// written on every core.
 pub fn write_tree(
     dir: &Path,
     files: &BTreeMap<String, String>,
     mut progress: impl FnMut(usize),
 ) -> Result<WriteSummary, Error> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| Error::Io { path, source }
-    };
-    let mut summary = WriteSummary::default();
+    if let Some(rel) = files
+        .keys()
+        .find(|rel| rel.starts_with('/') || rel.split('/').any(|c| c.is_empty() || c == ".."))
+    {
+        return Err(Error::UnsafePath { path: rel.clone() });
+    }
     let root = dir.join("clusters");
     // A folder glueops creates now holds no earlier render: nothing to compare or remove there.
     let had_tree = root.is_dir();
-    let mut dirs: BTreeMap<std::path::PathBuf, bool> = BTreeMap::new();
-    for (n, (rel, contents)) in files.iter().enumerate() {
-        if rel.split('/').any(|c| c.is_empty() || c == "..") || rel.starts_with('/') {
-            return Err(Error::UnsafePath { path: rel.clone() });
-        }
-        let path = dir.join(rel);
-        let fresh = match path.parent() {
-            Some(parent) => match dirs.get(parent) {
-                Some(fresh) => *fresh,
-                None => {
-                    let existed = parent.is_dir();
-                    if !existed {
-                        fs::create_dir_all(parent).map_err(io(parent))?;
-                    }
-                    dirs.insert(parent.to_path_buf(), !existed);
-                    !existed
-                }
-            },
-            None => false,
-        };
-        let unchanged =
-            !fresh && fs::read(&path).is_ok_and(|existing| existing == contents.as_bytes());
-        if unchanged {
-            summary.unchanged += 1;
-        } else {
-            fs::write(&path, contents).map_err(io(&path))?;
-            summary.written += 1;
-        }
-        if n % 1024 == 0 {
-            progress(n);
+    let mut fresh: BTreeMap<&str, bool> = BTreeMap::new();
+    for rel in files.keys() {
+        let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+        if !fresh.contains_key(parent) {
+            let path = dir.join(parent);
+            let existed = path.is_dir();
+            if !existed {
+                fs::create_dir_all(&path).map_err(io(&path))?;
+            }
+            fresh.insert(parent, !existed);
         }
     }
-    progress(files.len());
+    let entries: Vec<(&String, &String)> = files.iter().collect();
+    let mut summary = WriteSummary::default();
+    for (round, chunk) in entries.chunks(ROUND).enumerate() {
+        let parts = glueops_model::parallel::map_chunks(chunk, |batch| {
+            let mut done = WriteSummary::default();
+            for (rel, contents) in batch {
+                let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+                let path = dir.join(rel);
+                let unchanged = !fresh.get(parent).copied().unwrap_or(false)
+                    && fs::read(&path).is_ok_and(|existing| existing == contents.as_bytes());
+                if unchanged {
+                    done.unchanged += 1;
+                } else {
+                    fs::write(&path, contents).map_err(io(&path))?;
+                    done.written += 1;
+                }
+            }
+            Ok::<_, Error>(done)
+        });
+        for part in parts {
+            let part = part?;
+            summary.written += part.written;
+            summary.unchanged += part.unchanged;
+        }
+        progress(round * ROUND + chunk.len());
+    }
     if had_tree {
         summary.removed = remove_stale(dir, &root, files)?;
     }
     Ok(summary)
+}
+
+/// Files written between two progress reports.
+const ROUND: usize = 8192;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.display().to_string();
+    move |source| Error::Io { path, source }
 }
 
 fn remove_stale(
