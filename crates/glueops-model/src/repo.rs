@@ -110,13 +110,12 @@ impl Repo {
     /// Reads, layers and validates the config repo at `path`. On any problem, returns all of
     /// them at once.
     pub fn load(path: impl AsRef<Path>) -> Result<Repo, Diagnostics> {
-        // Compiling the JSON Schemas is a fixed cost of milliseconds: start it while the files
-        // are being read.
-        let tree = std::thread::scope(|scope| {
-            scope.spawn(crate::schema::prepare);
-            SourceTree::read(path.as_ref())
-        });
-        Repo::from_sources(&tree)
+        // Compiling the JSON Schemas is a fixed cost of milliseconds, once per process: start
+        // it while the files are being read (validation waits for it if it must).
+        if !crate::schema::prepared() {
+            std::thread::spawn(crate::schema::prepare);
+        }
+        Repo::from_sources(&SourceTree::read(path.as_ref()))
     }
 
     /// Layers and validates a config repo held in memory.
@@ -134,7 +133,9 @@ impl Repo {
         // Parse everything while the schemas compile (if `load` has not already done it), then
         // validate: no core waits for the compiler while there are files to parse.
         let mut parsed: Vec<ParsedFile> = std::thread::scope(|scope| {
-            scope.spawn(crate::schema::prepare);
+            if !crate::schema::prepared() {
+                scope.spawn(crate::schema::prepare);
+            }
             crate::parallel::map_chunks(&files, |chunk| {
                 chunk
                     .iter()

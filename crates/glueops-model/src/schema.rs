@@ -44,14 +44,17 @@ impl Document {
         }
     }
 
-    fn compiled(self) -> &'static Result<(Validator, Json), String> {
+    fn cell(self) -> &'static OnceLock<Result<(Validator, Json), String>> {
         static APP: OnceLock<Result<(Validator, Json), String>> = OnceLock::new();
         static PLATFORM: OnceLock<Result<(Validator, Json), String>> = OnceLock::new();
-        let cell = match self {
+        match self {
             Document::AppValues => &APP,
             Document::Platform => &PLATFORM,
-        };
-        cell.get_or_init(|| {
+        }
+    }
+
+    fn compiled(self) -> &'static Result<(Validator, Json), String> {
+        self.cell().get_or_init(|| {
             let schema = self.schema();
             jsonschema::draft202012::new(&schema)
                 .map(|v| (v, schema.clone()))
@@ -64,6 +67,11 @@ impl Document {
 pub(crate) fn prepare() {
     let _ = Document::AppValues.compiled();
     let _ = Document::Platform.compiled();
+}
+
+/// True once both schemas are compiled.
+pub(crate) fn prepared() -> bool {
+    Document::AppValues.cell().get().is_some() && Document::Platform.cell().get().is_some()
 }
 
 /// Validates one raw file against its schema; every problem becomes a located diagnostic.
