@@ -2,6 +2,7 @@
 //! crates' hot loops. Results come back in input order, so output stays deterministic.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Below this many items per thread, threads cost more than they save.
@@ -11,12 +12,17 @@ const MIN_PER_THREAD: usize = 32;
 /// go instead of one fixed half each, and finish together.
 const BATCHES_PER_THREAD: usize = 8;
 
+/// The cores this process may use, asked once (on Linux the answer reads cgroup files).
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}
+
 /// Applies `f` to contiguous batches of `items` on every core (the calling thread included)
 /// and returns the results in batch order: concatenated, they are what one call of `f` on
 /// all of `items` would give for any `f` that maps items independently.
 pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let threads = cores.min(items.len() / MIN_PER_THREAD).max(1);
+    let threads = cores().min(items.len() / MIN_PER_THREAD).max(1);
     if threads == 1 {
         return vec![f(items)];
     }
