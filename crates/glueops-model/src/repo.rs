@@ -130,43 +130,30 @@ impl Repo {
         let mut apps: BTreeMap<String, AppLayers> = BTreeMap::new();
         let mut sources = BTreeMap::new();
         let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
-        // With the schemas compiled, parse and validate each file in one pass. Otherwise parse
-        // everything while they compile, then validate: no core waits for the compiler while
-        // there are files to parse.
-        let inline = crate::schema::prepared();
-        let check = |mut file: ParsedFile| {
-            let (valid, problems) = validate(&file);
-            if let Some((_, layer)) = &mut file.layer {
-                layer.valid = valid;
-            }
-            file.problems.extend(problems);
-            file
-        };
+        // Parse everything while the schemas compile (if `load` has not already done it), then
+        // validate: no core waits for the compiler while there are files to parse.
         let mut parsed: Vec<ParsedFile> = std::thread::scope(|scope| {
-            if !inline {
+            if !crate::schema::prepared() {
                 scope.spawn(crate::schema::prepare);
             }
             crate::parallel::map_chunks(&files, |chunk| {
                 chunk
                     .iter()
                     .map(|(path, bytes)| read_file(path, bytes))
-                    .map(|file| if inline { check(file) } else { file })
                     .collect::<Vec<_>>()
             })
         })
         .into_iter()
         .flatten()
         .collect();
-        if !inline {
-            let checked = crate::parallel::map_chunks(&parsed, |chunk| {
-                chunk.iter().map(validate).collect::<Vec<_>>()
-            });
-            for (file, (valid, problems)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
-                if let Some((_, layer)) = &mut file.layer {
-                    layer.valid = valid;
-                }
-                file.problems.extend(problems);
+        let checked = crate::parallel::map_chunks(&parsed, |chunk| {
+            chunk.iter().map(validate).collect::<Vec<_>>()
+        });
+        for (file, (valid, problems)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
+            if let Some((_, layer)) = &mut file.layer {
+                layer.valid = valid;
             }
+            file.problems.extend(problems);
         }
         for file in parsed {
             if let Some(text) = &file.text {

@@ -261,6 +261,20 @@ pub(crate) fn is_plain_safe(s: &str) -> bool {
         .any(|w| s.eq_ignore_ascii_case(w))
 }
 
+/// The integer methods of a `Serializer` whose `int` method writes any integer.
+macro_rules! integers {
+    () => {
+        integers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64);
+    };
+    ($($name:ident: $ty:ty),*) => {
+        $(fn $name(self, v: $ty) -> Result<(), EmitError> {
+            self.int(v)
+        })*
+    };
+}
+
 /// Serializes one value into its slot.
 struct Emitter<'a> {
     text: &'a mut String,
@@ -290,14 +304,13 @@ impl<'a> Emitter<'a> {
     }
 }
 
+mod key;
+use key::KeyEmitter;
+
 /// A map or struct being written.
 struct MapWriter<'a>(Block<'a>);
 /// A list or tuple being written.
 struct SeqWriter<'a>(Block<'a>);
-
-fn key_error() -> EmitError {
-    EmitError("map keys must be strings, numbers or booleans".to_string())
-}
 
 impl<'a> ser::Serializer for Emitter<'a> {
     type Ok = ();
@@ -313,33 +326,7 @@ impl<'a> ser::Serializer for Emitter<'a> {
     fn serialize_bool(self, v: bool) -> Result<(), EmitError> {
         self.scalar(|t| t.push_str(if v { "true" } else { "false" }))
     }
-    fn serialize_i8(self, v: i8) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), EmitError> {
-        self.int(v)
-    }
+    integers!();
     fn serialize_f32(self, v: f32) -> Result<(), EmitError> {
         self.serialize_f64(v.into())
     }
@@ -524,155 +511,6 @@ impl ser::SerializeStructVariant for MapWriter<'_> {
     }
     fn end(self) -> Result<(), EmitError> {
         ser::SerializeStruct::end(self)
-    }
-}
-
-/// Writes a map key: strings, numbers and booleans (the last two quoted, so they read back as
-/// the string keys they are in YAML's data model for Kubernetes).
-struct KeyEmitter<'a>(&'a mut String);
-
-impl KeyEmitter<'_> {
-    fn int(self, v: impl std::fmt::Display) -> Result<(), EmitError> {
-        write_str(self.0, &v.to_string());
-        Ok(())
-    }
-}
-
-impl ser::Serializer for KeyEmitter<'_> {
-    type Ok = ();
-    type Error = EmitError;
-    type SerializeSeq = ser::Impossible<(), EmitError>;
-    type SerializeTuple = ser::Impossible<(), EmitError>;
-    type SerializeTupleStruct = ser::Impossible<(), EmitError>;
-    type SerializeTupleVariant = ser::Impossible<(), EmitError>;
-    type SerializeMap = ser::Impossible<(), EmitError>;
-    type SerializeStruct = ser::Impossible<(), EmitError>;
-    type SerializeStructVariant = ser::Impossible<(), EmitError>;
-
-    fn serialize_bool(self, v: bool) -> Result<(), EmitError> {
-        write_str(self.0, if v { "true" } else { "false" });
-        Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), EmitError> {
-        self.int(v)
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), EmitError> {
-        Err(key_error())
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), EmitError> {
-        Err(key_error())
-    }
-    fn serialize_char(self, v: char) -> Result<(), EmitError> {
-        write_str(self.0, v.encode_utf8(&mut [0; 4]));
-        Ok(())
-    }
-    fn serialize_str(self, v: &str) -> Result<(), EmitError> {
-        write_str(self.0, v);
-        Ok(())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), EmitError> {
-        Err(key_error())
-    }
-    fn serialize_none(self) -> Result<(), EmitError> {
-        Err(key_error())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EmitError> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<(), EmitError> {
-        Err(key_error())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), EmitError> {
-        Err(key_error())
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), EmitError> {
-        self.serialize_str(variant)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), EmitError> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), EmitError> {
-        Err(key_error())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, EmitError> {
-        Err(key_error())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, EmitError> {
-        Err(key_error())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, EmitError> {
-        Err(key_error())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, EmitError> {
-        Err(key_error())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, EmitError> {
-        Err(key_error())
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, EmitError> {
-        Err(key_error())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, EmitError> {
-        Err(key_error())
     }
 }
 
