@@ -1,9 +1,8 @@
-//! Splitting independent work over the machine's cores with scoped threads, for the glueops
-//! crates' hot loops. Results come back in input order, so output stays deterministic.
+//! Splitting independent work over the machine's cores for the glueops crates' hot loops, on
+//! rayon's global thread pool (run a call inside your own `rayon::ThreadPool::install` to bound
+//! or isolate it). Results come back in input order, so output stays deterministic.
 
-use std::num::NonZeroUsize;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use rayon::prelude::*;
 
 /// Below this many items per thread, threads cost more than they save.
 const MIN_PER_THREAD: usize = 32;
@@ -12,48 +11,21 @@ const MIN_PER_THREAD: usize = 32;
 /// go instead of one fixed half each, and finish together.
 const BATCHES_PER_THREAD: usize = 8;
 
-/// The cores this process may use, asked once (on Linux the answer reads cgroup files).
-fn cores() -> usize {
-    static CORES: OnceLock<usize> = OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
-}
-
-/// Applies `f` to contiguous batches of `items` on every core (the calling thread included)
-/// and returns the results in batch order: concatenated, they are what one call of `f` on
-/// all of `items` would give for any `f` that maps items independently.
+/// Applies `f` to contiguous batches of `items` on every thread of the current rayon pool and
+/// returns the results in batch order: concatenated, they are what one call of `f` on all of
+/// `items` would give for any `f` that maps items independently.
+///
+/// The threads persist between calls, so a process that loads, renders and writes in turn
+/// starts its threads (and their allocator heaps) once, not once per step.
 pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let threads = cores().min(items.len() / MIN_PER_THREAD).max(1);
+    let threads = rayon::current_num_threads()
+        .min(items.len() / MIN_PER_THREAD)
+        .max(1);
     if threads == 1 {
         return vec![f(items)];
     }
     let size = items.len().div_ceil(threads * BATCHES_PER_THREAD);
-    let batches: Vec<&[T]> = items.chunks(size).collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(batch) = batches.get(i) else {
-                return done;
-            };
-            done.push((i, f(batch)));
-        }
-    };
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut all = work();
-        for helper in helpers {
-            // A helper only panics if `f` does; re-raise that panic here unchanged.
-            all.extend(
-                helper
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            );
-        }
-        all
-    });
-    results.sort_unstable_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    items.par_chunks(size).map(&f).collect()
 }
 
 #[cfg(test)]
@@ -74,5 +46,20 @@ mod tests {
                 "n = {n}"
             );
         }
+    }
+
+    #[test]
+    fn batches_are_split_over_a_pool_and_joined_in_order() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("a 3-thread pool");
+        let items: Vec<usize> = (0..1000).collect();
+        let parts = pool.install(|| map_chunks(&items, |batch| batch.to_vec()));
+        assert!(
+            parts.len() > 3,
+            "1000 items over 3 threads come in several batches"
+        );
+        assert_eq!(parts.concat(), items);
     }
 }

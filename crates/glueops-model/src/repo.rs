@@ -113,39 +113,53 @@ impl Repo {
         // Compiling the JSON Schemas is a fixed cost of milliseconds, once per process: start
         // it while the files are being read (validation waits for it if it must).
         if !crate::schema::prepared() {
-            std::thread::spawn(crate::schema::prepare);
+            rayon::spawn(crate::schema::prepare);
         }
-        Repo::from_sources(&SourceTree::read(path.as_ref()))
+        // Each file is parsed by the thread that read it, while the others still read.
+        let (parsed, problems) =
+            crate::source::walk(path.as_ref(), &|rel, bytes| read_file(&rel, &bytes));
+        Repo::from_parsed(problems, parsed)
     }
 
     /// Layers and validates a config repo held in memory.
     pub fn from_sources(tree: &SourceTree) -> Result<Repo, Diagnostics> {
-        let mut report = Report::default();
-        for problem in &tree.problems {
-            report.push(problem.clone());
+        let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
+        // Parse everything while the schemas compile (if `load` has not already done it), then
+        // validate: no core waits for the compiler while there are files to parse.
+        if !crate::schema::prepared() {
+            rayon::spawn(crate::schema::prepare);
         }
+        let parsed: Vec<ParsedFile> = crate::parallel::map_chunks(&files, |chunk| {
+            chunk
+                .iter()
+                .map(|(path, bytes)| read_file(path, bytes))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        Repo::from_parsed(tree.problems.clone(), parsed)
+    }
+
+    /// Validates parsed files (in path order) and layers them.
+    fn from_parsed(
+        problems: Vec<Diagnostic>,
+        mut parsed: Vec<ParsedFile>,
+    ) -> Result<Repo, Diagnostics> {
+        let mut report = Report::default();
+        let unreadable = problems
+            .iter()
+            .any(|p| matches!(p.location.file.as_ref(), "." | "glueops.yaml"));
+        for problem in problems {
+            report.push(problem);
+        }
+        parsed.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        let has_platform_file = parsed.iter().any(|f| &*f.path == "glueops.yaml");
         let mut platform: Option<(Node, bool)> = None;
         let mut common = None;
         let mut overlays = BTreeMap::new();
         let mut apps: BTreeMap<String, AppLayers> = BTreeMap::new();
         let mut sources = BTreeMap::new();
-        let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
-        // Parse everything while the schemas compile (if `load` has not already done it), then
-        // validate: no core waits for the compiler while there are files to parse.
-        let mut parsed: Vec<ParsedFile> = std::thread::scope(|scope| {
-            if !crate::schema::prepared() {
-                scope.spawn(crate::schema::prepare);
-            }
-            crate::parallel::map_chunks(&files, |chunk| {
-                chunk
-                    .iter()
-                    .map(|(path, bytes)| read_file(path, bytes))
-                    .collect::<Vec<_>>()
-            })
-        })
-        .into_iter()
-        .flatten()
-        .collect();
         let checked = crate::parallel::map_chunks(&parsed, |chunk| {
             chunk.iter().map(validate).collect::<Vec<_>>()
         });
@@ -186,11 +200,7 @@ impl Repo {
             rules::check_app_name(app, &mut report);
         }
         let Some((platform_tree, platform_valid)) = platform else {
-            let unreadable = tree
-                .problems
-                .iter()
-                .any(|p| matches!(p.location.file.as_ref(), "." | "glueops.yaml"));
-            if !unreadable && !tree.files.contains_key("glueops.yaml") {
+            if !unreadable && !has_platform_file {
                 report.push(
                     Diagnostic::new(Code::MissingPlatform, Location::file("glueops.yaml"), "", "glueops.yaml is missing")
                         .help("create glueops.yaml at the repo root with `apiVersion: glueops.dev/v1alpha1` and `kind: Platform`"),

@@ -54,41 +54,54 @@ impl SourceTree {
     /// leave the repo or loop, and oversized files are recorded as problems that
     /// [`crate::Repo::from_sources`] reports with the rest. The apps are read on every core.
     pub fn read(root: &Path) -> Self {
-        let mut tree = SourceTree::new();
-        let canonical_root = match fs::canonicalize(root) {
-            Ok(r) => r,
-            Err(e) => {
-                tree.problem(
-                    Code::Io,
-                    ".",
-                    format!("cannot open the config repo `{}`: {e}", root.display()),
-                    "pass the path of a deployment-configurations repo (the folder holding glueops.yaml)",
-                );
-                return tree;
-            }
-        };
-        let budget = Budget::default();
-        let mut walk = Walk::new(&canonical_root, &budget);
-        let platform = canonical_root.join("glueops.yaml");
-        if platform.exists() || platform.is_symlink() {
-            walk.visit_file(&platform, "glueops.yaml".to_string());
+        let (files, problems) = walk(root, &|rel, bytes| (rel, bytes));
+        SourceTree {
+            files: files.into_iter().collect(),
+            problems,
         }
-        for dir in READ_DIRS {
-            let path = canonical_root.join(dir);
-            if dir == "apps" && path.is_dir() && !path.is_symlink() {
-                walk.visit_apps(&path);
-            } else if path.exists() || path.is_symlink() {
-                walk.visit(&path, dir.to_string());
-            }
-        }
-        walk.finish(&mut tree);
-        tree
     }
 
     fn problem(&mut self, code: Code, path: &str, message: String, help: &str) {
         self.problems
             .push(Diagnostic::new(code, Location::file(path), "", message).help(help));
     }
+}
+
+/// Walks the config repo at `root` (see [`SourceTree::read`]) and hands every file read to
+/// `on_file` with its relative path, on the thread that read it: what `on_file` returns comes
+/// back in walk order, with the problems met on the way.
+pub(crate) fn walk<T: Send>(
+    root: &Path,
+    on_file: &(impl Fn(String, Vec<u8>) -> T + Sync),
+) -> (Vec<T>, Vec<Diagnostic>) {
+    let canonical_root = match fs::canonicalize(root) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut tree = SourceTree::new();
+            tree.problem(
+                Code::Io,
+                ".",
+                format!("cannot open the config repo `{}`: {e}", root.display()),
+                "pass the path of a deployment-configurations repo (the folder holding glueops.yaml)",
+            );
+            return (Vec::new(), tree.problems);
+        }
+    };
+    let budget = Budget::default();
+    let mut walk = Walk::new(&canonical_root, &budget, on_file);
+    let platform = canonical_root.join("glueops.yaml");
+    if platform.exists() || platform.is_symlink() {
+        walk.visit_file(&platform, "glueops.yaml".to_string());
+    }
+    for dir in READ_DIRS {
+        let path = canonical_root.join(dir);
+        if dir == "apps" && path.is_dir() && !path.is_symlink() {
+            walk.visit_apps(&path);
+        } else if path.exists() || path.is_symlink() {
+            walk.visit(&path, dir.to_string());
+        }
+    }
+    (walk.files, walk.problems.problems)
 }
 
 /// How many more files the walks of one repo may read, shared by the threads reading it.
@@ -115,20 +128,22 @@ impl Budget {
     }
 }
 
-/// One walk over part of the repo: the files it read and the problems it met, in walk order.
-struct Walk<'a> {
+/// One walk over part of the repo: what `on_file` made of the files it read and the problems
+/// it met, in walk order.
+struct Walk<'a, T, F> {
     root: &'a Path,
     /// The real folders from the root down to the folder being read: a symlink to one of them
     /// is a loop.
     ancestors: Vec<PathBuf>,
-    files: Vec<(String, Vec<u8>)>,
+    files: Vec<T>,
     problems: SourceTree,
     budget: &'a Budget,
     buffer: Vec<u8>,
+    on_file: &'a F,
 }
 
-impl<'a> Walk<'a> {
-    fn new(root: &'a Path, budget: &'a Budget) -> Self {
+impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
+    fn new(root: &'a Path, budget: &'a Budget, on_file: &'a F) -> Self {
         Self {
             root,
             ancestors: vec![root.to_path_buf()],
@@ -136,12 +151,8 @@ impl<'a> Walk<'a> {
             problems: SourceTree::new(),
             budget,
             buffer: Vec::new(),
+            on_file,
         }
-    }
-
-    fn finish(self, tree: &mut SourceTree) {
-        tree.files.extend(self.files);
-        tree.problems.extend(self.problems.problems);
     }
 
     /// Reads `apps/` (a real folder): each app's folder on its own, the apps spread over the
@@ -152,10 +163,11 @@ impl<'a> Walk<'a> {
         };
         let root = self.root;
         let budget = self.budget;
+        let on_file = self.on_file;
         let mut ancestors = self.ancestors.clone();
         ancestors.push(apps.to_path_buf());
         let parts = crate::parallel::map_chunks(&entries, |chunk| {
-            let mut walk = Walk::new(root, budget);
+            let mut walk = Walk::new(root, budget, on_file);
             walk.ancestors.clone_from(&ancestors);
             for (name, kind) in chunk {
                 walk.entry(apps, "apps", name, *kind);
@@ -307,7 +319,7 @@ impl<'a> Walk<'a> {
             Err(e) => return self.io(&rel, &e),
         };
         match read_bounded(file, &mut self.buffer) {
-            Ok(Ok(bytes)) => self.files.push((rel, bytes)),
+            Ok(Ok(bytes)) => self.files.push((self.on_file)(rel, bytes)),
             Ok(Err(len)) => self.too_large(&rel, len),
             Err(e) => self.io(&rel, &e),
         }
@@ -344,7 +356,7 @@ impl<'a> Walk<'a> {
             Ok(m) if m.len() > MAX_FILE_BYTES => self.too_large(&rel, m.len()),
             Ok(_) if !self.budget.take() => self.too_many(&rel),
             Ok(_) => match fs::read(&target) {
-                Ok(bytes) => self.files.push((rel, bytes)),
+                Ok(bytes) => self.files.push((self.on_file)(rel, bytes)),
                 Err(e) => self.io(&rel, &e),
             },
             Err(e) => self.io(&rel, &e),

@@ -18,6 +18,7 @@ fn base_repo_is_valid() {
 #[test]
 fn every_bad_repo_is_reported() {
     let mut cases = 0;
+    let mut on_disk_cases = 0;
     insta::glob!("bad/*.txt", |path| {
         cases += 1;
         let text = std::fs::read_to_string(path).unwrap();
@@ -44,6 +45,45 @@ fn every_bad_repo_is_reported() {
             );
         }
         insta::assert_snapshot!(diagnostics.to_string());
+        // The same files on disk: `Repo::load` (which parses each file on the thread that read
+        // it) reports exactly what `from_sources` does.
+        if let Some(dir) = on_disk(&tree) {
+            let loaded = match Repo::load(dir.path()) {
+                Ok(_) => panic!("{} loaded from disk without errors", path.display()),
+                Err(d) => d,
+            };
+            assert_eq!(
+                loaded.to_string(),
+                diagnostics.to_string(),
+                "{}: load and from_sources disagree",
+                path.display()
+            );
+            on_disk_cases += 1;
+        }
     });
     assert!(cases >= 30, "only {cases} bad repos");
+    assert!(
+        on_disk_cases + 3 >= cases,
+        "only {on_disk_cases} of {cases} bad repos could be written to disk"
+    );
+}
+
+/// The files of `tree` written into a fresh folder; `None` when a path cannot be a file of a
+/// folder (the corpus also holds paths that leave the repo).
+fn on_disk(tree: &glueops_model::SourceTree) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in tree.files() {
+        if path.is_empty()
+            || path.starts_with('/')
+            || path
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
+        {
+            return None;
+        }
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
+    Some(dir)
 }

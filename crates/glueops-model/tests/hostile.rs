@@ -251,6 +251,12 @@ fn many_apps_read_on_every_core_come_back_whole_and_in_order() {
         .map_err(|d| d.to_string())
         .unwrap();
     assert_eq!(repo.deployments().count(), 2 + 150 * 2);
+    // Loading straight from disk parses on the reading threads; the model is the same.
+    let loaded = Repo::load(dir.path()).map_err(|d| d.to_string()).unwrap();
+    assert!(
+        loaded.deployments().eq(repo.deployments()),
+        "Repo::load and Repo::from_sources(SourceTree::read) disagree"
+    );
 }
 
 #[cfg(unix)]
