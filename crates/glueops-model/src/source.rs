@@ -4,13 +4,17 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, FileType};
+use std::fs;
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::node::Location;
+
+mod folder;
+
+use folder::{Folder, Kind};
 
 /// Largest file glueops reads. Real values files are a few KiB.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -158,7 +162,8 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
     /// Reads `apps/` (a real folder): each app's folder on its own, the apps spread over the
     /// machine's cores; files and problems come back in name order.
     fn visit_apps(&mut self, apps: &Path) {
-        let Some(entries) = self.entries(apps, "apps") else {
+        // The folder stays with this thread: each app's folder is opened by its path.
+        let Some((_, entries)) = self.entries(Folder::open(apps), "apps") else {
             return;
         };
         let root = self.root;
@@ -170,7 +175,7 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
             let mut walk = Walk::new(root, budget, on_file);
             walk.ancestors.clone_from(&ancestors);
             for (name, kind) in chunk {
-                walk.entry(apps, "apps", name, *kind);
+                walk.entry(None, apps, "apps", name, *kind);
             }
             (walk.files, walk.problems.problems)
         });
@@ -232,28 +237,23 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
         }
     }
 
-    /// The entries of a folder with their types (from the directory entries: no extra
-    /// syscall on most filesystems), sorted by name.
-    fn entries(&mut self, dir: &Path, rel: &str) -> Option<Vec<(OsString, FileType)>> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
+    /// The entries of a folder just opened, with their types (from the directory entries: no
+    /// extra syscall on most filesystems), sorted by name.
+    fn entries(
+        &mut self,
+        folder: std::io::Result<Folder>,
+        rel: &str,
+    ) -> Option<(Folder, Vec<(OsString, Kind)>)> {
+        match folder.and_then(|mut f| Ok((f.entries()?, f))) {
+            Ok((mut names, folder)) => {
+                names.sort_by(|a, b| a.0.cmp(&b.0));
+                Some((folder, names))
+            }
             Err(e) => {
                 self.io(rel, &e);
-                return None;
-            }
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            match entry.and_then(|e| Ok((e.file_name(), e.file_type()?))) {
-                Ok(named) => names.push(named),
-                Err(e) => {
-                    self.io(rel, &e);
-                    return None;
-                }
+                None
             }
         }
-        names.sort_by(|a, b| a.0.cmp(&b.0));
-        Some(names)
     }
 
     /// Reads a folder reached through a symlink, unless it is one of the folders it sits in.
@@ -267,24 +267,24 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
             );
             return;
         }
-        self.visit_dir(dir, rel);
+        self.visit_dir(Folder::open(dir), dir.to_path_buf(), rel);
     }
 
-    /// Reads a real folder.
-    fn visit_dir(&mut self, dir: &Path, rel: String) {
-        let Some(entries) = self.entries(dir, &rel) else {
+    /// Reads a real folder, `dir` (`rel` in the repo), just opened.
+    fn visit_dir(&mut self, folder: std::io::Result<Folder>, dir: PathBuf, rel: String) {
+        let Some((folder, entries)) = self.entries(folder, &rel) else {
             return;
         };
-        self.ancestors.push(dir.to_path_buf());
+        self.ancestors.push(dir.clone());
         for (name, kind) in &entries {
-            self.entry(dir, &rel, name, *kind);
+            self.entry(Some(&folder), &dir, &rel, name, *kind);
         }
         self.ancestors.pop();
     }
 
-    /// One entry of the folder `dir` (`rel` in the repo): only symlinks take the slower,
-    /// checked path through [`Walk::visit`].
-    fn entry(&mut self, dir: &Path, rel: &str, name: &OsStr, kind: FileType) {
+    /// One entry of the folder `dir` (`rel` in the repo; open as `folder` unless it is shared
+    /// between threads): only symlinks take the slower, checked path through [`Walk::visit`].
+    fn entry(&mut self, folder: Option<&Folder>, dir: &Path, rel: &str, name: &OsStr, kind: Kind) {
         let Some(name_str) = name.to_str() else {
             self.problems.problem(
                 Code::Io,
@@ -298,23 +298,34 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
             return;
         }
         let child_rel = format!("{rel}/{name_str}");
-        let child = dir.join(name);
-        if kind.is_symlink() {
-            self.visit(&child, child_rel);
-        } else if kind.is_dir() {
-            self.visit_dir(&child, child_rel);
-        } else if kind.is_file() && is_yaml(name_str) {
-            self.read_plain_file(&child, child_rel);
+        match kind {
+            Kind::Symlink => self.visit(&dir.join(name), child_rel),
+            Kind::Dir => {
+                let child = dir.join(name);
+                let opened = match folder {
+                    Some(f) => f.folder(name),
+                    None => Folder::open(&child),
+                };
+                self.visit_dir(opened, child, child_rel);
+            }
+            Kind::File if is_yaml(name_str) => {
+                if !self.budget.take() {
+                    return self.too_many(&child_rel);
+                }
+                let opened = match folder {
+                    Some(f) => f.file(name),
+                    None => fs::File::open(dir.join(name)),
+                };
+                self.read_plain_file(opened, child_rel);
+            }
+            Kind::File | Kind::Other => {}
         }
     }
 
-    /// Reads a regular (non-symlink) file: one open and, for a file that fits the walk's
-    /// buffer, one read.
-    fn read_plain_file(&mut self, path: &Path, rel: String) {
-        if !self.budget.take() {
-            return self.too_many(&rel);
-        }
-        let file = match fs::File::open(path) {
+    /// Reads a regular (non-symlink) file just opened: for a file that fits the walk's buffer,
+    /// one read.
+    fn read_plain_file(&mut self, file: std::io::Result<fs::File>, rel: String) {
+        let file = match file {
             Ok(f) => f,
             Err(e) => return self.io(&rel, &e),
         };
