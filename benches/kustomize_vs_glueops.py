@@ -7,8 +7,8 @@ For each N, generates N apps x 3 environments twice:
     plus one root kustomization listing every overlay, built by ONE `kubectl kustomize` process;
   * the equivalent glueops config repo, rendered by the `render` example into one stream
     (and, separately, into a tree of one file per object).
-Prints the median wall times (kustomize: 3 runs up to N = 100, then 1; glueops: 7 runs) and
-the ratio. Build first: cargo build --release --example render
+Prints the median wall times (kustomize: 3 runs up to N = 100, then 1; glueops: 21 runs) and
+the ratio. Both layouts are synced to disk before anything is timed. Build first: cargo build --release --example render
 
 usage: benches/kustomize_vs_glueops.py [N ...]        (default: 100 1000)
 """
@@ -139,8 +139,11 @@ def main():
             k, g = os.path.join(tmp, "kustomize"), os.path.join(tmp, "glueops")
             kustomize_layout(k, n)
             glueops_layout(g, n)
+            # Flush the new files (and anything a build left dirty) so that writeback does not
+            # land in either tool's timings.
+            os.sync()
             t_k = median_of(3 if n <= 100 else 1, [kubectl, "kustomize", k], os.path.join(tmp, "kustomize.out"))
-            t_g = median_of(7, [RENDER, g, "--stream", os.path.join(tmp, "glueops.yaml")], os.path.join(tmp, "log"))
+            t_g = median_of(21, [RENDER, g, "--stream", os.path.join(tmp, "glueops.yaml")], os.path.join(tmp, "log"))
             t_tree = timed([RENDER, g, "--out", os.path.join(tmp, "tree")], os.path.join(tmp, "log"))
             print(f"{n:>10} {t_k:>9.2f}s {t_g * 1000:>7.1f}ms {t_k / t_g:>6.0f}x {t_tree:>12.2f}s")
 

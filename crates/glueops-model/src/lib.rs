@@ -9,6 +9,10 @@
 //! This crate is pure data: it reads the config repo and nothing else, and everything it
 //! returns can be printed, compared and snapshot-tested.
 //!
+//! Loading spreads the files over rayon's global thread pool (each file is parsed on the
+//! thread that read it); call it inside your own `rayon::ThreadPool::install` to bound or
+//! isolate that, e.g. in a controller that must keep cores free.
+//!
 //! ## Layout
 //! ```text
 //! glueops.yaml                                        platform: environments, clusters, previews
