@@ -12,10 +12,12 @@
 //! assert!(python.exists());
 //! ```
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Why a test-support call could not do its job; test code turns it into a failing test.
@@ -154,10 +156,43 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 
 /// A free TCP port on 127.0.0.1 (bound, then released for the server to take).
 pub fn free_port() -> Result<u16, Failure> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| Failure(format!("no free port on 127.0.0.1: {e}")))
+    free_ports(1)
+}
+
+/// `count` consecutive free TCP ports on 127.0.0.1; returns the first. A port is handed out
+/// once per process, so tests running in parallel never start two servers on one port (the
+/// OpenBao dev server also listens on the port after its API port, for cluster traffic).
+pub fn free_ports(count: u16) -> Result<u16, Failure> {
+    static HANDED_OUT: OnceLock<Mutex<BTreeSet<u16>>> = OnceLock::new();
+    let handed_out = HANDED_OUT.get_or_init(Mutex::default);
+    let bind = |port: u16| TcpListener::bind((Ipv4Addr::LOCALHOST, port));
+    let mut last_error = None;
+    for _ in 0..200 {
+        let first = match bind(0).and_then(|l| Ok((l.local_addr()?.port(), l))) {
+            Ok(bound) => bound,
+            Err(e) => {
+                last_error = Some(e);
+                continue;
+            }
+        };
+        let Some(ports) = (0..count)
+            .map(|i| first.0.checked_add(i))
+            .collect::<Option<Vec<u16>>>()
+        else {
+            continue;
+        };
+        // Hold every port of the run until it is recorded.
+        let held: Result<Vec<TcpListener>, _> = ports.iter().skip(1).map(|p| bind(*p)).collect();
+        let mut taken = handed_out.lock().unwrap_or_else(|p| p.into_inner());
+        if held.is_ok() && ports.iter().all(|p| !taken.contains(p)) {
+            taken.extend(&ports);
+            return Ok(first.0);
+        }
+    }
+    Err(Failure(format!(
+        "no {count} consecutive free ports on 127.0.0.1{}",
+        last_error.map_or_else(String::new, |e| format!(": {e}"))
+    )))
 }
 
 /// A server process listening on `127.0.0.1:<port>`, killed when dropped.
@@ -283,7 +318,8 @@ pub fn moto() -> Server {
 #[allow(clippy::panic)]
 pub fn openbao(token: &str) -> Server {
     let hint = install_hint("openbao");
-    let started = free_port().and_then(|port| {
+    // The dev server's cluster listener takes the port after the API port.
+    let started = free_ports(2).and_then(|port| {
         let mut cmd = Command::new(bao());
         cmd.args(["server", "-dev", "-dev-no-store-token"])
             .arg(format!("-dev-listen-address=127.0.0.1:{port}"))

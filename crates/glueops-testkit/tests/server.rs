@@ -47,3 +47,25 @@ fn every_oracle_is_pinned() {
     }
     assert!(requirement("nope").is_err());
 }
+
+#[test]
+fn ports_handed_out_in_parallel_never_overlap() {
+    let runs: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| glueops_testkit::free_ports(2).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut ports: Vec<u16> = runs.iter().flat_map(|&p| [p, p + 1]).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    assert_eq!(ports.len(), 32, "two runs of two ports overlap: {runs:?}");
+    for port in ports {
+        std::net::TcpListener::bind(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("port {port} was handed out but is not free: {e}"));
+    }
+    assert!(
+        !runs.contains(&free_port().unwrap()),
+        "a port was handed out twice"
+    );
+}
