@@ -59,6 +59,15 @@ fn settle() {
     let _ = std::process::Command::new("sync").status();
 }
 
+/// How long `work` takes in a fresh, empty folder, with earlier writeback flushed first.
+fn in_fresh_dir(work: impl FnOnce(&Path)) -> std::time::Duration {
+    let dir = tempfile::tempdir().unwrap();
+    settle();
+    let t = Instant::now();
+    work(dir.path());
+    t.elapsed()
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
@@ -73,28 +82,13 @@ fn main() {
     let bytes: usize = files.values().map(String::len).sum();
     let (mut floors, mut parallel_floors, mut totals) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        let dir = tempfile::tempdir().unwrap();
-        settle();
-        let t = Instant::now();
-        floor(dir.path(), &files);
-        floors.push(t.elapsed());
-        drop(dir);
-
-        let dir = tempfile::tempdir().unwrap();
-        settle();
-        let t = Instant::now();
-        floor_every_core(dir.path(), &files);
-        parallel_floors.push(t.elapsed());
-        drop(dir);
-
-        let dir = tempfile::tempdir().unwrap();
-        settle();
-        let t = Instant::now();
-        let repo = Repo::load(&root).unwrap();
-        let rendered = render(&repo, &[]).unwrap().files().unwrap();
-        glueops::write_tree(dir.path(), &rendered, |_| {}).unwrap();
-        totals.push(t.elapsed());
-        drop(dir);
+        floors.push(in_fresh_dir(|dir| floor(dir, &files)));
+        parallel_floors.push(in_fresh_dir(|dir| floor_every_core(dir, &files)));
+        totals.push(in_fresh_dir(|dir| {
+            let repo = Repo::load(&root).unwrap();
+            let rendered = render(&repo, &[]).unwrap().files().unwrap();
+            glueops::write_tree(dir, &rendered, |_| {}).unwrap();
+        }));
     }
     let (f, p, g) = (
         support::median(floors),

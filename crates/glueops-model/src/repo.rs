@@ -110,11 +110,7 @@ impl Repo {
     /// Reads, layers and validates the config repo at `path`. On any problem, returns all of
     /// them at once.
     pub fn load(path: impl AsRef<Path>) -> Result<Repo, Diagnostics> {
-        // Compiling the JSON Schemas is a fixed cost of milliseconds, once per process: start
-        // it while the files are being read (validation waits for it if it must).
-        if !crate::schema::prepared() {
-            rayon::spawn(crate::schema::prepare);
-        }
+        crate::schema::prepare_in_background();
         // Each file is parsed by the thread that read it, while the others still read.
         let (parsed, problems) =
             crate::source::walk(path.as_ref(), &|rel, bytes| read_file(&rel, &bytes));
@@ -123,12 +119,8 @@ impl Repo {
 
     /// Layers and validates a config repo held in memory.
     pub fn from_sources(tree: &SourceTree) -> Result<Repo, Diagnostics> {
+        crate::schema::prepare_in_background();
         let files: Vec<(&String, &Vec<u8>)> = tree.files.iter().collect();
-        // Parse everything while the schemas compile (if `load` has not already done it), then
-        // validate: no core waits for the compiler while there are files to parse.
-        if !crate::schema::prepared() {
-            rayon::spawn(crate::schema::prepare);
-        }
         let parsed: Vec<ParsedFile> = crate::parallel::map_chunks(&files, |chunk| {
             chunk
                 .iter()

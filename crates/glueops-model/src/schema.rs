@@ -64,13 +64,22 @@ impl Document {
 }
 
 /// Compiles both schemas now (each is compiled once per process, on first use).
-pub(crate) fn prepare() {
+fn prepare() {
     let _ = Document::AppValues.compiled();
     let _ = Document::Platform.compiled();
 }
 
+/// Starts compiling both schemas on rayon's pool unless that is done: a fixed cost of
+/// milliseconds, once per process, that overlaps with reading and parsing the files
+/// (validation waits for it if it must).
+pub(crate) fn prepare_in_background() {
+    if !prepared() {
+        rayon::spawn(prepare);
+    }
+}
+
 /// True once both schemas are compiled.
-pub(crate) fn prepared() -> bool {
+fn prepared() -> bool {
     Document::AppValues.cell().get().is_some() && Document::Platform.cell().get().is_some()
 }
 
