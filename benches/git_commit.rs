@@ -7,16 +7,16 @@
 //!    file set (one changed), vs editing the file and `git add -A && git commit`.
 //!
 //! Each is run `GLUEOPS_BENCH_RUNS` times (default 3), alternating, and the medians reported.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![expect(clippy::unwrap_used, reason = "a benchmark fails loudly on bad setup")]
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use glueops::git::{Author, ManifestRepo, WriteOutcome};
+use glueops::files::Files;
+use glueops::git::{Author, ManifestRepo, TreeChange, WriteOutcome};
 
 fn manifest(app: usize, env: &str, version: usize) -> Vec<u8> {
     format!(
@@ -25,17 +25,16 @@ fn manifest(app: usize, env: &str, version: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-fn tree(files: usize) -> BTreeMap<String, Vec<u8>> {
+fn tree(files: usize) -> Files {
     let envs = ["development", "staging", "production"];
-    (0..files)
-        .map(|i| {
-            let (app, env) = (i / 3, envs[i % 3]);
-            (
-                format!("clusters/main/{env}/app-{app}/deployment.yaml"),
-                manifest(app, env, 0),
-            )
-        })
-        .collect()
+    let pairs = (0..files).map(|i| {
+        let (app, env) = (i / 3, envs[i % 3]);
+        (
+            format!("clusters/main/{env}/app-{app}/deployment.yaml"),
+            manifest(app, env, 0),
+        )
+    });
+    Files::try_from_iter(pairs).unwrap()
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -63,9 +62,11 @@ fn main() {
     let n = support::env_usize("GLUEOPS_BENCH_FILES", 30_000);
     let runs = support::env_usize("GLUEOPS_BENCH_RUNS", 3);
     let files = tree(n);
-    let changed_path = files.keys().nth(n / 2).unwrap().clone();
+    let changed_path = files.paths().nth(n / 2).unwrap().to_string();
     let mut changed = files.clone();
-    changed.insert(changed_path.clone(), manifest(999_999, "staging", 1));
+    changed
+        .insert(changed_path.clone(), manifest(999_999, "staging", 1))
+        .unwrap();
 
     let (mut ours_first, mut ours_incr, mut cli_first, mut cli_incr) =
         (vec![], vec![], vec![], vec![]);
@@ -78,13 +79,31 @@ fn main() {
         let repo = ManifestRepo::init_bare(dir.path()).unwrap();
         let start = Instant::now();
         let first = repo
-            .write_tree("main", "", &files, &author(), "render", &[])
+            .commit(
+                "main",
+                &TreeChange {
+                    prefix: "",
+                    files: &files,
+                    author: &author(),
+                    message: "render",
+                    trailers: &[],
+                },
+            )
             .unwrap();
         ours_first.push(start.elapsed());
         assert!(matches!(first, WriteOutcome::Committed { .. }));
         let start = Instant::now();
         let second = repo
-            .write_tree("main", "", &changed, &author(), "bump one", &[])
+            .commit(
+                "main",
+                &TreeChange {
+                    prefix: "",
+                    files: &changed,
+                    author: &author(),
+                    message: "bump one",
+                    trailers: &[],
+                },
+            )
             .unwrap();
         ours_incr.push(start.elapsed());
         assert!(matches!(second, WriteOutcome::Committed { .. }));
@@ -106,7 +125,11 @@ fn main() {
         git(work.path(), &["add", "-A"]);
         git(work.path(), &["commit", "--quiet", "-m", "render"]);
         cli_first.push(start.elapsed());
-        std::fs::write(work.path().join(&changed_path), &changed[&changed_path]).unwrap();
+        std::fs::write(
+            work.path().join(&changed_path),
+            changed.get(&changed_path).unwrap(),
+        )
+        .unwrap();
         let start = Instant::now();
         git(work.path(), &["add", "-A"]);
         git(work.path(), &["commit", "--quiet", "-m", "bump one"]);

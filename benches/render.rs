@@ -1,7 +1,7 @@
 //! Render + serialize N apps × 3 environments (N = 100, 1,000, 10,000) in memory.
 //! `benches/render_write.rs` measures writing the tree against the file-system floor, and
 //! `benches/kustomize_vs_glueops.py` compares with `kubectl kustomize` on the same deployments.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![expect(clippy::unwrap_used, reason = "a benchmark fails loudly on bad setup")]
 
 mod support;
 

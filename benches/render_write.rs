@@ -5,7 +5,7 @@
 //! the medians: writing ~240,000 small files is kernel-bound, so the ratio to the floor is the
 //! figure that matters. Criterion is not used: one run takes ~30 s. Uses mimalloc, like the
 //! `render` example.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![expect(clippy::unwrap_used, reason = "a benchmark fails loudly on bad setup")]
 
 mod support;
 
@@ -13,16 +13,17 @@ mod support;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
 
+use glueops::files::Files;
 use glueops::model::Repo;
 use glueops::render::render;
 
-fn floor(dir: &Path, files: &BTreeMap<String, String>) {
+fn floor(dir: &Path, files: &Files) {
     let mut made = BTreeSet::new();
-    for (rel, text) in files {
+    for (rel, text) in files.iter() {
         let path = dir.join(rel);
         let parent = path.parent().unwrap().to_path_buf();
         if made.insert(parent.clone()) {
@@ -33,15 +34,15 @@ fn floor(dir: &Path, files: &BTreeMap<String, String>) {
 }
 
 /// The same writes, the folders first, then the files split in one contiguous part per core.
-fn floor_every_core(dir: &Path, files: &BTreeMap<String, String>) {
+fn floor_every_core(dir: &Path, files: &Files) {
     let mut made = BTreeSet::new();
-    for rel in files.keys() {
+    for rel in files.paths() {
         let parent = dir.join(rel).parent().unwrap().to_path_buf();
         if made.insert(parent.clone()) {
             std::fs::create_dir_all(&parent).unwrap();
         }
     }
-    let all: Vec<(&String, &String)> = files.iter().collect();
+    let all: Vec<(&str, &[u8])> = files.iter().collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
         for part in all.chunks(all.len().div_ceil(cores).max(1)) {
@@ -79,7 +80,7 @@ fn main() {
         .unwrap()
         .files()
         .unwrap();
-    let bytes: usize = files.values().map(String::len).sum();
+    let bytes: usize = files.total_bytes();
     let (mut floors, mut parallel_floors, mut totals) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         floors.push(in_fresh_dir(|dir| floor(dir, &files)));

@@ -9,7 +9,7 @@
 //! 3. The same backup taken from a SOPS folder of M secrets (decrypting M files).
 //!
 //! A custom harness: one run takes tens of seconds, so criterion's sampling does not fit.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![expect(clippy::unwrap_used, reason = "a benchmark fails loudly on bad setup")]
 
 mod support;
 

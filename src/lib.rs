@@ -4,7 +4,8 @@
 //! committed to a manifest repo out. This crate composes the workspace's libraries:
 //! [`model`] (the typed config repo), [`render`] (typed Kubernetes objects and their YAML) and
 //! [`secrets`] (one secret-store API over SOPS files, AWS Secrets Manager and Vault/OpenBao),
-//! [`git`] (verified webhooks in, commits to the manifest repo out),
+//! [`git`] (verified webhooks in, commits to the manifest repo out), [`files`] (the tree of
+//! files they pass between them),
 //! plus the I/O at the edge ([`write_tree`]). Features `aws` and `vault` turn on those secret
 //! backends.
 //!
@@ -22,6 +23,7 @@
 
 mod output;
 
+pub use glueops_files as files;
 pub use glueops_git as git;
 pub use glueops_model as model;
 pub use glueops_render as render;
@@ -32,12 +34,6 @@ pub use output::{WriteSummary, write_tree};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The config repo has problems.
-    #[error("{0}")]
-    Config(#[from] model::Diagnostics),
-    /// Rendering failed.
-    #[error(transparent)]
-    Render(#[from] render::Error),
     /// A file could not be read or written.
     #[error(
         "cannot write `{path}`: {source}; check the output folder's permissions and free space"
@@ -47,11 +43,5 @@ pub enum Error {
         path: String,
         /// The cause.
         source: std::io::Error,
-    },
-    /// A rendered path would leave the output folder.
-    #[error("refusing to write `{path}`: it is not a plain relative path")]
-    UnsafePath {
-        /// The path.
-        path: String,
     },
 }

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use glueops_files::Files;
+use rayon::prelude::*;
+
 use crate::Error;
 
 /// What [`write_tree`] did.
@@ -18,25 +21,19 @@ pub struct WriteSummary {
     pub removed: usize,
 }
 
-/// Writes `files` (relative path → contents) under `dir`. `progress` is called with the number
-/// of files handled so far. Every path is checked before anything is written; the files are
-/// written on every core.
+/// Writes `files` under `dir` (their paths were checked when they entered the [`Files`], so
+/// none leaves `dir`). `progress` is called with the number of files handled so far. The
+/// files are written on every core.
 pub fn write_tree(
     dir: &Path,
-    files: &BTreeMap<String, String>,
+    files: &Files,
     mut progress: impl FnMut(usize),
 ) -> Result<WriteSummary, Error> {
-    if let Some(rel) = files
-        .keys()
-        .find(|rel| rel.starts_with('/') || rel.split('/').any(|c| c.is_empty() || c == ".."))
-    {
-        return Err(Error::UnsafePath { path: rel.clone() });
-    }
     let root = dir.join("clusters");
     // A folder glueops creates now holds no earlier render: nothing to compare or remove there.
     let had_tree = root.is_dir();
     let mut fresh: BTreeMap<&str, bool> = BTreeMap::new();
-    for rel in files.keys() {
+    for rel in files.paths() {
         let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
         if !fresh.contains_key(parent) {
             let path = dir.join(parent);
@@ -47,30 +44,22 @@ pub fn write_tree(
             fresh.insert(parent, !existed);
         }
     }
-    let entries: Vec<(&String, &String)> = files.iter().collect();
+    let entries: Vec<(&str, &[u8])> = files.iter().collect();
     let mut summary = WriteSummary::default();
     for (round, chunk) in entries.chunks(ROUND).enumerate() {
-        let parts = glueops_model::parallel::map_chunks(chunk, |batch| {
-            let mut done = WriteSummary::default();
-            for (rel, contents) in batch {
-                let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
-                let path = dir.join(rel);
-                let unchanged = !fresh.get(parent).copied().unwrap_or(false)
-                    && fs::read(&path).is_ok_and(|existing| existing == contents.as_bytes());
-                if unchanged {
-                    done.unchanged += 1;
-                } else {
-                    fs::write(&path, contents).map_err(io(&path))?;
-                    done.written += 1;
-                }
-            }
-            Ok::<_, Error>(done)
-        });
-        for part in parts {
-            let part = part?;
-            summary.written += part.written;
-            summary.unchanged += part.unchanged;
-        }
+        let done = chunk
+            .par_iter()
+            .with_min_len(MIN_PER_JOB)
+            .map(|(rel, contents)| write_one(dir, &fresh, rel, contents))
+            .try_reduce(WriteSummary::default, |a, b| {
+                Ok(WriteSummary {
+                    written: a.written + b.written,
+                    unchanged: a.unchanged + b.unchanged,
+                    removed: 0,
+                })
+            })?;
+        summary.written += done.written;
+        summary.unchanged += done.unchanged;
         progress(round * ROUND + chunk.len());
     }
     if had_tree {
@@ -82,16 +71,40 @@ pub fn write_tree(
 /// Files written between two progress reports.
 const ROUND: usize = 8192;
 
+/// Fewest files one parallel job writes.
+const MIN_PER_JOB: usize = 32;
+
+/// Writes one file unless it already holds `contents` (a folder created by this call holds
+/// nothing to compare).
+fn write_one(
+    dir: &Path,
+    fresh: &BTreeMap<&str, bool>,
+    rel: &str,
+    contents: &[u8],
+) -> Result<WriteSummary, Error> {
+    let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+    let path = dir.join(rel);
+    let unchanged = !fresh.get(parent).copied().unwrap_or(false)
+        && fs::read(&path).is_ok_and(|existing| existing == contents);
+    if unchanged {
+        return Ok(WriteSummary {
+            unchanged: 1,
+            ..WriteSummary::default()
+        });
+    }
+    fs::write(&path, contents).map_err(io(&path))?;
+    Ok(WriteSummary {
+        written: 1,
+        ..WriteSummary::default()
+    })
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.display().to_string();
     move |source| Error::Io { path, source }
 }
 
-fn remove_stale(
-    dir: &Path,
-    folder: &Path,
-    files: &BTreeMap<String, String>,
-) -> Result<usize, Error> {
+fn remove_stale(dir: &Path, folder: &Path, files: &Files) -> Result<usize, Error> {
     let io = |source| Error::Io {
         path: folder.display().to_string(),
         source,
@@ -112,7 +125,7 @@ fn remove_stale(
                 .strip_prefix(dir)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
-            if !files.contains_key(&rel) {
+            if !files.contains(&rel) {
                 fs::remove_file(&path).map_err(io)?;
                 removed += 1;
             }

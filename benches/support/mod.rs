@@ -1,14 +1,14 @@
 //! Generates large config repos for benchmarks.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![expect(dead_code, reason = "each bench uses a part of the shared support")]
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The environments of generated repos.
-pub const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "production"];
+pub(crate) const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "production"];
 
 /// Writes a config repo of `apps` apps (see [`repo_files`]) under `root`.
-pub fn generate_repo(root: &Path, apps: usize) {
+pub(crate) fn generate_repo(root: &Path, apps: usize) {
     for (rel, text) in repo_files(apps) {
         let path = root.join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -17,7 +17,7 @@ pub fn generate_repo(root: &Path, apps: usize) {
 }
 
 /// The same repo in memory.
-pub fn repo_sources(apps: usize) -> glueops::model::SourceTree {
+pub(crate) fn repo_sources(apps: usize) -> glueops::model::SourceTree {
     let mut tree = glueops::model::SourceTree::new();
     for (rel, text) in repo_files(apps) {
         tree.insert(rel, text);
@@ -27,7 +27,7 @@ pub fn repo_sources(apps: usize) -> glueops::model::SourceTree {
 
 /// The files of a config repo of `apps` apps, each deployed to the three environments, with
 /// values shaped like the demo repo's api (secrets, probes, ingress, resources).
-pub fn repo_files(apps: usize) -> Vec<(String, String)> {
+pub(crate) fn repo_files(apps: usize) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut write = |rel: &str, text: String| files.push((rel.to_string(), text));
     write(
@@ -95,7 +95,7 @@ externalSecret:
 }
 
 /// A fresh temporary directory holding a generated repo.
-pub fn generated_repo(apps: usize) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn generated_repo(apps: usize) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("config");
     generate_repo(&root, apps);
@@ -103,7 +103,7 @@ pub fn generated_repo(apps: usize) -> (tempfile::TempDir, PathBuf) {
 }
 
 /// The floor for loading: walk the same folders and read every file, nothing else.
-pub fn read_all(dir: &Path) -> usize {
+pub(crate) fn read_all(dir: &Path) -> usize {
     let mut bytes = 0;
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -117,7 +117,7 @@ pub fn read_all(dir: &Path) -> usize {
 }
 
 /// A whole number from the environment variable `name`, or `default`.
-pub fn env_usize(name: &str, default: usize) -> usize {
+pub(crate) fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -125,7 +125,7 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// The median of some timings.
-pub fn median(mut v: Vec<std::time::Duration>) -> std::time::Duration {
+pub(crate) fn median(mut v: Vec<std::time::Duration>) -> std::time::Duration {
     v.sort();
     v[v.len() / 2]
 }

@@ -34,7 +34,7 @@ pub enum Error {
         max: usize,
     },
     /// The body is not the JSON the event promises.
-    #[error("{host} `{event}` webhook body is malformed at line {line}, column {column}: {reason}")]
+    #[error("{host} `{event}` webhook body is malformed at line {line}, column {column}")]
     MalformedPayload {
         /// `github` or `gitlab`.
         host: &'static str,
@@ -44,8 +44,9 @@ pub enum Error {
         line: usize,
         /// 1-based column.
         column: usize,
-        /// What serde saw.
-        reason: String,
+        /// What the JSON parser saw.
+        #[source]
+        source: serde_json::Error,
     },
     /// The delivery id was seen within the deduplication window.
     #[error("webhook delivery `{id}` was already received; a replay is ignored")]
@@ -61,33 +62,56 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// A revision that does not resolve.
-    #[error("{repo}: `{rev}` does not name a commit: {reason}")]
+    /// No branch, tag or ref of that name exists.
+    #[error("{repo}: no branch, tag or ref is named `{rev}`; check the name (`git branch -a`)")]
+    NoSuchRef {
+        /// The repository.
+        repo: PathBuf,
+        /// The revision.
+        rev: String,
+    },
+    /// A revision that names something, but not a readable commit.
+    #[error("{repo}: `{rev}` does not name a readable commit ({what})")]
     BadRevision {
         /// The repository.
         repo: PathBuf,
         /// The revision.
         rev: String,
-        /// Why.
-        reason: String,
+        /// Which step failed.
+        what: &'static str,
+        /// What git reported.
+        #[source]
+        source: BoxError,
     },
     /// A git object or repository problem (missing object, corrupt data, ...).
-    #[error("{repo}: {operation}: {reason}")]
+    #[error("{repo}: {operation} failed")]
     Repository {
         /// The repository.
         repo: PathBuf,
         /// What glueops was doing.
         operation: &'static str,
         /// What git reported.
-        reason: String,
+        #[source]
+        source: BoxError,
     },
-    /// The `git` command failed or is missing (used only for network transport).
-    #[error("git {args}: {reason}")]
+    /// The `git` command could not be started (used only for network transport).
+    #[error(
+        "cannot run `git {args}`; glueops uses the git command to fetch and push: install git 2.x"
+    )]
+    GitMissing {
+        /// The arguments.
+        args: String,
+        /// Why it did not start.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The `git` command ran and failed.
+    #[error("git {args}: {stderr}")]
     GitCommand {
         /// The arguments.
         args: String,
-        /// What went wrong, and what to do.
-        reason: String,
+        /// What git printed on stderr.
+        stderr: String,
     },
     /// A push kept losing the race after all retries.
     #[error(
@@ -112,16 +136,19 @@ pub enum Error {
     },
 }
 
+/// A cause from gix (its error types differ per operation), kept whole.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Error {
     pub(crate) fn repo(
         repo: &std::path::Path,
         operation: &'static str,
-        reason: impl std::fmt::Display,
+        source: impl Into<BoxError>,
     ) -> Error {
         Error::Repository {
             repo: repo.to_path_buf(),
             operation,
-            reason: reason.to_string(),
+            source: source.into(),
         }
     }
 }

@@ -10,7 +10,7 @@
 //! **Repositories.** [`ManifestRepo`] wraps a git repository through `gix` (objects, trees,
 //! commits and history in-process): read files at a revision, list the paths changed between
 //! two commits, walk the history of a path with its commit trailers, and
-//! [`ManifestRepo::write_tree`]: replace everything under a prefix with a set of files,
+//! [`ManifestRepo::commit`]: replace everything under a prefix with a [`TreeChange`]'s files,
 //! reusing unchanged subtrees, committing with trailers, and committing nothing when nothing
 //! changed. [`ManifestRepo::publish`] uses the `git` CLI for transport only, with optimistic
 //! concurrency: a rejected push is rebased by re-applying the same tree change on the new tip.
@@ -41,10 +41,12 @@ mod event;
 mod repo;
 mod webhook;
 
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, Result};
 pub use event::{
     Commit, Conclusion, Delivery, Host, ImagePublished, PipelineCompleted, PullRequest,
     PullRequestAction, Push, RepoEvent, Repository,
 };
-pub use repo::{Author, ChangeSet, HistoryEntry, ManifestRepo, PushOutcome, Trailer, WriteOutcome};
-pub use webhook::{DEFAULT_MAX_BODY, DeliveryLog, Headers, WebhookReceiver, parse};
+pub use repo::{
+    Author, ChangeSet, HistoryEntry, ManifestRepo, PushOutcome, Trailer, TreeChange, WriteOutcome,
+};
+pub use webhook::{DEFAULT_MAX_BODY, DeliveryLog, Headers, WebhookReceiver};

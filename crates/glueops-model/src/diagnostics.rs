@@ -226,37 +226,37 @@ pub(crate) struct Report {
 
 impl Report {
     /// Remembers a file's text so diagnostics in it can show the source line.
-    pub fn add_source(&mut self, file: Arc<str>, text: Arc<str>) {
+    pub(crate) fn add_source(&mut self, file: Arc<str>, text: Arc<str>) {
         self.sources.insert(file, text);
     }
 
     /// Records one problem.
-    pub fn push(&mut self, diagnostic: Diagnostic) {
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
         self.items.push(diagnostic);
     }
 
     /// True when nothing was recorded.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
     /// The recorded problems, unsorted and without source lines (to merge into another report).
-    pub fn into_items(self) -> Vec<Diagnostic> {
+    pub(crate) fn into_items(self) -> Vec<Diagnostic> {
         self.items
     }
 
     /// Adds the problems another report recorded.
-    pub fn absorb(&mut self, items: Vec<Diagnostic>) {
+    pub(crate) fn absorb(&mut self, items: Vec<Diagnostic>) {
         self.items.extend(items);
     }
 
     /// How many problems were recorded.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
 
     /// The sorted, de-duplicated diagnostics with their source lines.
-    pub fn finish(mut self) -> Diagnostics {
+    pub(crate) fn finish(mut self) -> Diagnostics {
         for d in &mut self.items {
             if d.location.line > 0
                 && let Some(text) = self.sources.get(&d.location.file)

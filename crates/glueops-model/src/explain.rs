@@ -3,7 +3,6 @@
 use std::fmt::Write;
 
 use crate::node::{Node, Value};
-use crate::yaml;
 
 /// The tree as YAML where every leaf ends with `# <file>:<line>`, the layer that set it.
 ///
@@ -27,7 +26,7 @@ pub fn explain(node: &Node) -> String {
 
 fn scalar(node: &Node) -> String {
     let json = node.to_json();
-    yaml::to_string(&json)
+    glueops_yaml::to_string(&json)
         .map(|s| s.trim_end().to_string())
         .unwrap_or_else(|_| json.to_string())
 }

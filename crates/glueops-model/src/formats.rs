@@ -4,7 +4,7 @@
 
 /// Parses a Kubernetes resource quantity (`100m`, `1.5`, `128Mi`, `1e3`, `2G`) into its value
 /// in base units.
-pub fn parse_quantity(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_quantity(s: &str) -> Result<f64, String> {
     let bad =
         || format!("`{s}` is not a Kubernetes quantity (examples: `250m`, `1`, `128Mi`, `2Gi`)");
     let s_trim = s.trim();
@@ -62,7 +62,7 @@ pub fn parse_quantity(s: &str) -> Result<f64, String> {
 /// Checks a Kubernetes CronJob schedule: five fields (minute hour day-of-month month
 /// day-of-week) or a macro (`@hourly`, `@daily`, `@midnight`, `@weekly`, `@monthly`,
 /// `@yearly`, `@annually`).
-pub fn check_cron(s: &str) -> Result<(), String> {
+pub(crate) fn check_cron(s: &str) -> Result<(), String> {
     const MACROS: [&str; 7] = [
         "@yearly",
         "@annually",
@@ -162,7 +162,7 @@ fn check_cron_field(
 }
 
 /// Checks a Go duration as Kubernetes and Argo CD read it (`90s`, `1h30m`, `168h`).
-pub fn check_go_duration(s: &str) -> Result<(), String> {
+pub(crate) fn check_go_duration(s: &str) -> Result<(), String> {
     check_duration(
         s,
         &["ns", "us", "µs", "ms", "s", "m", "h"],
@@ -171,7 +171,7 @@ pub fn check_go_duration(s: &str) -> Result<(), String> {
 }
 
 /// Checks a Prometheus duration (`30s`, `5m`, `1h`, `1d`, `1w`).
-pub fn check_prometheus_duration(s: &str) -> Result<(), String> {
+pub(crate) fn check_prometheus_duration(s: &str) -> Result<(), String> {
     check_duration(
         s,
         &["ms", "s", "m", "h", "d", "w", "y"],
@@ -204,7 +204,7 @@ fn check_duration(s: &str, units: &[&str], examples: &str) -> Result<(), String>
 }
 
 /// Checks an image tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
-pub fn check_tag(s: &str) -> Result<(), String> {
+pub(crate) fn check_tag(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 128
         && s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
@@ -220,7 +220,7 @@ pub fn check_tag(s: &str) -> Result<(), String> {
 }
 
 /// Checks an image digest (`sha256:` and 64 lowercase hex digits, or `sha512:` and 128).
-pub fn check_digest(s: &str) -> Result<(), String> {
+pub(crate) fn check_digest(s: &str) -> Result<(), String> {
     let ok = match s.split_once(':') {
         Some(("sha256", hex)) => hex.len() == 64,
         Some(("sha512", hex)) => hex.len() == 128,
@@ -239,7 +239,7 @@ pub fn check_digest(s: &str) -> Result<(), String> {
 }
 
 /// Parses a 24-hour clock time `HH:MM` into minutes after midnight.
-pub fn parse_clock(s: &str) -> Result<u32, String> {
+pub(crate) fn parse_clock(s: &str) -> Result<u32, String> {
     let bad = || format!("`{s}` is not a time of day; write `HH:MM` in 24-hour form, e.g. `09:00`");
     let (h, m) = s.split_once(':').ok_or_else(bad)?;
     if h.len() != 2 || m.len() != 2 {
@@ -253,7 +253,7 @@ pub fn parse_clock(s: &str) -> Result<u32, String> {
 }
 
 /// Checks that `name` is an IANA time zone known to the bundled time zone database.
-pub fn check_time_zone(name: &str) -> Result<(), String> {
+pub(crate) fn check_time_zone(name: &str) -> Result<(), String> {
     match jiff::tz::db().get(name) {
         Ok(_) => Ok(()),
         Err(_) => Err(format!(

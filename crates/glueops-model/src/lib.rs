@@ -29,12 +29,12 @@
 //!   pull request N: common → the overlay of `spec.previews.environment` (default `previews`)
 //!   → base → previews/common → the pull request's values. Maps merge key by key; scalars and
 //!   lists replace; an explicit `null` removes the key. See [`node`] for the exact rules and
-//!   [`Deployment::tree`] for the provenance of every leaf.
+//!   [`AppInstance::tree`] for the provenance of every leaf.
 //! - **Templates**: ingress hostnames may use `{{ .Values.captain_domain }}` — the
 //!   `captainDomain` of the cluster the environment (or previews) runs on — and
 //!   `{{ .Values.glueops_app_name }}` — `<app>-<env>`, or `<app>-pr-<N>` for a preview. Any
-//!   other `{{ }}` is an error. [`Deployment::values`] holds the resolved hostnames,
-//!   [`Deployment::tree`] the text as written.
+//!   other `{{ }}` is an error. [`AppInstance::values`] holds the resolved hostnames,
+//!   [`AppInstance::tree`] the text as written.
 //! - **Namespaces**: an environment's `namespace` (default its name); a preview's from
 //!   `spec.previews.namespacePattern` (default `{app}-pr-{number}`).
 //! - **Errors** are [`Diagnostic`]s with a stable [`Code`]; [`Diagnostics`] displays them
@@ -67,11 +67,12 @@
 mod diagnostics;
 mod explain;
 mod formats;
+mod instance;
 mod layer;
 mod layout;
 pub mod names;
 pub mod node;
-pub mod parallel;
+mod parallel;
 pub mod platform;
 mod repo;
 mod rules;
@@ -83,36 +84,10 @@ mod yaml;
 
 pub use diagnostics::{Code, Diagnostic, Diagnostics};
 pub use explain::explain;
-pub use formats::{
-    check_cron, check_digest, check_go_duration, check_prometheus_duration, check_tag,
-    check_time_zone, parse_clock, parse_quantity,
-};
+pub use instance::{AppInstance, InvalidPreviewRef, Placement, PreviewRef};
 pub use node::{Location, Node, Segment, Value};
 pub use platform::Platform;
-pub use repo::{Deployment, Repo, Target};
+pub use repo::Repo;
 pub use schema::Document;
 pub use source::{MAX_FILE_BYTES, SourceTree};
 pub use values::AppValues;
-
-/// Serializes values as YAML with glueops' fixed emitter settings (strings that YAML 1.1 would
-/// misread, such as `yes` or `1.10`, are quoted).
-pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    yaml::to_string(value)
-}
-
-/// Appends `value` to `out` as one YAML document, as [`to_yaml`] writes it. On error, `out`
-/// is left as it was.
-pub fn append_yaml<T: serde::Serialize>(out: &mut String, value: &T) -> Result<(), String> {
-    yaml::append(out, value)
-}
-
-/// Parses one YAML document into a located tree, with glueops' fixed parser settings.
-pub fn parse_yaml(file: &str, text: &str) -> Result<Node, Diagnostics> {
-    let file: std::sync::Arc<str> = std::sync::Arc::from(file);
-    yaml::parse(&file, text).map_err(|e| {
-        let mut report = diagnostics::Report::default();
-        report.add_source(file.clone(), std::sync::Arc::from(text));
-        report.push(e.diagnostic(&file));
-        report.finish()
-    })
-}

@@ -95,7 +95,7 @@ pub struct Entry {
 
 impl Map {
     /// A map of the given entries.
-    pub fn from_entries(entries: BTreeMap<String, Entry>) -> Self {
+    pub(crate) fn from_entries(entries: BTreeMap<String, Entry>) -> Self {
         Self {
             entries,
             replaces: false,
@@ -120,6 +120,13 @@ impl Map {
     /// True when the map has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+impl FromIterator<(String, Entry)> for Map {
+    /// A map of the given entries (a key given twice keeps the last).
+    fn from_iter<I: IntoIterator<Item = (String, Entry)>>(entries: I) -> Self {
+        Self::from_entries(entries.into_iter().collect())
     }
 }
 

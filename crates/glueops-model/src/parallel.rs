@@ -17,7 +17,7 @@ const BATCHES_PER_THREAD: usize = 8;
 ///
 /// The threads persist between calls, so a process that loads, renders and writes in turn
 /// starts its threads (and their allocator heaps) once, not once per step.
-pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+pub(crate) fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
     let threads = rayon::current_num_threads()
         .min(items.len() / MIN_PER_THREAD)
         .max(1);

@@ -64,6 +64,17 @@ pub enum Delivery {
     Flux,
 }
 
+impl Delivery {
+    /// The folder of each cluster in the manifest repo that holds the delivery objects:
+    /// `argocd` or `flux`.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Delivery::Argocd => "argocd",
+            Delivery::Flux => "flux",
+        }
+    }
+}
+
 /// The manifest repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -170,7 +181,10 @@ pub struct DeployWindow {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
-#[allow(missing_docs)]
+#[expect(
+    missing_docs,
+    reason = "the variants are the days of the week: Mon..Sun say it all"
+)]
 pub enum Weekday {
     Mon,
     Tue,

@@ -5,88 +5,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Report};
+use crate::instance::{AppInstance, Placement};
 use crate::layer::{AppLayers, Layer, ParsedFile, read_file, validate};
 use crate::layout::FileKind;
-use crate::node::{Location, Node, Segment, display_path};
+use crate::node::{Location, Node};
 use crate::platform::Platform;
 use crate::rules;
 use crate::source::SourceTree;
 use crate::suggest::did_you_mean;
 use crate::values::AppValues;
-
-/// Where an app instance runs: an environment, or a pull-request preview.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Target {
-    /// A declared environment.
-    Environment(String),
-    /// The preview of a pull request.
-    Preview {
-        /// Pull-request number.
-        number: u64,
-        /// The preview's hostname from `previews.hostnamePattern`.
-        hostname: String,
-    },
-}
-
-/// One app in one environment (or one preview): everything the renderer needs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Deployment {
-    /// The app (folder name under `apps/`).
-    pub app: String,
-    /// Where it runs.
-    pub target: Target,
-    /// `<app>-<env>` or `<app>-pr-<N>`: the value of `{{ .Values.glueops_app_name }}` and the
-    /// name of its delivery object (Argo CD Application or Flux Kustomization).
-    pub name: String,
-    /// The cluster it runs on.
-    pub cluster: String,
-    /// The cluster's captain domain: the value of `{{ .Values.captain_domain }}`.
-    pub captain_domain: String,
-    /// The namespace it runs in.
-    pub namespace: String,
-    /// The merged values, typed, with hostname templates resolved.
-    pub values: AppValues,
-    /// The merged values as written (templates unresolved), every leaf located in the layer
-    /// that set it.
-    pub tree: Node,
-}
-
-impl Deployment {
-    /// The environment, for a deployment to an environment.
-    pub fn environment(&self) -> Option<&str> {
-        match &self.target {
-            Target::Environment(e) => Some(e),
-            Target::Preview { .. } => None,
-        }
-    }
-
-    /// The pull-request number, for a preview.
-    pub fn preview_number(&self) -> Option<u64> {
-        match &self.target {
-            Target::Preview { number, .. } => Some(*number),
-            Target::Environment(_) => None,
-        }
-    }
-
-    /// Every ingress hostname (templates resolved) with the key path it was written at.
-    pub fn hostnames(&self) -> Vec<(String, Vec<Segment>)> {
-        let mut out = Vec::new();
-        let Some(ingress) = &self.values.ingress else {
-            return out;
-        };
-        if ingress.enabled != Some(true) {
-            return out;
-        }
-        for (i, entry) in ingress.entries.iter().flatten().enumerate() {
-            for (j, host) in entry.hosts.iter().flatten().enumerate() {
-                if let Some(h) = &host.hostname {
-                    out.push((h.clone(), hostname_path(i, j)));
-                }
-            }
-        }
-        out
-    }
-}
 
 /// A config repo, loaded, layered and validated.
 ///
@@ -97,12 +24,11 @@ impl Deployment {
 #[derive(Debug, Clone)]
 pub struct Repo {
     platform: Platform,
-    platform_tree: Node,
     common: Option<Layer>,
     overlays: BTreeMap<String, Layer>,
     apps: BTreeMap<String, AppLayers>,
-    deployments: Vec<Deployment>,
-    previews: Vec<Deployment>,
+    deployments: Vec<AppInstance>,
+    previews: Vec<AppInstance>,
     sources: Arc<BTreeMap<Arc<str>, Arc<str>>>,
 }
 
@@ -222,7 +148,6 @@ impl Repo {
         rules::check_platform(&platform, &platform_tree, &mut report);
         let mut repo = Repo {
             platform,
-            platform_tree,
             common,
             overlays,
             apps,
@@ -306,7 +231,7 @@ impl Repo {
                 ];
                 let instance = Instance {
                     app,
-                    target: Target::Environment(env.clone()),
+                    placement: Placement::Environment(env.clone()),
                     name: format!("{app}-{env}"),
                     cluster: &cluster.name,
                     captain_domain: &cluster.captain_domain,
@@ -355,7 +280,7 @@ impl Repo {
         app: &str,
         number: u64,
         report: &mut Report,
-    ) -> Result<Option<Deployment>, Box<Diagnostic>> {
+    ) -> Result<Option<AppInstance>, Box<Diagnostic>> {
         let no_previews = |msg: String, help: String| {
             Box::new(
                 Diagnostic::new(
@@ -404,7 +329,7 @@ impl Repo {
         ];
         let instance = Instance {
             app,
-            target: Target::Preview {
+            placement: Placement::Preview {
                 number,
                 hostname: fill(settings.hostname_pattern()),
             },
@@ -421,23 +346,18 @@ impl Repo {
         &self.platform
     }
 
-    /// `glueops.yaml` as written, every value located.
-    pub fn platform_tree(&self) -> &Node {
-        &self.platform_tree
-    }
-
     /// App names, sorted.
     pub fn apps(&self) -> impl Iterator<Item = &str> {
         self.apps.keys().map(String::as_str)
     }
 
     /// Every (app, environment) deployment, sorted by app then environment.
-    pub fn deployments(&self) -> impl Iterator<Item = &Deployment> {
+    pub fn deployments(&self) -> impl Iterator<Item = &AppInstance> {
         self.deployments.iter()
     }
 
     /// The deployment of `app` to `env`.
-    pub fn deployment(&self, app: &str, env: &str) -> Option<&Deployment> {
+    pub fn deployment(&self, app: &str, env: &str) -> Option<&AppInstance> {
         self.deployments
             .iter()
             .find(|d| d.app == app && d.environment() == Some(env))
@@ -450,13 +370,13 @@ impl Repo {
 
     /// The previews of the pull requests that have a folder under
     /// `envs/previews/pull-request-number/`, sorted by app then number.
-    pub fn previews(&self) -> impl Iterator<Item = &Deployment> {
+    pub fn previews(&self) -> impl Iterator<Item = &AppInstance> {
         self.previews.iter()
     }
 
     /// The preview of pull request `number` of `app` (the pull request needs no folder of its
     /// own): the app's preview defaults plus that pull request's values if any.
-    pub fn preview(&self, app: &str, number: u64) -> Result<Deployment, Diagnostics> {
+    pub fn preview(&self, app: &str, number: u64) -> Result<AppInstance, Diagnostics> {
         let mut report = Report::default();
         for (file, text) in self.sources.iter() {
             report.add_source(file.clone(), text.clone());
@@ -476,7 +396,7 @@ impl Repo {
         let used: BTreeSet<&str> = self
             .deployments
             .iter()
-            .filter_map(Deployment::environment)
+            .filter_map(AppInstance::environment)
             .collect();
         self.platform
             .spec
@@ -491,7 +411,7 @@ impl Repo {
 /// What is known about an app instance before its values are merged.
 struct Instance<'a> {
     app: &'a str,
-    target: Target,
+    placement: Placement,
     name: String,
     cluster: &'a str,
     captain_domain: &'a str,
@@ -499,7 +419,7 @@ struct Instance<'a> {
 }
 
 impl Instance<'_> {
-    fn build(self, stack: &[Option<&Layer>], report: &mut Report) -> Option<Deployment> {
+    fn build(self, stack: &[Option<&Layer>], report: &mut Report) -> Option<AppInstance> {
         let layers: Vec<&Layer> = stack.iter().flatten().copied().collect();
         if layers.iter().any(|l| !l.valid) {
             return None;
@@ -524,9 +444,9 @@ impl Instance<'_> {
         };
         let before = report.len();
         rules::resolve_templates(&mut values, &tree, &self.name, self.captain_domain, report);
-        let deployment = Deployment {
+        let deployment = AppInstance {
             app: self.app.to_string(),
-            target: self.target,
+            placement: self.placement,
             name: self.name,
             cluster: self.cluster.to_string(),
             captain_domain: self.captain_domain.to_string(),
@@ -537,26 +457,4 @@ impl Instance<'_> {
         rules::check_deployment(&deployment, report);
         (report.len() == before).then_some(deployment)
     }
-}
-
-/// The key path of `ingress.entries[entry].hosts[host].hostname`.
-pub(crate) fn hostname_path(entry: usize, host: usize) -> Vec<Segment> {
-    vec![
-        Segment::from("ingress"),
-        Segment::from("entries"),
-        Segment::Index(entry),
-        Segment::from("hosts"),
-        Segment::Index(host),
-        Segment::from("hostname"),
-    ]
-}
-
-/// Helper for rules: a located diagnostic at `path` of `tree`.
-pub(crate) fn at(
-    tree: &Node,
-    path: &[Segment],
-    code: Code,
-    message: impl Into<String>,
-) -> Diagnostic {
-    Diagnostic::new(code, tree.locate(path), display_path(path), message)
 }

@@ -20,7 +20,7 @@ use folder::{Folder, Kind};
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Most YAML files one repo may hold.
-pub const MAX_FILES: usize = 200_000;
+pub(crate) const MAX_FILES: usize = 200_000;
 
 /// `ELOOP` on Linux and macOS-compatible errno tables: too many levels of symbolic links.
 const ELOOP: i32 = if cfg!(target_os = "macos") { 62 } else { 40 };

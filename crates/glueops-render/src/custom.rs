@@ -88,7 +88,7 @@ pub struct ExternalSecretSpec {
     /// The store.
     pub secret_store_ref: StoreRef,
     /// The Secret to create.
-    pub target: Target,
+    pub target: ExternalSecretTarget,
     /// Keys, each from one remote reference.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<SecretData>,
@@ -109,7 +109,7 @@ pub struct StoreRef {
 /// The Secret an ExternalSecret creates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Target {
+pub struct ExternalSecretTarget {
     /// Secret name.
     pub name: String,
     /// `Owner`: the Secret is deleted with the ExternalSecret.

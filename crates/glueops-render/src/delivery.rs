@@ -22,16 +22,8 @@ pub const FLUX_SOURCE: &str = "manifests";
 /// AppProject of previews.
 pub const PREVIEWS_PROJECT: &str = "previews";
 
-/// The engine folder name: `argocd` or `flux`.
-pub fn engine(platform: &Platform) -> &'static str {
-    match platform.spec.delivery {
-        Delivery::Argocd => "argocd",
-        Delivery::Flux => "flux",
-    }
-}
-
 /// What one delivery object deploys.
-pub(crate) struct Target<'a> {
+pub(crate) struct Deliverable<'a> {
     /// `<app>-<env>` or `<app>-pr-<N>`.
     pub name: &'a str,
     /// AppProject: the environment, or previews.
@@ -69,7 +61,7 @@ fn meta(
 }
 
 /// The Application or Kustomization deploying one folder.
-pub(crate) fn deploy(platform: &Platform, t: Target<'_>) -> Object {
+pub(crate) fn deploy(platform: &Platform, t: Deliverable<'_>) -> Object {
     let repo = &platform.spec.manifest_repo;
     let branch = repo.branch.clone().unwrap_or_else(|| "main".to_string());
     match platform.spec.delivery {

@@ -1,7 +1,6 @@
 //! Differences between two renders, object by object, as unified YAML diffs for PR comments.
 
-use std::collections::BTreeMap;
-
+use glueops_files::Files;
 use similar::TextDiff;
 
 /// How one file changed.
@@ -26,9 +25,10 @@ pub struct Change {
     pub diff: String,
 }
 
-/// Compares two renders given as path → YAML; unchanged files are left out. Sorted by path.
-pub fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<Change> {
-    let mut paths: Vec<&String> = old.keys().chain(new.keys()).collect();
+/// Compares two renders; unchanged files are left out. Sorted by path. Bytes that are not
+/// UTF-8 are shown with replacement characters.
+pub fn diff(old: &Files, new: &Files) -> Vec<Change> {
+    let mut paths: Vec<&str> = old.paths().chain(new.paths()).collect();
     paths.sort();
     paths.dedup();
     let mut out = Vec::new();
@@ -41,16 +41,16 @@ pub fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> V
             _ => continue,
         };
         let (a, b) = (
-            before.map_or("", String::as_str),
-            after.map_or("", String::as_str),
+            String::from_utf8_lossy(before.unwrap_or_default()),
+            String::from_utf8_lossy(after.unwrap_or_default()),
         );
-        let text = TextDiff::from_lines(a, b)
+        let text = TextDiff::from_lines(a.as_ref(), b.as_ref())
             .unified_diff()
             .context_radius(3)
             .header(&format!("a/{path}"), &format!("b/{path}"))
             .to_string();
         out.push(Change {
-            path: path.clone(),
+            path: path.to_string(),
             kind,
             diff: text,
         });

@@ -27,7 +27,7 @@ pub(crate) struct Instance<'a> {
 
 impl Instance<'_> {
     /// Labels that select the app's pods.
-    pub fn selector_labels(&self) -> BTreeMap<String, String> {
+    pub(crate) fn selector_labels(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("app.kubernetes.io/name".to_string(), self.app.clone()),
             (
@@ -38,7 +38,7 @@ impl Instance<'_> {
     }
 
     /// The standard labels on every object of the instance.
-    pub fn labels(&self) -> BTreeMap<String, String> {
+    pub(crate) fn labels(&self) -> BTreeMap<String, String> {
         let mut labels = self.selector_labels();
         labels.insert(
             "app.kubernetes.io/managed-by".to_string(),
@@ -60,7 +60,7 @@ impl Instance<'_> {
     /// Labels of workloads and their pods: [`Instance::labels`] plus
     /// `app.kubernetes.io/version` (kept off other objects so an image bump changes only the
     /// workload files).
-    pub fn workload_labels(&self) -> BTreeMap<String, String> {
+    pub(crate) fn workload_labels(&self) -> BTreeMap<String, String> {
         let mut labels = self.labels();
         if let Some(version) = self.version() {
             labels.insert("app.kubernetes.io/version".to_string(), version);
@@ -69,7 +69,7 @@ impl Instance<'_> {
     }
 
     /// Metadata of a workload named `name`.
-    pub fn workload_meta(&self, name: &str) -> ObjectMeta {
+    pub(crate) fn workload_meta(&self, name: &str) -> ObjectMeta {
         ObjectMeta {
             labels: Some(self.workload_labels()),
             ..self.meta(name)
@@ -77,7 +77,7 @@ impl Instance<'_> {
     }
 
     /// A selector on [`Instance::selector_labels`].
-    pub fn selector(&self) -> LabelSelector {
+    pub(crate) fn selector(&self) -> LabelSelector {
         LabelSelector {
             match_labels: Some(self.selector_labels()),
             match_expressions: None,
@@ -85,7 +85,7 @@ impl Instance<'_> {
     }
 
     /// Metadata for an object of the instance named `name`.
-    pub fn meta(&self, name: &str) -> ObjectMeta {
+    pub(crate) fn meta(&self, name: &str) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_string()),
             namespace: Some(self.namespace.clone()),
@@ -94,23 +94,13 @@ impl Instance<'_> {
         }
     }
 
-    /// `registry/repository[:tag][@digest]`.
-    pub fn image(&self) -> String {
-        let image = self.values.image.clone().unwrap_or_default();
-        let mut out = [image.registry.as_deref(), image.repository.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("/");
-        if let Some(tag) = &self.tag {
-            out.push(':');
-            out.push_str(tag);
-        }
-        if let Some(digest) = &image.digest {
-            out.push('@');
-            out.push_str(digest);
-        }
-        out
+    /// The image reference the containers run (see [`glueops_model::values::Image::reference`]).
+    pub(crate) fn image(&self) -> String {
+        self.values
+            .image
+            .clone()
+            .unwrap_or_default()
+            .reference(self.tag.as_deref())
     }
 
     /// The `app.kubernetes.io/version` label value: the tag, cut to a valid label value.
@@ -123,7 +113,7 @@ impl Instance<'_> {
     }
 
     /// Whether pods mount the ServiceAccount token (off unless the values ask).
-    pub fn automount_token(&self) -> bool {
+    pub(crate) fn automount_token(&self) -> bool {
         self.values
             .deployment
             .as_ref()

@@ -3,7 +3,18 @@
 
 use std::collections::BTreeMap;
 
+use glueops_files::Files;
+use rayon::prelude::*;
+
 use crate::Error;
+
+/// Fewest objects one parallel job serializes: below this, handing work to another thread
+/// costs more than it saves.
+const MIN_PER_JOB: usize = 32;
+
+/// Batches handed out per thread for the stream: objects differ in cost, so threads take small
+/// batches as they go and finish together.
+const BATCHES_PER_THREAD: usize = 8;
 use crate::object::Object;
 
 /// One object and the file it is written to.
@@ -18,9 +29,9 @@ pub struct Manifest {
 impl Manifest {
     /// The object as YAML (one document, ending with a newline).
     pub fn to_yaml(&self) -> Result<String, Error> {
-        glueops_model::to_yaml(&self.object).map_err(|message| Error::Serialize {
+        glueops_yaml::to_string(&self.object).map_err(|source| Error::Serialize {
             path: self.path.clone(),
-            message,
+            source,
         })
     }
 }
@@ -32,8 +43,12 @@ pub struct ManifestSet {
 }
 
 impl ManifestSet {
-    /// A set of manifests; fails when two objects would share a file.
+    /// A set of manifests; fails when two objects would share a file, or a path would leave
+    /// the manifest repo.
     pub fn new(mut manifests: Vec<Manifest>) -> Result<Self, Error> {
+        for m in &manifests {
+            glueops_files::check_path(&m.path)?;
+        }
         manifests.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = manifests.windows(2).find(|w| w[0].path == w[1].path) {
             return Err(Error::Collision {
@@ -68,18 +83,14 @@ impl ManifestSet {
     }
 
     /// Every file: path → YAML, one object per file. Serializes on every available core.
-    pub fn files(&self) -> Result<BTreeMap<String, String>, Error> {
-        let parts = glueops_model::parallel::map_chunks(&self.manifests, |chunk| {
-            chunk
-                .iter()
-                .map(|m| Ok((m.path.clone(), m.to_yaml()?)))
-                .collect::<Result<Vec<_>, Error>>()
-        });
-        let mut files = BTreeMap::new();
-        for part in parts {
-            files.extend(part?);
-        }
-        Ok(files)
+    pub fn files(&self) -> Result<Files, Error> {
+        let texts: Vec<(String, String)> = self
+            .manifests
+            .par_iter()
+            .with_min_len(MIN_PER_JOB)
+            .map(|m| Ok((m.path.clone(), m.to_yaml()?)))
+            .collect::<Result<_, Error>>()?;
+        Ok(Files::try_from_iter(texts)?)
     }
 
     /// One `---`-separated stream of every object in path order, for `kubectl apply -f -`:
@@ -97,31 +108,37 @@ impl ManifestSet {
     /// [`ManifestSet::stream`] in consecutive parts (one per batch of objects serialized
     /// together), for writing out without joining them first.
     pub fn stream_parts(&self) -> Result<Vec<String>, Error> {
-        glueops_model::parallel::map_chunks(&self.manifests, |chunk| {
-            let mut out = String::with_capacity(chunk.len() * 1024);
-            for m in chunk {
-                out.push_str("---\n");
-                glueops_model::append_yaml(&mut out, &m.object).map_err(|message| {
-                    Error::Serialize {
-                        path: m.path.clone(),
-                        message,
-                    }
-                })?;
-            }
-            Ok(out)
-        })
-        .into_iter()
-        .collect()
+        let batch = self
+            .manifests
+            .len()
+            .div_ceil(rayon::current_num_threads() * BATCHES_PER_THREAD)
+            .max(MIN_PER_JOB);
+        self.manifests
+            .par_chunks(batch)
+            .map(|chunk| {
+                let mut out = String::with_capacity(chunk.len() * 1024);
+                for m in chunk {
+                    out.push_str("---\n");
+                    glueops_yaml::append(&mut out, &m.object).map_err(|source| {
+                        Error::Serialize {
+                            path: m.path.clone(),
+                            source,
+                        }
+                    })?;
+                }
+                Ok(out)
+            })
+            .collect()
     }
 }
 
 /// Joins already serialized files (as [`ManifestSet::files`] returns them) into one
 /// `---`-separated stream, in path order.
-pub fn stream(files: &BTreeMap<String, String>) -> String {
-    let mut out = String::with_capacity(files.values().map(|f| f.len() + 4).sum());
-    for yaml in files.values() {
-        out.push_str("---\n");
-        out.push_str(yaml);
+pub fn stream(files: &Files) -> Vec<u8> {
+    let mut out = Vec::with_capacity(files.total_bytes() + 4 * files.len());
+    for (_, yaml) in files.iter() {
+        out.extend_from_slice(b"---\n");
+        out.extend_from_slice(yaml);
     }
     out
 }

@@ -20,7 +20,7 @@ macro_rules! objects {
         /// A rendered object, typed: core kinds with `k8s-openapi`, custom resources with the
         /// structs in [`crate::custom`].
         #[derive(Debug, Clone, PartialEq)]
-        #[allow(missing_docs)]
+        #[expect(missing_docs, reason = "each variant is the Kubernetes kind of the same name")]
         pub enum Object {
             $($core(Box<$core>),)*
             $($custom(Box<$custom>),)*

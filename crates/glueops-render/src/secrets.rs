@@ -6,9 +6,9 @@ use glueops_model::Platform;
 use glueops_model::values::SecretStoreKind;
 
 use crate::custom::{
-    DataFrom, Endpoint, ExternalSecret, ExternalSecretSpec, Extract, PrometheusRule,
-    PrometheusRuleSpec, RemoteRef, Rule, RuleGroup, SecretData, Selector, ServiceMonitor,
-    ServiceMonitorSpec, StoreRef, Target,
+    DataFrom, Endpoint, ExternalSecret, ExternalSecretSpec, ExternalSecretTarget, Extract,
+    PrometheusRule, PrometheusRuleSpec, RemoteRef, Rule, RuleGroup, SecretData, Selector,
+    ServiceMonitor, ServiceMonitorSpec, StoreRef,
 };
 use crate::instance::Instance;
 
@@ -80,7 +80,7 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
                         name: name.clone(),
                         kind: format!("{kind:?}"),
                     },
-                    target: Target {
+                    target: ExternalSecretTarget {
                         name: secret_name,
                         creation_policy: "Owner".to_string(),
                     },

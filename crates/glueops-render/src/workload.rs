@@ -372,10 +372,9 @@ fn resources(r: Option<&values::Resources>) -> ResourceRequirements {
     let user_limits = r.and_then(|r| r.limits.as_ref());
     for (k, req) in &requests {
         let set_by_user = user_limits.is_some_and(|l| l.entries().iter().any(|(n, _)| n == k));
-        let below = match (limits.get(k), glueops_model::parse_quantity(&req.0)) {
-            (Some(lim), Ok(rq)) => glueops_model::parse_quantity(&lim.0).is_ok_and(|l| l < rq),
-            _ => false,
-        };
+        let below = limits.get(k).is_some_and(|lim| {
+            values::compare_quantities(&lim.0, &req.0) == Some(std::cmp::Ordering::Less)
+        });
         if !set_by_user && below {
             limits.insert(k.clone(), req.clone());
         }

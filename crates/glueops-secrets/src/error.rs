@@ -101,6 +101,15 @@ pub enum Error {
         /// What does not match, and what was expected.
         reason: String,
     },
+    /// A secret file that is not YAML (its text is never shown: it may hold secrets).
+    #[error("{file} is not a readable SOPS file")]
+    Yaml {
+        /// The file.
+        file: String,
+        /// Where the YAML breaks.
+        #[source]
+        source: glueops_yaml::Error,
+    },
     /// A key (age recipient or identity) that cannot be parsed.
     #[error("invalid age key: {0}")]
     InvalidAgeKey(String),

@@ -175,6 +175,24 @@ impl Identities {
         Identities(vec![age::x25519::Identity::generate()])
     }
 
+    /// Makes a new random key and writes it to a new identity file at `path`, readable only by
+    /// its owner (mode 0600 on Unix), the way `age-keygen -o` does. An existing file is never
+    /// overwritten: that would destroy the only copy of a private key.
+    pub fn generate_to_file(path: impl AsRef<Path>) -> Result<Identities> {
+        use std::io::Write;
+        let path = path.as_ref();
+        let key = Identities::generate();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
+        file.write_all(key.expose().as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(path, e))?;
+        Ok(key)
+    }
+
     /// The identities as identity-file text. Handle with care: these are private keys.
     pub fn expose(&self) -> Zeroizing<String> {
         let mut text = String::new();

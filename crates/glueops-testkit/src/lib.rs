@@ -72,7 +72,10 @@ pub fn requirement(name: &str) -> Result<&'static str, Failure> {
 ///
 /// # Panics
 /// When the package cannot be installed, with the command that installs it by hand.
-#[allow(clippy::panic)]
+#[expect(
+    clippy::panic,
+    reason = "test support: a missing oracle or server must fail the test that needs it, with what to install"
+)]
 pub fn oracle(name: &str, tool: &str) -> PathBuf {
     match requirement(name).and_then(|spec| try_oracle(name, spec, tool)) {
         Ok(bin) => bin,
@@ -293,7 +296,10 @@ pub fn bao() -> PathBuf {
 ///
 /// # Panics
 /// When it cannot start, with what to install.
-#[allow(clippy::panic)]
+#[expect(
+    clippy::panic,
+    reason = "test support: a missing oracle or server must fail the test that needs it, with what to install"
+)]
 pub fn moto() -> Server {
     let bin = oracle("moto", "moto_server");
     let started = free_port().and_then(|port| {
@@ -315,7 +321,10 @@ pub fn moto() -> Server {
 ///
 /// # Panics
 /// When it cannot start, with what to install.
-#[allow(clippy::panic)]
+#[expect(
+    clippy::panic,
+    reason = "test support: a missing oracle or server must fail the test that needs it, with what to install"
+)]
 pub fn openbao(token: &str) -> Server {
     let hint = install_hint("openbao");
     // The dev server's cluster listener takes the port after the API port.

@@ -1,73 +1,116 @@
-//! The one place glueops reads YAML. Every crate that parses YAML (the config-repo model, the
-//! SOPS files of the secrets crate) uses [`options`]: strict YAML 1.2 booleans (`yes`/`on` stay
-//! strings), numbers with leading zeros or underscores stay strings, duplicate keys are an
-//! error, and the parser's budgets are bounded so an alias bomb or a deeply nested document
-//! fails fast instead of eating the machine. [`parse`] reads one document into a [`Tree`] that
-//! keeps document order (a SOPS MAC hashes values in that order).
+//! # glueops-yaml
+//!
+//! Every YAML byte glueops reads or writes goes through this crate; no other crate of the
+//! workspace talks to the YAML library (serde-saphyr).
+//!
+//! - **Reading** uses one fixed set of options: strict YAML 1.2 booleans (`yes`/`on` stay
+//!   strings), numbers with leading zeros or underscores stay strings, duplicate keys are an
+//!   error, and the parser's budgets are bounded so that an alias bomb or a deeply nested
+//!   document fails fast instead of eating the machine.
+//!   - [`parse_located`] reads one document into a [`Located`] tree: every node knows its line,
+//!     column and byte span, so a caller can point at a value or replace its bytes in place.
+//!   - [`parse`] reads one document into a [`Tree`] that keeps document order (a SOPS MAC
+//!     hashes values in that order) and never quotes the text in its errors.
+//!   - [`deserialize`] reads one document straight into a type.
+//! - **Writing** ([`to_string`], [`append`]) is block style, keys in serialization order, list
+//!   items at their key's indent (kubectl's layout), and every string that a YAML 1.1 or 1.2
+//!   reader could take for anything but a string (`yes`, `on`, `1.10`, `0x1F`, `2024-01-01`,
+//!   `null`, ...) double-quoted, so kubectl reads back exactly the value that was written.
 //!
 //! ```
-//! use glueops_yaml::{Tree, parse};
+//! use glueops_yaml::{Tree, parse, parse_located, to_string};
+//!
 //! let tree = parse("b: yes\na: 0755\n").unwrap();
 //! assert_eq!(tree.field("b"), Some(&Tree::Text("yes".into())));
 //! assert_eq!(tree.field("a").and_then(Tree::text), Some("0755"));
 //! assert!(parse("a: 1\na: 2\n").is_err(), "duplicate keys are an error");
+//!
+//! let text = "image:\n  tag: \"1.4.2\"  # pinned\n";
+//! let doc = parse_located(text).unwrap();
+//! let tag = doc.get("image").and_then(|image| image.get("tag")).unwrap();
+//! assert_eq!((tag.span.line, tag.span.column), (2, 8));
+//! assert_eq!(&text[tag.span.start..tag.span.end], "\"1.4.2\"");
+//!
+//! let out = to_string(&std::collections::BTreeMap::from([("enabled", "yes")])).unwrap();
+//! assert_eq!(out, "enabled: \"yes\"\n");
 //! ```
 
-use std::fmt;
+mod emit;
+mod located;
+mod tree;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+pub use located::{Entry, Located, Span, Value, parse_located};
+pub use tree::Tree;
 
-/// A YAML document in document order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Tree {
-    /// A mapping, in document order.
-    Map(Vec<(String, Tree)>),
-    /// A sequence.
-    List(Vec<Tree>),
-    /// A string.
-    Text(String),
-    /// An integer.
-    Int(i64),
-    /// A float.
-    Float(f64),
-    /// `true` or `false` (never `yes`/`no`).
-    Bool(bool),
-    /// `null`, `~` or empty.
-    Null,
-}
-
-impl Tree {
-    /// The value under `key` of a map.
-    pub fn field(&self, key: &str) -> Option<&Tree> {
-        match self {
-            Tree::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// The text of a string scalar.
-    pub fn text(&self) -> Option<&str> {
-        match self {
-            Tree::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-/// Deepest nesting accepted in one document. Real values files nest fewer than 10 levels; the
-/// parser checks this bound while it streams, before deserialization recursion gets deep
-/// (about 40 KiB of stack per level in debug builds), so even a 2 MiB thread is safe.
+/// Deepest nesting accepted in one config document. Real values files nest fewer than 10
+/// levels; the parser checks this bound while it streams, before deserialization recursion
+/// gets deep (about 40 KiB of stack per level in debug builds), so even a 2 MiB thread is safe.
 pub const MAX_DEPTH: usize = 24;
 
+/// What can go wrong reading or writing YAML.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not valid YAML, or breaks one of the fixed rules (a duplicate key, a
+    /// document nested deeper than [`MAX_DEPTH`], too many aliases).
+    #[error("YAML syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        /// 1-based line (0 when the parser gave no position).
+        line: u32,
+        /// 1-based column (0 when the parser gave no position).
+        column: u32,
+        /// What the parser said, without its own position suffix.
+        message: String,
+    },
+    /// The text is YAML but not of the shape the caller asked for.
+    #[error("YAML document at line {line}, column {column} has the wrong shape: {message}")]
+    Shape {
+        /// 1-based line (0 when the parser gave no position).
+        line: u32,
+        /// 1-based column (0 when the parser gave no position).
+        column: u32,
+        /// What did not fit.
+        message: String,
+    },
+    /// A value could not be written as YAML (its `Serialize` implementation failed, or it
+    /// has a map key that is not a scalar).
+    #[error("cannot write the value as YAML: {message}")]
+    Emit {
+        /// The serializer's message.
+        message: String,
+    },
+}
+
+/// How much a document may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limits {
+    /// Config files written by people (values files, `glueops.yaml`, SOPS files): at most
+    /// [`MAX_DEPTH`] levels, 1,000 anchors and aliases.
+    Config,
+    /// Machine-written schema documents such as upstream CRDs: 200 levels and ten million
+    /// nodes.
+    Schema,
+}
+
 /// The fixed parser options every glueops YAML read uses.
-pub fn options() -> serde_saphyr::Options {
+fn options(limits: Limits) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = MAX_DEPTH;
+    match limits {
+        Limits::Config => {
+            budget.max_depth = MAX_DEPTH;
+            budget.max_nodes = 2_000_000;
+            budget.max_events = 4_000_000;
+        }
+        Limits::Schema => {
+            budget.max_depth = 200;
+            budget.max_nodes = 10_000_000;
+            budget.max_events = 20_000_000;
+        }
+    }
     budget.max_documents = 1;
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
-    budget.max_nodes = 2_000_000;
-    budget.max_events = 4_000_000;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.strict_booleans = true;
@@ -80,92 +123,92 @@ pub fn options() -> serde_saphyr::Options {
     options
 }
 
-/// Parses one document (an empty one is an empty map). The error gives only the position, never
-/// a snippet of the text (which may hold secrets).
-pub fn parse(text: &str) -> Result<Tree, String> {
-    let tree: Option<Tree> =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|e| match e.location() {
-            Some(l) => format!(
-                "YAML syntax error at line {}, column {}",
-                l.line(),
-                l.column()
-            ),
-            None => "YAML syntax error".to_string(),
+/// Parses one document into a [`Tree`] (an empty document is an empty map). The error gives
+/// only the position, never the parser's message: that may quote the text, which may hold
+/// secrets.
+pub fn parse(text: &str) -> Result<Tree, Error> {
+    let tree: Option<Tree> = serde_saphyr::from_str_with_options(text, options(Limits::Config))
+        .map_err(|e| {
+            let (line, column) = position(&e);
+            Error::Syntax {
+                line,
+                column,
+                message: "invalid YAML (the text is not shown: it may hold secrets)".into(),
+            }
         })?;
     Ok(tree.unwrap_or(Tree::Map(Vec::new())))
 }
 
-impl<'de> Deserialize<'de> for Tree {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(TreeVisitor)
-    }
+/// Deserializes one document into `T` with the fixed options and the given [`Limits`].
+pub fn deserialize<T: serde::de::DeserializeOwned>(text: &str, limits: Limits) -> Result<T, Error> {
+    serde_saphyr::from_str_with_options(text, options(limits)).map_err(|e| {
+        let (line, column) = position(&e);
+        let message = tidy(&e.to_string());
+        if matches!(e, serde_saphyr::Error::Message { .. }) {
+            Error::Shape {
+                line,
+                column,
+                message,
+            }
+        } else {
+            Error::Syntax {
+                line,
+                column,
+                message,
+            }
+        }
+    })
 }
 
-struct TreeVisitor;
-
-impl<'de> Visitor<'de> for TreeVisitor {
-    type Value = Tree;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a YAML value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Tree, E> {
-        Ok(Tree::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Tree, E> {
-        Ok(Tree::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Tree, D::Error> {
-        Tree::deserialize(d)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tree, E> {
-        Ok(Tree::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tree, E> {
-        Ok(Tree::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tree, E> {
-        i64::try_from(v)
-            .map(Tree::Int)
-            .map_err(|_| E::custom("integer too large"))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tree, E> {
-        Ok(Tree::Float(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tree, E> {
-        Ok(Tree::Text(v.to_string()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Tree, E> {
-        Ok(Tree::Text(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Tree::List(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((key, value)) = map.next_entry::<Key, Tree>()? {
-            entries.push((key.0, value));
-        }
-        Ok(Tree::Map(entries))
-    }
+/// Serializes `value` as one YAML document ending with a newline.
+pub fn to_string<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    let mut text = String::with_capacity(1024);
+    append(&mut text, value)?;
+    Ok(text)
 }
 
-/// A map key: any scalar, as text (SOPS paths are made of key text).
-struct Key(String);
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Tree::deserialize(deserializer)? {
-            Tree::Text(s) => Ok(Key(s)),
-            Tree::Int(i) => Ok(Key(i.to_string())),
-            Tree::Float(f) => Ok(Key(f.to_string())),
-            Tree::Bool(b) => Ok(Key(b.to_string())),
-            Tree::Null => Ok(Key("null".into())),
-            Tree::Map(_) | Tree::List(_) => Err(de::Error::custom("a map key must be a scalar")),
+/// Appends `value` to `out` as one YAML document, as [`to_string`] writes it. On error, `out`
+/// is left as it was.
+pub fn append<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Error> {
+    let start = out.len();
+    emit::append(out, value).map_err(|e| {
+        out.truncate(start);
+        Error::Emit {
+            message: e.to_string(),
         }
+    })
+}
+
+/// The 1-based line and column the parser reported, or zeros.
+fn position(e: &serde_saphyr::Error) -> (u32, u32) {
+    e.location()
+        .map(|l| (clamp(l.line()), clamp(l.column())))
+        .unwrap_or((0, 0))
+}
+
+fn clamp(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// The parser's message without its own position suffix (errors show the position) and
+/// without advice about parser options that callers cannot set.
+fn tidy(message: &str) -> String {
+    let mut m = message
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_string();
+    m = m.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    if m.contains("Depth {") || m.contains("recursion limit") {
+        return format!("the document nests more than {MAX_DEPTH} levels deep");
     }
+    if let Some(i) = m.rfind(" at line ")
+        && m[i + 9..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || c.is_ascii_lowercase())
+    {
+        m.truncate(i);
+    }
+    m
 }

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use gix::ObjectId;
 use gix::objs::tree::EntryMode;
 
-use crate::error::{Error, Result};
+use crate::error::{BoxError, Error, Result};
 
 pub use paths::Trailer;
 pub use push::PushOutcome;
-pub use write::{Author, WriteOutcome};
+pub use write::{Author, TreeChange, WriteOutcome};
 
 /// A git repository glueops reads and commits to (bare or not).
 ///
@@ -122,7 +122,7 @@ impl ManifestRepo {
         &self.repo
     }
 
-    fn err(&self, operation: &'static str, e: impl std::fmt::Display) -> Error {
+    fn err(&self, operation: &'static str, e: impl Into<crate::error::BoxError>) -> Error {
         Error::repo(&self.path, operation, e)
     }
 
@@ -140,19 +140,20 @@ impl ManifestRepo {
     pub(crate) fn try_resolve_id(&self, rev: &str) -> Result<Option<ObjectId>> {
         match self.resolve_id(rev) {
             Ok(id) => Ok(Some(id)),
-            Err(Error::BadRevision { reason, .. }) if reason == NO_SUCH_REF => Ok(None),
+            Err(Error::NoSuchRef { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     pub(crate) fn resolve_id(&self, rev: &str) -> Result<ObjectId> {
-        let bad = |reason: String| Error::BadRevision {
+        let bad = |what: &'static str, source: BoxError| Error::BadRevision {
             repo: self.path.clone(),
             rev: rev.to_string(),
-            reason,
+            what,
+            source,
         };
         let id = if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
-            ObjectId::from_hex(rev.as_bytes()).map_err(|e| bad(e.to_string()))?
+            ObjectId::from_hex(rev.as_bytes()).map_err(|e| bad("not a commit id", e.into()))?
         } else {
             let mut found = None;
             for name in [
@@ -163,21 +164,24 @@ impl ManifestRepo {
                 let reference = self
                     .repo
                     .try_find_reference(name.as_str())
-                    .map_err(|e| bad(e.to_string()))?;
+                    .map_err(|e| bad("cannot read the ref", e.into()))?;
                 if let Some(mut r) = reference {
                     found = Some(
                         r.peel_to_id()
-                            .map_err(|e| bad(format!("the ref points to nothing readable: {e}")))?
+                            .map_err(|e| bad("the ref points to nothing readable", e.into()))?
                             .detach(),
                     );
                     break;
                 }
             }
-            found.ok_or_else(|| bad(NO_SUCH_REF.to_string()))?
+            found.ok_or_else(|| Error::NoSuchRef {
+                repo: self.path.clone(),
+                rev: rev.to_string(),
+            })?
         };
         self.repo
             .find_commit(id)
-            .map_err(|e| bad(format!("not a readable commit: {e}")))?;
+            .map_err(|e| bad("not a readable commit", e.into()))?;
         Ok(id)
     }
 
@@ -357,5 +361,3 @@ impl ManifestRepo {
         Ok(out)
     }
 }
-
-const NO_SUCH_REF: &str = "no such branch, tag or ref";

@@ -46,13 +46,13 @@ fn sha1(bytes: &[u8]) -> Result<ObjectId> {
 /// Writes `objects` (id, kind, content) as one pack + index into `<objects_dir>/pack/`.
 pub(crate) fn write(objects_dir: &Path, objects: &[(ObjectId, Kind, &[u8])]) -> Result<()> {
     let err =
-        |operation: &'static str, e: &dyn std::fmt::Display| Error::repo(objects_dir, operation, e);
+        |operation: &'static str, e: crate::error::BoxError| Error::repo(objects_dir, operation, e);
     let total: usize = objects.iter().map(|(_, _, d)| d.len() / 2 + 32).sum();
     let mut pack = Vec::with_capacity(total + 32);
     pack.extend_from_slice(b"PACK");
     pack.extend_from_slice(&2u32.to_be_bytes());
     let count = u32::try_from(objects.len())
-        .map_err(|_| err("write pack", &"too many objects for one pack"))?;
+        .map_err(|e| err("write pack (too many objects for one pack)", e.into()))?;
     pack.extend_from_slice(&count.to_be_bytes());
 
     let mut compress = gix::zlib::stream::deflate::Compress::new(
@@ -72,9 +72,9 @@ pub(crate) fn write(objects_dir: &Path, objects: &[(ObjectId, Kind, &[u8])]) -> 
                 &mut scratch,
                 gix::zlib::stream::deflate::FlushCompress::Finish,
             )
-            .map_err(|e| err("compress object", &e))?;
+            .map_err(|e| err("compress object", e.into()))?;
         if status != gix::zlib::Status::StreamEnd {
-            return Err(err("compress object", &"output buffer too small"));
+            return Err(err("compress object", "output buffer too small".into()));
         }
         pack.extend_from_slice(&scratch[..compress.total_out() as usize]);
         let crc = crc32fast::hash(&pack[offset as usize..]);

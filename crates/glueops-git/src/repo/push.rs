@@ -1,13 +1,12 @@
 //! Transport with the `git` CLI (gix cannot push): fetch, push, and the retry loop that
 //! re-applies a tree change on a moved tip.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use super::write::Author;
-use super::{ManifestRepo, Trailer};
+use super::ManifestRepo;
+use super::write::TreeChange;
 use crate::error::{Error, Result};
 
 /// What [`ManifestRepo::publish`] did.
@@ -37,20 +36,16 @@ pub(crate) fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
     cmd.args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C");
-    let out = cmd.output().map_err(|e| Error::GitCommand {
+    let out = cmd.output().map_err(|source| Error::GitMissing {
         args: args.join(" "),
-        reason: if e.kind() == std::io::ErrorKind::NotFound {
-            "the `git` command is not installed; glueops uses it to fetch and push (install git 2.x)".into()
-        } else {
-            e.to_string()
-        },
+        source,
     })?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(Error::GitCommand {
             args: args.join(" "),
-            reason: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         })
     }
 }
@@ -92,8 +87,8 @@ impl ManifestRepo {
         );
         match fetched {
             Ok(_) => {}
-            Err(Error::GitCommand { reason, .. })
-                if reason.contains("couldn't find remote ref") =>
+            Err(Error::GitCommand { stderr, .. })
+                if stderr.contains("couldn't find remote ref") =>
             {
                 return Ok(None);
             }
@@ -102,28 +97,22 @@ impl ManifestRepo {
         self.resolve_id(&tracking).map(Some)
     }
 
-    /// Makes everything under `prefix` on the remote's `branch` exactly `files`, with
-    /// optimistic concurrency: fetch the tip, commit the change on it, push without force; if
-    /// another writer got there first, fetch again and re-apply the same change on the new tip,
-    /// up to `attempts` times with growing pauses. Writers of different prefixes all land;
-    /// writers of the same prefix end with the last one's files.
-    #[allow(clippy::too_many_arguments)]
+    /// Applies `change` to the remote's `branch` with optimistic concurrency: fetch the tip,
+    /// commit the change on it, push without force; if another writer got there first, fetch
+    /// again and re-apply the same change on the new tip, up to `attempts` times with growing
+    /// pauses. Writers of different prefixes all land; writers of the same prefix end with
+    /// the last one's files.
     pub fn publish(
         &self,
         remote: &str,
         branch: &str,
-        prefix: &str,
-        files: &BTreeMap<String, Vec<u8>>,
-        author: &Author,
-        message: &str,
-        trailers: &[Trailer],
+        change: &TreeChange<'_>,
         attempts: u32,
     ) -> Result<PushOutcome> {
         let attempts = attempts.max(1);
         for attempt in 1..=attempts {
             let base = self.fetch_id(remote, branch)?;
-            let Some(commit) = self.commit_on(base, prefix, files, author, message, trailers)?
-            else {
+            let Some(commit) = self.commit_on(base, change)? else {
                 return Ok(PushOutcome::Unchanged {
                     commit: base.map(|b| b.to_string()),
                 });
@@ -136,7 +125,7 @@ impl ManifestRepo {
                         attempts: attempt,
                     });
                 }
-                Err(Error::GitCommand { reason, .. }) if lost_race(&reason) => {
+                Err(Error::GitCommand { stderr, .. }) if lost_race(&stderr) => {
                     // Pause a little longer each time, jittered by attempt and process so
                     // writers that collided do not collide again in lockstep.
                     let jitter = u64::from(std::process::id() % 7) * 5

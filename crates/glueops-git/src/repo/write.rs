@@ -8,6 +8,8 @@ use gix::objs::tree::{Entry, EntryKind, EntryMode};
 use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
+use glueops_files::Files;
+
 use super::ManifestRepo;
 use super::paths::{Trailer, components};
 use crate::error::{Error, Result};
@@ -102,24 +104,31 @@ impl<'a> Batch<'a> {
     }
 }
 
+/// One change to a branch: everything under `prefix` becomes exactly `files` (paths relative
+/// to the prefix), committed by `author` with `message` and `trailers`. Files outside the
+/// prefix are untouched.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeChange<'a> {
+    /// The folder the change owns (`""` for the whole tree), `/`-separated.
+    pub prefix: &'a str,
+    /// What the folder holds afterwards.
+    pub files: &'a Files,
+    /// Author and committer.
+    pub author: &'a Author,
+    /// The commit message's subject and body.
+    pub message: &'a str,
+    /// Trailers appended to the message.
+    pub trailers: &'a [Trailer],
+}
+
 impl ManifestRepo {
-    /// Makes everything under `prefix` on `branch` exactly `files` (paths relative to the
-    /// prefix, `/`-separated), commits it with `message` and `trailers`, and moves the branch,
-    /// only if it still points where it did (another writer in between is an error, not a
-    /// lost update). Files outside the prefix are untouched; unchanged subtrees are reused.
-    /// When nothing changes, nothing is committed.
-    pub fn write_tree(
-        &self,
-        branch: &str,
-        prefix: &str,
-        files: &BTreeMap<String, Vec<u8>>,
-        author: &Author,
-        message: &str,
-        trailers: &[Trailer],
-    ) -> Result<WriteOutcome> {
+    /// Applies `change` to `branch` in this repository and moves the branch, only if it still
+    /// points where it did (another writer in between is an error, not a lost update).
+    /// Unchanged subtrees are reused. When nothing changes, nothing is committed.
+    pub fn commit(&self, branch: &str, change: &TreeChange<'_>) -> Result<WriteOutcome> {
         let full = format!("refs/heads/{branch}");
         let base = self.try_resolve_id(&full)?;
-        match self.commit_on(base, prefix, files, author, message, trailers)? {
+        match self.commit_on(base, change)? {
             None => Ok(WriteOutcome::Unchanged {
                 commit: base.map(|b| b.to_string()),
             }),
@@ -133,17 +142,20 @@ impl ManifestRepo {
         }
     }
 
-    /// Writes the commit for `files` under `prefix` on top of `base`, without moving any ref.
-    /// `None` when the tree would not change.
+    /// Writes the commit for `change` on top of `base`, without moving any ref. `None` when
+    /// the tree would not change.
     pub(crate) fn commit_on(
         &self,
         base: Option<ObjectId>,
-        prefix: &str,
-        files: &BTreeMap<String, Vec<u8>>,
-        author: &Author,
-        message: &str,
-        trailers: &[Trailer],
+        change: &TreeChange<'_>,
     ) -> Result<Option<ObjectId>> {
+        let TreeChange {
+            prefix,
+            files,
+            author,
+            message,
+            trailers,
+        } = *change;
         let prefix_parts = components(prefix)?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let mut batch = Batch::default();
@@ -151,10 +163,10 @@ impl ManifestRepo {
         let mut root = BTreeMap::new();
         let hash_kind = self.gix().object_hash();
         let mut seen = Vec::with_capacity(files.len());
-        for (path, bytes) in files {
+        for (path, bytes) in files.iter() {
             let parts = components(path)?;
             let full = if prefix.is_empty() {
-                path.clone()
+                path.to_string()
             } else {
                 format!("{prefix}/{path}")
             };
@@ -165,7 +177,7 @@ impl ManifestRepo {
                     .map_err(|e| self.err("hash blob", e))?,
             };
             insert(&mut root, &parts, id).map_err(|reason| Error::InvalidPath {
-                path: path.clone(),
+                path: path.to_string(),
                 reason,
             })?;
             if !cache.known.contains(&id) {

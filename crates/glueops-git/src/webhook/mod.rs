@@ -184,7 +184,7 @@ impl Default for WebhookReceiver {
 
 /// Parses an already verified body. Unknown events and actions are
 /// [`RepoEvent::Ignored`](crate::RepoEvent::Ignored), never errors.
-pub fn parse(host: Host, headers: &Headers, body: &[u8]) -> Result<crate::RepoEvent> {
+pub(crate) fn parse(host: Host, headers: &Headers, body: &[u8]) -> Result<crate::RepoEvent> {
     match host {
         Host::GitHub => github::parse(headers.get("x-github-event").unwrap_or(""), body),
         Host::GitLab => gitlab::parse(headers.get("x-gitlab-event").unwrap_or(""), body),
@@ -197,12 +197,12 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     event: &str,
     body: &[u8],
 ) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::MalformedPayload {
+    serde_json::from_slice(body).map_err(|source| Error::MalformedPayload {
         host,
         event: event.to_string(),
-        line: e.line(),
-        column: e.column(),
-        reason: e.to_string(),
+        line: source.line(),
+        column: source.column(),
+        source,
     })
 }
 

@@ -5,24 +5,15 @@ use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Report};
 use crate::formats::{check_digest, check_tag};
+use crate::instance::{AppInstance, Placement};
 use crate::names::{MAX_LABEL, is_dns_label, is_dns_subdomain};
-use crate::node::{Location, Segment};
-use crate::repo::{Deployment, Target, at};
+use crate::node::Location;
 use crate::rules::config;
+use crate::rules::diagnose::{at, enabled, i, k};
 use crate::values::{AppValues, IntOrString};
 
-/// A key segment of a path.
-pub(crate) fn k(key: &str) -> Segment {
-    Segment::from(key)
-}
-
-/// An index segment of a path.
-pub(crate) fn i(index: usize) -> Segment {
-    Segment::Index(index)
-}
-
 /// Checks one deployment's merged values.
-pub(crate) fn check_deployment(d: &Deployment, report: &mut Report) {
+pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
     let v = &d.values;
     let tree = &d.tree;
     if d.name.len() > MAX_LABEL {
@@ -40,7 +31,7 @@ pub(crate) fn check_deployment(d: &Deployment, report: &mut Report) {
             .help("shorten the app or environment name"),
         );
     }
-    if let Target::Preview { .. } = d.target
+    if let Placement::Preview { .. } = d.placement
         && !is_dns_label(&d.namespace)
     {
         report.push(
@@ -68,12 +59,7 @@ pub(crate) fn check_deployment(d: &Deployment, report: &mut Report) {
     check_network(v, d, report);
 }
 
-/// True only for an explicit `enabled: true`.
-pub(crate) fn enabled(flag: Option<bool>) -> bool {
-    flag == Some(true)
-}
-
-fn check_image(d: &Deployment, report: &mut Report) {
+fn check_image(d: &AppInstance, report: &mut Report) {
     let v = &d.values;
     let tree = &d.tree;
     let image = v.image.clone().unwrap_or_default();
@@ -109,7 +95,7 @@ fn check_image(d: &Deployment, report: &mut Report) {
             .help("set image.repository (e.g. acme/api) in base-values.yaml"),
         );
     }
-    let is_env = matches!(d.target, Target::Environment(_));
+    let is_env = matches!(d.placement, Placement::Environment(_));
     if is_env && image.tag.is_none() && image.digest.is_none() {
         report.push(
             at(tree, &[k("image")], Code::Image, "neither `image.tag` nor `image.digest` is set, so the image would float on `latest`")
@@ -129,7 +115,7 @@ fn check_image(d: &Deployment, report: &mut Report) {
     }
 }
 
-fn check_ports(v: &AppValues, d: &Deployment, report: &mut Report) {
+fn check_ports(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let Some(service) = &v.service else { return };
     let mut by_port: BTreeMap<u16, usize> = BTreeMap::new();
@@ -230,7 +216,7 @@ fn check_ports(v: &AppValues, d: &Deployment, report: &mut Report) {
     }
 }
 
-fn check_scaling(v: &AppValues, d: &Deployment, report: &mut Report) {
+fn check_scaling(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     if let Some(a) = v.autoscaling.as_ref().filter(|a| enabled(a.enabled)) {
         let min = a.min_replicas.unwrap_or(1);
@@ -318,7 +304,7 @@ fn check_scaling(v: &AppValues, d: &Deployment, report: &mut Report) {
     }
 }
 
-fn check_network(v: &AppValues, d: &Deployment, report: &mut Report) {
+fn check_network(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     for (n, peer) in v
         .network_policy

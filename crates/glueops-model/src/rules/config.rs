@@ -7,14 +7,14 @@ use crate::diagnostics::{Code, Report};
 use crate::formats::{
     check_cron, check_go_duration, check_prometheus_duration, check_time_zone, parse_quantity,
 };
+use crate::instance::AppInstance;
 use crate::names::{is_config_key, is_dns_label, is_env_name, label_help};
 use crate::node::Segment;
-use crate::repo::{Deployment, at};
-use crate::rules::app::{enabled, i, k};
-use crate::rules::platform::{undeclared, undeclared_because};
+use crate::rules::diagnose::at;
+use crate::rules::diagnose::{enabled, i, k, undeclared, undeclared_because};
 use crate::values::AppValues;
 
-pub(crate) fn check_resources(v: &AppValues, d: &Deployment, report: &mut Report) {
+pub(crate) fn check_resources(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let Some(resources) = v.deployment.as_ref().and_then(|s| s.resources.as_ref()) else {
         return;
@@ -64,7 +64,7 @@ pub(crate) fn check_resources(v: &AppValues, d: &Deployment, report: &mut Report
     }
 }
 
-pub(crate) fn check_env(v: &AppValues, d: &Deployment, report: &mut Report) {
+pub(crate) fn check_env(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let Some(spec) = &v.deployment else { return };
     let mut names: BTreeMap<String, Vec<Segment>> = BTreeMap::new();
@@ -187,7 +187,7 @@ pub(crate) fn check_env(v: &AppValues, d: &Deployment, report: &mut Report) {
     }
 }
 
-pub(crate) fn check_schedules(v: &AppValues, d: &Deployment, report: &mut Report) {
+pub(crate) fn check_schedules(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     for (name, job) in v.cron_jobs.iter().flatten() {
         let path = |key: &str| vec![k("cronJobs"), k(name), k(key)];
@@ -224,7 +224,7 @@ pub(crate) fn check_schedules(v: &AppValues, d: &Deployment, report: &mut Report
     }
 }
 
-pub(crate) fn check_config_maps(v: &AppValues, d: &Deployment, report: &mut Report) {
+pub(crate) fn check_config_maps(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     for (name, data) in v.config_map.iter().flat_map(|c| c.configs.iter().flatten()) {
         if !is_dns_label(name) {
@@ -254,7 +254,7 @@ pub(crate) fn check_config_maps(v: &AppValues, d: &Deployment, report: &mut Repo
     }
 }
 
-pub(crate) fn check_external_secret(v: &AppValues, d: &Deployment, report: &mut Report) {
+pub(crate) fn check_external_secret(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let Some(es) = v.external_secret.as_ref().filter(|e| enabled(e.enabled)) else {
         return;
@@ -343,7 +343,7 @@ pub(crate) fn check_external_secret(v: &AppValues, d: &Deployment, report: &mut 
     }
 }
 
-pub(crate) fn check_monitoring(v: &AppValues, d: &Deployment, report: &mut Report) {
+pub(crate) fn check_monitoring(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let Some(m) = &v.monitoring else { return };
     if let Some(interval) = m.service_monitor.as_ref().and_then(|s| s.interval.as_ref())

@@ -3,14 +3,16 @@
 
 mod app;
 mod config;
+mod diagnose;
 mod platform;
 
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Diagnostic, Report};
+use crate::instance::{AppInstance, hostname_path};
 use crate::names::{is_dns_label, label_help};
 use crate::node::{Location, Node, Segment};
-use crate::repo::{Deployment, at, hostname_path};
+use crate::rules::diagnose::at;
 use crate::values::AppValues;
 
 pub(crate) use app::check_deployment;
@@ -105,8 +107,8 @@ fn render(template: &str, app_name: &str, captain_domain: &str) -> Result<String
 }
 
 /// A hostname may be claimed by one app per environment.
-pub(crate) fn check_hostnames(deployments: &[Deployment], report: &mut Report) {
-    let mut claimed: BTreeMap<(&str, String), (&Deployment, Vec<Segment>)> = BTreeMap::new();
+pub(crate) fn check_hostnames(deployments: &[AppInstance], report: &mut Report) {
+    let mut claimed: BTreeMap<(&str, String), (&AppInstance, Vec<Segment>)> = BTreeMap::new();
     for d in deployments {
         let Some(env) = d.environment() else { continue };
         for (host, path) in d.hostnames() {

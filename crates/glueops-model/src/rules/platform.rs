@@ -2,20 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Code, Diagnostic, Report};
+use crate::diagnostics::{Code, Report};
 use crate::formats::{check_go_duration, check_time_zone, parse_clock};
 use crate::names::{is_dns_label, is_dns_subdomain, label_help};
 use crate::node::{Node, Segment};
 use crate::platform::{API_VERSION, Platform};
-use crate::repo::at;
-use crate::suggest::did_you_mean;
+use crate::rules::diagnose::{at, k, undeclared};
 
 fn p(parts: &[Segment]) -> Vec<Segment> {
     parts.to_vec()
-}
-
-fn k(key: &str) -> Segment {
-    Segment::from(key)
 }
 
 /// Checks `glueops.yaml` beyond its schema.
@@ -441,42 +436,4 @@ fn check_previews(platform: &Platform, tree: &Node, report: &mut Report) {
     {
         report.push(at(tree, &path("ttl"), Code::Time, e).help("e.g. ttl: 168h"));
     }
-}
-
-/// "`x` is not declared" with a did-you-mean among the declared names.
-pub(crate) fn undeclared(
-    tree: &Node,
-    path: &[Segment],
-    what: &str,
-    name: &str,
-    declared: &[&str],
-    list: &str,
-) -> Diagnostic {
-    undeclared_because(
-        tree,
-        path,
-        format!("{what} `{name}` is not declared"),
-        name,
-        declared,
-        list,
-    )
-}
-
-/// Like [`undeclared`] with a message of its own.
-pub(crate) fn undeclared_because(
-    tree: &Node,
-    path: &[Segment],
-    message: String,
-    name: &str,
-    declared: &[&str],
-    list: &str,
-) -> Diagnostic {
-    let help = match did_you_mean(name, declared.iter().copied()) {
-        Some(s) => format!("did you mean `{s}`?"),
-        None => format!(
-            "declare it under {list} (declared: {})",
-            declared.join(", ")
-        ),
-    };
-    at(tree, path, Code::Undeclared, message).help(help)
 }

@@ -155,7 +155,6 @@ mod by_path {
 
 #[cfg(all(test, unix))]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use std::io::Read;
     use std::path::Path;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use workload::{
     DeploymentSpec, EnvSecret, EnvVariable, ExecAction, HttpGetAction, Probe, ResourceList,
     Resources, RollingUpdate, Strategy, StrategyType, TcpSocketAction, Toleration,
-    TopologySpreadConstraint,
+    TopologySpreadConstraint, compare_quantities,
 };
 
 /// A value Kubernetes accepts as either an integer or a string (`2` or `"25%"`).
@@ -122,6 +122,37 @@ pub struct Image {
     /// Overrides the image arguments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
+}
+
+impl Image {
+    /// The reference a container runs: `registry/repository[:tag][@digest]`, with `tag` in
+    /// place of [`Image::tag`] (a preview runs its head commit).
+    ///
+    /// ```
+    /// use glueops_model::values::Image;
+    /// let image = Image {
+    ///     registry: Some("ghcr.io".into()),
+    ///     repository: Some("acme/api".into()),
+    ///     ..Image::default()
+    /// };
+    /// assert_eq!(image.reference(Some("1.4.2")), "ghcr.io/acme/api:1.4.2");
+    /// ```
+    pub fn reference(&self, tag: Option<&str>) -> String {
+        let mut out = [self.registry.as_deref(), self.repository.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("/");
+        if let Some(tag) = tag {
+            out.push(':');
+            out.push_str(tag);
+        }
+        if let Some(digest) = &self.digest {
+            out.push('@');
+            out.push_str(digest);
+        }
+        out
+    }
 }
 
 /// Kubernetes image pull policy.

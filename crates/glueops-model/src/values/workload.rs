@@ -153,6 +153,22 @@ impl ResourceList {
     }
 }
 
+/// Compares two Kubernetes resource quantities (`100m` < `1` < `1.5` < `2Gi`); `None` when
+/// either is not a quantity.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use glueops_model::values::compare_quantities;
+/// assert_eq!(compare_quantities("500m", "1"), Some(Ordering::Less));
+/// assert_eq!(compare_quantities("1Gi", "1024Mi"), Some(Ordering::Equal));
+/// assert_eq!(compare_quantities("lots", "1"), None);
+/// ```
+pub fn compare_quantities(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    let a = crate::formats::parse_quantity(a).ok()?;
+    let b = crate::formats::parse_quantity(b).ok()?;
+    a.partial_cmp(&b)
+}
+
 /// A container probe; set one of `httpGet`, `tcpSocket`, `exec`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -335,7 +335,10 @@ pub(crate) fn decode(text: &str, file: &str, identities: &Identities) -> Result<
         file: file.to_string(),
         reason,
     };
-    let tree = glueops_yaml::parse(text).map_err(format)?;
+    let tree = glueops_yaml::parse(text).map_err(|source| Error::Yaml {
+        file: file.to_string(),
+        source,
+    })?;
     let meta = tree
         .field("sops")
         .ok_or_else(|| format("not a SOPS-encrypted file (no `sops` metadata)".into()))?;

@@ -1,0 +1,90 @@
+//! `glueops validate`: a table of apps × environments, or every problem.
+
+use std::path::Path;
+
+use glueops::model::{AppInstance, Repo};
+
+use crate::error::Error;
+
+pub(crate) fn run(repo: &Path) -> Result<(), Error> {
+    let repo = Repo::load(repo).map_err(Error::Config)?;
+    let rows: Vec<[String; 5]> = repo
+        .deployments()
+        .chain(repo.previews())
+        .map(|d| [d.app.clone(), place(d), replicas(d), image(d), hostnames(d)])
+        .collect();
+    let header = ["APP", "ENVIRONMENT", "REPLICAS", "IMAGE", "HOSTNAMES"].map(String::from);
+    print_table(&header, &rows);
+    println!(
+        "\n{} apps, {} deployments, {} previews: valid",
+        repo.apps().count(),
+        repo.deployments().count(),
+        repo.previews().count()
+    );
+    Ok(())
+}
+
+/// Prints `rows` under `header`, each column as wide as its widest cell.
+fn print_table<const N: usize>(header: &[String; N], rows: &[[String; N]]) {
+    let widths: Vec<usize> = (0..N)
+        .map(|c| {
+            rows.iter()
+                .chain([header])
+                .map(|r| r[c].len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in [header].into_iter().chain(rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}
+
+fn place(d: &AppInstance) -> String {
+    match d.preview_number() {
+        Some(n) => format!("preview #{n}"),
+        None => d.environment().unwrap_or_default().to_string(),
+    }
+}
+
+fn replicas(d: &AppInstance) -> String {
+    let v = &d.values;
+    match &v.autoscaling {
+        Some(a) if a.enabled == Some(true) => format!(
+            "{}-{} (hpa)",
+            a.min_replicas.unwrap_or(1),
+            a.max_replicas.unwrap_or(0)
+        ),
+        _ => match &v.deployment {
+            Some(dep) if dep.enabled == Some(true) => dep.replicas.unwrap_or(1).to_string(),
+            _ if v.cron_jobs.as_ref().is_some_and(|c| !c.is_empty()) => "cron".to_string(),
+            _ => "-".to_string(),
+        },
+    }
+}
+
+/// The image each instance runs; a preview runs its pull request's head commit.
+fn image(d: &AppInstance) -> String {
+    let Some(image) = &d.values.image else {
+        return "-".to_string();
+    };
+    let tag = match d.preview_number() {
+        Some(_) => Some("<head sha>"),
+        None => image.tag.as_deref(),
+    };
+    image.reference(tag)
+}
+
+fn hostnames(d: &AppInstance) -> String {
+    let hosts: Vec<String> = d.hostnames().into_iter().map(|(h, _)| h).collect();
+    if hosts.is_empty() {
+        "-".to_string()
+    } else {
+        hosts.join(", ")
+    }
+}

@@ -1,0 +1,12 @@
+//! The integration tests of this crate, in one binary (one link instead of one per file).
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "tests fail loudly: a panic with the value is the failure report"
+)]
+
+mod crds;
+mod oracles;
+mod properties;
+mod snapshots;
+mod support;

@@ -1,0 +1,8 @@
+//! The integration tests of this crate, in one binary (one link instead of one per file).
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests fail loudly: a panic with the value is the failure report"
+)]
+
+mod located;
+mod options;
