@@ -40,18 +40,11 @@ pub(crate) fn parse(file: &Arc<str>, text: &str) -> Result<Node, SyntaxError> {
             Value::Map(Map::default()),
             Location::new(file.clone(), 1, 1),
         )),
-        Err(
-            glueops_yaml::Error::Syntax {
-                line,
-                column,
-                message,
-            }
-            | glueops_yaml::Error::Shape {
-                line,
-                column,
-                message,
-            },
-        ) => Err(SyntaxError {
+        Err(glueops_yaml::Error::Syntax {
+            line,
+            column,
+            message,
+        }) => Err(SyntaxError {
             line,
             column,
             message,

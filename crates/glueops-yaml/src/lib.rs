@@ -26,7 +26,7 @@
 //! assert!(parse("a: 1\na: 2\n").is_err(), "duplicate keys are an error");
 //!
 //! let text = "image:\n  tag: \"1.4.2\"  # pinned\n";
-//! let doc = parse_located(text).unwrap();
+//! let doc = parse_located(text).unwrap().expect("not empty");
 //! let tag = doc.get("image").and_then(|image| image.get("tag")).unwrap();
 //! assert_eq!((tag.span.line, tag.span.column), (2, 8));
 //! assert_eq!(&text[tag.span.start..tag.span.end], "\"1.4.2\"");
@@ -51,8 +51,9 @@ pub const MAX_DEPTH: usize = 24;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The text is not valid YAML, or breaks one of the fixed rules (a duplicate key, a
-    /// document nested deeper than [`MAX_DEPTH`], too many aliases).
+    /// The text is not valid YAML, breaks one of the fixed rules (a duplicate key, a document
+    /// nested deeper than [`MAX_DEPTH`], too many aliases), or (for [`deserialize`]) does not
+    /// have the shape asked for.
     #[error("YAML syntax error at line {line}, column {column}: {message}")]
     Syntax {
         /// 1-based line (0 when the parser gave no position).
@@ -60,16 +61,6 @@ pub enum Error {
         /// 1-based column (0 when the parser gave no position).
         column: u32,
         /// What the parser said, without its own position suffix.
-        message: String,
-    },
-    /// The text is YAML but not of the shape the caller asked for.
-    #[error("YAML document at line {line}, column {column} has the wrong shape: {message}")]
-    Shape {
-        /// 1-based line (0 when the parser gave no position).
-        line: u32,
-        /// 1-based column (0 when the parser gave no position).
-        column: u32,
-        /// What did not fit.
         message: String,
     },
     /// A value could not be written as YAML (its `Serialize` implementation failed, or it
@@ -143,19 +134,10 @@ pub fn parse(text: &str) -> Result<Tree, Error> {
 pub fn deserialize<T: serde::de::DeserializeOwned>(text: &str, limits: Limits) -> Result<T, Error> {
     serde_saphyr::from_str_with_options(text, options(limits)).map_err(|e| {
         let (line, column) = position(&e);
-        let message = tidy(&e.to_string());
-        if matches!(e, serde_saphyr::Error::Message { .. }) {
-            Error::Shape {
-                line,
-                column,
-                message,
-            }
-        } else {
-            Error::Syntax {
-                line,
-                column,
-                message,
-            }
+        Error::Syntax {
+            line,
+            column,
+            message: tidy(&e.to_string()),
         }
     })
 }

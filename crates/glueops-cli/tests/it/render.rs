@@ -21,7 +21,7 @@ fn renders_the_demo_repo_and_writes_nothing_the_second_time() {
     let text = stdout(&first);
     assert!(
         text.contains(
-            "58 objects from 6 deployments and 0 previews; 58 files written, 0 unchanged"
+            "58 objects from 8 deployments and 0 previews; 58 files written, 0 unchanged"
         ),
         "{text}"
     );

@@ -39,7 +39,7 @@ fn validate_fails_with_every_problem_located() {
         "{err}"
     );
     assert!(
-        err.contains("apps/api/envs/staging/values.yaml:2:10"),
+        err.contains("apps/api/envs/staging/values.yaml:2:9"),
         "{err}"
     );
     assert!(stdout(&run).is_empty(), "no table for a bad repo");

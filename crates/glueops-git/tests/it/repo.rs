@@ -424,17 +424,28 @@ fn corrupt_input_is_refused_and_nothing_written() {
     let tip = repo.resolve("main").unwrap();
     let objects = git(dir.path(), &["count-objects"]);
 
-    let bad_paths: &[(&str, &str, &str)] = &[
+    // A bad file path never gets into a `Files`; a bad prefix is refused by the commit.
+    for (path, says) in [
+        ("../escape.yaml", "`..`"),
+        ("sub/./x.yaml", "`.`"),
+        (".git/config", "`.git`"),
+        ("sub/.GIT/hooks", "`.git`"),
+        ("a//b.yaml", "empty component"),
+        ("nul\0.yaml", "NUL"),
+    ] {
+        let err = glueops_files::Files::try_from_iter([(path, "bad")]).unwrap_err();
+        assert!(
+            err.to_string().contains(says),
+            "{path}: `{err}` should say {says}"
+        );
+    }
+    let bad_prefixes: &[(&str, &str, &str)] = &[
         ("apps/../../etc", "a.yaml", "`..`"),
-        ("apps/api", "../escape.yaml", "`..`"),
-        ("apps/api", "sub/./x.yaml", "`.`"),
-        ("apps/api", ".git/config", "`.git`"),
-        ("apps/api", "sub/.GIT/hooks", "`.git`"),
+        ("apps/.git", "a.yaml", "`.git`"),
         ("/abs", "a.yaml", "absolute"),
-        ("apps/api", "a//b.yaml", "empty component"),
-        ("apps/api", "nul\0.yaml", "NUL"),
+        ("apps//api", "a.yaml", "empty component"),
     ];
-    for (prefix, path, says) in bad_paths {
+    for (prefix, path, says) in bad_prefixes {
         let err = repo
             .commit(
                 "main",
@@ -506,7 +517,7 @@ fn corrupt_input_is_refused_and_nothing_written() {
     assert!(matches!(err, Error::BadRevision { .. }), "{err}");
     assert!(matches!(
         repo.resolve("no-such-branch").unwrap_err(),
-        Error::BadRevision { .. }
+        Error::NoSuchRef { .. }
     ));
 
     // A missing object: delete the tree of apps/api from the object store.
@@ -534,10 +545,7 @@ fn missing_git_is_a_clear_error() {
     if std::env::var_os(NO_GIT).is_some() {
         let dir = tempfile::tempdir().unwrap();
         let err = ManifestRepo::clone_bare("file:///x.git", dir.path().join("c")).unwrap_err();
-        assert!(
-            err.to_string().contains("`git` command is not installed"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("install git 2.x"), "{err}");
         // Objects and commits need no git at all.
         let repo = ManifestRepo::init_bare(dir.path().join("b")).unwrap();
         repo.commit(
@@ -555,7 +563,11 @@ fn missing_git_is_a_clear_error() {
         return;
     }
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "missing_git_is_a_clear_error", "--nocapture"])
+        .args([
+            "--exact",
+            "repo::missing_git_is_a_clear_error",
+            "--nocapture",
+        ])
         .env(NO_GIT, "1")
         .env("PATH", "/nonexistent")
         .output()

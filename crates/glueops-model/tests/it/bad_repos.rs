@@ -1,4 +1,4 @@
-//! The corpus of bad repos under tests/bad/: each must fail to load, report the code its
+//! The corpus of bad repos under tests/it/bad/: each must fail to load, report the code its
 //! header expects, and match its reviewed snapshot of the full diagnostics output.
 
 use glueops_model::Repo;

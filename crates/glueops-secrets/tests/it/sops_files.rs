@@ -525,7 +525,7 @@ async fn killed_writer_leaves_previous_version_readable() {
         let mut child = Command::new(&me)
             .args([
                 "--exact",
-                "killed_writer_leaves_previous_version_readable",
+                "sops_files::killed_writer_leaves_previous_version_readable",
                 "--nocapture",
             ])
             .env(CHILD, dir.path())
