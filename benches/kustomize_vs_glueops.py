@@ -5,10 +5,10 @@ For each N, generates N apps x 3 environments twice:
   * a kustomize layout: base/<app>/ (Deployment, Service, configMapGenerator) and
     overlays/<env>/<app>/ (namespace, labels, images newTag, replicas, configMapGenerator merge),
     plus one root kustomization listing every overlay, built by ONE `kubectl kustomize` process;
-  * the equivalent glueops config repo, rendered by the `render` example into one stream
+  * the equivalent glueops config repo, rendered by `glueops render` into one stream
     (and, separately, into a tree of one file per object).
 Prints the median wall times (kustomize: 3 runs up to N = 100, then 1; glueops: 21 runs) and
-the ratio. Both layouts are synced to disk before anything is timed. Build first: cargo build --release --example render
+the ratio. Both layouts are synced to disk before anything is timed. Build first: cargo build --profile dist -p glueops-cli
 
 usage: benches/kustomize_vs_glueops.py [N ...]        (default: 100 1000)
 """
@@ -22,7 +22,9 @@ import time
 
 ENVS = ["dev", "staging", "production"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RENDER = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release/examples/render")
+PROFILE = os.environ.get("GLUEOPS_PROFILE", "dist")
+GLUEOPS = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), PROFILE, "glueops")
+RENDER = [GLUEOPS, "render"]
 
 
 def write(path, text):
@@ -129,10 +131,10 @@ def median_of(runs, cmd, stdout):
 
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [100, 1000]
-    if not os.path.exists(RENDER):
-        sys.exit(f"build the render example first: cargo build --release --example render ({RENDER} missing)")
+    if not os.path.exists(GLUEOPS):
+        sys.exit(f"build the binary first: cargo build --profile {PROFILE} -p glueops-cli ({GLUEOPS} missing)")
     kubectl = shutil.which("kubectl") or sys.exit("kubectl (with kustomize) is not installed")
-    print(f"glueops: {RENDER} (built {time.ctime(os.path.getmtime(RENDER))})")
+    print(f"glueops: {GLUEOPS} (profile {PROFILE}, built {time.ctime(os.path.getmtime(GLUEOPS))})")
     print(f"{'N apps x 3':>10} {'kustomize':>10} {'glueops':>9} {'ratio':>7} {'glueops tree':>13}")
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="glueops-bench-") as tmp:
@@ -143,8 +145,8 @@ def main():
             # land in either tool's timings.
             os.sync()
             t_k = median_of(3 if n <= 100 else 1, [kubectl, "kustomize", k], os.path.join(tmp, "kustomize.out"))
-            t_g = median_of(21, [RENDER, g, "--stream", os.path.join(tmp, "glueops.yaml")], os.path.join(tmp, "log"))
-            t_tree = timed([RENDER, g, "--out", os.path.join(tmp, "tree")], os.path.join(tmp, "log"))
+            t_g = median_of(21, RENDER + [g, "--stream", os.path.join(tmp, "glueops.yaml")], os.path.join(tmp, "log"))
+            t_tree = timed(RENDER + [g, "--out", os.path.join(tmp, "tree")], os.path.join(tmp, "log"))
             print(f"{n:>10} {t_k:>9.2f}s {t_g * 1000:>7.1f}ms {t_k / t_g:>6.0f}x {t_tree:>12.2f}s")
 
 

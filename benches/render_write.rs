@@ -4,12 +4,12 @@
 //! (floors, glueops) `GLUEOPS_BENCH_RUNS` times (default 3), each after a `sync`, and report
 //! the medians: writing ~240,000 small files is kernel-bound, so the ratio to the floor is the
 //! figure that matters. Criterion is not used: one run takes ~30 s. Uses mimalloc, like the
-//! `render` example.
+//! `glueops` binary.
 #![expect(clippy::unwrap_used, reason = "a benchmark fails loudly on bad setup")]
 
 mod support;
 
-// The allocator the `render` example ships with (see examples/render.rs).
+// The allocator the `glueops` binary ships with (see crates/glueops-cli/src/main.rs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -73,51 +73,12 @@ impl Repo {
         }
         parsed.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         let has_platform_file = parsed.iter().any(|f| &*f.path == "glueops.yaml");
-        let mut platform: Option<(Node, bool)> = None;
-        let mut common = None;
-        let mut overlays = BTreeMap::new();
-        let mut apps: BTreeMap<String, AppLayers> = BTreeMap::new();
-        let mut sources = BTreeMap::new();
-        let checked = crate::parallel::map_chunks(&parsed, |chunk| {
-            chunk.iter().map(validate).collect::<Vec<_>>()
-        });
-        for (file, (valid, problems)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
-            if let Some((_, layer)) = &mut file.layer {
-                layer.valid = valid;
-            }
-            file.problems.extend(problems);
-        }
-        for file in parsed {
-            if let Some(text) = &file.text {
-                sources.insert(file.path.clone(), text.clone());
-                report.add_source(file.path.clone(), text.clone());
-            }
-            file.problems.into_iter().for_each(|d| report.push(d));
-            let Some((kind, layer)) = file.layer else {
-                continue;
-            };
-            match kind {
-                FileKind::Platform => platform = Some((layer.node, layer.valid)),
-                FileKind::Common => common = Some(layer),
-                FileKind::Overlay(env) => {
-                    overlays.insert(env, layer);
-                }
-                FileKind::Base(app) => apps.entry(app).or_default().base = Some(layer),
-                FileKind::Env(app, env) => {
-                    apps.entry(app).or_default().envs.insert(env, layer);
-                }
-                FileKind::PreviewCommon(app) => {
-                    apps.entry(app).or_default().previews_common = Some(layer)
-                }
-                FileKind::PullRequest(app, n) => {
-                    apps.entry(app).or_default().pull_requests.insert(n, layer);
-                }
-            }
-        }
-        for app in apps.keys() {
+        validate_all(&mut parsed);
+        let layers = Layers::sort(parsed, &mut report);
+        for app in layers.apps.keys() {
             rules::check_app_name(app, &mut report);
         }
-        let Some((platform_tree, platform_valid)) = platform else {
+        let Some((platform_tree, platform_valid)) = layers.platform else {
             if !unreadable && !has_platform_file {
                 report.push(
                     Diagnostic::new(Code::MissingPlatform, Location::file("glueops.yaml"), "", "glueops.yaml is missing")
@@ -126,34 +87,18 @@ impl Repo {
             }
             return Err(report.finish());
         };
-        let platform = if platform_valid {
-            match serde_json::from_value::<Platform>(platform_tree.to_json()) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    report.push(Diagnostic::new(
-                        Code::WrongType,
-                        platform_tree.location.clone(),
-                        "",
-                        e.to_string(),
-                    ));
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let Some(platform) = platform else {
+        let Some(platform) = typed_platform(&platform_tree, platform_valid, &mut report) else {
             return Err(report.finish());
         };
         rules::check_platform(&platform, &platform_tree, &mut report);
         let mut repo = Repo {
             platform,
-            common,
-            overlays,
-            apps,
+            common: layers.common,
+            overlays: layers.overlays,
+            apps: layers.apps,
             deployments: Vec::new(),
             previews: Vec::new(),
-            sources: Arc::new(sources),
+            sources: Arc::new(layers.sources),
         };
         repo.check_overlays(&mut report);
         repo.build(&mut report);
@@ -457,4 +402,81 @@ impl Instance<'_> {
         rules::check_deployment(&deployment, report);
         (report.len() == before).then_some(deployment)
     }
+}
+
+/// Validates every parsed file against its schema, on every core.
+fn validate_all(parsed: &mut [ParsedFile]) {
+    let checked = crate::parallel::map_chunks(parsed, |chunk| {
+        chunk.iter().map(validate).collect::<Vec<_>>()
+    });
+    for (file, (valid, problems)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
+        if let Some((_, layer)) = &mut file.layer {
+            layer.valid = valid;
+        }
+        file.problems.extend(problems);
+    }
+}
+
+/// The files of a repo sorted into the layers they are.
+#[derive(Default)]
+struct Layers {
+    /// `glueops.yaml` and whether it passed its schema.
+    platform: Option<(Node, bool)>,
+    common: Option<Layer>,
+    overlays: BTreeMap<String, Layer>,
+    apps: BTreeMap<String, AppLayers>,
+    sources: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+impl Layers {
+    /// Sorts `parsed` into layers; every file's problems go to `report`.
+    fn sort(parsed: Vec<ParsedFile>, report: &mut Report) -> Layers {
+        let mut layers = Layers::default();
+        for file in parsed {
+            if let Some(text) = &file.text {
+                layers.sources.insert(file.path.clone(), text.clone());
+                report.add_source(file.path.clone(), text.clone());
+            }
+            file.problems.into_iter().for_each(|d| report.push(d));
+            let Some((kind, layer)) = file.layer else {
+                continue;
+            };
+            let apps = &mut layers.apps;
+            match kind {
+                FileKind::Platform => layers.platform = Some((layer.node, layer.valid)),
+                FileKind::Common => layers.common = Some(layer),
+                FileKind::Overlay(env) => {
+                    layers.overlays.insert(env, layer);
+                }
+                FileKind::Base(app) => apps.entry(app).or_default().base = Some(layer),
+                FileKind::Env(app, env) => {
+                    apps.entry(app).or_default().envs.insert(env, layer);
+                }
+                FileKind::PreviewCommon(app) => {
+                    apps.entry(app).or_default().previews_common = Some(layer)
+                }
+                FileKind::PullRequest(app, n) => {
+                    apps.entry(app).or_default().pull_requests.insert(n, layer);
+                }
+            }
+        }
+        layers
+    }
+}
+
+/// `glueops.yaml` as the typed [`Platform`], when it passed its schema.
+fn typed_platform(tree: &Node, valid: bool, report: &mut Report) -> Option<Platform> {
+    if !valid {
+        return None;
+    }
+    serde_json::from_value::<Platform>(tree.to_json())
+        .map_err(|e| {
+            report.push(Diagnostic::new(
+                Code::WrongType,
+                tree.location.clone(),
+                "",
+                e.to_string(),
+            ));
+        })
+        .ok()
 }

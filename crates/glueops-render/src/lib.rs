@@ -176,6 +176,27 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
         .iter()
         .map(|d| (d.cluster.clone(), ()))
         .collect();
+    render_environments(&mut out, repo, &prefix, engine);
+    for request in previews {
+        let cluster = render_preview(&mut out, repo, request, &prefix, engine)?;
+        clusters.insert(cluster, ());
+    }
+    for cluster in clusters.keys() {
+        if let Some(source) = delivery::source(platform) {
+            out.push(manifest(
+                &format!("{prefix}clusters/{cluster}/{engine}"),
+                source,
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path && a.object == b.object);
+    ManifestSet::new(out)
+}
+
+/// The Namespace and AppProject of every environment that has deployments.
+fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, prefix: &str, engine: &str) {
+    let platform = repo.platform();
     for env in repo.active_environments() {
         let Some(e) = platform.environment(env) else {
             continue;
@@ -193,83 +214,79 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
             out.push(manifest(&dir, p));
         }
     }
-    for request in previews {
-        let d = repo
-            .preview(&request.app, request.number)
-            .map_err(|diagnostics| Error::Preview {
-                app: request.app.clone(),
-                number: request.number,
-                diagnostics,
-            })?;
-        let tag = request
-            .head_sha
-            .clone()
-            .or_else(|| d.values.image.as_ref().and_then(|i| i.tag.clone()))
-            .ok_or_else(|| Error::PreviewTag {
-                app: request.app.clone(),
-                number: request.number,
-            })?;
-        let folder = format!("{prefix}clusters/{}/previews/{}", d.cluster, d.name);
-        out.push(manifest(
-            &folder,
-            namespace(&d.namespace, None, Some(request.number)),
-        ));
-        push_instance(&mut out, platform, &d, Some(tag), &folder);
-        let mut annotations = BTreeMap::from([(
-            "glueops.dev/pull-request".to_string(),
-            request.number.to_string(),
-        )]);
-        if let Some(branch) = &request.branch {
-            annotations.insert("glueops.dev/branch".to_string(), branch.clone());
-        }
-        if let Some(sha) = &request.head_sha {
-            annotations.insert("glueops.dev/head-sha".to_string(), sha.clone());
-        }
-        if let Placement::Preview { hostname, .. } = &d.placement {
-            annotations.insert("glueops.dev/hostname".to_string(), hostname.clone());
-        }
-        let dir = format!("{prefix}clusters/{}/{engine}", d.cluster);
-        let server = server(platform, &d.cluster);
-        out.push(manifest(
-            &dir,
-            delivery::deploy(
-                platform,
-                delivery::Deliverable {
-                    name: &d.name,
-                    project: PREVIEWS_PROJECT,
-                    path: &folder,
-                    server,
-                    namespace: &d.namespace,
-                    labels: BTreeMap::from([(
-                        "glueops.dev/preview".to_string(),
-                        "true".to_string(),
-                    )]),
-                    annotations,
-                },
-            ),
-        ));
-        if let Some(p) = delivery::project(
+}
+
+/// One pull request's preview: its Namespace, objects and delivery object (and the previews
+/// AppProject). Returns the cluster it runs on.
+fn render_preview(
+    out: &mut Vec<Manifest>,
+    repo: &Repo,
+    request: &PreviewRequest,
+    prefix: &str,
+    engine: &str,
+) -> Result<String, Error> {
+    let platform = repo.platform();
+    let d = repo
+        .preview(&request.app, request.number)
+        .map_err(|diagnostics| Error::Preview {
+            app: request.app.clone(),
+            number: request.number,
+            diagnostics,
+        })?;
+    let tag = request
+        .head_sha
+        .clone()
+        .or_else(|| d.values.image.as_ref().and_then(|i| i.tag.clone()))
+        .ok_or_else(|| Error::PreviewTag {
+            app: request.app.clone(),
+            number: request.number,
+        })?;
+    let folder = format!("{prefix}clusters/{}/previews/{}", d.cluster, d.name);
+    out.push(manifest(
+        &folder,
+        namespace(&d.namespace, None, Some(request.number)),
+    ));
+    push_instance(out, platform, &d, Some(tag), &folder);
+    let mut annotations = BTreeMap::from([(
+        "glueops.dev/pull-request".to_string(),
+        request.number.to_string(),
+    )]);
+    if let Some(branch) = &request.branch {
+        annotations.insert("glueops.dev/branch".to_string(), branch.clone());
+    }
+    if let Some(sha) = &request.head_sha {
+        annotations.insert("glueops.dev/head-sha".to_string(), sha.clone());
+    }
+    if let Placement::Preview { hostname, .. } = &d.placement {
+        annotations.insert("glueops.dev/hostname".to_string(), hostname.clone());
+    }
+    let dir = format!("{prefix}clusters/{}/{engine}", d.cluster);
+    let server = server(platform, &d.cluster);
+    out.push(manifest(
+        &dir,
+        delivery::deploy(
             platform,
-            PREVIEWS_PROJECT,
-            server,
-            "*-pr-*",
-            "glueops pull-request previews".to_string(),
-        ) {
-            out.push(manifest(&dir, p));
-        }
-        clusters.insert(d.cluster.clone(), ());
+            delivery::Deliverable {
+                name: &d.name,
+                project: PREVIEWS_PROJECT,
+                path: &folder,
+                server,
+                namespace: &d.namespace,
+                labels: BTreeMap::from([("glueops.dev/preview".to_string(), "true".to_string())]),
+                annotations,
+            },
+        ),
+    ));
+    if let Some(p) = delivery::project(
+        platform,
+        PREVIEWS_PROJECT,
+        server,
+        "*-pr-*",
+        "glueops pull-request previews".to_string(),
+    ) {
+        out.push(manifest(&dir, p));
     }
-    for cluster in clusters.keys() {
-        if let Some(source) = delivery::source(platform) {
-            out.push(manifest(
-                &format!("{prefix}clusters/{cluster}/{engine}"),
-                source,
-            ));
-        }
-    }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out.dedup_by(|a, b| a.path == b.path && a.object == b.object);
-    ManifestSet::new(out)
+    Ok(d.cluster)
 }
 
 /// The objects of one app instance in an environment and its delivery object.

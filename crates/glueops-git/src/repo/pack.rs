@@ -45,6 +45,20 @@ fn sha1(bytes: &[u8]) -> Result<ObjectId> {
 
 /// Writes `objects` (id, kind, content) as one pack + index into `<objects_dir>/pack/`.
 pub(crate) fn write(objects_dir: &Path, objects: &[(ObjectId, Kind, &[u8])]) -> Result<()> {
+    let (pack, index, pack_sum) = pack(objects_dir, objects)?;
+    let idx = index_of(index, &pack_sum)?;
+    store(objects_dir, &format!("pack-{pack_sum}"), &pack, &idx)
+}
+
+/// One entry of a pack's index: the object, the CRC of its packed bytes, where they start.
+type IndexEntry = (ObjectId, u32, u64);
+
+/// The pack (version 2, every object whole, zlib level 1, its SHA-1 at the end), what its
+/// index needs, and its SHA-1.
+fn pack(
+    objects_dir: &Path,
+    objects: &[(ObjectId, Kind, &[u8])],
+) -> Result<(Vec<u8>, Vec<IndexEntry>, ObjectId)> {
     let err =
         |operation: &'static str, e: crate::error::BoxError| Error::repo(objects_dir, operation, e);
     let total: usize = objects.iter().map(|(_, _, d)| d.len() / 2 + 32).sum();
@@ -59,7 +73,7 @@ pub(crate) fn write(objects_dir: &Path, objects: &[(ObjectId, Kind, &[u8])]) -> 
         gix::zlib::Compression::new(1).unwrap_or_default(),
     );
     let mut scratch = Vec::new();
-    let mut index: Vec<(ObjectId, u32, u64)> = Vec::with_capacity(objects.len());
+    let mut index: Vec<IndexEntry> = Vec::with_capacity(objects.len());
     for (id, kind, data) in objects {
         let offset = pack.len() as u64;
         header(*kind, data.len(), &mut pack);
@@ -82,7 +96,12 @@ pub(crate) fn write(objects_dir: &Path, objects: &[(ObjectId, Kind, &[u8])]) -> 
     }
     let pack_sum = sha1(&pack)?;
     pack.extend_from_slice(pack_sum.as_bytes());
+    Ok((pack, index, pack_sum))
+}
 
+/// The pack's index (version 2): fan-out, ids, CRCs, offsets (large ones in a second
+/// table), the pack's checksum and its own.
+fn index_of(mut index: Vec<IndexEntry>, pack_sum: &ObjectId) -> Result<Vec<u8>> {
     index.sort_by_key(|(id, _, _)| *id);
     let mut idx = Vec::with_capacity(8 + 1024 + index.len() * 28 + 40);
     idx.extend_from_slice(&[0xff, b't', b'O', b'c']);
@@ -118,14 +137,18 @@ pub(crate) fn write(objects_dir: &Path, objects: &[(ObjectId, Kind, &[u8])]) -> 
     idx.extend_from_slice(pack_sum.as_bytes());
     let idx_sum = sha1(&idx)?;
     idx.extend_from_slice(idx_sum.as_bytes());
+    Ok(idx)
+}
 
+/// Writes the pack and its index into `<objects_dir>/pack/`, each through a synced temp file
+/// renamed into place (the index last, so git never sees an index without its pack).
+fn store(objects_dir: &Path, name: &str, pack: &[u8], idx: &[u8]) -> Result<()> {
     let dir = objects_dir.join("pack");
     std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
         path: dir.clone(),
         source: e,
     })?;
-    let name = format!("pack-{pack_sum}");
-    for (ext, bytes) in [("pack", &pack), ("idx", &idx)] {
+    for (ext, bytes) in [("pack", pack), ("idx", idx)] {
         let target = dir.join(format!("{name}.{ext}"));
         let temp = dir.join(format!(".tmp-{name}.{ext}.{}", std::process::id()));
         let io = |e: std::io::Error| Error::Io {

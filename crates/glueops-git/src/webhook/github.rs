@@ -167,104 +167,104 @@ fn ignored(reason: String) -> RepoEvent {
 }
 
 pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
-    let decode_as = |what| decode::<serde_json::Value>("github", what, body);
-    Ok(match event {
+    match event {
         "push" => {
             let p: PushPayload = decode("github", event, body)?;
-            let deleted = p.deleted;
-            push_event(
+            Ok(push_event(
                 p.repository.into(),
                 p.git_ref,
                 p.before,
                 p.after,
-                deleted,
+                p.deleted,
                 p.commits,
                 p.pusher.name,
-            )
+            ))
         }
-        "pull_request" => {
-            let p: PullPayload = decode("github", event, body)?;
-            let action = match p.action.as_str() {
-                "opened" => PullRequestAction::Opened,
-                "synchronize" => PullRequestAction::Synchronized,
-                "reopened" => PullRequestAction::Reopened,
-                "closed" => PullRequestAction::Closed {
-                    merged: p.pull_request.merged.unwrap_or(false),
-                },
-                "labeled" => PullRequestAction::Labeled {
-                    label: p.label.map(|l| l.name).unwrap_or_default(),
-                },
-                other => return Ok(ignored(format!("pull_request action `{other}`"))),
-            };
-            let mut labels: Vec<String> =
-                p.pull_request.labels.into_iter().map(|l| l.name).collect();
-            labels.sort();
-            RepoEvent::PullRequest(PullRequest {
-                repo: p.repository.into(),
-                number: p.number,
-                action,
-                head_branch: p.pull_request.head.name,
-                head_sha: p.pull_request.head.sha,
-                base_branch: p.pull_request.base.name,
-                labels,
-                author: p.pull_request.user.login,
-            })
-        }
-        "package" | "registry_package" => {
-            let p: PackagePayload = decode("github", event, body)?;
-            if p.action != "published" {
-                return Ok(ignored(format!("{event} action `{}`", p.action)));
-            }
-            let version = p.package.package_version;
-            let tag = version
-                .as_ref()
-                .and_then(|v| v.container_metadata.as_ref())
-                .and_then(|m| m.tag.as_ref());
-            RepoEvent::ImagePublished(ImagePublished {
-                repo: p.repository.into(),
-                name: p.package.name,
-                package_type: p.package.package_type,
-                tag: tag.and_then(|t| non_empty(t.name.clone())),
-                digest: tag.and_then(|t| non_empty(t.digest.clone())),
-                version: version.map(|v| v.version).unwrap_or_default(),
-            })
-        }
-        "workflow_run" => {
-            let p: WorkflowPayload = decode("github", event, body)?;
-            if p.action != "completed" {
-                return Ok(ignored(format!("workflow_run action `{}`", p.action)));
-            }
-            let run = p.workflow_run;
-            RepoEvent::PipelineCompleted(PipelineCompleted {
-                repo: p.repository.into(),
-                name: run.name.unwrap_or_default(),
-                branch: run.head_branch.unwrap_or_default(),
-                sha: run.head_sha,
-                conclusion: conclusion(run.conclusion.as_deref().unwrap_or("")),
-            })
-        }
+        "pull_request" => Ok(pull_request(decode("github", event, body)?)),
+        "package" | "registry_package" => Ok(package(event, decode("github", event, body)?)),
+        "workflow_run" => Ok(workflow_run(decode("github", event, body)?)),
         "delete" => {
             let p: DeletePayload = decode("github", event, body)?;
-            if p.ref_type == "branch" {
+            Ok(if p.ref_type == "branch" {
                 RepoEvent::BranchDeleted {
                     repo: p.repository.into(),
                     branch: p.git_ref,
                 }
             } else {
                 ignored(format!("{} `{}` deleted", p.ref_type, p.git_ref))
-            }
+            })
         }
         "ping" => {
             let p: PingPayload = decode("github", event, body)?;
-            RepoEvent::Ping {
+            Ok(RepoEvent::Ping {
                 repo: p.repository.map(Into::into),
                 hook_id: p.hook_id,
-            }
+            })
         }
         other => {
             // Still require well-formed JSON: a garbled body is an error whatever the event.
-            decode_as(other)?;
-            ignored(format!("github event `{other}`"))
+            decode::<serde_json::Value>("github", other, body)?;
+            Ok(ignored(format!("github event `{other}`")))
         }
+    }
+}
+
+fn pull_request(p: PullPayload) -> RepoEvent {
+    let action = match p.action.as_str() {
+        "opened" => PullRequestAction::Opened,
+        "synchronize" => PullRequestAction::Synchronized,
+        "reopened" => PullRequestAction::Reopened,
+        "closed" => PullRequestAction::Closed {
+            merged: p.pull_request.merged.unwrap_or(false),
+        },
+        "labeled" => PullRequestAction::Labeled {
+            label: p.label.map(|l| l.name).unwrap_or_default(),
+        },
+        other => return ignored(format!("pull_request action `{other}`")),
+    };
+    let mut labels: Vec<String> = p.pull_request.labels.into_iter().map(|l| l.name).collect();
+    labels.sort();
+    RepoEvent::PullRequest(PullRequest {
+        repo: p.repository.into(),
+        number: p.number,
+        action,
+        head_branch: p.pull_request.head.name,
+        head_sha: p.pull_request.head.sha,
+        base_branch: p.pull_request.base.name,
+        labels,
+        author: p.pull_request.user.login,
+    })
+}
+
+fn package(event: &str, p: PackagePayload) -> RepoEvent {
+    if p.action != "published" {
+        return ignored(format!("{event} action `{}`", p.action));
+    }
+    let version = p.package.package_version;
+    let tag = version
+        .as_ref()
+        .and_then(|v| v.container_metadata.as_ref())
+        .and_then(|m| m.tag.as_ref());
+    RepoEvent::ImagePublished(ImagePublished {
+        repo: p.repository.into(),
+        name: p.package.name,
+        package_type: p.package.package_type,
+        tag: tag.and_then(|t| non_empty(t.name.clone())),
+        digest: tag.and_then(|t| non_empty(t.digest.clone())),
+        version: version.map(|v| v.version).unwrap_or_default(),
+    })
+}
+
+fn workflow_run(p: WorkflowPayload) -> RepoEvent {
+    if p.action != "completed" {
+        return ignored(format!("workflow_run action `{}`", p.action));
+    }
+    let run = p.workflow_run;
+    RepoEvent::PipelineCompleted(PipelineCompleted {
+        repo: p.repository.into(),
+        name: run.name.unwrap_or_default(),
+        branch: run.head_branch.unwrap_or_default(),
+        sha: run.head_sha,
+        conclusion: conclusion(run.conclusion.as_deref().unwrap_or("")),
     })
 }

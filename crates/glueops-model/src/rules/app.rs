@@ -7,10 +7,10 @@ use crate::diagnostics::{Code, Report};
 use crate::formats::{check_digest, check_tag};
 use crate::instance::{AppInstance, Placement};
 use crate::names::{MAX_LABEL, is_dns_label, is_dns_subdomain};
-use crate::node::Location;
+use crate::node::{Location, Node};
 use crate::rules::config;
 use crate::rules::diagnose::{at, enabled, i, k};
-use crate::values::{AppValues, IntOrString};
+use crate::values::{AppValues, IntOrString, ServicePort};
 
 /// Checks one deployment's merged values.
 pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
@@ -118,88 +118,9 @@ fn check_image(d: &AppInstance, report: &mut Report) {
 fn check_ports(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let Some(service) = &v.service else { return };
-    let mut by_port: BTreeMap<u16, usize> = BTreeMap::new();
-    let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut firsts = PortFirsts::default();
     for (n, port) in service.ports.iter().flatten().enumerate() {
-        let path = |key: &str| [k("service"), k("ports"), i(n), k(key)];
-        match port.port {
-            Some(0) => report.push(
-                at(
-                    tree,
-                    &path("port"),
-                    Code::InvalidValue,
-                    "port 0 is not a valid port",
-                )
-                .help("use a port from 1 to 65535"),
-            ),
-            Some(p) => {
-                if let Some(first) = by_port.insert(p, n) {
-                    report.push(
-                        at(
-                            tree,
-                            &path("port"),
-                            Code::Duplicate,
-                            format!("port {p} is listed twice in this Service"),
-                        )
-                        .note(
-                            tree.locate(&[k("service"), k("ports"), i(first), k("port")]),
-                            "first listed here",
-                        )
-                        .help("each Service port must be unique"),
-                    );
-                }
-            }
-            None => report.push(
-                at(
-                    tree,
-                    &[k("service"), k("ports"), i(n)],
-                    Code::MissingKey,
-                    "a Service port needs `port`",
-                )
-                .help("add port: 80"),
-            ),
-        }
-        if let Some(name) = &port.name {
-            if !is_dns_label(name) || name.len() > 15 {
-                report.push(
-                    at(
-                        tree,
-                        &path("name"),
-                        Code::InvalidName,
-                        format!("port name `{name}` is not valid"),
-                    )
-                    .help("use at most 15 lowercase letters, digits and `-`"),
-                );
-            }
-            if let Some(first) = by_name.insert(name, n) {
-                report.push(
-                    at(
-                        tree,
-                        &path("name"),
-                        Code::Duplicate,
-                        format!("port name `{name}` is used twice in this Service"),
-                    )
-                    .note(
-                        tree.locate(&[k("service"), k("ports"), i(first), k("name")]),
-                        "first used here",
-                    )
-                    .help("each Service port needs its own name"),
-                );
-            }
-        }
-        if let Some(IntOrString::Int(t)) = port.target_port
-            && !(1..=65535).contains(&t)
-        {
-            report.push(
-                at(
-                    tree,
-                    &path("targetPort"),
-                    Code::InvalidValue,
-                    format!("target port {t} is out of range"),
-                )
-                .help("use a port from 1 to 65535"),
-            );
-        }
+        check_port(tree, n, port, &mut firsts, report);
     }
     if service.ports.as_ref().is_some_and(|p| p.len() > 1)
         && service.ports.iter().flatten().any(|p| p.name.is_none())
@@ -212,6 +133,95 @@ fn check_ports(v: &AppValues, d: &AppInstance, report: &mut Report) {
                 "a Service with several ports needs a name on each",
             )
             .help("add name: to every port"),
+        );
+    }
+}
+
+/// Where each port number and name of a Service was first listed.
+#[derive(Default)]
+struct PortFirsts<'a> {
+    by_port: BTreeMap<u16, usize>,
+    by_name: BTreeMap<&'a str, usize>,
+}
+
+/// `service.ports[n]`: a port from 1 to 65535, listed once; a valid name, used once.
+fn check_port<'a>(
+    tree: &Node,
+    n: usize,
+    port: &'a ServicePort,
+    firsts: &mut PortFirsts<'a>,
+    report: &mut Report,
+) {
+    let path = |index: usize, key: &str| [k("service"), k("ports"), i(index), k(key)];
+    let duplicate = |key: &str, first: usize, message: String, note: &str, help: &str| {
+        at(tree, &path(n, key), Code::Duplicate, message)
+            .note(tree.locate(&path(first, key)), note)
+            .help(help)
+    };
+    match port.port {
+        Some(0) => report.push(
+            at(
+                tree,
+                &path(n, "port"),
+                Code::InvalidValue,
+                "port 0 is not a valid port",
+            )
+            .help("use a port from 1 to 65535"),
+        ),
+        Some(p) => {
+            if let Some(first) = firsts.by_port.insert(p, n) {
+                report.push(duplicate(
+                    "port",
+                    first,
+                    format!("port {p} is listed twice in this Service"),
+                    "first listed here",
+                    "each Service port must be unique",
+                ));
+            }
+        }
+        None => report.push(
+            at(
+                tree,
+                &[k("service"), k("ports"), i(n)],
+                Code::MissingKey,
+                "a Service port needs `port`",
+            )
+            .help("add port: 80"),
+        ),
+    }
+    if let Some(name) = &port.name {
+        if !is_dns_label(name) || name.len() > 15 {
+            report.push(
+                at(
+                    tree,
+                    &path(n, "name"),
+                    Code::InvalidName,
+                    format!("port name `{name}` is not valid"),
+                )
+                .help("use at most 15 lowercase letters, digits and `-`"),
+            );
+        }
+        if let Some(first) = firsts.by_name.insert(name, n) {
+            report.push(duplicate(
+                "name",
+                first,
+                format!("port name `{name}` is used twice in this Service"),
+                "first used here",
+                "each Service port needs its own name",
+            ));
+        }
+    }
+    if let Some(IntOrString::Int(t)) = port.target_port
+        && !(1..=65535).contains(&t)
+    {
+        report.push(
+            at(
+                tree,
+                &path(n, "targetPort"),
+                Code::InvalidValue,
+                format!("target port {t} is out of range"),
+            )
+            .help("use a port from 1 to 65535"),
         );
     }
 }

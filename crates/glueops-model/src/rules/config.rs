@@ -9,10 +9,9 @@ use crate::formats::{
 };
 use crate::instance::AppInstance;
 use crate::names::{is_config_key, is_dns_label, is_env_name, label_help};
-use crate::node::Segment;
-use crate::rules::diagnose::at;
-use crate::rules::diagnose::{enabled, i, k, undeclared, undeclared_because};
-use crate::values::AppValues;
+use crate::node::{Node, Segment};
+use crate::rules::diagnose::{at, enabled, i, k, undeclared, undeclared_because};
+use crate::values::{AppValues, EnvSecret, SecretSource};
 
 pub(crate) fn check_resources(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
@@ -65,43 +64,18 @@ pub(crate) fn check_resources(v: &AppValues, d: &AppInstance, report: &mut Repor
 }
 
 pub(crate) fn check_env(v: &AppValues, d: &AppInstance, report: &mut Report) {
-    let tree = &d.tree;
     let Some(spec) = &v.deployment else { return };
-    let mut names: BTreeMap<String, Vec<Segment>> = BTreeMap::new();
-    let mut seen = |name: &str, path: Vec<Segment>, report: &mut Report| {
-        if !is_env_name(name) {
-            report.push(
-                at(
-                    tree,
-                    &path,
-                    Code::InvalidName,
-                    format!("`{name}` is not a valid environment variable name"),
-                )
-                .help("use letters, digits and `_`, not starting with a digit"),
-            );
-        }
-        if let Some(first) = names.get(name) {
-            report.push(
-                at(
-                    tree,
-                    &path,
-                    Code::Duplicate,
-                    format!("environment variable `{name}` is set twice"),
-                )
-                .note(tree.locate(first), "first set here")
-                .help("set each variable once"),
-            );
-        } else {
-            names.insert(name.to_string(), path);
-        }
+    let mut names = VariableNames {
+        tree: &d.tree,
+        first: BTreeMap::new(),
     };
     for (n, var) in spec.env_variables.iter().flatten().enumerate() {
         let path = vec![k("deployment"), k("envVariables"), i(n)];
         match &var.name {
-            Some(name) => seen(name, [&path[..], &[k("name")]].concat(), report),
+            Some(name) => names.add(name, [&path[..], &[k("name")]].concat(), report),
             None => report.push(
                 at(
-                    tree,
+                    &d.tree,
                     &path,
                     Code::MissingKey,
                     "an environment variable needs `name`",
@@ -115,75 +89,112 @@ pub(crate) fn check_env(v: &AppValues, d: &AppInstance, report: &mut Report) {
         .as_ref()
         .filter(|e| enabled(e.enabled))
         .and_then(|e| e.secrets.as_ref());
-    let declared: Vec<&str> = secrets
-        .map(|s| s.keys().map(String::as_str).collect())
-        .unwrap_or_default();
     for (n, env) in spec.env_secrets.iter().flatten().enumerate() {
-        let path = |key: &str| vec![k("deployment"), k("envSecrets"), i(n), k(key)];
-        match &env.variable {
-            Some(name) => seen(name, path("variable"), report),
-            None => report.push(
-                at(
-                    tree,
-                    &[k("deployment"), k("envSecrets"), i(n)],
-                    Code::MissingKey,
-                    "an env secret needs `variable`",
-                )
-                .help("add variable: NAME"),
-            ),
-        }
-        let Some(secret_name) = &env.secret_name else {
+        check_env_secret(n, env, secrets, &mut names, report);
+    }
+}
+
+/// Environment variable names seen so far: each valid, and set once.
+struct VariableNames<'a> {
+    tree: &'a Node,
+    first: BTreeMap<String, Vec<Segment>>,
+}
+
+impl VariableNames<'_> {
+    fn add(&mut self, name: &str, path: Vec<Segment>, report: &mut Report) {
+        if !is_env_name(name) {
             report.push(
                 at(
-                    tree,
-                    &[k("deployment"), k("envSecrets"), i(n)],
-                    Code::MissingKey,
-                    "an env secret needs `secretName`",
+                    self.tree,
+                    &path,
+                    Code::InvalidName,
+                    format!("`{name}` is not a valid environment variable name"),
                 )
-                .help("name a secret declared under externalSecret.secrets"),
+                .help("use letters, digits and `_`, not starting with a digit"),
             );
-            continue;
-        };
-        let Some(source) = secrets.and_then(|s| s.get(secret_name)) else {
-            let mut diag = undeclared(
-                tree,
-                &path("secretName"),
-                "secret",
-                secret_name,
-                &declared,
-                "externalSecret.secrets",
-            );
-            if declared.is_empty() {
-                diag.help = Some(format!(
-                    "declare it: externalSecret: {{enabled: true, secrets: {{{secret_name}: {{data: {{...}}}}}}}}"
-                ));
-            }
-            report.push(diag);
-            continue;
-        };
-        match (&env.secret_key, &source.data, &source.data_from) {
-            (None, _, _) => report.push(
-                at(
-                    tree,
-                    &[k("deployment"), k("envSecrets"), i(n)],
-                    Code::MissingKey,
-                    "an env secret needs `secretKey`",
-                )
-                .help("name a key of the secret"),
-            ),
-            (Some(key), Some(data), None) if !data.contains_key(key) => {
-                let keys: Vec<&str> = data.keys().map(String::as_str).collect();
-                report.push(undeclared_because(
-                    tree,
-                    &path("secretKey"),
-                    format!("secret `{secret_name}` has no key `{key}`"),
-                    key,
-                    &keys,
-                    &format!("externalSecret.secrets.{secret_name}.data"),
-                ));
-            }
-            _ => {}
         }
+        if let Some(first) = self.first.get(name) {
+            report.push(
+                at(
+                    self.tree,
+                    &path,
+                    Code::Duplicate,
+                    format!("environment variable `{name}` is set twice"),
+                )
+                .note(self.tree.locate(first), "first set here")
+                .help("set each variable once"),
+            );
+        } else {
+            self.first.insert(name.to_string(), path);
+        }
+    }
+}
+
+/// `deployment.envSecrets[n]`: a variable from a key of a declared secret.
+fn check_env_secret(
+    n: usize,
+    env: &EnvSecret,
+    secrets: Option<&BTreeMap<String, SecretSource>>,
+    names: &mut VariableNames<'_>,
+    report: &mut Report,
+) {
+    let tree = names.tree;
+    let here = [k("deployment"), k("envSecrets"), i(n)];
+    let path = |key: &str| [&here[..], &[k(key)]].concat();
+    let missing = |what: &str, help: &str| {
+        at(
+            tree,
+            &here,
+            Code::MissingKey,
+            format!("an env secret needs `{what}`"),
+        )
+        .help(help)
+    };
+    match &env.variable {
+        Some(name) => names.add(name, path("variable"), report),
+        None => report.push(missing("variable", "add variable: NAME")),
+    }
+    let Some(secret_name) = &env.secret_name else {
+        report.push(missing(
+            "secretName",
+            "name a secret declared under externalSecret.secrets",
+        ));
+        return;
+    };
+    let Some(source) = secrets.and_then(|s| s.get(secret_name)) else {
+        let declared: Vec<&str> = secrets
+            .map(|s| s.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut diag = undeclared(
+            tree,
+            &path("secretName"),
+            "secret",
+            secret_name,
+            &declared,
+            "externalSecret.secrets",
+        );
+        if declared.is_empty() {
+            diag.help = Some(format!(
+                "declare it: externalSecret: {{enabled: true, secrets: {{{secret_name}: {{data: {{...}}}}}}}}"
+            ));
+        }
+        report.push(diag);
+        return;
+    };
+    match (&env.secret_key, &source.data, &source.data_from) {
+        (None, _, _) => report.push(missing("secretKey", "name a key of the secret")),
+        (Some(key), Some(data), None) if !data.contains_key(key) => {
+            let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+            report.push(undeclared_because(
+                tree,
+                &path("secretKey"),
+                format!("secret `{secret_name}` has no key `{key}`"),
+                key,
+                &keys,
+                &format!("externalSecret.secrets.{secret_name}.data"),
+            ));
+        }
+        _ => {}
     }
 }
 

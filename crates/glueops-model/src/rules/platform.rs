@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{Code, Report};
+use crate::diagnostics::{Code, Diagnostic, Report};
 use crate::formats::{check_go_duration, check_time_zone, parse_clock};
 use crate::names::{is_dns_label, is_dns_subdomain, label_help};
 use crate::node::{Node, Segment};
-use crate::platform::{API_VERSION, Platform};
+use crate::platform::{API_VERSION, Approval, DeployWindow, Environment, Platform, Promotion};
 use crate::rules::diagnose::{at, k, undeclared};
 
 fn p(parts: &[Segment]) -> Vec<Segment> {
@@ -184,151 +184,230 @@ fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
         tree,
         report,
     );
-    let clusters = platform.cluster_names();
-    let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
-    let reserved = platform
-        .spec
-        .previews
-        .as_ref()
-        .map_or("previews", |p| p.environment());
+    let names = EnvNames {
+        clusters: platform.cluster_names(),
+        environments: envs.iter().map(|e| e.name.as_str()).collect(),
+        reserved: platform
+            .spec
+            .previews
+            .as_ref()
+            .map_or("previews", |p| p.environment()),
+    };
     for (i, env) in envs.iter().enumerate() {
-        let base = [k("spec"), k("environments"), Segment::Index(i)];
-        let path = |rest: &[Segment]| [&base[..], rest].concat();
-        if env.name == "previews" || env.name == reserved {
-            report.push(
-                at(
-                    tree,
-                    &path(&[k("name")]),
+        let at_env = At {
+            tree,
+            base: vec![k("spec"), k("environments"), Segment::Index(i)],
+        };
+        check_environment(env, &names, &at_env, report);
+        if let Some(promotion) = &env.promotion {
+            let at_promotion = at_env.child(&[k("promotion")]);
+            check_promotion(&env.name, promotion, &names, &at_promotion, report);
+            if let Some(approval) = &promotion.approval {
+                check_approval(approval, &at_promotion.child(&[k("approval")]), report);
+            }
+            for (j, w) in promotion.windows.iter().flatten().enumerate() {
+                check_window(
+                    w,
+                    &at_promotion.child(&[k("windows"), Segment::Index(j)]),
+                    report,
+                );
+            }
+        }
+    }
+}
+
+/// The names an environment may refer to.
+struct EnvNames<'a> {
+    clusters: Vec<&'a str>,
+    environments: Vec<&'a str>,
+    /// The environment name previews use.
+    reserved: &'a str,
+}
+
+/// A place in `glueops.yaml` that diagnostics point below.
+struct At<'a> {
+    tree: &'a Node,
+    base: Vec<Segment>,
+}
+
+impl At<'_> {
+    fn path(&self, rest: &[Segment]) -> Vec<Segment> {
+        [&self.base[..], rest].concat()
+    }
+
+    fn child(&self, rest: &[Segment]) -> Self {
+        At {
+            tree: self.tree,
+            base: self.path(rest),
+        }
+    }
+
+    fn report(&self, key: &str, code: Code, message: impl Into<String>) -> Diagnostic {
+        at(self.tree, &self.path(&[k(key)]), code, message)
+    }
+}
+
+/// The environment's own fields: its name, cluster and namespace.
+fn check_environment(
+    env: &Environment,
+    names: &EnvNames<'_>,
+    at_env: &At<'_>,
+    report: &mut Report,
+) {
+    if env.name == "previews" || env.name == names.reserved {
+        report.push(
+            at_env
+                .report(
+                    "name",
                     Code::InvalidName,
                     format!("environment name `{}` is reserved for previews", env.name),
                 )
                 .help("pick another name; pull-request previews use envs/previews/"),
-            );
-        }
-        if !clusters.contains(&env.cluster.as_str()) {
-            report.push(undeclared(
-                tree,
-                &path(&[k("cluster")]),
-                "cluster",
-                &env.cluster,
-                &clusters,
-                "spec.clusters",
-            ));
-        }
-        if env.namespace.is_some() && !is_dns_label(env.namespace()) {
-            report.push(
-                at(
-                    tree,
-                    &path(&[k("namespace")]),
+        );
+    }
+    if !names.clusters.contains(&env.cluster.as_str()) {
+        report.push(undeclared(
+            at_env.tree,
+            &at_env.path(&[k("cluster")]),
+            "cluster",
+            &env.cluster,
+            &names.clusters,
+            "spec.clusters",
+        ));
+    }
+    if env.namespace.is_some() && !is_dns_label(env.namespace()) {
+        report.push(
+            at_env
+                .report(
+                    "namespace",
                     Code::InvalidName,
                     format!("namespace `{}` is not a DNS-1123 label", env.namespace()),
                 )
                 .help(label_help(env.namespace())),
+        );
+    }
+}
+
+/// Where versions come from: another declared environment, not itself, and not with `auto`.
+fn check_promotion(
+    env: &str,
+    promotion: &Promotion,
+    names: &EnvNames<'_>,
+    at_promotion: &At<'_>,
+    report: &mut Report,
+) {
+    let Some(from) = &promotion.from else {
+        return;
+    };
+    if from == env {
+        report.push(
+            at_promotion
+                .report(
+                    "from",
+                    Code::PromotionCycle,
+                    format!("environment `{from}` promotes from itself"),
+                )
+                .help("name the environment versions come from, e.g. staging"),
+        );
+    } else if !names.environments.contains(&from.as_str()) {
+        report.push(undeclared(
+            at_promotion.tree,
+            &at_promotion.path(&[k("from")]),
+            "environment",
+            from,
+            &names.environments,
+            "spec.environments",
+        ));
+    }
+    if promotion.auto == Some(true) {
+        report.push(
+            at_promotion
+                .report("auto", Code::Conflict, "`promotion.auto` and `promotion.from` contradict each other")
+                .help("an environment either deploys new images itself (auto) or receives them from another one (from)"),
+        );
+    }
+}
+
+/// At least one approval required, no more than there are approvers, each approver once.
+fn check_approval(approval: &Approval, at_approval: &At<'_>, report: &mut Report) {
+    if approval.required == 0 || approval.required as usize > approval.approvers.len() {
+        report.push(
+            at_approval
+                .report(
+                    "required",
+                    Code::InvalidValue,
+                    format!(
+                        "{} approvals required, but {} approvers listed",
+                        approval.required,
+                        approval.approvers.len()
+                    ),
+                )
+                .help("require at least 1 approval and list at least that many approvers"),
+        );
+    }
+    let mut seen = Vec::new();
+    for (j, a) in approval.approvers.iter().enumerate() {
+        if seen.contains(&a) {
+            report.push(
+                at(
+                    at_approval.tree,
+                    &at_approval.path(&[k("approvers"), Segment::Index(j)]),
+                    Code::Duplicate,
+                    format!("approver `{a}` is listed twice"),
+                )
+                .help("list each approver once"),
             );
         }
-        let Some(promotion) = &env.promotion else {
-            continue;
-        };
-        let promo = |rest: &[Segment]| path(&[&[k("promotion")], rest].concat());
-        if let Some(from) = &promotion.from {
-            if from == &env.name {
-                report.push(
-                    at(
-                        tree,
-                        &promo(&[k("from")]),
-                        Code::PromotionCycle,
-                        format!("environment `{from}` promotes from itself"),
-                    )
-                    .help("name the environment versions come from, e.g. staging"),
-                );
-            } else if !env_names.contains(&from.as_str()) {
-                report.push(undeclared(
-                    tree,
-                    &promo(&[k("from")]),
-                    "environment",
-                    from,
-                    &env_names,
-                    "spec.environments",
-                ));
-            }
-            if promotion.auto == Some(true) {
-                report.push(
-                    at(tree, &promo(&[k("auto")]), Code::Conflict, "`promotion.auto` and `promotion.from` contradict each other")
-                        .help("an environment either deploys new images itself (auto) or receives them from another one (from)"),
-                );
-            }
-        }
-        if let Some(approval) = &promotion.approval {
-            if approval.required == 0 || approval.required as usize > approval.approvers.len() {
-                report.push(
-                    at(
-                        tree,
-                        &promo(&[k("approval"), k("required")]),
-                        Code::InvalidValue,
-                        format!(
-                            "{} approvals required, but {} approvers listed",
-                            approval.required,
-                            approval.approvers.len()
-                        ),
-                    )
-                    .help("require at least 1 approval and list at least that many approvers"),
-                );
-            }
-            let mut seen = Vec::new();
-            for (j, a) in approval.approvers.iter().enumerate() {
-                if seen.contains(&a) {
-                    report.push(
-                        at(
-                            tree,
-                            &promo(&[k("approval"), k("approvers"), Segment::Index(j)]),
-                            Code::Duplicate,
-                            format!("approver `{a}` is listed twice"),
-                        )
-                        .help("list each approver once"),
-                    );
-                }
-                seen.push(a);
-            }
-        }
-        for (j, w) in promotion.windows.iter().flatten().enumerate() {
-            let win = |key: &str| promo(&[k("windows"), Segment::Index(j), k(key)]);
-            if w.days.is_empty() {
-                report.push(
-                    at(
-                        tree,
-                        &win("days"),
-                        Code::InvalidValue,
-                        "a deploy window needs at least one day",
-                    )
-                    .help("e.g. days: [Mon, Tue, Wed, Thu]"),
-                );
-            }
-            let start = parse_clock(&w.start).map_err(|e| {
-                report.push(at(tree, &win("start"), Code::Time, e).help("e.g. start: \"09:00\""))
-            });
-            let end = parse_clock(&w.end).map_err(|e| {
-                report.push(at(tree, &win("end"), Code::Time, e).help("e.g. end: \"16:00\""))
-            });
-            if let (Ok(s), Ok(e)) = (start, end)
-                && s >= e
-            {
-                report.push(
-                    at(
-                        tree,
-                        &win("end"),
-                        Code::Time,
-                        format!("the window ends ({}) before it starts ({})", w.end, w.start),
-                    )
-                    .help("windows lie within one day; use two windows to cross midnight"),
-                );
-            }
-            if let Err(e) = check_time_zone(&w.time_zone) {
-                report.push(
-                    at(tree, &win("timeZone"), Code::Time, e)
-                        .help("see the tz database list of time zone names"),
-                );
-            }
-        }
+        seen.push(a);
+    }
+}
+
+/// A deploy window: some days, a start before its end on one day, a known time zone.
+fn check_window(w: &DeployWindow, at_window: &At<'_>, report: &mut Report) {
+    if w.days.is_empty() {
+        report.push(
+            at_window
+                .report(
+                    "days",
+                    Code::InvalidValue,
+                    "a deploy window needs at least one day",
+                )
+                .help("e.g. days: [Mon, Tue, Wed, Thu]"),
+        );
+    }
+    let start = parse_clock(&w.start).map_err(|e| {
+        report.push(
+            at_window
+                .report("start", Code::Time, e)
+                .help("e.g. start: \"09:00\""),
+        )
+    });
+    let end = parse_clock(&w.end).map_err(|e| {
+        report.push(
+            at_window
+                .report("end", Code::Time, e)
+                .help("e.g. end: \"16:00\""),
+        )
+    });
+    if let (Ok(s), Ok(e)) = (start, end)
+        && s >= e
+    {
+        report.push(
+            at_window
+                .report(
+                    "end",
+                    Code::Time,
+                    format!("the window ends ({}) before it starts ({})", w.end, w.start),
+                )
+                .help("windows lie within one day; use two windows to cross midnight"),
+        );
+    }
+    if let Err(e) = check_time_zone(&w.time_zone) {
+        report.push(
+            at_window
+                .report("timeZone", Code::Time, e)
+                .help("see the tz database list of time zone names"),
+        );
     }
 }
 
