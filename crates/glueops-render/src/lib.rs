@@ -146,9 +146,13 @@ impl std::str::FromStr for PreviewRequest {
     }
 }
 
-/// Fewest items one parallel job takes: below this, handing work to another thread costs more
-/// than it saves (measured at 100 apps × 3 environments).
+/// Fewest deployments one parallel job renders: below this, handing work to another thread
+/// costs more than it saves.
 const MIN_PER_JOB: usize = 8;
+
+/// Batches handed out per thread: deployments differ in cost, so threads take small batches
+/// as they go and finish together.
+const BATCHES_PER_THREAD: usize = 8;
 
 /// Renders every app instance of `repo` and the requested previews.
 pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, Error> {
@@ -163,15 +167,22 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
         .map_or_else(String::new, |p| format!("{p}/"));
     let engine = platform.spec.delivery.folder();
     let deployments: Vec<&AppInstance> = repo.deployments().collect();
-    let mut out: Vec<Manifest> = deployments
-        .par_iter()
-        .with_min_len(MIN_PER_JOB)
-        .flat_map_iter(|d| {
-            let mut out = Vec::new();
-            render_instance(&mut out, platform, d, &prefix, engine);
+    // Contiguous batches, each rendered into one Vec, joined in order.
+    let batch = deployments
+        .len()
+        .div_ceil(rayon::current_num_threads() * BATCHES_PER_THREAD)
+        .max(MIN_PER_JOB);
+    let parts: Vec<Vec<Manifest>> = deployments
+        .par_chunks(batch)
+        .map(|chunk| {
+            let mut out = Vec::with_capacity(chunk.len() * 12);
+            for d in chunk {
+                render_instance(&mut out, platform, d, &prefix, engine);
+            }
             out
         })
         .collect();
+    let mut out: Vec<Manifest> = parts.into_iter().flatten().collect();
     let mut clusters: BTreeMap<String, ()> = deployments
         .iter()
         .map(|d| (d.cluster.clone(), ()))

@@ -45,7 +45,7 @@ impl Author {
     }
 }
 
-/// What [`ManifestRepo::write_tree`] did.
+/// What [`ManifestRepo::commit`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// The tree under the prefix already held exactly these files: no commit.
