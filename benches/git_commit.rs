@@ -116,7 +116,7 @@ fn main() {
         git(work.path(), &["init", "--quiet", "-b", "main"]);
         git(work.path(), &["config", "user.name", "bench"]);
         git(work.path(), &["config", "user.email", "bench@glueops.dev"]);
-        for (path, bytes) in &files {
+        for (path, bytes) in files.iter() {
             let p = work.path().join(path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, bytes).unwrap();

@@ -27,6 +27,9 @@ pub(crate) enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The async runtime the secret stores need could not start.
+    #[error("cannot start the async runtime for the secret store")]
+    Runtime(#[source] std::io::Error),
     /// The arguments name something that does not exist, or do not fit together.
     #[error("{0}")]
     Invalid(String),

@@ -114,10 +114,7 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|source| Error::File {
-            path: "<async runtime>".into(),
-            source,
-        })?;
+        .map_err(Error::Runtime)?;
     runtime.block_on(run_async(args))
 }
 

@@ -138,15 +138,6 @@ impl Files {
     }
 }
 
-impl<'a> IntoIterator for &'a Files {
-    type Item = (&'a str, &'a [u8]);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a [u8])> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,14 +146,6 @@ impl std::str::FromStr for PreviewRequest {
     }
 }
 
-/// Fewest deployments one parallel job renders: below this, handing work to another thread
-/// costs more than it saves.
-const MIN_PER_JOB: usize = 8;
-
-/// Batches handed out per thread: deployments differ in cost, so threads take small batches
-/// as they go and finish together.
-const BATCHES_PER_THREAD: usize = 8;
-
 /// Renders every app instance of `repo` and the requested previews.
 pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, Error> {
     let platform = repo.platform();
@@ -168,12 +160,8 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
     let engine = platform.spec.delivery.folder();
     let deployments: Vec<&AppInstance> = repo.deployments().collect();
     // Contiguous batches, each rendered into one Vec, joined in order.
-    let batch = deployments
-        .len()
-        .div_ceil(rayon::current_num_threads() * BATCHES_PER_THREAD)
-        .max(MIN_PER_JOB);
     let parts: Vec<Vec<Manifest>> = deployments
-        .par_chunks(batch)
+        .par_chunks(manifest::batch_size(deployments.len(), 8))
         .map(|chunk| {
             let mut out = Vec::with_capacity(chunk.len() * 12);
             for d in chunk {

@@ -12,9 +12,15 @@ use crate::Error;
 /// costs more than it saves.
 const MIN_PER_JOB: usize = 32;
 
-/// Batches handed out per thread for the stream: objects differ in cost, so threads take small
-/// batches as they go and finish together.
+/// Batches handed out per thread: items differ in cost, so threads take small batches as they
+/// go and finish together.
 const BATCHES_PER_THREAD: usize = 8;
+
+/// How many of `len` items one parallel batch takes, at least `min`.
+pub(crate) fn batch_size(len: usize, min: usize) -> usize {
+    len.div_ceil(rayon::current_num_threads() * BATCHES_PER_THREAD)
+        .max(min)
+}
 use crate::object::Object;
 
 /// One object and the file it is written to.
@@ -43,12 +49,9 @@ pub struct ManifestSet {
 }
 
 impl ManifestSet {
-    /// A set of manifests; fails when two objects would share a file, or a path would leave
-    /// the manifest repo.
+    /// A set of manifests; fails when two objects would share a file. (A path that would leave
+    /// the manifest repo fails [`ManifestSet::files`], which checks every path once.)
     pub fn new(mut manifests: Vec<Manifest>) -> Result<Self, Error> {
-        for m in &manifests {
-            glueops_files::check_path(&m.path)?;
-        }
         manifests.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = manifests.windows(2).find(|w| w[0].path == w[1].path) {
             return Err(Error::Collision {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::{Error, Limits, clamp, options, position, tidy};
+use crate::{Error, Limits, clamp};
 
 /// Where a node was written: 1-based line and column of its first character, and its bytes.
 ///
@@ -95,15 +95,7 @@ pub enum Value {
 /// Parses one document into a located tree; `None` for an empty document (or one holding only
 /// comments). Map keys must be strings.
 pub fn parse_located(text: &str) -> Result<Option<Located>, Error> {
-    let parsed: Option<Spanned<Raw>> =
-        serde_saphyr::from_str_with_options(text, options(Limits::Config)).map_err(|e| {
-            let (line, column) = position(&e);
-            Error::Syntax {
-                line,
-                column,
-                message: tidy(&e.to_string()),
-            }
-        })?;
+    let parsed: Option<Spanned<Raw>> = crate::deserialize(text, Limits::Config)?;
     Ok(parsed.map(Spanned::<Raw>::into_located))
 }
 

@@ -2,45 +2,17 @@
 
 use crate::error::{Error, Result};
 
-/// Splits a relative, `/`-separated path into components git accepts, or says why not.
-/// An empty string is the root (no components).
+/// Splits a relative, `/`-separated path into components, checked by the rules every
+/// [`glueops_files::Files`] path follows. An empty string is the root (no components).
 pub(crate) fn components(path: &str) -> Result<Vec<&str>> {
-    let invalid = |reason: &str| Error::InvalidPath {
-        path: path.to_string(),
-        reason: reason.to_string(),
-    };
     if path.is_empty() {
         return Ok(Vec::new());
     }
-    if path.starts_with('/') {
-        return Err(invalid(
-            "absolute; give a path relative to the repository root",
-        ));
-    }
-    let mut out = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" => return Err(invalid("has an empty component (`//` or a trailing `/`)")),
-            "." | ".." => {
-                return Err(invalid(
-                    "has a `.` or `..` component, which could leave its prefix",
-                ));
-            }
-            _ if part.eq_ignore_ascii_case(".git") => {
-                return Err(invalid("has a `.git` component, which git refuses"));
-            }
-            _ if part.contains('\0') => {
-                return Err(invalid("contains a NUL byte, which git refuses"));
-            }
-            _ if part.contains('\\') => {
-                return Err(invalid(
-                    "contains `\\`, which git refuses on Windows checkouts",
-                ));
-            }
-            _ => out.push(part),
-        }
-    }
-    Ok(out)
+    glueops_files::check_path(path).map_err(|e| Error::InvalidPath {
+        path: path.to_string(),
+        reason: e.reason.to_string(),
+    })?;
+    Ok(path.split('/').collect())
 }
 
 /// A commit trailer, `Key: value` at the end of the message.

@@ -159,12 +159,13 @@ impl ManifestRepo {
         let prefix_parts = components(prefix)?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let mut batch = Batch::default();
-        // Every path is checked and every id computed before a single object is written.
+        // Every id is computed before a single object is written (the paths were checked when
+        // they entered the `Files`).
         let mut root = BTreeMap::new();
         let hash_kind = self.gix().object_hash();
         let mut seen = Vec::with_capacity(files.len());
         for (path, bytes) in files.iter() {
-            let parts = components(path)?;
+            let parts: Vec<&str> = path.split('/').collect();
             let full = if prefix.is_empty() {
                 path.to_string()
             } else {
