@@ -83,6 +83,15 @@ pub enum Code {
     /// Settings that contradict each other.
     #[error("conflict")]
     Conflict,
+    /// Plaintext secret values in a values file (the chart's `secret:`).
+    #[error("plaintext-secret")]
+    PlaintextSecret,
+    /// A pod setting the namespace's restricted pod-security profile rejects.
+    #[error("pod-security")]
+    PodSecurity,
+    /// Two app instances would own the same object in one namespace.
+    #[error("name-conflict")]
+    NameConflict,
 }
 
 /// One problem, located.

@@ -79,6 +79,7 @@ mod rules;
 mod schema;
 mod source;
 mod suggest;
+mod template;
 pub mod values;
 mod yaml;
 
@@ -90,4 +91,5 @@ pub use platform::Platform;
 pub use repo::Repo;
 pub use schema::Document;
 pub use source::{MAX_FILE_BYTES, SourceTree};
+pub use template::{CHART_NAME, CHART_VERSION};
 pub use values::AppValues;

@@ -110,16 +110,41 @@ impl Repo {
     }
 
     fn check_overlays(&self, report: &mut Report) {
-        let preview_env = self
+        let preview_overlay = self
             .platform
             .spec
             .previews
             .as_ref()
             .map(|p| p.environment().to_string());
-        for (env, layer) in &self.overlays {
-            if self.platform.environment(env).is_none() && preview_env.as_deref() != Some(env) {
-                report.push(self.undeclared_env(env, layer.node.location.file.clone()));
+        let namespaces: BTreeSet<&str> = self
+            .platform
+            .spec
+            .environments
+            .iter()
+            .map(|e| e.namespace())
+            .collect();
+        for (folder, layer) in &self.overlays {
+            if namespaces.contains(folder.as_str()) || preview_overlay.as_deref() == Some(folder) {
+                continue;
             }
+            let mut known: Vec<&str> = namespaces.iter().copied().collect();
+            known.extend(preview_overlay.as_deref());
+            let help = match did_you_mean(folder, known.iter().copied()) {
+                Some(s) => format!("did you mean `env-overlays/{s}/`?"),
+                None => format!(
+                    "overlays are keyed by namespace (GlueOps' rule): rename the folder to one of {}, or give an environment `namespace: {folder}` in glueops.yaml",
+                    known.join(", ")
+                ),
+            };
+            report.push(
+                Diagnostic::new(
+                    Code::Undeclared,
+                    Location::file(layer.node.location.file.clone()),
+                    "",
+                    format!("no environment runs in namespace `{folder}`, so env-overlays/{folder}/ applies to nothing"),
+                )
+                .help(help),
+            );
         }
     }
 
@@ -170,7 +195,7 @@ impl Repo {
                 let env = &environment.name;
                 let stack = [
                     self.common.as_ref(),
-                    self.overlays.get(env),
+                    self.overlays.get(environment.namespace()),
                     layers.base.as_ref(),
                     Some(*layer),
                 ];
@@ -187,8 +212,12 @@ impl Repo {
             (out, local.into_items())
         });
         let mut deployments = Vec::new();
+        let mut read = BTreeSet::new();
         for (out, items) in built {
-            deployments.extend(out);
+            for (d, keys) in out {
+                deployments.push(d);
+                read.extend(keys);
+            }
             report.absorb(items);
         }
         let mut previews = Vec::new();
@@ -208,12 +237,15 @@ impl Repo {
                 continue;
             }
             for number in layers.pull_requests.keys() {
-                if let Ok(Some(d)) = self.preview_in(app, *number, report) {
+                if let Ok(Some((d, keys))) = self.preview_in(app, *number, report) {
                     previews.push(d);
+                    read.extend(keys);
                 }
             }
         }
         rules::check_hostnames(&deployments, report);
+        rules::check_template_values(deployments.iter().chain(&previews), &read, report);
+        rules::check_object_names(deployments.iter().chain(&previews), report);
         self.deployments = deployments;
         self.previews = previews;
     }
@@ -225,7 +257,7 @@ impl Repo {
         app: &str,
         number: u64,
         report: &mut Report,
-    ) -> Result<Option<AppInstance>, Box<Diagnostic>> {
+    ) -> Result<Option<(AppInstance, BTreeSet<String>)>, Box<Diagnostic>> {
         let no_previews = |msg: String, help: String| {
             Box::new(
                 Diagnostic::new(
@@ -327,7 +359,7 @@ impl Repo {
             report.add_source(file.clone(), text.clone());
         }
         match self.preview_in(app, number, &mut report) {
-            Ok(Some(d)) if report.is_empty() => Ok(d),
+            Ok(Some((d, _))) if report.is_empty() => Ok(d),
             Ok(_) => Err(report.finish()),
             Err(d) => {
                 report.push(*d);
@@ -364,7 +396,13 @@ struct Instance<'a> {
 }
 
 impl Instance<'_> {
-    fn build(self, stack: &[Option<&Layer>], report: &mut Report) -> Option<AppInstance> {
+    /// Merges the layers, renders the templates and checks the result; also returns the
+    /// top-level `.Values` keys the templates read.
+    fn build(
+        self,
+        stack: &[Option<&Layer>],
+        report: &mut Report,
+    ) -> Option<(AppInstance, BTreeSet<String>)> {
         let layers: Vec<&Layer> = stack.iter().flatten().copied().collect();
         if layers.iter().any(|l| !l.valid) {
             return None;
@@ -375,7 +413,32 @@ impl Instance<'_> {
             .unwrap_or_else(|| Arc::from(""));
         let nodes: Vec<&Node> = layers.iter().map(|l| &l.node).collect();
         let tree = Node::merge(top.clone(), &nodes);
-        let mut values: AppValues = match serde_json::from_value(tree.to_json()) {
+        let mut json = tree.to_json();
+        let text = |key: &str| {
+            json.get(key)
+                .and_then(serde_json::Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let app_name = text("appName").unwrap_or_else(|| self.name.clone());
+        let namespace = text("namespaceOverride").unwrap_or_else(|| self.namespace.clone());
+        let mut scope_values = json.clone();
+        if let Some(map) = scope_values.as_object_mut() {
+            map.insert("captain_domain".into(), self.captain_domain.into());
+            map.insert("glueops_app_name".into(), self.name.clone().into());
+        }
+        let scope = crate::template::Scope {
+            values: &scope_values,
+            release: &self.name,
+            namespace: &namespace,
+            app_name: &app_name,
+        };
+        let before = report.len();
+        let read = rules::resolve_templates(&mut json, &tree, &scope, report);
+        if report.len() > before {
+            return None;
+        }
+        let values: AppValues = match serde_json::from_value(json) {
             Ok(v) => v,
             Err(e) => {
                 report.push(Diagnostic::new(
@@ -387,20 +450,18 @@ impl Instance<'_> {
                 return None;
             }
         };
-        let before = report.len();
-        rules::resolve_templates(&mut values, &tree, &self.name, self.captain_domain, report);
         let deployment = AppInstance {
             app: self.app.to_string(),
             placement: self.placement,
             name: self.name,
             cluster: self.cluster.to_string(),
             captain_domain: self.captain_domain.to_string(),
-            namespace: self.namespace,
+            namespace,
             values,
             tree,
         };
         rules::check_deployment(&deployment, report);
-        (report.len() == before).then_some(deployment)
+        (report.len() == before).then_some((deployment, read))
     }
 }
 

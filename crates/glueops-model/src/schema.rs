@@ -33,7 +33,13 @@ impl Document {
             Document::AppValues => schemars::schema_for!(AppValues),
             Document::Platform => schemars::schema_for!(Platform),
         };
-        schema.to_value()
+        let mut schema = schema.to_value();
+        if let Some(defs) = schema.get_mut("$defs").and_then(Json::as_object_mut) {
+            for def in defs.values_mut() {
+                close(def);
+            }
+        }
+        schema
     }
 
     /// The file name the schema is committed under in `schema/`.
@@ -60,6 +66,18 @@ impl Document {
                 .map(|v| (v, schema.clone()))
                 .map_err(|e| e.to_string())
         })
+    }
+}
+
+/// Makes an object schema that lists its properties reject every other key, as glueops'
+/// own types do: the Kubernetes types (affinity, probes, volumes, ...) leave that open, and a
+/// typo there would otherwise pass unnoticed.
+fn close(schema: &mut Json) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+        map.insert("additionalProperties".into(), Json::Bool(false));
     }
 }
 
@@ -256,12 +274,13 @@ fn wrong_type(
     found: &str,
     value: &Json,
 ) -> Diagnostic {
-    let wanted: Vec<&str> = expected
+    let mut wanted: Vec<&str> = expected
         .iter()
         .map(String::as_str)
         .filter(|t| *t != "null")
         .map(article)
         .collect();
+    wanted.dedup();
     let wanted = if wanted.is_empty() {
         "null".to_string()
     } else {

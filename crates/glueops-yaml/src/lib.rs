@@ -142,6 +142,33 @@ pub fn deserialize<T: serde::de::DeserializeOwned>(text: &str, limits: Limits) -
     })
 }
 
+/// Deserializes every document of a stream (`---`-separated, at most 1,000; empty documents
+/// are skipped) into `T` with the fixed options and the given [`Limits`].
+///
+/// ```
+/// let docs: Vec<serde_json::Value> =
+///     glueops_yaml::deserialize_stream("a: 1\n---\nb: 2\n", glueops_yaml::Limits::Config).unwrap();
+/// assert_eq!(docs.len(), 2);
+/// ```
+pub fn deserialize_stream<T: serde::de::DeserializeOwned>(
+    text: &str,
+    limits: Limits,
+) -> Result<Vec<T>, Error> {
+    let mut options = options(limits);
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_documents = 1_000;
+    }
+    let docs: Vec<Option<T>> = serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
+        let (line, column) = position(&e);
+        Error::Syntax {
+            line,
+            column,
+            message: tidy(&e.to_string()),
+        }
+    })?;
+    Ok(docs.into_iter().flatten().collect())
+}
+
 /// Serializes `value` as one YAML document ending with a newline.
 pub fn to_string<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     let mut text = String::with_capacity(1024);

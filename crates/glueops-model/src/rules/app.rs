@@ -49,8 +49,8 @@ pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
     }
     check_image(d, report);
     check_ports(v, d, report);
-    config::check_resources(v, d, report);
-    config::check_env(v, d, report);
+    check_ingress(v, d, report);
+    super::workload::check_workloads(d, report);
     config::check_schedules(v, d, report);
     check_scaling(v, d, report);
     config::check_config_maps(v, d, report);
@@ -60,9 +60,8 @@ pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
 }
 
 fn check_image(d: &AppInstance, report: &mut Report) {
-    let v = &d.values;
     let tree = &d.tree;
-    let image = v.image.clone().unwrap_or_default();
+    let image = d.values.image.clone().unwrap_or_default();
     if let Some(tag) = &image.tag
         && let Err(e) = check_tag(tag)
     {
@@ -79,29 +78,6 @@ fn check_image(d: &AppInstance, report: &mut Report) {
                 .help("copy the digest from `docker buildx imagetools inspect`"),
         );
     }
-    let runs = v.deployment.as_ref().is_some_and(|s| enabled(s.enabled))
-        || v.cron_jobs.as_ref().is_some_and(|c| !c.is_empty());
-    if !runs {
-        return;
-    }
-    if image.repository.is_none() {
-        report.push(
-            at(
-                tree,
-                &[k("image"), k("repository")],
-                Code::Image,
-                "the app runs containers but `image.repository` is not set",
-            )
-            .help("set image.repository (e.g. acme/api) in base-values.yaml"),
-        );
-    }
-    let is_env = matches!(d.placement, Placement::Environment(_));
-    if is_env && image.tag.is_none() && image.digest.is_none() {
-        report.push(
-            at(tree, &[k("image")], Code::Image, "neither `image.tag` nor `image.digest` is set, so the image would float on `latest`")
-                .help("set image.tag (e.g. in envs/<env>/values.yaml) or image.digest"),
-        );
-    }
     if image.port == Some(0) {
         report.push(
             at(
@@ -112,6 +88,43 @@ fn check_image(d: &AppInstance, report: &mut Report) {
             )
             .help("use a port from 1 to 65535"),
         );
+    }
+}
+
+/// Ingress hostnames and TLS hosts (templates resolved) are DNS names.
+fn check_ingress(v: &AppValues, d: &AppInstance, report: &mut Report) {
+    let Some(ingress) = &v.ingress else { return };
+    let mut hosts: Vec<(Vec<crate::node::Segment>, &String)> = Vec::new();
+    for (n, entry) in ingress.entries.iter().flatten().enumerate() {
+        let base = [k("ingress"), k("entries"), i(n)];
+        for (j, host) in entry.hosts.iter().flatten().enumerate() {
+            if let Some(h) = &host.hostname {
+                hosts.push(([&base[..], &[k("hosts"), i(j), k("hostname")]].concat(), h));
+            }
+        }
+        for (j, tls) in entry.tls.iter().flatten().enumerate() {
+            for (m, h) in tls.hosts.iter().flatten().enumerate() {
+                hosts.push(([&base[..], &[k("tls"), i(j), k("hosts"), i(m)]].concat(), h));
+            }
+        }
+    }
+    for (j, tls) in ingress.tls.iter().flatten().enumerate() {
+        for (m, h) in tls.hosts.iter().flatten().enumerate() {
+            hosts.push((vec![k("ingress"), k("tls"), i(j), k("hosts"), i(m)], h));
+        }
+    }
+    for (path, host) in hosts {
+        if !check_hostname(host) {
+            report.push(
+                at(
+                    &d.tree,
+                    &path,
+                    Code::InvalidName,
+                    format!("hostname `{host}` is not a valid DNS name"),
+                )
+                .help("use lowercase DNS labels separated by dots"),
+            );
+        }
     }
 }
 

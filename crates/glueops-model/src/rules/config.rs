@@ -10,15 +10,16 @@ use crate::formats::{
 use crate::instance::AppInstance;
 use crate::names::{is_config_key, is_dns_label, is_env_name, label_help};
 use crate::node::{Node, Segment};
-use crate::rules::diagnose::{at, enabled, i, k, undeclared, undeclared_because};
-use crate::values::{AppValues, EnvSecret, SecretSource};
+use crate::rules::diagnose::{at, enabled, i, k};
+use crate::values::{AppValues, EnvSecret, Workload, WorkloadKind};
 
-pub(crate) fn check_resources(v: &AppValues, d: &AppInstance, report: &mut Report) {
+/// A workload's `resources`: quantities, and limits not below requests.
+pub(crate) fn check_resources(w: &Workload<'_>, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
-    let Some(resources) = v.deployment.as_ref().and_then(|s| s.resources.as_ref()) else {
+    let Some(resources) = w.pod.resources.as_ref() else {
         return;
     };
-    let base = [k("deployment"), k("resources")];
+    let base = [&w.path[..], &[k("resources")]].concat();
     let mut parsed: BTreeMap<(&str, &str), f64> = BTreeMap::new();
     for (kind, list) in [
         ("requests", &resources.requests),
@@ -63,14 +64,28 @@ pub(crate) fn check_resources(v: &AppValues, d: &AppInstance, report: &mut Repor
     }
 }
 
-pub(crate) fn check_env(v: &AppValues, d: &AppInstance, report: &mut Report) {
-    let Some(spec) = &v.deployment else { return };
+/// A workload's environment variables: valid names, each set once, required keys.
+pub(crate) fn check_env(w: &Workload<'_>, d: &AppInstance, report: &mut Report) {
+    let spec = &w.pod;
     let mut names = VariableNames {
         tree: &d.tree,
         first: BTreeMap::new(),
     };
+    // The keys of every `externalSecret` secret with `data` are variables of every container.
+    if let Some(es) = d.values.external_secret.as_ref().filter(|e| enabled(e.enabled)) {
+        for (secret, source) in es.secrets.iter().flatten() {
+            for (key, data) in source.data.iter().flatten() {
+                let base = [k("externalSecret"), k("secrets"), k(secret), k("data"), k(key)];
+                match &data.env_name {
+                    Some(name) => names.add(name, [&base[..], &[k("envName")]].concat(), report),
+                    // Kubernetes 1.34 accepts a Secret key such as `mongo-password` as a name.
+                    None => names.track(key, base.to_vec(), report),
+                }
+            }
+        }
+    }
     for (n, var) in spec.env_variables.iter().flatten().enumerate() {
-        let path = vec![k("deployment"), k("envVariables"), i(n)];
+        let path = [&w.path[..], &[k("envVariables"), i(n)]].concat();
         match &var.name {
             Some(name) => names.add(name, [&path[..], &[k("name")]].concat(), report),
             None => report.push(
@@ -84,13 +99,51 @@ pub(crate) fn check_env(v: &AppValues, d: &AppInstance, report: &mut Report) {
             ),
         }
     }
-    let secrets = v
-        .external_secret
-        .as_ref()
-        .filter(|e| enabled(e.enabled))
-        .and_then(|e| e.secrets.as_ref());
     for (n, env) in spec.env_secrets.iter().flatten().enumerate() {
-        check_env_secret(n, env, secrets, &mut names, report);
+        check_env_secret(&w.path, n, env, &mut names, report);
+    }
+    for (n, env) in spec.env_config_maps.iter().flatten().enumerate() {
+        let here = [&w.path[..], &[k("envConfigMaps"), i(n)]].concat();
+        for (key, missing) in [
+            ("variable", env.variable.is_none()),
+            ("configMapName", env.config_map_name.is_none()),
+            ("configMapKey", env.config_map_key.is_none()),
+        ] {
+            if missing {
+                report.push(
+                    at(
+                        &d.tree,
+                        &here,
+                        Code::MissingKey,
+                        format!("an env ConfigMap variable needs `{key}`"),
+                    )
+                    .help(format!("add {key}:")),
+                );
+            }
+        }
+        if let Some(name) = &env.variable {
+            names.add(name, [&here[..], &[k("variable")]].concat(), report);
+        }
+    }
+    for (name, value) in spec.env_map.iter().flatten() {
+        let here = [&w.path[..], &[k("envMap"), k(name)]].concat();
+        names.add(name, here.clone(), report);
+        let set = value.as_ref().map_or(0, |v| {
+            usize::from(v.value.is_some()) + usize::from(v.value_from.is_some())
+        });
+        if set != 1 {
+            report.push(
+                at(
+                    &d.tree,
+                    &here,
+                    Code::Conflict,
+                    format!(
+                        "envMap `{name}` sets {set} of `value` and `valueFrom`; set exactly one"
+                    ),
+                )
+                .help("e.g. envMap: {LOG_LEVEL: {value: info}}"),
+            );
+        }
     }
 }
 
@@ -102,6 +155,11 @@ struct VariableNames<'a> {
 
 impl VariableNames<'_> {
     fn add(&mut self, name: &str, path: Vec<Segment>, report: &mut Report) {
+        self.check(name, &path, report);
+        self.track(name, path, report);
+    }
+
+    fn check(&self, name: &str, path: &[Segment], report: &mut Report) {
         if !is_env_name(name) {
             report.push(
                 at(
@@ -113,6 +171,10 @@ impl VariableNames<'_> {
                 .help("use letters, digits and `_`, not starting with a digit"),
             );
         }
+    }
+
+    /// Records `name`; a second one is a duplicate.
+    fn track(&mut self, name: &str, path: Vec<Segment>, report: &mut Report) {
         if let Some(first) = self.first.get(name) {
             report.push(
                 at(
@@ -130,17 +192,16 @@ impl VariableNames<'_> {
     }
 }
 
-/// `deployment.envSecrets[n]`: a variable from a key of a declared secret.
+/// `envSecrets[n]`: a variable from a key of a Kubernetes Secret.
 fn check_env_secret(
+    base: &[Segment],
     n: usize,
     env: &EnvSecret,
-    secrets: Option<&BTreeMap<String, SecretSource>>,
     names: &mut VariableNames<'_>,
     report: &mut Report,
 ) {
     let tree = names.tree;
-    let here = [k("deployment"), k("envSecrets"), i(n)];
-    let path = |key: &str| [&here[..], &[k(key)]].concat();
+    let here = [base, &[k("envSecrets"), i(n)]].concat();
     let missing = |what: &str, help: &str| {
         at(
             tree,
@@ -151,68 +212,51 @@ fn check_env_secret(
         .help(help)
     };
     match &env.variable {
-        Some(name) => names.add(name, path("variable"), report),
+        Some(name) => names.add(name, [&here[..], &[k("variable")]].concat(), report),
         None => report.push(missing("variable", "add variable: NAME")),
     }
-    let Some(secret_name) = &env.secret_name else {
+    if env.secret_name.is_none() {
         report.push(missing(
             "secretName",
-            "name a secret declared under externalSecret.secrets",
+            "name the Kubernetes Secret, e.g. `<appName>-<externalSecret suffix>`",
         ));
-        return;
-    };
-    let Some(source) = secrets.and_then(|s| s.get(secret_name)) else {
-        let declared: Vec<&str> = secrets
-            .map(|s| s.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        let mut diag = undeclared(
-            tree,
-            &path("secretName"),
-            "secret",
-            secret_name,
-            &declared,
-            "externalSecret.secrets",
-        );
-        if declared.is_empty() {
-            diag.help = Some(format!(
-                "declare it: externalSecret: {{enabled: true, secrets: {{{secret_name}: {{data: {{...}}}}}}}}"
-            ));
-        }
-        report.push(diag);
-        return;
-    };
-    match (&env.secret_key, &source.data, &source.data_from) {
-        (None, _, _) => report.push(missing("secretKey", "name a key of the secret")),
-        (Some(key), Some(data), None) if !data.contains_key(key) => {
-            let keys: Vec<&str> = data.keys().map(String::as_str).collect();
-            report.push(undeclared_because(
-                tree,
-                &path("secretKey"),
-                format!("secret `{secret_name}` has no key `{key}`"),
-                key,
-                &keys,
-                &format!("externalSecret.secrets.{secret_name}.data"),
-            ));
-        }
-        _ => {}
+    }
+    if env.secret_key.is_none() {
+        report.push(missing("secretKey", "name a key of the secret"));
     }
 }
 
+/// `cronJob.jobs`: usable names, valid schedules and time zones.
 pub(crate) fn check_schedules(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
-    for (name, job) in v.cron_jobs.iter().flatten() {
-        let path = |key: &str| vec![k("cronJobs"), k(name), k(key)];
-        if !is_dns_label(name) || name.len() + d.name.len() + 1 > 52 {
+    let object_name = v.object_name(&d.name);
+    for w in v.workloads() {
+        let Some(name) = w.key else { continue };
+        let limit = if w.kind == WorkloadKind::CronJob {
+            52
+        } else {
+            63
+        };
+        if !is_dns_label(name) || name.len() + object_name.len() + 1 > limit {
             report.push(
-                at(tree, &[k("cronJobs"), k(name)], Code::InvalidName, format!("cron job name `{name}` is not usable"))
-                    .help(format!("CronJob names are `<app>-<env>-<job>` and must be a DNS label of at most 52 characters; {}", label_help(name))),
+                at(tree, &w.path, Code::InvalidName, format!("job name `{name}` is not usable"))
+                    .help(format!("the object is named `{object_name}-{name}`, a DNS label of at most {limit} characters; {}", label_help(name))),
             );
         }
+    }
+    let Some(cron) = v.cron_job.as_ref().filter(|c| enabled(c.enabled)) else {
+        return;
+    };
+    for (name, job) in cron.jobs.iter().flatten() {
+        let Some(job) = job.as_ref().filter(|j| j.enabled != Some(false)) else {
+            continue;
+        };
+        let path = |key: &str| vec![k("cronJob"), k("jobs"), k(name), k(key)];
         match &job.schedule {
             None => report.push(
                 at(
                     tree,
-                    &[k("cronJobs"), k(name)],
+                    &[k("cronJob"), k("jobs"), k(name)],
                     Code::MissingKey,
                     format!("cron job `{name}` has no `schedule`"),
                 )
@@ -235,26 +279,80 @@ pub(crate) fn check_schedules(v: &AppValues, d: &AppInstance, report: &mut Repor
     }
 }
 
+/// `configMap.configs`: DNS names, `data` (YAML text of a map) or `dataMap`, valid keys.
 pub(crate) fn check_config_maps(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
-    for (name, data) in v.config_map.iter().flat_map(|c| c.configs.iter().flatten()) {
+    let Some(configs) = v
+        .config_map
+        .as_ref()
+        .filter(|c| enabled(c.enabled))
+        .and_then(|c| c.configs.as_ref())
+    else {
+        return;
+    };
+    for (name, entry) in configs {
+        let base = [k("configMap"), k("configs"), k(name)];
         if !is_dns_label(name) {
             report.push(
                 at(
                     tree,
-                    &[k("configMap"), k("configs"), k(name)],
+                    &base,
                     Code::InvalidName,
                     format!("ConfigMap name `{name}` is not a DNS-1123 label"),
                 )
                 .help(label_help(name)),
             );
         }
-        for key in data.keys() {
-            if !is_config_key(key) {
+        let Some(entry) = entry else { continue };
+        let keys: Vec<(String, Vec<Segment>)> = match (&entry.data, &entry.data_map) {
+            (Some(_), Some(_)) => {
                 report.push(
                     at(
                         tree,
-                        &[k("configMap"), k("configs"), k(name), k(key)],
+                        &[&base[..], &[k("dataMap")]].concat(),
+                        Code::Conflict,
+                        "set either `data` or `dataMap`, not both",
+                    )
+                    .help("keep one of them (set the other to null in this layer)"),
+                );
+                continue;
+            }
+            (None, None) => {
+                report.push(
+                    at(
+                        tree,
+                        &base,
+                        Code::MissingKey,
+                        format!("ConfigMap `{name}` has neither `data` nor `dataMap`"),
+                    )
+                    .help("add dataMap: {KEY: value}"),
+                );
+                continue;
+            }
+            (Some(text), None) => match crate::values::config_data(text) {
+                Ok(map) => map
+                    .into_keys()
+                    .map(|key| (key, [&base[..], &[k("data")]].concat()))
+                    .collect(),
+                Err(e) => {
+                    report.push(
+                        at(tree, &[&base[..], &[k("data")]].concat(), Code::InvalidValue, format!("`data` of ConfigMap `{name}` is not a YAML map of text: {e}"))
+                            .help("write `KEY: value` lines (quote values that look like numbers), or use dataMap"),
+                    );
+                    continue;
+                }
+            },
+            (None, Some(map)) => map
+                .keys()
+                .map(|key| (key.clone(), [&base[..], &[k("dataMap"), k(key)]].concat()))
+                .collect(),
+        };
+        for (key, path) in keys {
+            if !is_config_key(&key) {
+                report.push(
+                    at(
+                        tree,
+                        &path,
                         Code::InvalidName,
                         format!("`{key}` is not a valid ConfigMap key"),
                     )
@@ -285,6 +383,14 @@ pub(crate) fn check_external_secret(v: &AppValues, d: &AppInstance, report: &mut
     }
     for (name, source) in es.secrets.iter().flatten() {
         let base = [k("externalSecret"), k("secrets"), k(name)];
+        if let Some(interval) = &source.refresh_interval
+            && let Err(e) = check_go_duration(interval)
+        {
+            report.push(
+                at(tree, &[&base[..], &[k("refreshInterval")]].concat(), Code::Time, e)
+                    .help("e.g. refreshInterval: 1h"),
+            );
+        }
         if !is_dns_label(name) {
             report.push(
                 at(

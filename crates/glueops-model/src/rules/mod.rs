@@ -5,18 +5,21 @@ mod app;
 mod config;
 mod diagnose;
 mod platform;
+mod templates;
+mod workload;
 
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Diagnostic, Report};
-use crate::instance::{AppInstance, hostname_path};
+use crate::instance::AppInstance;
 use crate::names::{is_dns_label, label_help};
-use crate::node::{Location, Node, Segment};
+use crate::node::{Location, Segment};
 use crate::rules::diagnose::at;
 use crate::values::AppValues;
 
 pub(crate) use app::check_deployment;
 pub(crate) use platform::check_platform;
+pub(crate) use templates::resolve as resolve_templates;
 
 /// App folder names become object names: they must be DNS labels.
 pub(crate) fn check_app_name(app: &str, report: &mut Report) {
@@ -31,79 +34,6 @@ pub(crate) fn check_app_name(app: &str, report: &mut Report) {
             .help(format!("rename the folder: {}", label_help(app))),
         );
     }
-}
-
-/// The template forms hostnames may use, and what they stand for.
-const CAPTAIN_DOMAIN: &str = ".Values.captain_domain";
-const APP_NAME: &str = ".Values.glueops_app_name";
-
-/// Resolves `{{ .Values.captain_domain }}` and `{{ .Values.glueops_app_name }}` in ingress
-/// hostnames; any other `{{ }}` is an error, not a silent pass-through.
-pub(crate) fn resolve_templates(
-    values: &mut AppValues,
-    tree: &Node,
-    app_name: &str,
-    captain_domain: &str,
-    report: &mut Report,
-) {
-    let Some(ingress) = values.ingress.as_mut() else {
-        return;
-    };
-    for (i, entry) in ingress.entries.iter_mut().flatten().enumerate() {
-        for (j, host) in entry.hosts.iter_mut().flatten().enumerate() {
-            let Some(hostname) = host.hostname.as_mut() else {
-                continue;
-            };
-            let path = hostname_path(i, j);
-            match render(hostname, app_name, captain_domain) {
-                Ok(resolved) => {
-                    if !app::check_hostname(&resolved) {
-                        report.push(
-                            at(
-                                tree,
-                                &path,
-                                Code::InvalidName,
-                                format!("hostname `{resolved}` is not a valid DNS name"),
-                            )
-                            .help("use lowercase DNS labels separated by dots"),
-                        );
-                    }
-                    *hostname = resolved;
-                }
-                Err(e) => report.push(at(tree, &path, Code::Template, e).help(format!(
-                    "hostnames may use only {{{{ {CAPTAIN_DOMAIN} }}}} and {{{{ {APP_NAME} }}}}"
-                ))),
-            }
-        }
-    }
-}
-
-fn render(template: &str, app_name: &str, captain_domain: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            return Err(format!("`{template}` opens `{{{{` without closing it"));
-        };
-        let expr = after[..end]
-            .trim()
-            .trim_start_matches('-')
-            .trim_end_matches('-')
-            .trim();
-        match expr {
-            CAPTAIN_DOMAIN => out.push_str(captain_domain),
-            APP_NAME => out.push_str(app_name),
-            other => return Err(format!("`{{{{ {other} }}}}` is not a supported template")),
-        }
-        rest = &after[end + 2..];
-    }
-    if rest.contains("}}") {
-        return Err(format!("`{template}` closes `}}}}` without opening it"));
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// A hostname may be claimed by one app per environment.
@@ -138,26 +68,70 @@ pub(crate) fn check_hostnames(deployments: &[AppInstance], report: &mut Report) 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::render;
+/// A top-level key glueops does not know is a value for templates; one that no template of
+/// any app reads is a mistake (most often a typo of a key glueops knows).
+pub(crate) fn check_template_values<'a>(
+    instances: impl Iterator<Item = &'a AppInstance>,
+    read: &std::collections::BTreeSet<String>,
+    report: &mut Report,
+) {
+    let known = AppValues::known_keys();
+    let mut seen = std::collections::BTreeSet::new();
+    for d in instances {
+        for key in d.values.extra.keys() {
+            if read.contains(key) {
+                continue;
+            }
+            let location = d.tree.locate_key(&[Segment::from(key.as_str())]);
+            if !seen.insert((location.clone(), key.clone())) {
+                continue;
+            }
+            let help = match crate::suggest::did_you_mean(key, known.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => {
+                    "remove it, or read it in a customResources template as {{ .Values.<key> }}"
+                        .to_string()
+                }
+            };
+            report.push(
+                Diagnostic::new(
+                    Code::UnknownKey,
+                    location,
+                    key.clone(),
+                    format!("unknown key `{key}` at the top level"),
+                )
+                .help(help),
+            );
+        }
+    }
+}
 
-    #[test]
-    fn templates() {
-        assert_eq!(
-            render("api.{{ .Values.captain_domain }}", "api-prod", "x.io"),
-            Ok("api.x.io".into())
-        );
-        assert_eq!(
-            render(
-                "{{.Values.glueops_app_name}}.apps.{{ .Values.captain_domain }}",
-                "a-b",
-                "x.io"
-            ),
-            Ok("a-b.apps.x.io".into())
-        );
-        assert!(render("{{ .Values.image.tag }}.x.io", "a", "b").is_err());
-        assert!(render("{{ .Values.captain_domain", "a", "b").is_err());
-        assert!(render("plain.example.com", "a", "b").is_ok());
+/// Two app instances may not own an object of the same name in one namespace of one
+/// cluster (environments that share a namespace get distinct names unless `appName` says
+/// otherwise).
+pub(crate) fn check_object_names<'a>(
+    instances: impl Iterator<Item = &'a AppInstance>,
+    report: &mut Report,
+) {
+    let mut owners: BTreeMap<(String, String, String), &AppInstance> = BTreeMap::new();
+    for d in instances {
+        let name = d.values.object_name(&d.name).to_string();
+        let key = (d.cluster.clone(), d.namespace.clone(), name.clone());
+        match owners.get(&key) {
+            Some(first) => {
+                let path = [Segment::from("appName")];
+                report.push(
+                    at(&d.tree, &path, Code::NameConflict, format!(
+                        "`{}` and `{}` both name their objects `{name}` in namespace `{}` of cluster `{}`",
+                        first.name, d.name, d.namespace, d.cluster
+                    ))
+                    .note(first.tree.locate(&path), format!("`{}` is named here", first.name))
+                    .help("give each its own appName (or leave appName unset: objects are then named after the instance, `<app>-<env>`)"),
+                );
+            }
+            None => {
+                owners.insert(key, d);
+            }
+        }
     }
 }

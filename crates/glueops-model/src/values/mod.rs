@@ -1,9 +1,19 @@
-//! The typed app values: the GlueOps app-chart vocabulary (camelCase keys).
+//! The typed app values: the GlueOps app chart's vocabulary (chart `app` 0.14.1, camelCase
+//! keys), plus the few keys glueops adds (`source`, `autoscaling`, `monitoring`,
+//! `networkPolicy`).
 //!
 //! Every field is optional because any layer may set any part; the merged result of all
 //! layers is decoded into [`AppValues`]. The JSON Schema under `schema/app-values.schema.json` is
-//! generated from these types, so editors and glueops agree on what is valid.
+//! generated from these types, so editors and glueops agree on what is valid. Pod-level fields
+//! that the chart passes to Kubernetes as they are (affinity, probes, volumes, sidecars, ...)
+//! use the `k8s-openapi` types, made strict: an unknown key there is an error too.
 
+mod config;
+mod extras;
+mod keda;
+mod network;
+mod pod;
+mod resolve;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -11,11 +21,45 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use workload::{
-    DeploymentSpec, EnvSecret, EnvVariable, ExecAction, HttpGetAction, Probe, ResourceList,
-    Resources, RollingUpdate, Strategy, StrategyType, TcpSocketAction, Toleration,
-    TopologySpreadConstraint, compare_quantities,
+pub use config::{
+    ConfigEntry, ConfigMaps, ConversionStrategy, DecodingStrategy, ExternalSecret, MetadataPolicy,
+    PersistentVolumeClaim, PlaintextSecret, PodDisruptionBudget, RemoteKey, RemoteRef, SecretData,
+    SecretSource, SecretStoreKind, SecretStoreRef, ServiceAccount,
 };
+pub use extras::{
+    Alert, AllowFrom, Autoscaling, Monitoring, NetworkPolicy, ServiceMonitor, Severity,
+};
+pub use keda::{
+    Advanced, AuthenticationRef, BoundToken, EnvTarget, Fallback, HpaConfig, Keda, PodIdentity,
+    ScaleTargetRef, ScaledObject, ScaledObjectSpec, ScalingModifiers, TargetRef, Trigger,
+    TriggerAuthentication, TriggerAuthenticationSpec,
+};
+pub use network::{
+    Ingress, IngressEntry, IngressHost, IngressPath, IngressTls, PathType, Protocol, Service,
+    ServicePort, ServiceType,
+};
+pub use pod::{
+    ContainerPort, EnvConfigMap, EnvFrom, EnvFromKind, EnvMapValue, EnvSecret, EnvVariable, Pod,
+    ResourceList, Resources, WorkloadServiceAccount, compare_quantities,
+};
+pub use resolve::{ImageProblem, Workload, WorkloadKind, config_data, custom_objects};
+
+pub use workload::{
+    ClaimTemplate, ConcurrencyPolicy, CronJobEntry, CronJobs, DeploymentSpec, JobEntry, JobSpec,
+    Jobs, StatefulSetSpec, StrategyType, UpdateStrategy,
+};
+
+/// Labels or annotations: string keys to string values.
+pub type Labels = BTreeMap<String, String>;
+
+/// The image the chart runs when no layer names a repository (its `values.yaml` default).
+pub const CHART_DEFAULT_IMAGE: &str = "docker.io/nginx:1.29.5@sha256:341bf0f3ce6c5277d6002cf6e1fb0319fa4252add24ab6a0e262e0056d313208";
+
+/// The port the chart assumes when no layer sets `image.port` (or `deployment.port`).
+pub const CHART_DEFAULT_PORT: u16 = 8080;
+
+/// The registry the chart assumes when no layer sets one.
+pub const CHART_DEFAULT_REGISTRY: &str = "docker.io";
 
 /// A value Kubernetes accepts as either an integer or a string (`2` or `"25%"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -29,44 +73,97 @@ pub enum IntOrString {
 
 /// All values of one app in one environment (or one preview), after layering.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct AppValues {
+    /// The name of the app's objects (default: the instance name, `<app>-<env>` or
+    /// `<app>-pr-<N>`, like the chart's Helm release name); also the `app.kubernetes.io/name`
+    /// label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    /// The `app.kubernetes.io/version` label and `ENV_APP_VERSION` (default: the image tag);
+    /// also the image tag when no layer sets `image.tag`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+    /// `ENV_APP_ENV` in every container (default: the environment name, `previews` for a
+    /// preview).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_env: Option<String>,
+    /// The namespace of the app's objects (default: the environment's namespace). glueops
+    /// does not create this namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_override: Option<String>,
+    /// Labels on every object of the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_labels: Option<Labels>,
+    /// Annotations on every object of the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_annotations: Option<Labels>,
     /// The app's code repository (for previews and image bumps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
-    /// The container image.
+    /// The container image every workload inherits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     /// The app's Deployment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployment: Option<DeploymentSpec>,
-    /// The app's Service.
+    /// The app's StatefulSet (instead of the Deployment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stateful_set: Option<StatefulSetSpec>,
+    /// CronJobs, one per `cronJob.jobs` entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cron_job: Option<CronJobs>,
+    /// Jobs, one per `job.jobs` entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<Jobs>,
+    /// The app's Service (also rendered when `ingress.enabled`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<Service>,
+    /// The ServiceAccount's name, labels and annotations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<ServiceAccount>,
     /// Ingress entries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Ingress>,
     /// Secrets synced from the platform secret store by External Secrets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_secret: Option<ExternalSecret>,
+    /// The chart's plaintext Secrets: refused by glueops (secret values do not belong in
+    /// git); use `externalSecret` and `glueops secrets put`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<PlaintextSecret>,
     /// ConfigMaps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_map: Option<ConfigMaps>,
+    /// A PersistentVolumeClaim mounted into the app's pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistent_volume_claim: Option<PersistentVolumeClaim>,
     /// The PodDisruptionBudget.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_disruption_budget: Option<PodDisruptionBudget>,
-    /// The HorizontalPodAutoscaler.
+    /// KEDA autoscaling: a ScaledObject and TriggerAuthentications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keda: Option<Keda>,
+    /// The HorizontalPodAutoscaler (glueops; use `keda` or this, not both).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,
-    /// CronJobs by name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cron_jobs: Option<BTreeMap<String, CronJob>>,
-    /// ServiceMonitor and alerts.
+    /// ServiceMonitor and alerts (glueops).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,
-    /// The NetworkPolicy (on by default).
+    /// The NetworkPolicy (glueops; on by default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_policy: Option<NetworkPolicy>,
+    /// Extra objects as YAML text; may use the templates the chart documents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_resources: Option<Vec<String>>,
+    /// Extra objects as YAML text by any key (so several files can add them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_resources_map: Option<BTreeMap<String, Option<String>>>,
+    /// Any other top-level key: a value for the templates of `customResources`
+    /// (`{{ .Values.<key> }}`); a key no template reads is an error.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// Where the app's code lives.
@@ -94,34 +191,43 @@ pub enum Provider {
     Gitlab,
 }
 
-/// The container image.
+/// The container image every workload inherits.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Image {
-    /// Registry host, e.g. `ghcr.io`.
+    /// Registry host (default `docker.io`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
     /// Repository within the registry, e.g. `acme/api`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
-    /// Image tag, e.g. `1.4.2` (quote tags that look like numbers: `"1.10"`).
+    /// Image tag, e.g. `1.4.2` (quote tags that look like numbers: `"1.10"`); may carry a
+    /// digest (`1.4.2@sha256:...`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Image digest, e.g. `sha256:<64 hex>`; pins the image when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
-    /// The port the container listens on.
+    /// The chart falls back to its own version as the tag; glueops has no chart version,
+    /// so an image without a tag is an error whatever this says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_chart_version_as_tag_fallback: Option<bool>,
+    /// The port the app listens on (default 8080).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    /// Image pull policy.
+    /// The protocol of that port (default TCP).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pull_policy: Option<PullPolicy>,
-    /// Overrides the image entrypoint.
+    pub protocol: Option<Protocol>,
+    /// Overrides every workload's entrypoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
-    /// Overrides the image arguments.
+    /// Overrides every workload's arguments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
+    /// Registry pull secret of every pod; a workload's `imagePullSecrets` overrides it, `""`
+    /// means none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_secrets: Option<String>,
 }
 
 impl Image {
@@ -155,6 +261,34 @@ impl Image {
     }
 }
 
+/// A workload's own image: a full reference, or parts that override the top-level `image`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ImageOverride {
+    /// A full reference such as `ghcr.io/acme/worker:1.2.0`, used as it is.
+    Reference(String),
+    /// Parts; what is not set is inherited from the top-level `image`.
+    Parts(ImageParts),
+}
+
+/// The parts of a workload's image that override the top-level `image`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageParts {
+    /// Registry host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// Repository within the registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Digest (`sha256:<64 hex>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
 /// Kubernetes image pull policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum PullPolicy {
@@ -166,399 +300,25 @@ pub enum PullPolicy {
     Never,
 }
 
-/// The app's Service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Service {
-    /// Render a Service.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Service type.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub service_type: Option<ServiceType>,
-    /// Ports; default one port `http` on `image.port`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<ServicePort>>,
+impl PullPolicy {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "Always",
+            PullPolicy::IfNotPresent => "IfNotPresent",
+            PullPolicy::Never => "Never",
+        }
+    }
 }
 
-/// Kubernetes Service type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum ServiceType {
-    /// Cluster-internal virtual IP.
-    ClusterIP,
-    /// A port on every node.
-    NodePort,
-    /// A cloud load balancer.
-    LoadBalancer,
-}
-
-/// One Service port.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServicePort {
-    /// Port name (unique per Service).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The Service port.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// The container port or its name (default `port`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_port: Option<IntOrString>,
-    /// Protocol.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<Protocol>,
-}
-
-/// A network protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum Protocol {
-    /// TCP.
-    TCP,
-    /// UDP.
-    UDP,
-    /// SCTP.
-    SCTP,
-}
-
-/// Ingress settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Ingress {
-    /// Render the Ingress entries.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Annotations on every Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<BTreeMap<String, String>>,
-    /// One Ingress per entry.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entries: Option<Vec<IngressEntry>>,
-}
-
-/// One Ingress object.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct IngressEntry {
-    /// Name suffix of the Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Ingress class (default `public`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ingress_class_name: Option<String>,
-    /// Hosts; hostnames may use `{{ .Values.captain_domain }}` and
-    /// `{{ .Values.glueops_app_name }}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<IngressHost>>,
-    /// TLS settings.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<Vec<IngressTls>>,
-}
-
-/// One host of an Ingress.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct IngressHost {
-    /// The hostname (after templating, a DNS name).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// Paths (default `/`, Prefix).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub paths: Option<Vec<IngressPath>>,
-}
-
-/// One path of an Ingress host.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct IngressPath {
-    /// The path (starts with `/`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// How the path matches.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_type: Option<PathType>,
-}
-
-/// Ingress path matching.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum PathType {
-    /// Prefix match by path element.
-    Prefix,
-    /// Exact match.
-    Exact,
-    /// Up to the ingress controller.
-    ImplementationSpecific,
-}
-
-/// TLS for some hosts of an Ingress.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct IngressTls {
-    /// Hosts covered (default: all hosts of the entry).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
-    /// Secret holding the certificate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_name: Option<String>,
-}
-
-/// External Secrets settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ExternalSecret {
-    /// Render ExternalSecrets.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Overrides the platform secret store.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_store: Option<SecretStoreRef>,
-    /// How often to re-read the store (Go duration, e.g. `1h`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_interval: Option<String>,
-    /// Secrets by name suffix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<BTreeMap<String, SecretSource>>,
-}
-
-/// A reference to an External Secrets store.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretStoreRef {
-    /// Store name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `SecretStore` or `ClusterSecretStore`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<SecretStoreKind>,
-}
-
-/// The kind of an External Secrets store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum SecretStoreKind {
-    /// A namespaced store.
-    SecretStore,
-    /// A cluster-wide store.
-    ClusterSecretStore,
-}
-
-/// Where one Kubernetes Secret's keys come from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretSource {
-    /// Keys of the Secret, each from one remote reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<BTreeMap<String, SecretData>>,
-    /// Every property of one remote secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_from: Option<RemoteKey>,
-}
-
-/// One key of a Secret.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretData {
-    /// The remote reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remote_ref: Option<RemoteRef>,
-}
-
-/// A secret in the store.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RemoteRef {
-    /// Path in the store, e.g. `api/db`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Property within the secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub property: Option<String>,
-    /// Version (default latest).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-}
-
-/// A whole remote secret.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RemoteKey {
-    /// Path in the store.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-}
-
-/// ConfigMaps.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ConfigMaps {
-    /// ConfigMaps by name suffix; values are strings (quote numbers and booleans).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub configs: Option<BTreeMap<String, BTreeMap<String, String>>>,
-}
-
-/// The PodDisruptionBudget; set one of `minAvailable` and `maxUnavailable`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PodDisruptionBudget {
-    /// Render a PodDisruptionBudget.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Pods that must stay available.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_available: Option<IntOrString>,
-    /// Pods that may be unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_unavailable: Option<IntOrString>,
-}
-
-/// The HorizontalPodAutoscaler.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Autoscaling {
-    /// Render a HorizontalPodAutoscaler (replaces `deployment.replicas`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Lower bound.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_replicas: Option<u32>,
-    /// Upper bound.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_replicas: Option<u32>,
-    /// Target average CPU utilization, percent of requests.
-    #[serde(
-        rename = "targetCPUUtilizationPercentage",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub target_cpu_utilization_percentage: Option<u32>,
-    /// Target average memory utilization, percent of requests.
-    #[serde(
-        rename = "targetMemoryUtilizationPercentage",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub target_memory_utilization_percentage: Option<u32>,
-}
-
-/// One CronJob running the app image.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CronJob {
-    /// Five-field cron schedule or a macro such as `@daily`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
-    /// IANA time zone of the schedule (default UTC).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_zone: Option<String>,
-    /// Command.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// What to do when a run is still going.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub concurrency_policy: Option<ConcurrencyPolicy>,
-    /// Pause scheduling.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suspend: Option<bool>,
-}
-
-/// CronJob concurrency policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum ConcurrencyPolicy {
-    /// Runs may overlap.
-    Allow,
-    /// Skip a run while one is going.
-    Forbid,
-    /// Replace the running one.
-    Replace,
-}
-
-/// Monitoring.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Monitoring {
-    /// The ServiceMonitor.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_monitor: Option<ServiceMonitor>,
-    /// Alerts (one PrometheusRule).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alerts: Option<Vec<Alert>>,
-}
-
-/// Prometheus scraping of the app's Service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServiceMonitor {
-    /// Render a ServiceMonitor.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Service port name to scrape (default `http`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<String>,
-    /// Metrics path (default `/metrics`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// Scrape interval (Prometheus duration, e.g. `30s`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interval: Option<String>,
-}
-
-/// One Prometheus alerting rule.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Alert {
-    /// Alert name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// PromQL expression.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expr: Option<String>,
-    /// How long the condition must hold (Prometheus duration).
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
-    pub for_duration: Option<String>,
-    /// Severity label.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub severity: Option<Severity>,
-    /// Summary annotation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
-}
-
-/// Alert severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Page someone.
-    Critical,
-    /// Look at it soon.
-    Warning,
-    /// For information.
-    Info,
-}
-
-/// The NetworkPolicy: ingress is denied except from the same namespace, the ingress
-/// controller and `allowFrom`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NetworkPolicy {
-    /// Render the NetworkPolicy (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Extra allowed peers; each sets exactly one of `namespace`, `app`, `cidr`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_from: Option<Vec<AllowFrom>>,
-}
-
-/// One allowed ingress peer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AllowFrom {
-    /// Every pod of a namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// Pods of another glueops app in the same namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app: Option<String>,
-    /// An IP block, e.g. `10.0.0.0/8`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cidr: Option<String>,
+impl AppValues {
+    /// The top-level keys glueops knows (every other key is a template value).
+    pub fn known_keys() -> Vec<String> {
+        let schema = schemars::schema_for!(AppValues).to_value();
+        schema
+            .get("properties")
+            .and_then(serde_json::Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
 }

@@ -1,67 +1,42 @@
-//! The `deployment:` section: the pod template of the app's Deployment.
+//! The workloads: `deployment`, `statefulSet`, `cronJob` and `job`.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::batch::v1::PodFailurePolicy;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::IntOrString;
+use super::{IntOrString, Pod};
 
 /// The app's Deployment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentSpec {
     /// Render a Deployment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// Pod count (ignored when autoscaling is enabled).
+    /// Pod count (default 1; left to the autoscaler when `keda` or `autoscaling` is on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
-    /// Rollout strategy.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<Strategy>,
-    /// Plain environment variables.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub env_variables: Option<Vec<EnvVariable>>,
-    /// Environment variables read from Secrets that `externalSecret` declares.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub env_secrets: Option<Vec<EnvSecret>>,
-    /// CPU and memory requests and limits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Resources>,
-    /// Liveness probe (default: TCP on `image.port`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub liveness_probe: Option<Probe>,
-    /// Readiness probe (default: TCP on `image.port`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub readiness_probe: Option<Probe>,
-    /// Startup probe.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub startup_probe: Option<Probe>,
-    /// Node labels the pods must match.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub node_selector: Option<BTreeMap<String, String>>,
-    /// Taints the pods tolerate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tolerations: Option<Vec<Toleration>>,
-    /// How pods spread over zones or nodes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
-    /// Mount the ServiceAccount token into pods (default false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub automount_service_account_token: Option<bool>,
-}
-
-/// Rollout strategy.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Strategy {
     /// `RollingUpdate` (default) or `Recreate`.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub strategy_type: Option<StrategyType>,
-    /// Rolling update bounds.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rolling_update: Option<RollingUpdate>,
+    pub strategy: Option<StrategyType>,
+    /// Extra pods during a rollout (default `100%` for one replica, `50%` for more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_surge: Option<IntOrString>,
+    /// Pods that may be unavailable during a rollout (default 0 for one replica, half of
+    /// them for more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<IntOrString>,
+    /// Old ReplicaSets kept (default 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<i32>,
+    /// The app's port when `image.port` is not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The pod template.
+    #[serde(flatten)]
+    pub pod: Pod,
 }
 
 /// Deployment strategy type.
@@ -73,194 +48,232 @@ pub enum StrategyType {
     Recreate,
 }
 
-/// Rolling update bounds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// The app's StatefulSet (the chart renders it only while `deployment` is off).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RollingUpdate {
-    /// Extra pods during a rollout.
+pub struct StatefulSetSpec {
+    /// Render a StatefulSet.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_surge: Option<IntOrString>,
-    /// Pods that may be unavailable during a rollout.
+    pub enabled: Option<bool>,
+    /// Pod count (default 1).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_unavailable: Option<IntOrString>,
+    pub replicas: Option<u32>,
+    /// `RollingUpdate` (default) or `OnDelete`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update_strategy: Option<UpdateStrategy>,
+    /// The governing Service (default: the app's Service; see `service.headlessService`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    /// Seconds a new pod must be ready before it counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    /// Old revisions kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<i32>,
+    /// A PersistentVolumeClaim per pod, by name, each mounted into the app's container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_claim_templates: Option<BTreeMap<String, ClaimTemplate>>,
+    /// The pod template.
+    #[serde(flatten)]
+    pub pod: Pod,
 }
 
-/// A plain environment variable.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EnvVariable {
-    /// Variable name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Value (quote numbers and booleans).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+/// StatefulSet update strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum UpdateStrategy {
+    /// Replace pods one by one.
+    RollingUpdate,
+    /// Replace a pod only when it is deleted.
+    OnDelete,
 }
 
-/// An environment variable read from a Secret key.
+/// One claim per StatefulSet pod.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EnvSecret {
-    /// Variable name.
+pub struct ClaimTemplate {
+    /// One access mode, e.g. `ReadWriteOnce`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub variable: Option<String>,
-    /// A secret declared under `externalSecret.secrets`.
+    pub access_modes: Option<String>,
+    /// Storage class.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_name: Option<String>,
-    /// A key of that secret.
+    pub storage_class_name: Option<String>,
+    /// Size, e.g. `1Gi`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_key: Option<String>,
+    pub requests_storage: Option<String>,
+    /// Where the app's container mounts it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount_path: Option<String>,
 }
 
-/// Requests and limits.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// The Job spec fields a Job or CronJob entry sets (or inherits from `job`/`cronJob`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Resources {
-    /// What the scheduler reserves.
+pub struct JobSpec {
+    /// Pods running at once.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub requests: Option<ResourceList>,
-    /// The most the container may use.
+    pub parallelism: Option<i32>,
+    /// Successful pods needed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub limits: Option<ResourceList>,
+    pub completions: Option<i32>,
+    /// Retries before the Job fails (0: never retry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_limit: Option<i32>,
+    /// Seconds after finishing before the Job is deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds_after_finished: Option<i32>,
+    /// Seconds the Job may run in total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<i64>,
+    /// `NonIndexed` or `Indexed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_mode: Option<String>,
+    /// `TerminatingOrFailed` or `Failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_replacement_policy: Option<String>,
+    /// How pod failures count (needs `restartPolicy: Never`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_failure_policy: Option<PodFailurePolicy>,
 }
 
-/// Kubernetes quantities per resource.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ResourceList {
-    /// CPU, e.g. `100m` or `"1"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<String>,
-    /// Memory, e.g. `128Mi`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory: Option<String>,
-    /// Ephemeral storage, e.g. `1Gi`.
-    #[serde(rename = "ephemeral-storage", skip_serializing_if = "Option::is_none")]
-    pub ephemeral_storage: Option<String>,
-}
-
-impl ResourceList {
-    /// `(name, quantity)` for every resource that is set.
-    pub fn entries(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("cpu", &self.cpu),
-            ("memory", &self.memory),
-            ("ephemeral-storage", &self.ephemeral_storage),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-        .collect()
+impl JobSpec {
+    /// These fields, with the ones left unset taken from `base`.
+    pub fn or(&self, base: &JobSpec) -> JobSpec {
+        let pick = |own: &Option<i32>, b: &Option<i32>| own.or(*b);
+        JobSpec {
+            parallelism: pick(&self.parallelism, &base.parallelism),
+            completions: pick(&self.completions, &base.completions),
+            backoff_limit: pick(&self.backoff_limit, &base.backoff_limit),
+            ttl_seconds_after_finished: pick(
+                &self.ttl_seconds_after_finished,
+                &base.ttl_seconds_after_finished,
+            ),
+            active_deadline_seconds: self
+                .active_deadline_seconds
+                .or(base.active_deadline_seconds),
+            completion_mode: self
+                .completion_mode
+                .clone()
+                .or_else(|| base.completion_mode.clone()),
+            pod_replacement_policy: self
+                .pod_replacement_policy
+                .clone()
+                .or_else(|| base.pod_replacement_policy.clone()),
+            pod_failure_policy: self
+                .pod_failure_policy
+                .clone()
+                .or_else(|| base.pod_failure_policy.clone()),
+        }
     }
 }
 
-/// Compares two Kubernetes resource quantities (`100m` < `1` < `1.5` < `2Gi`); `None` when
-/// either is not a quantity.
-///
-/// ```
-/// use std::cmp::Ordering;
-/// use glueops_model::values::compare_quantities;
-/// assert_eq!(compare_quantities("500m", "1"), Some(Ordering::Less));
-/// assert_eq!(compare_quantities("1Gi", "1024Mi"), Some(Ordering::Equal));
-/// assert_eq!(compare_quantities("lots", "1"), None);
-/// ```
-pub fn compare_quantities(a: &str, b: &str) -> Option<std::cmp::Ordering> {
-    let a = crate::formats::parse_quantity(a).ok()?;
-    let b = crate::formats::parse_quantity(b).ok()?;
-    a.partial_cmp(&b)
+/// `cronJob`: CronJobs running the app's image, and what they share.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CronJobs {
+    /// Render the CronJobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// One CronJob per entry, named `<appName>-<key>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<BTreeMap<String, Option<CronJobEntry>>>,
+    /// Job spec defaults of every entry.
+    #[serde(flatten)]
+    pub job: JobSpec,
+    /// Pod defaults of every entry (`labels` and `annotations` go on every CronJob object).
+    #[serde(flatten)]
+    pub pod: Pod,
 }
 
-/// A container probe; set one of `httpGet`, `tcpSocket`, `exec`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// One CronJob.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Probe {
-    /// HTTP GET check.
+pub struct CronJobEntry {
+    /// Render this entry (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_get: Option<HttpGetAction>,
-    /// TCP connect check.
+    pub enabled: Option<bool>,
+    /// Five-field cron schedule or a macro such as `@daily`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tcp_socket: Option<TcpSocketAction>,
-    /// Command check.
+    pub schedule: Option<String>,
+    /// IANA time zone of the schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exec: Option<ExecAction>,
-    /// Seconds before the first check.
+    pub time_zone: Option<String>,
+    /// What to do when a run is still going (default `Replace`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub initial_delay_seconds: Option<u32>,
-    /// Seconds between checks.
+    pub concurrency_policy: Option<ConcurrencyPolicy>,
+    /// Seconds a missed run may still start (default 30).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub period_seconds: Option<u32>,
-    /// Seconds before a check times out.
+    pub starting_deadline_seconds: Option<i64>,
+    /// Pause scheduling (default false).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u32>,
-    /// Failures before the probe fails.
+    pub suspend: Option<bool>,
+    /// Finished Jobs kept.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_threshold: Option<u32>,
-    /// Successes before the probe passes.
+    pub successful_jobs_history_limit: Option<i32>,
+    /// Failed Jobs kept.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub success_threshold: Option<u32>,
+    pub failed_jobs_history_limit: Option<i32>,
+    /// The Job spec.
+    #[serde(flatten)]
+    pub job: JobSpec,
+    /// The pod template.
+    #[serde(flatten)]
+    pub pod: Pod,
 }
 
-/// HTTP GET probe.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct HttpGetAction {
-    /// Path, e.g. `/healthz`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// Port number or name (default `image.port`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<IntOrString>,
+/// CronJob concurrency policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConcurrencyPolicy {
+    /// Runs may overlap.
+    Allow,
+    /// Skip a run while one is going.
+    Forbid,
+    /// Replace the running one.
+    Replace,
 }
 
-/// TCP probe.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TcpSocketAction {
-    /// Port number or name (default `image.port`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<IntOrString>,
+impl ConcurrencyPolicy {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConcurrencyPolicy::Allow => "Allow",
+            ConcurrencyPolicy::Forbid => "Forbid",
+            ConcurrencyPolicy::Replace => "Replace",
+        }
+    }
 }
 
-/// Command probe.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// `job`: Jobs running the app's image, and what they share.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ExecAction {
-    /// The command; exit 0 is healthy.
+pub struct Jobs {
+    /// Render the Jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    /// One Job per entry, named `<appName>-<key>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<BTreeMap<String, Option<JobEntry>>>,
+    /// Job spec defaults of every entry.
+    #[serde(flatten)]
+    pub job: JobSpec,
+    /// Pod defaults of every entry (`labels` and `annotations` go on every Job object).
+    #[serde(flatten)]
+    pub pod: Pod,
 }
 
-/// A toleration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// One Job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Toleration {
-    /// Taint key.
+pub struct JobEntry {
+    /// Render this entry (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// `Equal` or `Exists`.
+    pub enabled: Option<bool>,
+    /// Create the Job suspended.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub operator: Option<String>,
-    /// Taint value.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub effect: Option<String>,
-    /// For `NoExecute`: how long the pod stays bound.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub toleration_seconds: Option<i64>,
-}
-
-/// A topology spread constraint over the app's own pods.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TopologySpreadConstraint {
-    /// Largest allowed difference in pod count.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_skew: Option<u32>,
-    /// Node label, e.g. `topology.kubernetes.io/zone`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub topology_key: Option<String>,
-    /// `DoNotSchedule` or `ScheduleAnyway`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub when_unsatisfiable: Option<String>,
+    pub suspend: Option<bool>,
+    /// The Job spec.
+    #[serde(flatten)]
+    pub job: JobSpec,
+    /// The pod template.
+    #[serde(flatten)]
+    pub pod: Pod,
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use glueops_model::node::{Entry, Map};
-use glueops_model::values::{ConfigMaps, DeploymentSpec, EnvVariable, Image};
+use glueops_model::values::{ConfigEntry, ConfigMaps, DeploymentSpec, EnvVariable, Image, Pod};
 use glueops_model::{AppValues, Location, Node, Segment, Value};
 use glueops_yaml::{Limits, deserialize, to_string as to_yaml};
 use proptest::prelude::*;
@@ -185,10 +185,16 @@ proptest! {
             image: Some(Image { tag: Some(tag), port: Some(port), ..Image::default() }),
             deployment: Some(DeploymentSpec {
                 replicas: Some(replicas),
-                env_variables: Some(vars.into_iter().map(|(n, v)| EnvVariable { name: Some(n), value: Some(v) }).collect()),
+                pod: Pod {
+                    env_variables: Some(vars.into_iter().map(|(n, v)| EnvVariable { name: Some(n), value: Some(v) }).collect()),
+                    ..Pod::default()
+                },
                 ..DeploymentSpec::default()
             }),
-            config_map: Some(ConfigMaps { configs: Some(BTreeMap::from([("app".to_string(), config)])) }),
+            config_map: Some(ConfigMaps {
+                configs: Some(BTreeMap::from([("app".to_string(), Some(ConfigEntry { data_map: Some(config), data: None }))])),
+                ..ConfigMaps::default()
+            }),
             ..AppValues::default()
         };
         let text = to_yaml(&values).unwrap();
