@@ -53,31 +53,53 @@ fn place(d: &AppInstance) -> String {
 }
 
 fn replicas(d: &AppInstance) -> String {
+    use glueops::model::values::WorkloadKind;
     let v = &d.values;
-    match &v.autoscaling {
-        Some(a) if a.enabled == Some(true) => format!(
+    if let Some(a) = v.autoscaling.as_ref().filter(|a| a.enabled == Some(true)) {
+        return format!(
             "{}-{} (hpa)",
             a.min_replicas.unwrap_or(1),
             a.max_replicas.unwrap_or(0)
-        ),
-        _ => match &v.deployment {
-            Some(dep) if dep.enabled == Some(true) => dep.replicas.unwrap_or(1).to_string(),
-            _ if v.cron_jobs.as_ref().is_some_and(|c| !c.is_empty()) => "cron".to_string(),
-            _ => "-".to_string(),
-        },
+        );
+    }
+    if v.keda.as_ref().is_some_and(|k| k.enabled == Some(true)) {
+        return "keda".to_string();
+    }
+    let workloads = v.workloads();
+    match workloads.first().map(|w| w.kind) {
+        Some(WorkloadKind::Deployment) => v
+            .deployment
+            .as_ref()
+            .and_then(|s| s.replicas)
+            .unwrap_or(1)
+            .to_string(),
+        Some(WorkloadKind::StatefulSet) => {
+            format!(
+                "{} (sts)",
+                v.stateful_set
+                    .as_ref()
+                    .and_then(|s| s.replicas)
+                    .unwrap_or(1)
+            )
+        }
+        Some(WorkloadKind::CronJob) => "cron".to_string(),
+        Some(WorkloadKind::Job) => "job".to_string(),
+        None => "-".to_string(),
     }
 }
 
-/// The image each instance runs; a preview runs its pull request's head commit.
+/// The image the first workload runs; a preview runs its pull request's head commit.
 fn image(d: &AppInstance) -> String {
-    let Some(image) = &d.values.image else {
+    let v = &d.values;
+    let Some(w) = v.workloads().into_iter().next() else {
         return "-".to_string();
     };
     let tag = match d.preview_number() {
         Some(_) => Some("<head sha>"),
-        None => image.tag.as_deref(),
+        None => v.image.as_ref().and_then(|i| i.tag.as_deref()),
     };
-    image.reference(tag)
+    v.image_reference(&w.pod, tag)
+        .unwrap_or_else(|_| "-".to_string())
 }
 
 fn hostnames(d: &AppInstance) -> String {

@@ -71,6 +71,14 @@ custom_resource!(
     Application, ApplicationSpec, "argoproj.io/v1alpha1", "Application"
 );
 custom_resource!(
+    /// KEDA: scales a workload on events.
+    ScaledObject, ScaledObjectSpec, "keda.sh/v1alpha1", "ScaledObject"
+);
+custom_resource!(
+    /// KEDA: credentials for triggers.
+    TriggerAuthentication, serde_json::Value, "keda.sh/v1alpha1", "TriggerAuthentication"
+);
+custom_resource!(
     /// Flux: the manifest repo as a source.
     GitRepository, GitRepositorySpec, "source.toolkit.fluxcd.io/v1", "GitRepository"
 );
@@ -114,6 +122,32 @@ pub struct ExternalSecretTarget {
     pub name: String,
     /// `Owner`: the Secret is deleted with the ExternalSecret.
     pub creation_policy: String,
+    /// The Secret's type and metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<TargetTemplate>,
+}
+
+/// The shape of the Secret an ExternalSecret creates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetTemplate {
+    /// The Secret's type, e.g. `Opaque`.
+    #[serde(rename = "type")]
+    pub secret_type: String,
+    /// Labels and annotations of the Secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<TemplateMetadata>,
+}
+
+/// Labels and annotations of a created Secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateMetadata {
+    /// Labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// One key of the Secret.
@@ -128,6 +162,7 @@ pub struct SecretData {
 
 /// A value in the store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoteRef {
     /// Path in the store.
     pub key: String,
@@ -137,6 +172,15 @@ pub struct RemoteRef {
     /// Version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// How the value is decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoding_strategy: Option<String>,
+    /// How the value is converted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversion_strategy: Option<String>,
+    /// Whether the remote's metadata is read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_policy: Option<String>,
 }
 
 /// Every property of one remote secret.
@@ -148,9 +192,22 @@ pub struct DataFrom {
 
 /// A remote secret to extract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Extract {
     /// Path in the store.
     pub key: String,
+    /// Property of that secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// Version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// How values are decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoding_strategy: Option<String>,
+    /// How values are converted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversion_strategy: Option<String>,
 }
 
 /// `ServiceMonitor.spec`.
@@ -363,4 +420,33 @@ pub struct SourceRef {
     pub kind: String,
     /// Its name.
     pub name: String,
+}
+
+/// `ScaledObject.spec`: KEDA's fields as the values set them, the target, the triggers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaledObjectSpec {
+    /// The scaled workload.
+    pub scale_target_ref: serde_json::Value,
+    /// Every other field of the values' `spec` (polling, cooldown, bounds, fallback,
+    /// advanced), as KEDA names them.
+    #[serde(flatten)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The triggers.
+    pub triggers: Vec<serde_json::Value>,
+}
+
+/// An object of any kind from `customResources`, as written (templates rendered).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawObject {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// Its metadata.
+    pub metadata: ObjectMeta,
+    /// Every other field.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
 }

@@ -2,13 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use glueops_model::values::AppValues;
+use glueops_model::values::{AppValues, Labels, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 /// Everything the builders need to know about one deployment or preview.
 pub(crate) struct Instance<'a> {
-    /// The app name: the name of its Deployment, Service, ServiceAccount.
+    /// The app (its folder under `apps/`).
     pub app: String,
+    /// The name of its objects: `appName`, else `instance`.
+    pub name: String,
     /// `<app>-<env>` or `<app>-pr-<N>`.
     pub instance: String,
     /// The namespace.
@@ -19,17 +21,29 @@ pub(crate) struct Instance<'a> {
     pub preview: Option<u64>,
     /// The merged values.
     pub values: &'a AppValues,
-    /// The image tag (for a preview: the head sha).
+    /// The top-level image tag (for a preview: the head sha).
     pub tag: Option<String>,
     /// The platform name (`app.kubernetes.io/part-of`).
     pub part_of: String,
 }
 
 impl Instance<'_> {
-    /// Labels that select the app's pods.
+    /// `app.kubernetes.io/name`: `appName`, else the app.
+    fn app_label(&self) -> &str {
+        self.values
+            .app_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&self.app)
+    }
+
+    /// Labels that select the app's pods (plus the workload's `matchLabels`).
     pub(crate) fn selector_labels(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
-            ("app.kubernetes.io/name".to_string(), self.app.clone()),
+            (
+                "app.kubernetes.io/name".to_string(),
+                self.app_label().to_string(),
+            ),
             (
                 "app.kubernetes.io/instance".to_string(),
                 self.instance.clone(),
@@ -37,9 +51,10 @@ impl Instance<'_> {
         ])
     }
 
-    /// The standard labels on every object of the instance.
+    /// The standard labels on every object of the instance, with `commonLabels`.
     pub(crate) fn labels(&self) -> BTreeMap<String, String> {
-        let mut labels = self.selector_labels();
+        let mut labels = self.values.common_labels.clone().unwrap_or_default();
+        labels.extend(self.selector_labels());
         labels.insert(
             "app.kubernetes.io/managed-by".to_string(),
             "glueops".to_string(),
@@ -76,48 +91,110 @@ impl Instance<'_> {
         }
     }
 
-    /// A selector on [`Instance::selector_labels`].
-    pub(crate) fn selector(&self) -> LabelSelector {
+    /// A selector on [`Instance::selector_labels`] and `matchLabels`.
+    pub(crate) fn selector(&self, pod: &Pod) -> LabelSelector {
+        let mut labels = self.selector_labels();
+        labels.extend(pod.match_labels.clone().unwrap_or_default());
         LabelSelector {
-            match_labels: Some(self.selector_labels()),
+            match_labels: Some(labels),
             match_expressions: None,
         }
     }
 
-    /// Metadata for an object of the instance named `name`.
+    /// Metadata for an object of the instance named `name`, with `commonAnnotations`.
     pub(crate) fn meta(&self, name: &str) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_string()),
             namespace: Some(self.namespace.clone()),
             labels: Some(self.labels()),
+            annotations: self
+                .values
+                .common_annotations
+                .clone()
+                .filter(|a| !a.is_empty()),
             ..ObjectMeta::default()
         }
     }
 
-    /// The image reference the containers run (see [`glueops_model::values::Image::reference`]).
-    pub(crate) fn image(&self) -> String {
-        self.values
-            .image
-            .clone()
-            .unwrap_or_default()
-            .reference(self.tag.as_deref())
+    /// [`Instance::meta`] with a section's own labels and annotations added.
+    pub(crate) fn meta_with(
+        &self,
+        name: &str,
+        labels: Option<&Labels>,
+        annotations: Option<&Labels>,
+    ) -> ObjectMeta {
+        let mut meta = self.meta(name);
+        add(&mut meta.labels, labels);
+        add(&mut meta.annotations, annotations);
+        meta
     }
 
-    /// The `app.kubernetes.io/version` label value: the tag, cut to a valid label value.
+    /// The name of an object of the instance with a suffix: `<name>-<suffix>`.
+    pub(crate) fn named(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.name)
+    }
+
+    /// The `app.kubernetes.io/version` label value: `appVersion`, else the tag, cut to a valid
+    /// label value.
     fn version(&self) -> Option<String> {
-        let v: String = self.tag.as_deref()?.chars().take(63).collect();
+        let raw = self.values.app_version.as_deref().or(self.tag.as_deref())?;
+        let v: String = raw.chars().take(63).collect();
         let v = v
             .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
             .to_string();
-        (!v.is_empty()).then_some(v)
+        (!v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .then_some(v)
     }
 
-    /// Whether pods mount the ServiceAccount token (off unless the values ask).
-    pub(crate) fn automount_token(&self) -> bool {
+    /// `ENV_APP_VERSION`: `appVersion`, else the tag.
+    pub(crate) fn app_version(&self) -> String {
         self.values
-            .deployment
+            .app_version
+            .clone()
+            .or_else(|| self.tag.clone())
+            .unwrap_or_default()
+    }
+
+    /// `ENV_APP_ENV`: `appEnv`, else the environment (`previews` for a preview).
+    pub(crate) fn app_env(&self) -> String {
+        self.values
+            .app_env
+            .clone()
+            .or_else(|| self.environment.clone())
+            .unwrap_or_else(|| "previews".to_string())
+    }
+
+    /// The name of the ServiceAccount glueops renders for the app: `serviceAccount.name`,
+    /// else the enabled workload's `serviceAccount.name`, else the app's name (the chart's
+    /// order).
+    pub(crate) fn service_account_name(&self) -> String {
+        let v = self.values;
+        let workload_name = |pod: &Pod, enabled: bool| {
+            enabled
+                .then(|| pod.service_account.as_ref().and_then(|s| s.name.clone()))
+                .flatten()
+        };
+        v.service_account
             .as_ref()
-            .and_then(|d| d.automount_service_account_token)
-            .unwrap_or(false)
+            .and_then(|s| s.name.clone())
+            .or_else(|| {
+                v.deployment
+                    .as_ref()
+                    .and_then(|d| workload_name(&d.pod, d.enabled == Some(true)))
+            })
+            .or_else(|| {
+                v.stateful_set
+                    .as_ref()
+                    .and_then(|s| workload_name(&s.pod, s.enabled == Some(true)))
+            })
+            .unwrap_or_else(|| self.name.clone())
+    }
+}
+
+fn add(into: &mut Option<BTreeMap<String, String>>, extra: Option<&Labels>) {
+    if let Some(extra) = extra.filter(|e| !e.is_empty()) {
+        into.get_or_insert_with(BTreeMap::new).extend(extra.clone());
     }
 }

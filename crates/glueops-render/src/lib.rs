@@ -35,9 +35,10 @@
 //!
 //! let set = glueops_render::render(&repo, &[]).unwrap();
 //! let files = set.files().unwrap();
-//! let deployment = files.get("clusters/nonprod/staging/api/deployment-api.yaml").unwrap();
+//! // Objects are named after the instance (`<app>-<env>`) unless `appName` says otherwise.
+//! let deployment = files.get("clusters/nonprod/staging/api/deployment-api-staging.yaml").unwrap();
 //! let deployment = std::str::from_utf8(deployment).unwrap();
-//! assert!(deployment.contains("image: acme/api:1.4.2"));
+//! assert!(deployment.contains("image: docker.io/acme/api:1.4.2"));
 //! assert!(deployment.contains("readOnlyRootFilesystem: true"));
 //! assert!(files.contains("clusters/nonprod/argocd/application-api-staging.yaml"));
 //! ```
@@ -46,14 +47,17 @@ pub mod custom;
 mod delivery;
 mod diff;
 mod instance;
+mod keda;
 mod manifest;
 mod network;
 mod object;
+mod pod;
 mod secrets;
 mod workload;
 
 use std::collections::BTreeMap;
 
+use glueops_model::values::WorkloadKind;
 use glueops_model::{AppInstance, Diagnostics, Placement, Platform, Repo};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -65,8 +69,9 @@ pub use diff::{Change, ChangeKind, diff, markdown};
 pub use manifest::{Manifest, ManifestSet, stream};
 pub use network::{DEFAULT_INGRESS_CLASS, INGRESS_NAMESPACE_LABEL};
 pub use object::Object;
+pub use pod::RUN_AS_ID;
+pub use secrets::DEFAULT_REFRESH;
 pub use secrets::DEFAULT_SECRET_STORE;
-pub use workload::RUN_AS_ID;
 
 /// What can go wrong while rendering a valid model.
 #[derive(Debug, thiserror::Error)]
@@ -373,6 +378,7 @@ fn push_instance(
 ) {
     let i = instance::Instance {
         app: d.app.clone(),
+        name: d.values.object_name(&d.name).to_string(),
         instance: d.name.clone(),
         namespace: d.namespace.clone(),
         environment: d.environment().map(str::to_string),
@@ -384,21 +390,31 @@ fn push_instance(
     let config_maps = workload::config_maps(&i);
     let external_secrets = secrets::external_secrets(&i, platform);
     let hash = config_hash(&config_maps, &external_secrets);
-    let runs = i
-        .values
-        .deployment
-        .as_ref()
-        .is_some_and(|s| s.enabled == Some(true))
-        || i.values.cron_jobs.as_ref().is_some_and(|c| !c.is_empty());
+    let workloads = i.values.workloads();
+    let runs = !workloads.is_empty();
     let mut objects: Vec<Object> = Vec::new();
     if runs {
         objects.push(workload::service_account(&i).into());
     }
     objects.extend(config_maps.into_iter().map(Object::from));
     objects.extend(external_secrets.into_iter().map(Object::from));
-    objects.extend(workload::deployment(&i, &hash).map(Object::from));
-    objects.extend(workload::cron_jobs(&i, &hash).into_iter().map(Object::from));
+    objects.extend(workload::volume_claim(&i).map(Object::from));
+    for w in &workloads {
+        let object: Option<Object> = match w.kind {
+            WorkloadKind::Deployment => workload::deployment(&i, w, &hash).map(Object::from),
+            WorkloadKind::StatefulSet => workload::stateful_set(&i, w, &hash).map(Object::from),
+            WorkloadKind::CronJob => workload::cron_job(&i, w, &hash).map(Object::from),
+            WorkloadKind::Job => workload::job(&i, w, &hash).map(Object::from),
+        };
+        objects.extend(object);
+    }
     objects.extend(workload::autoscaler(&i).map(Object::from));
+    objects.extend(keda::scaled_object(&i).map(Object::from));
+    objects.extend(
+        keda::trigger_authentications(&i)
+            .into_iter()
+            .map(Object::from),
+    );
     objects.extend(workload::disruption_budget(&i).map(Object::from));
     objects.extend(network::service(&i).map(Object::from));
     objects.extend(network::ingresses(&i).into_iter().map(Object::from));
@@ -407,7 +423,42 @@ fn push_instance(
     }
     objects.extend(secrets::service_monitor(&i).map(Object::from));
     objects.extend(secrets::prometheus_rule(&i).map(Object::from));
+    objects.extend(custom_resources(&d.values).into_iter().map(Object::from));
     out.extend(objects.into_iter().map(|o| manifest(folder, o)));
+}
+
+/// The objects of `customResources` and `customResourcesMap` (in key order), as written.
+fn custom_resources(v: &glueops_model::AppValues) -> Vec<custom::RawObject> {
+    let texts = v.custom_resources.iter().flatten().chain(
+        v.custom_resources_map
+            .iter()
+            .flatten()
+            .filter_map(|(_, t)| t.as_ref()),
+    );
+    let mut out = Vec::new();
+    for text in texts {
+        // The model checked that every document reads as an object.
+        for mut map in glueops_model::values::custom_objects(text).unwrap_or_default() {
+            let take = |map: &mut serde_json::Map<String, serde_json::Value>, key: &str| {
+                map.remove(key)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            let api_version = take(&mut map, "apiVersion");
+            let kind = take(&mut map, "kind");
+            let metadata = map
+                .remove("metadata")
+                .and_then(|m| serde_json::from_value(m).ok())
+                .unwrap_or_default();
+            out.push(custom::RawObject {
+                api_version,
+                kind,
+                metadata,
+                rest: map,
+            });
+        }
+    }
+    out
 }
 
 /// sha256 over the ConfigMaps' data and the ExternalSecret specs, so pods roll when either

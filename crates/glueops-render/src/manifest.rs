@@ -77,7 +77,7 @@ impl ManifestSet {
     }
 
     /// Objects per kind.
-    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+    pub fn counts(&self) -> BTreeMap<&str, usize> {
         let mut counts = BTreeMap::new();
         for m in &self.manifests {
             *counts.entry(m.object.kind()).or_insert(0) += 1;

@@ -21,59 +21,77 @@ pub const INGRESS_NAMESPACE_LABEL: &str = "glueops.dev/ingress-controller";
 /// The ingress class used when an entry names none.
 pub const DEFAULT_INGRESS_CLASS: &str = "public";
 
-/// The Service's ports: from values, or one port `http` (80) to the container port.
+/// The Service's ports: `http` (`service.port`, default the app's port, to the app's
+/// port), then `service.ports`.
 fn service_ports(v: &values::AppValues) -> Vec<ServicePort> {
-    match v.service.as_ref().and_then(|s| s.ports.as_ref()) {
-        Some(ports) => ports
-            .iter()
-            .map(|p| {
-                let port = i32::from(p.port.unwrap_or(80));
-                ServicePort {
-                    name: p.name.clone(),
-                    port,
-                    target_port: Some(
-                        p.target_port
-                            .as_ref()
-                            .map_or(IntOrString::Int(port), int_or_string),
-                    ),
-                    protocol: Some(format!("{:?}", p.protocol.unwrap_or(values::Protocol::TCP))),
-                    ..ServicePort::default()
-                }
-            })
-            .collect(),
-        None => vec![ServicePort {
-            name: Some("http".to_string()),
-            port: 80,
-            target_port: Some(IntOrString::String("http".to_string())),
-            protocol: Some("TCP".to_string()),
+    let app_port = i32::from(v.port());
+    let service = v.service.clone().unwrap_or_default();
+    let mut out = vec![ServicePort {
+        name: Some("http".to_string()),
+        port: service.port.map_or(app_port, i32::from),
+        target_port: Some(IntOrString::Int(app_port)),
+        protocol: Some("TCP".to_string()),
+        ..ServicePort::default()
+    }];
+    for p in service.ports.iter().flatten() {
+        let port = i32::from(p.port.unwrap_or(80));
+        let name = p.name.clone();
+        if name.as_deref() == Some("http") {
+            out.retain(|o| o.name.as_deref() != Some("http"));
+        }
+        out.push(ServicePort {
+            name,
+            port,
+            target_port: Some(
+                p.target_port
+                    .as_ref()
+                    .map_or(IntOrString::Int(port), int_or_string),
+            ),
+            protocol: Some(
+                p.protocol
+                    .unwrap_or(values::Protocol::TCP)
+                    .as_str()
+                    .to_string(),
+            ),
+            node_port: p.node_port.map(i32::from),
             ..ServicePort::default()
-        }],
+        });
     }
+    out
 }
 
-/// The Service, when `service.enabled`.
+/// The Service, when `service.enabled` or `ingress.enabled` (the chart's rule); headless when
+/// `service.headlessService`.
 pub(crate) fn service(i: &Instance) -> Option<Service> {
-    let s = i
-        .values
-        .service
-        .as_ref()
-        .filter(|s| s.enabled == Some(true))?;
+    let v = i.values;
+    let wanted = v.service.as_ref().is_some_and(|s| s.enabled == Some(true))
+        || v.ingress.as_ref().is_some_and(|g| g.enabled == Some(true));
+    if !wanted {
+        return None;
+    }
+    let s = v.service.clone().unwrap_or_default();
+    let headless = s.headless_service == Some(true);
     Some(Service {
-        metadata: i.meta(&i.app),
+        metadata: i.meta_with(&i.name, s.labels.as_ref(), s.annotations.as_ref()),
         spec: Some(ServiceSpec {
-            type_: Some(format!(
-                "{:?}",
-                s.service_type.unwrap_or(values::ServiceType::ClusterIP)
-            )),
+            type_: Some(
+                s.service_type
+                    .unwrap_or(values::ServiceType::ClusterIP)
+                    .as_str()
+                    .to_string(),
+            ),
+            cluster_ip: headless.then(|| "None".to_string()),
             selector: Some(i.selector_labels()),
-            ports: Some(service_ports(i.values)),
+            ports: Some(service_ports(v)),
             ..ServiceSpec::default()
         }),
         ..Service::default()
     })
 }
 
-/// One Ingress per entry, named `<app>-<entry>`, routing to the Service's first port.
+/// One Ingress per entry, named `<name>-<entry>`: class, labels and annotations from
+/// `ingress` and the entry, each path to its Service and port (default the app's), TLS from
+/// the entry or else `ingress.tls`.
 pub(crate) fn ingresses(i: &Instance) -> Vec<Ingress> {
     let Some(ingress) = i
         .values
@@ -83,27 +101,23 @@ pub(crate) fn ingresses(i: &Instance) -> Vec<Ingress> {
     else {
         return Vec::new();
     };
-    let first = service_ports(i.values).into_iter().next();
-    let backend_port = match first {
-        Some(ServicePort {
-            name: Some(name), ..
-        }) => ServiceBackendPort {
-            name: Some(name),
-            number: None,
-        },
-        Some(p) => ServiceBackendPort {
-            name: None,
-            number: Some(p.port),
-        },
-        None => ServiceBackendPort {
-            name: Some("http".to_string()),
-            number: None,
-        },
-    };
-    let backend = IngressBackend {
+    let app_port = i32::from(
+        i.values
+            .service
+            .as_ref()
+            .and_then(|s| s.port)
+            .unwrap_or(i.values.port()),
+    );
+    let service_port = i
+        .values
+        .service
+        .as_ref()
+        .and_then(|s| s.port)
+        .map(i32::from);
+    let backend = |name: Option<&String>, port: ServiceBackendPort| IngressBackend {
         service: Some(IngressServiceBackend {
-            name: i.app.clone(),
-            port: Some(backend_port),
+            name: name.cloned().unwrap_or_else(|| i.name.clone()),
+            port: Some(port),
         }),
         resource: None,
     };
@@ -114,27 +128,54 @@ pub(crate) fn ingresses(i: &Instance) -> Vec<Ingress> {
         let rules = hosts
             .iter()
             .map(|h| {
-                let default_path = [values::IngressPath {
-                    path: Some("/".to_string()),
-                    path_type: None,
-                }];
-                let paths = h.paths.as_deref().unwrap_or(&default_path);
+                let paths = match h.paths.as_deref() {
+                    Some(paths) if !paths.is_empty() => paths
+                        .iter()
+                        .map(|p| {
+                            let port = match &p.service_port_name {
+                                Some(port) => ServiceBackendPort {
+                                    name: Some(port.clone()),
+                                    number: None,
+                                },
+                                None => ServiceBackendPort {
+                                    name: None,
+                                    number: Some(
+                                        service_port
+                                            .or(p.service_port_number.map(i32::from))
+                                            .unwrap_or(app_port),
+                                    ),
+                                },
+                            };
+                            HTTPIngressPath {
+                                path: Some(p.path.clone().unwrap_or_else(|| "/".to_string())),
+                                path_type: p
+                                    .path_type
+                                    .unwrap_or(PathType::ImplementationSpecific)
+                                    .as_str()
+                                    .to_string(),
+                                backend: backend(p.service_name.as_ref(), port),
+                            }
+                        })
+                        .collect(),
+                    _ => vec![HTTPIngressPath {
+                        path: Some("/".to_string()),
+                        path_type: PathType::Prefix.as_str().to_string(),
+                        backend: backend(
+                            None,
+                            ServiceBackendPort {
+                                name: None,
+                                number: Some(app_port),
+                            },
+                        ),
+                    }],
+                };
                 IngressRule {
                     host: h.hostname.clone(),
-                    http: Some(HTTPIngressRuleValue {
-                        paths: paths
-                            .iter()
-                            .map(|p| HTTPIngressPath {
-                                path: Some(p.path.clone().unwrap_or_else(|| "/".to_string())),
-                                path_type: format!("{:?}", p.path_type.unwrap_or(PathType::Prefix)),
-                                backend: backend.clone(),
-                            })
-                            .collect(),
-                    }),
+                    http: Some(HTTPIngressRuleValue { paths }),
                 }
             })
             .collect();
-        let tls = entry.tls.as_ref().map(|tls| {
+        let tls = entry.tls.as_ref().or(ingress.tls.as_ref()).map(|tls| {
             tls.iter()
                 .map(|t| IngressTLS {
                     hosts: Some(t.hosts.clone().unwrap_or_else(|| {
@@ -144,17 +185,30 @@ pub(crate) fn ingresses(i: &Instance) -> Vec<Ingress> {
                 })
                 .collect()
         });
-        let mut meta = i.meta(&format!("{}-{name}", i.app));
-        meta.annotations = ingress.annotations.clone().filter(|a| !a.is_empty());
+        let mut meta = i.meta_with(
+            &i.named(&name),
+            ingress.labels.as_ref(),
+            ingress.annotations.as_ref(),
+        );
+        if let Some(labels) = entry.labels.as_ref().filter(|l| !l.is_empty()) {
+            meta.labels
+                .get_or_insert_with(BTreeMap::new)
+                .extend(labels.clone());
+        }
+        if let Some(annotations) = entry.annotations.as_ref().filter(|a| !a.is_empty()) {
+            meta.annotations
+                .get_or_insert_with(BTreeMap::new)
+                .extend(annotations.clone());
+        }
+        let class = entry
+            .ingress_class_name
+            .clone()
+            .or_else(|| ingress.ingress_class_name.clone())
+            .unwrap_or_else(|| DEFAULT_INGRESS_CLASS.to_string());
         out.push(Ingress {
             metadata: meta,
             spec: Some(IngressSpec {
-                ingress_class_name: Some(
-                    entry
-                        .ingress_class_name
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_INGRESS_CLASS.to_string()),
-                ),
+                ingress_class_name: Some(class),
                 rules: Some(rules),
                 tls,
                 ..IngressSpec::default()
@@ -213,9 +267,10 @@ pub(crate) fn network_policy(i: &Instance) -> Option<NetworkPolicy> {
         }
     }
     Some(NetworkPolicy {
-        metadata: i.meta(&i.app),
+        metadata: i.meta(&i.name),
         spec: Some(NetworkPolicySpec {
-            pod_selector: Some(i.selector()),
+            // Every pod of the instance, its Jobs' too.
+            pod_selector: Some(labels(&[("app.kubernetes.io/instance", &i.instance)])),
             policy_types: Some(vec!["Ingress".to_string()]),
             ingress: Some(vec![NetworkPolicyIngressRule {
                 from: Some(peers),

@@ -1,10 +1,12 @@
 //! [`Object`]: one rendered Kubernetes object of any kind glueops renders.
 
 use k8s_openapi::Resource as _;
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service, ServiceAccount};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -12,7 +14,7 @@ use serde::Serialize;
 
 use crate::custom::{
     AppProject, Application, CustomResource, ExternalSecret, GitRepository, Kustomization,
-    PrometheusRule, ServiceMonitor,
+    PrometheusRule, RawObject, ScaledObject, ServiceMonitor, TriggerAuthentication,
 };
 
 macro_rules! objects {
@@ -24,22 +26,26 @@ macro_rules! objects {
         pub enum Object {
             $($core(Box<$core>),)*
             $($custom(Box<$custom>),)*
+            /// An object of any kind, from `customResources`.
+            Raw(Box<RawObject>),
         }
 
         impl Object {
             /// `apiVersion`.
-            pub fn api_version(&self) -> &'static str {
+            pub fn api_version(&self) -> &str {
                 match self {
                     $(Object::$core(_) => <$core>::API_VERSION,)*
                     $(Object::$custom(_) => <$custom as CustomResource>::API_VERSION,)*
+                    Object::Raw(o) => &o.api_version,
                 }
             }
 
             /// `kind`.
-            pub fn kind(&self) -> &'static str {
+            pub fn kind(&self) -> &str {
                 match self {
                     $(Object::$core(_) => <$core>::KIND,)*
                     $(Object::$custom(_) => <$custom as CustomResource>::KIND,)*
+                    Object::Raw(o) => &o.kind,
                 }
             }
 
@@ -48,12 +54,22 @@ macro_rules! objects {
                 match self {
                     $(Object::$core(o) => &o.metadata,)*
                     $(Object::$custom(o) => CustomResource::metadata(o.as_ref()),)*
+                    Object::Raw(o) => &o.metadata,
                 }
             }
 
-            /// True for custom resources (validated against CRDs, not core schemas).
+            /// True for custom resources (validated against CRDs, not core schemas); an
+            /// object from `customResources` counts as core when its kind is a core kind.
             pub fn is_custom(&self) -> bool {
-                !matches!(self, $(Object::$core(_))|*)
+                match self {
+                    $(Object::$core(_))|* => false,
+                    // Built-in groups have no dot (`apps/v1`) or end in `.k8s.io`.
+                    Object::Raw(o) => {
+                        let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+                        group.contains('.') && !group.ends_with(".k8s.io")
+                    }
+                    _ => true,
+                }
             }
         }
 
@@ -62,6 +78,7 @@ macro_rules! objects {
                 match self {
                     $(Object::$core(o) => o.serialize(s),)*
                     $(Object::$custom(o) => o.serialize(s),)*
+                    Object::Raw(o) => o.serialize(s),
                 }
             }
         }
@@ -80,10 +97,11 @@ macro_rules! objects {
 }
 
 objects!(
-    core: Namespace, ServiceAccount, Deployment, Service, Ingress, HorizontalPodAutoscaler,
-        PodDisruptionBudget, ConfigMap, CronJob, NetworkPolicy;
+    core: Namespace, ServiceAccount, Deployment, StatefulSet, Service, Ingress,
+        HorizontalPodAutoscaler, PodDisruptionBudget, ConfigMap, CronJob, Job,
+        PersistentVolumeClaim, NetworkPolicy;
     custom: ExternalSecret, ServiceMonitor, PrometheusRule, AppProject, Application,
-        GitRepository, Kustomization
+        GitRepository, Kustomization, ScaledObject, TriggerAuthentication
 );
 
 impl Object {
@@ -100,5 +118,11 @@ impl Object {
     /// The file name of the object in its folder: `<kind>-<name>.yaml`, lowercase.
     pub fn file_name(&self) -> String {
         format!("{}-{}.yaml", self.kind().to_ascii_lowercase(), self.name())
+    }
+}
+
+impl From<RawObject> for Object {
+    fn from(o: RawObject) -> Self {
+        Object::Raw(Box::new(o))
     }
 }

@@ -3,20 +3,20 @@
 use std::collections::BTreeMap;
 
 use glueops_model::Platform;
-use glueops_model::values::SecretStoreKind;
+use glueops_model::values::{SecretStoreKind, SecretStoreRef};
 
 use crate::custom::{
     DataFrom, Endpoint, ExternalSecret, ExternalSecretSpec, ExternalSecretTarget, Extract,
     PrometheusRule, PrometheusRuleSpec, RemoteRef, Rule, RuleGroup, SecretData, Selector,
-    ServiceMonitor, ServiceMonitorSpec, StoreRef,
+    ServiceMonitor, ServiceMonitorSpec, StoreRef, TargetTemplate, TemplateMetadata,
 };
 use crate::instance::Instance;
 
 /// The store used when neither the platform nor the values name one (GlueOps' default).
 pub const DEFAULT_SECRET_STORE: &str = "vault-backend";
 
-/// One ExternalSecret per declared secret, named `<app>-<suffix>`, creating the Secret of the
-/// same name. glueops never renders a plaintext Secret.
+/// One ExternalSecret per declared secret, named `<name>-<suffix>`, creating the Secret of
+/// the same name (or the secret's `name`). glueops never renders a plaintext Secret.
 pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<ExternalSecret> {
     let Some(es) = i
         .values
@@ -27,23 +27,27 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
         return Vec::new();
     };
     let platform_store = platform.spec.secret_store.as_ref();
-    let name = es
-        .secret_store
-        .as_ref()
-        .and_then(|s| s.name.clone())
-        .or_else(|| platform_store.map(|s| s.name.clone()))
-        .unwrap_or_else(|| DEFAULT_SECRET_STORE.to_string());
-    let kind = es
-        .secret_store
-        .as_ref()
-        .and_then(|s| s.kind)
-        .or_else(|| platform_store.and_then(|s| s.kind))
-        .unwrap_or(SecretStoreKind::ClusterSecretStore);
+    let store = |own: Option<&SecretStoreRef>| {
+        let pick = |s: Option<&SecretStoreRef>| s.and_then(|s| s.name.clone());
+        StoreRef {
+            name: pick(own)
+                .or_else(|| pick(es.secret_store.as_ref()))
+                .or_else(|| platform_store.map(|s| s.name.clone()))
+                .unwrap_or_else(|| DEFAULT_SECRET_STORE.to_string()),
+            kind: format!(
+                "{:?}",
+                own.and_then(|s| s.kind)
+                    .or_else(|| es.secret_store.as_ref().and_then(|s| s.kind))
+                    .or_else(|| platform_store.and_then(|s| s.kind))
+                    .unwrap_or(SecretStoreKind::ClusterSecretStore)
+            ),
+        }
+    };
     es.secrets
         .iter()
         .flatten()
         .map(|(suffix, source)| {
-            let secret_name = format!("{}-{suffix}", i.app);
+            let secret_name = source.name.clone().unwrap_or_else(|| i.named(suffix));
             let data = source
                 .data
                 .iter()
@@ -53,9 +57,12 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
                     SecretData {
                         secret_key: key.clone(),
                         remote_ref: RemoteRef {
-                            key: r.key.unwrap_or_default(),
+                            key: r.key.unwrap_or_default().trim().to_string(),
                             property: r.property,
                             version: r.version,
+                            decoding_strategy: r.decoding_strategy.map(|s| enum_name(&s)),
+                            conversion_strategy: r.conversion_strategy.map(|s| enum_name(&s)),
+                            metadata_policy: r.metadata_policy.map(|s| enum_name(&s)),
                         },
                     }
                 })
@@ -65,24 +72,40 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
                 .iter()
                 .map(|f| DataFrom {
                     extract: Extract {
-                        key: f.key.clone().unwrap_or_default(),
+                        key: f.key.clone().unwrap_or_default().trim().to_string(),
+                        property: f.property.clone(),
+                        version: f.version.clone(),
+                        decoding_strategy: f.decoding_strategy.map(|s| enum_name(&s)),
+                        conversion_strategy: f.conversion_strategy.map(|s| enum_name(&s)),
                     },
                 })
                 .collect();
+            let labels = source.labels.clone().unwrap_or_default();
+            let annotations = source.annotations.clone().unwrap_or_default();
+            let metadata =
+                (!labels.is_empty() || !annotations.is_empty()).then_some(TemplateMetadata {
+                    labels,
+                    annotations,
+                });
             ExternalSecret::new(
-                i.meta(&secret_name),
+                i.meta(&i.named(suffix)),
                 ExternalSecretSpec {
-                    refresh_interval: es
+                    refresh_interval: source
                         .refresh_interval
                         .clone()
-                        .unwrap_or_else(|| "1h".to_string()),
-                    secret_store_ref: StoreRef {
-                        name: name.clone(),
-                        kind: format!("{kind:?}"),
-                    },
+                        .or_else(|| es.refresh_interval.clone())
+                        .unwrap_or_else(|| DEFAULT_REFRESH.to_string()),
+                    secret_store_ref: store(source.secret_store.as_ref()),
                     target: ExternalSecretTarget {
                         name: secret_name,
                         creation_policy: "Owner".to_string(),
+                        template: Some(TargetTemplate {
+                            secret_type: source
+                                .secret_type
+                                .clone()
+                                .unwrap_or_else(|| "Opaque".to_string()),
+                            metadata,
+                        }),
                     },
                     data,
                     data_from,
@@ -90,6 +113,18 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
             )
         })
         .collect()
+}
+
+/// How often a secret is re-read when no layer says (the chart's default, `2s`, would read
+/// the store every two seconds per secret).
+pub const DEFAULT_REFRESH: &str = "1h";
+
+/// A model enum as External Secrets spells it.
+fn enum_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// The ServiceMonitor, when `monitoring.serviceMonitor.enabled` and the Service exists.
@@ -106,7 +141,7 @@ pub(crate) fn service_monitor(i: &Instance) -> Option<ServiceMonitor> {
         .as_ref()
         .filter(|s| s.enabled == Some(true))?;
     Some(ServiceMonitor::new(
-        i.meta(&i.app),
+        i.meta(&i.name),
         ServiceMonitorSpec {
             selector: Selector {
                 match_labels: i.selector_labels(),
@@ -161,7 +196,7 @@ pub(crate) fn prometheus_rule(i: &Instance) -> Option<PrometheusRule> {
         })
         .collect();
     Some(PrometheusRule::new(
-        i.meta(&i.app),
+        i.meta(&i.name),
         PrometheusRuleSpec {
             groups: vec![RuleGroup {
                 name: format!("{}.rules", i.instance),

@@ -158,14 +158,15 @@ pub fn deserialize_stream<T: serde::de::DeserializeOwned>(
     if let Some(budget) = options.budget.as_mut() {
         budget.max_documents = 1_000;
     }
-    let docs: Vec<Option<T>> = serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
-        let (line, column) = position(&e);
-        Error::Syntax {
-            line,
-            column,
-            message: tidy(&e.to_string()),
-        }
-    })?;
+    let docs: Vec<Option<T>> =
+        serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
+            let (line, column) = position(&e);
+            Error::Syntax {
+                line,
+                column,
+                message: tidy(&e.to_string()),
+            }
+        })?;
     Ok(docs.into_iter().flatten().collect())
 }
 

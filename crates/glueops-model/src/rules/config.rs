@@ -72,10 +72,21 @@ pub(crate) fn check_env(w: &Workload<'_>, d: &AppInstance, report: &mut Report) 
         first: BTreeMap::new(),
     };
     // The keys of every `externalSecret` secret with `data` are variables of every container.
-    if let Some(es) = d.values.external_secret.as_ref().filter(|e| enabled(e.enabled)) {
+    if let Some(es) = d
+        .values
+        .external_secret
+        .as_ref()
+        .filter(|e| enabled(e.enabled))
+    {
         for (secret, source) in es.secrets.iter().flatten() {
             for (key, data) in source.data.iter().flatten() {
-                let base = [k("externalSecret"), k("secrets"), k(secret), k("data"), k(key)];
+                let base = [
+                    k("externalSecret"),
+                    k("secrets"),
+                    k(secret),
+                    k("data"),
+                    k(key),
+                ];
                 match &data.env_name {
                     Some(name) => names.add(name, [&base[..], &[k("envName")]].concat(), report),
                     // Kubernetes 1.34 accepts a Secret key such as `mongo-password` as a name.
@@ -164,7 +175,7 @@ impl VariableNames<'_> {
             report.push(
                 at(
                     self.tree,
-                    &path,
+                    path,
                     Code::InvalidName,
                     format!("`{name}` is not a valid environment variable name"),
                 )
@@ -387,8 +398,13 @@ pub(crate) fn check_external_secret(v: &AppValues, d: &AppInstance, report: &mut
             && let Err(e) = check_go_duration(interval)
         {
             report.push(
-                at(tree, &[&base[..], &[k("refreshInterval")]].concat(), Code::Time, e)
-                    .help("e.g. refreshInterval: 1h"),
+                at(
+                    tree,
+                    &[&base[..], &[k("refreshInterval")]].concat(),
+                    Code::Time,
+                    e,
+                )
+                .help("e.g. refreshInterval: 1h"),
             );
         }
         if !is_dns_label(name) {

@@ -86,7 +86,7 @@ fn every_custom_object_satisfies_its_crd() {
                 m.path,
                 problems.join("\n")
             );
-            kinds.insert(m.object.kind());
+            kinds.insert(m.object.kind().to_string());
         }
     }
     assert_eq!(

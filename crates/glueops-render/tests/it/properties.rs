@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use glueops_model::names::{is_dns_label, is_dns_subdomain};
 use glueops_model::values::{
-    AppValues, Autoscaling, ConfigMaps, CronJob, DeploymentSpec, ExternalSecret, Image, Ingress,
-    IngressEntry, IngressHost, RemoteRef, SecretData, SecretSource, Service,
+    AppValues, Autoscaling, ConfigEntry, ConfigMaps, CronJobEntry, CronJobs, DeploymentSpec,
+    ExternalSecret, Image, Ingress, IngressEntry, IngressHost, RemoteRef, SecretData, SecretSource,
+    Service,
 };
 use glueops_model::{Repo, SourceTree};
 use glueops_render::{Object, PreviewRequest, render};
@@ -38,7 +39,7 @@ fn arb_app() -> impl Strategy<Value = App> {
             any::<bool>(),
         ),
         (
-            prop::collection::btree_map("[a-z][a-z0-9-]{0,8}[a-z0-9]", "[ -~]{0,12}", 0..3),
+            prop::collection::btree_map("[a-z][a-z0-9-]{0,8}[a-z0-9]", "[ -z|~]{0,12}", 0..3),
             any::<bool>(),
             any::<bool>(),
         ),
@@ -84,7 +85,15 @@ fn arb_app() -> impl Strategy<Value = App> {
                         ..Ingress::default()
                     }),
                     config_map: (!config.is_empty()).then(|| ConfigMaps {
-                        configs: Some(BTreeMap::from([("settings".to_string(), config)])),
+                        enabled: Some(true),
+                        configs: Some(BTreeMap::from([(
+                            "settings".to_string(),
+                            Some(ConfigEntry {
+                                data_map: Some(config),
+                                data: None,
+                            }),
+                        )])),
+                        ..ConfigMaps::default()
                     }),
                     external_secret: secret.then(|| ExternalSecret {
                         enabled: Some(true),
@@ -94,25 +103,28 @@ fn arb_app() -> impl Strategy<Value = App> {
                                 data: Some(BTreeMap::from([(
                                     "url".to_string(),
                                     SecretData {
+                                        env_name: Some("DATABASE_URL".into()),
                                         remote_ref: Some(RemoteRef {
                                             key: Some("k/db".into()),
                                             ..RemoteRef::default()
                                         }),
                                     },
                                 )])),
-                                data_from: None,
+                                ..SecretSource::default()
                             },
                         )])),
                         ..ExternalSecret::default()
                     }),
-                    cron_jobs: cron.then(|| {
-                        BTreeMap::from([(
+                    cron_job: cron.then(|| CronJobs {
+                        enabled: Some(true),
+                        jobs: Some(BTreeMap::from([(
                             "nightly".to_string(),
-                            CronJob {
+                            Some(CronJobEntry {
                                 schedule: Some("0 3 * * *".into()),
-                                ..CronJob::default()
-                            },
-                        )])
+                                ..CronJobEntry::default()
+                            }),
+                        )])),
+                        ..CronJobs::default()
                     }),
                     autoscaling: hpa.then(|| Autoscaling {
                         enabled: Some(true),

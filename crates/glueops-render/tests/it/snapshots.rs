@@ -27,7 +27,7 @@ fn one_object_of_every_kind() {
     for repo in [crate::support::demo(), crate::support::demo_flux()] {
         let set = render(&repo, &preview()).unwrap();
         for m in set.iter() {
-            seen.entry(m.object.kind())
+            seen.entry(m.object.kind().to_string())
                 .or_insert_with(|| format!("# {}\n{}", m.path, m.to_yaml().unwrap()));
         }
     }
