@@ -148,12 +148,18 @@ impl Instance<'_> {
         .then_some(v)
     }
 
-    /// `ENV_APP_VERSION`: `appVersion`, else the tag.
-    pub(crate) fn app_version(&self) -> String {
+    /// `ENV_APP_VERSION`: `appVersion`, else the tag, else the tag of the image `pod` runs.
+    pub(crate) fn app_version(&self, pod: &Pod) -> String {
         self.values
             .app_version
             .clone()
             .or_else(|| self.tag.clone())
+            .or_else(|| {
+                let image = self.values.image_reference(pod, None).ok()?;
+                let name = image.rsplit('/').next()?;
+                let name = name.split('@').next()?;
+                name.split_once(':').map(|(_, tag)| tag.to_string())
+            })
             .unwrap_or_default()
     }
 

@@ -423,12 +423,16 @@ fn push_instance(
     }
     objects.extend(secrets::service_monitor(&i).map(Object::from));
     objects.extend(secrets::prometheus_rule(&i).map(Object::from));
-    objects.extend(custom_resources(&d.values).into_iter().map(Object::from));
+    objects.extend(
+        custom_resources(&d.values, &d.namespace)
+            .into_iter()
+            .map(Object::from),
+    );
     out.extend(objects.into_iter().map(|o| manifest(folder, o)));
 }
 
 /// The objects of `customResources` and `customResourcesMap` (in key order), as written.
-fn custom_resources(v: &glueops_model::AppValues) -> Vec<custom::RawObject> {
+fn custom_resources(v: &glueops_model::AppValues, namespace: &str) -> Vec<custom::RawObject> {
     let texts = v.custom_resources.iter().flatten().chain(
         v.custom_resources_map
             .iter()
@@ -446,10 +450,14 @@ fn custom_resources(v: &glueops_model::AppValues) -> Vec<custom::RawObject> {
             };
             let api_version = take(&mut map, "apiVersion");
             let kind = take(&mut map, "kind");
-            let metadata = map
+            let mut metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta = map
                 .remove("metadata")
                 .and_then(|m| serde_json::from_value(m).ok())
                 .unwrap_or_default();
+            // As Helm installs them: namespaced objects land in the release's namespace.
+            if metadata.namespace.is_none() && !cluster_scoped(&kind) {
+                metadata.namespace = Some(namespace.to_string());
+            }
             out.push(custom::RawObject {
                 api_version,
                 kind,
@@ -459,6 +467,30 @@ fn custom_resources(v: &glueops_model::AppValues) -> Vec<custom::RawObject> {
         }
     }
     out
+}
+
+/// Kinds that live outside namespaces: the built-in ones, and by convention every
+/// `Cluster*` kind (ClusterIssuer, ClusterSecretStore, ...).
+fn cluster_scoped(kind: &str) -> bool {
+    kind.starts_with("Cluster")
+        || matches!(
+            kind,
+            "Namespace"
+                | "Node"
+                | "PersistentVolume"
+                | "StorageClass"
+                | "PriorityClass"
+                | "IngressClass"
+                | "RuntimeClass"
+                | "CSIDriver"
+                | "CSINode"
+                | "CustomResourceDefinition"
+                | "APIService"
+                | "ValidatingWebhookConfiguration"
+                | "MutatingWebhookConfiguration"
+                | "ValidatingAdmissionPolicy"
+                | "ValidatingAdmissionPolicyBinding"
+        )
 }
 
 /// sha256 over the ConfigMaps' data and the ExternalSecret specs, so pods roll when either

@@ -343,7 +343,7 @@ fn environment(i: &Instance, pod: &Pod, port: u16) -> (Vec<EnvVar>, Vec<EnvFromS
     };
     let mut env = vec![
         value("ENV_APP_NAME", i.name.clone()),
-        value("ENV_APP_VERSION", i.app_version()),
+        value("ENV_APP_VERSION", i.app_version(pod)),
         value("ENV_APP_ENV", i.app_env()),
         value("ENV_APP_PORT", port.to_string()),
         field("ENV_NODE_NAME", "spec.nodeName"),

@@ -34,12 +34,19 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
                 .or_else(|| pick(es.secret_store.as_ref()))
                 .or_else(|| platform_store.map(|s| s.name.clone()))
                 .unwrap_or_else(|| DEFAULT_SECRET_STORE.to_string()),
+            // A secret's own store is a ClusterSecretStore unless it says otherwise (the
+            // chart's rule); it does not inherit the shared store's kind.
             kind: format!(
                 "{:?}",
-                own.and_then(|s| s.kind)
-                    .or_else(|| es.secret_store.as_ref().and_then(|s| s.kind))
-                    .or_else(|| platform_store.and_then(|s| s.kind))
-                    .unwrap_or(SecretStoreKind::ClusterSecretStore)
+                match own {
+                    Some(own) => own.kind,
+                    None => es
+                        .secret_store
+                        .as_ref()
+                        .and_then(|s| s.kind)
+                        .or_else(|| platform_store.and_then(|s| s.kind)),
+                }
+                .unwrap_or(SecretStoreKind::ClusterSecretStore)
             ),
         }
     };

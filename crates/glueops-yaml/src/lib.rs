@@ -132,7 +132,21 @@ pub fn parse(text: &str) -> Result<Tree, Error> {
 
 /// Deserializes one document into `T` with the fixed options and the given [`Limits`].
 pub fn deserialize<T: serde::de::DeserializeOwned>(text: &str, limits: Limits) -> Result<T, Error> {
-    serde_saphyr::from_str_with_options(text, options(limits)).map_err(|e| {
+    deserialize_with(text, options(limits))
+}
+
+/// Like [`deserialize`], but a key repeated in one map reaches `T`'s visitor (which decides).
+pub(crate) fn deserialize_repeats<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
+    let mut options = options(Limits::Config);
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    deserialize_with(text, options)
+}
+
+fn deserialize_with<T: serde::de::DeserializeOwned>(
+    text: &str,
+    options: serde_saphyr::Options,
+) -> Result<T, Error> {
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let (line, column) = position(&e);
         Error::Syntax {
             line,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::{Error, Limits, clamp};
+use crate::{Error, clamp};
 
 /// Where a node was written: 1-based line and column of its first character, and its bytes.
 ///
@@ -93,10 +93,64 @@ pub enum Value {
 }
 
 /// Parses one document into a located tree; `None` for an empty document (or one holding only
-/// comments). Map keys must be strings.
+/// comments). Map keys must be strings. A key written twice in one map is an error unless
+/// both values are the same (Helm keeps the last silently; an identical repeat loses nothing,
+/// a different one would).
 pub fn parse_located(text: &str) -> Result<Option<Located>, Error> {
-    let parsed: Option<Spanned<Raw>> = crate::deserialize(text, Limits::Config)?;
+    let parsed: Option<Spanned<Raw>> = crate::deserialize_repeats(text)?;
+    if let Some(raw) = &parsed {
+        repeats(raw)?;
+    }
     Ok(parsed.map(Spanned::<Raw>::into_located))
+}
+
+/// A key written twice in one map with two different values is an error at the second.
+fn repeats(raw: &Spanned<Raw>) -> Result<(), Error> {
+    match &raw.value {
+        Raw::List(items) => items.iter().try_for_each(repeats),
+        Raw::Map(entries) => {
+            for (n, (key, value)) in entries.iter().enumerate() {
+                let earlier = entries[..n].iter().find(|(k, _)| k.value == key.value);
+                if let Some((_, first)) = earlier
+                    && !same(&first.value, &value.value)
+                {
+                    let span = Span::of(&key.referenced);
+                    return Err(Error::Syntax {
+                        line: span.line,
+                        column: span.column,
+                        message: format!(
+                            "duplicate mapping key: {} (with a different value)",
+                            key.value
+                        ),
+                    });
+                }
+                repeats(value)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether two parsed values are the same, wherever they were written.
+fn same(a: &Raw, b: &Raw) -> bool {
+    match (a, b) {
+        (Raw::Null, Raw::Null) => true,
+        (Raw::Bool(x), Raw::Bool(y)) => x == y,
+        (Raw::Int(x), Raw::Int(y)) => x == y,
+        (Raw::Float(x), Raw::Float(y)) => x.to_bits() == y.to_bits(),
+        (Raw::String(x), Raw::String(y)) => x == y,
+        (Raw::List(x), Raw::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(&a.value, &b.value))
+        }
+        (Raw::Map(x), Raw::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka.value == kb.value && same(&va.value, &vb.value))
+        }
+        _ => false,
+    }
 }
 
 /// The tree as the parser hands it over.
@@ -123,7 +177,10 @@ impl IntoLocated for Spanned<Raw> {
             Raw::Float(f) => Value::Float(f),
             Raw::String(s) => Value::String(s),
             Raw::List(items) => Value::List(items.into_iter().map(|i| i.into_located()).collect()),
-            Raw::Map(entries) => Value::Map(
+            Raw::Map(mut entries) => Value::Map({
+                // An identical repeat (checked by `repeats`) is the same key: keep the first.
+                let mut seen = std::collections::BTreeSet::new();
+                entries.retain(|(key, _)| seen.insert(key.value.clone()));
                 entries
                     .into_iter()
                     .map(|(key, value)| Entry {
@@ -131,8 +188,8 @@ impl IntoLocated for Spanned<Raw> {
                         key: key.value,
                         value: value.into_located(),
                     })
-                    .collect(),
-            ),
+                    .collect()
+            }),
         };
         Located {
             value,

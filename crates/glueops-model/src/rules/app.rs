@@ -313,15 +313,6 @@ fn check_scaling(v: &AppValues, d: &AppInstance, report: &mut Report) {
                 )
                 .help("remove one of them (set it to null in this layer)"),
             ),
-            (None, None) => report.push(
-                at(
-                    tree,
-                    &[k("podDisruptionBudget")],
-                    Code::MissingKey,
-                    "the PodDisruptionBudget needs `minAvailable` or `maxUnavailable`",
-                )
-                .help("add minAvailable: 1"),
-            ),
             _ => {}
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use glueops_render::{PreviewRequest, render};
 use serde_json::{Value, json};
 
-fn schemas() -> BTreeMap<(String, String), Value> {
+pub(crate) fn schemas() -> BTreeMap<(String, String), Value> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crds");
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -50,7 +50,7 @@ fn strict(schema: &mut Value) {
     }
 }
 
-fn errors(schemas: &BTreeMap<(String, String), Value>, object: &Value) -> Vec<String> {
+pub(crate) fn errors(schemas: &BTreeMap<(String, String), Value>, object: &Value) -> Vec<String> {
     let key = (
         object["apiVersion"].as_str().unwrap().to_string(),
         object["kind"].as_str().unwrap().to_string(),

@@ -35,14 +35,14 @@ fn render_demo(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// checkov skips hidden folders, and `tempfile`'s default names start with a dot.
-fn visible_tempdir() -> tempfile::TempDir {
+pub(crate) fn visible_tempdir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("glueops-")
         .tempdir()
         .unwrap()
 }
 
-fn kubernetes_validate(files: &[PathBuf]) -> (bool, String) {
+pub(crate) fn kubernetes_validate(files: &[PathBuf]) -> (bool, String) {
     let tool = crate::support::oracle("kubernetes-validate", "kubernetes-validate");
     let out = Command::new(tool)
         .args(["--strict", "-k", "1.34.0"])
@@ -89,11 +89,16 @@ fn core_objects_pass_kubernetes_validate_strict() {
     assert!(!ok, "a typo must fail strict validation:\n{text}");
 }
 
-fn skips() -> Vec<String> {
+pub(crate) fn skips() -> Vec<String> {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/checkov-skips.txt"),
     )
     .unwrap();
+    parse_skips(&text)
+}
+
+/// Check ids of a skip file: one per line, each with a `# reason` of some length.
+pub(crate) fn parse_skips(text: &str) -> Vec<String> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
@@ -106,7 +111,12 @@ fn skips() -> Vec<String> {
         .collect()
 }
 
-fn checkov(dir: &Path) -> serde_json::Value {
+pub(crate) fn checkov(dir: &Path) -> serde_json::Value {
+    checkov_with(dir, &skips())
+}
+
+/// checkov over `dir` with these checks skipped.
+pub(crate) fn checkov_with(dir: &Path, skips: &[String]) -> serde_json::Value {
     let tool = crate::support::oracle("checkov", "checkov");
     let out = Command::new(tool)
         .args([
@@ -120,7 +130,7 @@ fn checkov(dir: &Path) -> serde_json::Value {
             "-d",
         ])
         .arg(dir)
-        .args(["--skip-check", &skips().join(",")])
+        .args(["--skip-check", &skips.join(",")])
         .env("BC_SKIP_MAPPING", "TRUE")
         .output()
         .unwrap();
@@ -133,7 +143,7 @@ fn checkov(dir: &Path) -> serde_json::Value {
     })
 }
 
-fn summary(report: &serde_json::Value) -> (u64, u64, Vec<String>) {
+pub(crate) fn summary(report: &serde_json::Value) -> (u64, u64, Vec<String>) {
     let reports: Vec<&serde_json::Value> = match report {
         serde_json::Value::Array(a) => a.iter().collect(),
         other => vec![other],

@@ -107,3 +107,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_key_repeated_with_the_same_value_is_one_key() {
+    // The GlueOps app chart's own deployment example repeats `resources:` identically.
+    let text = "resources:\n  cpu: 1\nname: a\nresources:\n  cpu: 1\n";
+    let tree = glueops_yaml::parse_located(text).unwrap().unwrap();
+    let glueops_yaml::Value::Map(entries) = &tree.value else {
+        panic!("not a map")
+    };
+    assert_eq!(
+        entries.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        ["resources", "name"]
+    );
+    assert_eq!(entries[0].key_span.line, 1, "the first one is kept");
+}
+
+#[test]
+fn a_key_repeated_with_another_value_is_an_error() {
+    for text in [
+        "a: 1\na: 2\n",
+        "m: {x: 1}\nm: {x: 2}\n",
+        "l: [1]\nl: [1, 2]\n",
+    ] {
+        let err = glueops_yaml::parse_located(text).unwrap_err().to_string();
+        assert!(err.contains("duplicate mapping key"), "{text:?}: {err}");
+    }
+}
