@@ -298,23 +298,25 @@ fn check_scaling(v: &AppValues, d: &AppInstance, report: &mut Report) {
             }
         }
     }
+    // The chart keeps `minAvailable` and drops `maxUnavailable` silently; glueops says so.
     if let Some(pdb) = v
         .pod_disruption_budget
         .as_ref()
         .filter(|p| enabled(p.enabled))
+        && pdb.min_available.is_some()
+        && pdb.max_unavailable.is_some()
     {
-        match (&pdb.min_available, &pdb.max_unavailable) {
-            (Some(_), Some(_)) => report.push(
-                at(
-                    tree,
-                    &[k("podDisruptionBudget"), k("maxUnavailable")],
-                    Code::Conflict,
-                    "set either `minAvailable` or `maxUnavailable`, not both",
-                )
-                .help("remove one of them (set it to null in this layer)"),
+        report.push(
+            at(
+                tree,
+                &[k("podDisruptionBudget"), k("maxUnavailable")],
+                Code::Conflict,
+                "set either `minAvailable` or `maxUnavailable`, not both",
+            )
+            .help(
+                "remove one of them (set `minAvailable: null` in this layer to use maxUnavailable)",
             ),
-            _ => {}
-        }
+        );
     }
 }
 
