@@ -198,15 +198,20 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
     ManifestSet::new(out)
 }
 
-/// The Namespace and AppProject of every environment that has deployments.
+/// The Namespace of every (cluster, namespace) that has deployments (labelled with its
+/// environment when only one uses it), and the AppProject of every such environment.
 fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, prefix: &str, engine: &str) {
     let platform = repo.platform();
+    let mut namespaces: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for env in repo.active_environments() {
         let Some(e) = platform.environment(env) else {
             continue;
         };
+        namespaces
+            .entry((e.cluster.as_str(), e.namespace()))
+            .or_default()
+            .push(env);
         let dir = format!("{prefix}clusters/{}/{engine}", e.cluster);
-        out.push(manifest(&dir, namespace(e.namespace(), Some(env), None)));
         let description = format!("glueops environment {env}");
         if let Some(p) = delivery::project(
             platform,
@@ -217,6 +222,14 @@ fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, prefix: &str, engin
         ) {
             out.push(manifest(&dir, p));
         }
+    }
+    for ((cluster, ns), envs) in namespaces {
+        let dir = format!("{prefix}clusters/{cluster}/{engine}");
+        let env = match envs.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        };
+        out.push(manifest(&dir, namespace(ns, env, None)));
     }
 }
 

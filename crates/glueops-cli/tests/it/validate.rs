@@ -100,3 +100,78 @@ fn explain_shows_where_each_value_came_from() {
         stderr(&bad)
     );
 }
+
+/// A repo laid out the GlueOps way (examples/glueops-config): environments stage and qa share
+/// the nonprod namespace, env-overlays/ keyed by namespace, the ingress class set once at the
+/// top of `ingress`, objects named `<app>-<env>`.
+fn glueops_config() -> std::path::PathBuf {
+    glueops_testkit::workspace().join("examples/glueops-config")
+}
+
+#[test]
+fn a_glueops_shaped_repo_validates_clean() {
+    let run = glueops(&[OsStr::new("validate"), glueops_config().as_os_str()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = stdout(&run);
+    assert!(
+        text.trim_end()
+            .ends_with("9 apps, 26 deployments, 0 previews: valid"),
+        "{text}"
+    );
+    let api_qa = text
+        .lines()
+        .find(|l| l.starts_with("api ") && l.contains(" qa "))
+        .unwrap();
+    assert!(
+        api_qa.contains("api-qa.apps.nonprod.acme.onglueops.rocks"),
+        "{api_qa}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let run = glueops(&[
+        OsStr::new("render"),
+        glueops_config().as_os_str(),
+        OsStr::new("--out"),
+        dir.path().as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let stage = dir.path().join("clusters/nonprod/stage/api");
+    let deployment = std::fs::read_to_string(stage.join("deployment-api-stage.yaml")).unwrap();
+    assert!(deployment.contains("namespace: nonprod"), "{deployment}");
+    assert!(
+        deployment.contains("cpu: 25m"),
+        "the nonprod overlay applies:\n{deployment}"
+    );
+    let ingress = std::fs::read_to_string(stage.join("ingress-api-stage-public.yaml")).unwrap();
+    assert!(ingress.contains("ingressClassName: public"), "{ingress}");
+    assert!(
+        dir.path()
+            .join("clusters/nonprod/qa/api/deployment-api-qa.yaml")
+            .exists()
+    );
+}
+
+#[test]
+fn an_overlay_folder_no_namespace_matches_is_an_error_naming_the_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(glueops_config())
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::rename(
+        repo.join("env-overlays/nonprod"),
+        repo.join("env-overlays/stage"),
+    )
+    .unwrap();
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert!(
+        err.contains("no environment runs in namespace `stage`"),
+        "{err}"
+    );
+    assert!(err.contains("nonprod, prod"), "{err}");
+}

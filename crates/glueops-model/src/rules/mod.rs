@@ -38,30 +38,30 @@ pub(crate) fn check_app_name(app: &str, report: &mut Report) {
 
 /// A hostname may be claimed by one app per environment.
 pub(crate) fn check_hostnames(deployments: &[AppInstance], report: &mut Report) {
+    // One ingress controller serves a cluster: a hostname is one instance's per cluster.
     let mut claimed: BTreeMap<(&str, String), (&AppInstance, Vec<Segment>)> = BTreeMap::new();
     for d in deployments {
-        let Some(env) = d.environment() else { continue };
         for (host, path) in d.hostnames() {
-            match claimed.get(&(env, host.clone())) {
-                Some((first, first_path)) if first.app != d.app => report.push(
+            match claimed.get(&(d.cluster.as_str(), host.clone())) {
+                Some((first, first_path)) if first.name != d.name => report.push(
                     at(
                         &d.tree,
                         &path,
                         Code::HostnameConflict,
                         format!(
-                            "hostname `{host}` is claimed by `{}` and `{}` in `{env}`",
-                            first.app, d.app
+                            "hostname `{host}` is claimed by `{}` and `{}` on cluster `{}`",
+                            first.name, d.name, d.cluster
                         ),
                     )
                     .note(
                         first.tree.locate(first_path),
-                        format!("`{}` claims it here", first.app),
+                        format!("`{}` claims it here", first.name),
                     )
-                    .help("give each app its own hostname"),
+                    .help("give each its own hostname, e.g. `{{ .Values.glueops_app_name }}.apps.{{ .Values.captain_domain }}`"),
                 ),
                 Some(_) => {}
                 None => {
-                    claimed.insert((env, host), (d, path));
+                    claimed.insert((d.cluster.as_str(), host), (d, path));
                 }
             }
         }

@@ -8,7 +8,8 @@ use std::process::Command;
 
 use glueops_render::{PreviewRequest, render};
 
-/// Renders the demo (Argo CD and Flux, plus a preview) into `dir`; returns the core files.
+/// Renders the demo (Argo CD and Flux, plus a preview) and the GlueOps-shaped example into
+/// `dir`; returns the core files.
 fn render_demo(dir: &Path) -> Vec<PathBuf> {
     let previews = [PreviewRequest {
         app: "web".into(),
@@ -17,9 +18,14 @@ fn render_demo(dir: &Path) -> Vec<PathBuf> {
         branch: None,
     }];
     let mut core = Vec::new();
+    let glueops_config =
+        glueops_model::Repo::load(crate::support::workspace().join("examples/glueops-config"))
+            .map_err(|d| d.to_string())
+            .unwrap();
     for (name, repo) in [
         ("argocd", crate::support::demo()),
         ("flux", crate::support::demo_flux()),
+        ("glueops-config", glueops_config),
     ] {
         let set = render(&repo, &previews).unwrap();
         for m in set.iter() {
