@@ -69,6 +69,26 @@ pub(crate) fn check_workloads(d: &AppInstance, report: &mut Report) {
         );
     }
     check_custom_resources(d, report);
+    check_keda(d, report);
+}
+
+/// An enabled ScaledObject needs a trigger (KEDA rejects one without).
+fn check_keda(d: &AppInstance, report: &mut Report) {
+    let Some(keda) = d.values.keda.as_ref().filter(|k| enabled(k.enabled)) else {
+        return;
+    };
+    let Some(so) = keda.scaled_object.as_ref().filter(|s| enabled(s.enabled)) else {
+        return;
+    };
+    let spec = so.spec.clone().unwrap_or_default();
+    let listed = spec.triggers.as_ref().is_some_and(|t| !t.is_empty());
+    let keyed = spec.triggers_map.iter().flatten().any(|(_, t)| t.is_some());
+    if !listed && !keyed {
+        report.push(
+            at(&d.tree, &[k("keda"), k("scaledObject")], Code::MissingKey, "the ScaledObject has no trigger; KEDA rejects it")
+                .help("add spec.triggers (e.g. [{type: cpu, metricType: Utilization, metadata: {value: \"80\"}}]) or spec.triggersMap"),
+        );
+    }
 }
 
 fn check_image(w: &Workload<'_>, d: &AppInstance, report: &mut Report) {

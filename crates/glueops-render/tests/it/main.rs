@@ -9,5 +9,6 @@ mod chart_examples;
 mod crds;
 mod oracles;
 mod properties;
+mod schema_values;
 mod snapshots;
 mod support;
