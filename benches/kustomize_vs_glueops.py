@@ -104,13 +104,13 @@ spec:
 """)
     for env in ENVS:
         write(os.path.join(root, "env-overlays", env, "env-values.yaml"),
-              f"configMap: {{configs: {{settings: {{ENVIRONMENT: {env}}}}}}}\n")
+              f"configMap: {{enabled: true, configs: {{settings: {{dataMap: {{ENVIRONMENT: {env}}}}}}}}}}}\n")
     for i in range(n):
         app = f"app{i:05d}"
         write(os.path.join(root, "apps", app, "base", "base-values.yaml"), f"""image: {{registry: ghcr.io, repository: acme/{app}, port: 8080}}
 deployment: {{enabled: true}}
 service: {{enabled: true}}
-configMap: {{configs: {{settings: {{FEATURE_X: "yes", TIMEOUT: 30s}}}}}}
+configMap: {{enabled: true, configs: {{settings: {{dataMap: {{FEATURE_X: "yes", TIMEOUT: 30s}}}}}}}}
 """)
         for n_env, env in enumerate(ENVS):
             write(os.path.join(root, "apps", app, "envs", env, "values.yaml"),

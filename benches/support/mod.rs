@@ -52,7 +52,7 @@ spec:
     );
     write(
         "common/common-values.yaml",
-        "image: {registry: ghcr.io, pullPolicy: IfNotPresent}\ndeployment:\n  resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {cpu: 250m, memory: 256Mi}}\n".to_string(),
+        "image: {registry: ghcr.io}\ndeployment:\n  resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {cpu: 250m, memory: 256Mi}}\n".to_string(),
     );
     for env in ENVIRONMENTS {
         write(
@@ -69,15 +69,15 @@ spec:
 image: {{repository: acme/{app}, port: 8080}}
 deployment:
   enabled: true
-  envSecrets: [{{variable: DATABASE_URL, secretName: db, secretKey: url}}]
-  readinessProbe: {{httpGet: {{path: /ready}}}}
+  readinessProbe: {{httpGet: {{path: /ready, port: http}}}}
 service: {{enabled: true}}
 configMap:
+  enabled: true
   configs:
-    settings: {{FEATURE_X: "yes", TIMEOUT: "30s"}}
+    settings: {{dataMap: {{FEATURE_X: "yes", TIMEOUT: "30s"}}}}
 externalSecret:
   enabled: true
-  secrets: {{db: {{data: {{url: {{remoteRef: {{key: {app}/db, property: url}}}}}}}}}}
+  secrets: {{db: {{data: {{url: {{envName: DATABASE_URL, remoteRef: {{key: {app}/db, property: url}}}}}}}}}}
 "#
             ),
         );
@@ -85,7 +85,7 @@ externalSecret:
             write(
                 &format!("apps/{app}/envs/{env}/values.yaml"),
                 format!(
-                    "image: {{tag: 1.{i}.{n}}}\ndeployment: {{replicas: {}}}\ningress:\n  enabled: true\n  entries: [{{name: public, hosts: [{{hostname: \"{app}.{{{{ .Values.captain_domain }}}}\"}}]}}]\n",
+                    "image: {{tag: 1.{i}.{n}}}\ndeployment: {{replicas: {}}}\ningress:\n  enabled: true\n  entries: [{{name: public, hosts: [{{hostname: \"{{{{ .Values.glueops_app_name }}}}.{{{{ .Values.captain_domain }}}}\"}}]}}]\n",
                     n + 1
                 ),
             );

@@ -17,7 +17,7 @@
 //! ```text
 //! glueops.yaml                                        platform: environments, clusters, previews
 //! common/common-values.yaml                           every app, every environment
-//! env-overlays/<env>/env-values.yaml                  every app in <env>
+//! env-overlays/<namespace>/env-values.yaml            every app whose namespace it is
 //! apps/<app>/base/base-values.yaml                    <app> in every environment
 //! apps/<app>/envs/<env>/values.yaml                   <app> is deployed to <env> iff this exists
 //! apps/<app>/envs/previews/common/values.yaml         <app>'s preview defaults (enables previews)
@@ -25,16 +25,22 @@
 //! ```
 //!
 //! ## Semantics
-//! - **Layering** for (app, env): common → env overlay → base → env values. For the preview of
-//!   pull request N: common → the overlay of `spec.previews.environment` (default `previews`)
-//!   → base → previews/common → the pull request's values. Maps merge key by key; scalars and
+//! - **Layering** for (app, env): common → the overlay of the environment's namespace (GlueOps
+//!   keys `env-overlays/` by namespace) → base → env values. For the preview of pull request N:
+//!   common → the overlay `spec.previews.environment` names (default `previews`) → base →
+//!   previews/common → the pull request's values. An overlay folder no namespace matches is
+//!   an error. Maps merge key by key; scalars and
 //!   lists replace; an explicit `null` removes the key. See [`node`] for the exact rules and
 //!   [`AppInstance::tree`] for the provenance of every leaf.
-//! - **Templates**: ingress hostnames may use `{{ .Values.captain_domain }}` — the
-//!   `captainDomain` of the cluster the environment (or previews) runs on — and
-//!   `{{ .Values.glueops_app_name }}` — `<app>-<env>`, or `<app>-pr-<N>` for a preview. Any
-//!   other `{{ }}` is an error. [`AppInstance::values`] holds the resolved hostnames,
-//!   [`AppInstance::tree`] the text as written.
+//! - **Vocabulary**: the GlueOps app chart's (chart `app` [`CHART_VERSION`]) — see [`values`].
+//! - **Templates**, where the chart renders them (ingress hostnames and TLS hosts, a
+//!   workload's volumes, volume mounts, affinity and spread, ConfigMap `data`, custom
+//!   resources), in the forms it documents: `{{ .Values.captain_domain }}` — the
+//!   `captainDomain` of the cluster the environment (or previews) runs on —,
+//!   `{{ .Values.glueops_app_name }}` — `<app>-<env>`, or `<app>-pr-<N>` for a preview —, any
+//!   other value, `.Release.Name`, `.Chart.Name`, `include "app.name" $`, `if`, `range`. Any
+//!   other `{{ }}`, or one anywhere else, is an error. [`AppInstance::values`] holds the
+//!   rendered values, [`AppInstance::tree`] the text as written.
 //! - **Namespaces**: an environment's `namespace` (default its name); a preview's from
 //!   `spec.previews.namespacePattern` (default `{app}-pr-{number}`).
 //! - **Errors** are [`Diagnostic`]s with a stable [`Code`]; [`Diagnostics`] displays them

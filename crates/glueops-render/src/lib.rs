@@ -5,15 +5,19 @@
 //! YAML in a manifest-repo layout. No helm, no kustomize, no text templates.
 //!
 //! ## What it renders, per deployment (app, env) and per preview (app, PR)
-//! ServiceAccount, ConfigMaps, ExternalSecrets, AppInstance (restricted pod security: non-root
-//! UID 10001, no privilege escalation, read-only root filesystem with an emptyDir `/tmp`, all
-//! capabilities dropped, seccomp `RuntimeDefault`; requests and limits always set; probes
-//! defaulting to TCP on the app port; a `glueops.dev/config-hash` pod annotation over the
-//! ConfigMaps and ExternalSecret specs so pods roll when they change), Service, Ingresses,
-//! HorizontalPodAutoscaler, PodDisruptionBudget, CronJobs, NetworkPolicy, ServiceMonitor,
-//! PrometheusRule. Per environment and preview a Namespace labelled
-//! `pod-security.kubernetes.io/enforce: restricted`. Delivery objects per `spec.delivery`:
-//! Argo CD AppProjects and Applications, or a Flux GitRepository and Kustomizations.
+//! What the GlueOps app chart renders for the same values — Deployment or StatefulSet,
+//! Jobs and CronJobs, Service (headless on request), Ingresses, PodDisruptionBudget,
+//! PersistentVolumeClaim, ServiceAccount, ConfigMaps, ExternalSecrets, KEDA ScaledObject and
+//! TriggerAuthentications, custom resources — named `appName` or else `<app>-<env>`, on a pod
+//! template that is secure by default (restricted pod security: non-root UID 10001, no
+//! privilege escalation, read-only root filesystem with an emptyDir `/tmp`, all capabilities
+//! dropped, seccomp `RuntimeDefault`, for sidecars and init containers too; requests and
+//! limits always set; a `glueops.dev/config-hash` pod annotation over the ConfigMaps and
+//! ExternalSecret specs so pods roll when they change); plus glueops' own
+//! HorizontalPodAutoscaler, NetworkPolicy, ServiceMonitor and PrometheusRule. Per namespace a
+//! Namespace labelled `pod-security.kubernetes.io/enforce: restricted`. Delivery objects per
+//! `spec.delivery`: Argo CD AppProjects and Applications, or a Flux GitRepository and
+//! Kustomizations.
 //!
 //! ## Layout in the manifest repo
 //! ```text
