@@ -6,6 +6,7 @@
 )]
 
 mod chart_examples;
+mod chart_oracles;
 mod crds;
 mod oracles;
 mod properties;
