@@ -205,6 +205,11 @@ fn check_duration(s: &str, units: &[&str], examples: &str) -> Result<(), String>
 
 /// Checks an image tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
 pub(crate) fn check_tag(s: &str) -> Result<(), String> {
+    // The chart pins digests through the tag: `1.29.5@sha256:<hex>`.
+    if let Some((tag, digest)) = s.split_once('@') {
+        check_tag(tag)?;
+        return check_digest(digest).map_err(|e| format!("in the tag `{s}`: {e}"));
+    }
     let ok = !s.is_empty()
         && s.len() <= 128
         && s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')

@@ -41,10 +41,14 @@ spec:
 ";
 
 fn fixture(name: &str) -> Vec<u8> {
+    let file = match name {
+        "values" => "values.yaml".to_string(),
+        _ => format!("{name}.values.yaml"),
+    };
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/glueops-app-chart")
-            .join(format!("{name}.values.yaml")),
+            .join(file),
     )
     .unwrap()
 }
@@ -115,6 +119,20 @@ fn every_example_renders_but_the_two_refused_on_purpose() {
             Err(d) => assert!(REFUSED.contains(&name), "{name} does not load:\n{d}"),
         }
     }
+}
+
+#[test]
+fn the_charts_own_values_yaml_loads_as_a_values_file() {
+    // Every key with its default; the tag pins a digest (`1.29.5@sha256:...`).
+    let repo = load("values").map_err(|d| d.to_string()).unwrap();
+    let d = repo.deployment("values", "stage").unwrap();
+    let image = d.values.image.as_ref().unwrap();
+    assert_eq!(image.repository.as_deref(), Some("nginx"));
+    assert_eq!(d.values.app_version.as_deref(), Some("0.0.1"));
+    assert!(
+        d.values.workloads().is_empty(),
+        "everything is off by default"
+    );
 }
 
 #[test]
