@@ -104,7 +104,7 @@ spec:
 """)
     for env in ENVS:
         write(os.path.join(root, "env-overlays", env, "env-values.yaml"),
-              f"configMap: {{enabled: true, configs: {{settings: {{dataMap: {{ENVIRONMENT: {env}}}}}}}}}}}\n")
+              f"configMap: {{enabled: true, configs: {{settings: {{dataMap: {{ENVIRONMENT: {env}}}}}}}}}\n")
     for i in range(n):
         app = f"app{i:05d}"
         write(os.path.join(root, "apps", app, "base", "base-values.yaml"), f"""image: {{registry: ghcr.io, repository: acme/{app}, port: 8080}}

@@ -3,6 +3,7 @@
 //! The committed `schema/*.schema.json` files are these schemas (a test fails when they drift),
 //! so an editor using them and glueops accept exactly the same files.
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -50,22 +51,104 @@ impl Document {
         }
     }
 
-    fn cell(self) -> &'static OnceLock<Result<(Validator, Json), String>> {
-        static APP: OnceLock<Result<(Validator, Json), String>> = OnceLock::new();
-        static PLATFORM: OnceLock<Result<(Validator, Json), String>> = OnceLock::new();
+    /// The compiled schema for `instance`: for a values file, the lean one unless the file
+    /// sets a Kubernetes pass-through key (affinity, probes, volumes, ...), which only the
+    /// full one can check. Compiling the full schema costs several times the lean one, and
+    /// most files never need it.
+    fn compiled_for(self, instance: &Json) -> &'static Result<(Validator, Json), String> {
         match self {
-            Document::AppValues => &APP,
-            Document::Platform => &PLATFORM,
+            Document::AppValues if uses(instance, &lean_app_values().1) => {
+                compile(&APP_FULL, || self.schema())
+            }
+            Document::AppValues => compile(&APP_LEAN, || lean_app_values().0.clone()),
+            Document::Platform => compile(&PLATFORM, || self.schema()),
         }
     }
+}
 
-    fn compiled(self) -> &'static Result<(Validator, Json), String> {
-        self.cell().get_or_init(|| {
-            let schema = self.schema();
-            jsonschema::draft202012::new(&schema)
-                .map(|v| (v, schema.clone()))
-                .map_err(|e| e.to_string())
-        })
+type Compiled = OnceLock<Result<(Validator, Json), String>>;
+static APP_LEAN: Compiled = OnceLock::new();
+static APP_FULL: Compiled = OnceLock::new();
+static PLATFORM: Compiled = OnceLock::new();
+
+fn compile(
+    cell: &'static Compiled,
+    schema: impl FnOnce() -> Json,
+) -> &'static Result<(Validator, Json), String> {
+    cell.get_or_init(|| {
+        let schema = schema();
+        jsonschema::draft202012::new(&schema)
+            .map(|v| (v, schema.clone()))
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The app-values schema with every Kubernetes pass-through type accepting anything, and the
+/// keys whose values are such types.
+fn lean_app_values() -> &'static (Json, BTreeSet<String>) {
+    static LEAN: OnceLock<(Json, BTreeSet<String>)> = OnceLock::new();
+    LEAN.get_or_init(|| {
+        let mut schema = Document::AppValues.schema();
+        let mut keys = BTreeSet::new();
+        strip_kubernetes(&mut schema, None, &mut keys);
+        if let Some(defs) = schema.get_mut("$defs").and_then(Json::as_object_mut) {
+            defs.retain(|name, _| !name.starts_with(KUBERNETES_DEFS));
+        }
+        (schema, keys)
+    })
+}
+
+const KUBERNETES_DEFS: &str = "io.k8s.";
+
+/// Replaces every reference to a Kubernetes type below `schema` by `true`, recording the
+/// property it was the value of.
+fn strip_kubernetes(schema: &mut Json, property: Option<&str>, keys: &mut BTreeSet<String>) {
+    match schema {
+        Json::Object(map) => {
+            let kubernetes = map
+                .get("$ref")
+                .and_then(Json::as_str)
+                .is_some_and(|r| r.starts_with(&format!("#/$defs/{KUBERNETES_DEFS}")));
+            if kubernetes {
+                keys.extend(property.map(str::to_string));
+                *schema = Json::Bool(true);
+                return;
+            }
+            for (key, value) in map.iter_mut() {
+                match key.as_str() {
+                    "properties" => {
+                        if let Some(props) = value.as_object_mut() {
+                            for (name, sub) in props.iter_mut() {
+                                strip_kubernetes(sub, Some(name), keys);
+                            }
+                        }
+                    }
+                    "$defs" => {
+                        if let Some(defs) = value.as_object_mut() {
+                            for (name, sub) in defs.iter_mut() {
+                                if !name.starts_with(KUBERNETES_DEFS) {
+                                    strip_kubernetes(sub, None, keys);
+                                }
+                            }
+                        }
+                    }
+                    _ => strip_kubernetes(value, property, keys),
+                }
+            }
+        }
+        Json::Array(items) => items
+            .iter_mut()
+            .for_each(|i| strip_kubernetes(i, property, keys)),
+        _ => {}
+    }
+}
+
+/// Whether `instance` has any of `keys` anywhere.
+fn uses(instance: &Json, keys: &BTreeSet<String>) -> bool {
+    match instance {
+        Json::Object(map) => map.iter().any(|(k, v)| keys.contains(k) || uses(v, keys)),
+        Json::Array(items) => items.iter().any(|i| uses(i, keys)),
+        _ => false,
     }
 }
 
@@ -83,8 +166,8 @@ fn close(schema: &mut Json) {
 
 /// Compiles both schemas now (each is compiled once per process, on first use).
 fn prepare() {
-    let _ = Document::AppValues.compiled();
-    let _ = Document::Platform.compiled();
+    let _ = Document::AppValues.compiled_for(&Json::Null);
+    let _ = Document::Platform.compiled_for(&Json::Null);
 }
 
 /// Starts compiling both schemas on rayon's pool unless that is done: a fixed cost of
@@ -98,12 +181,13 @@ pub(crate) fn prepare_in_background() {
 
 /// True once both schemas are compiled.
 fn prepared() -> bool {
-    Document::AppValues.cell().get().is_some() && Document::Platform.cell().get().is_some()
+    APP_LEAN.get().is_some() && PLATFORM.get().is_some()
 }
 
 /// Validates one raw file against its schema; every problem becomes a located diagnostic.
 pub(crate) fn validate(document: Document, node: &Node, text: &str) -> Vec<Diagnostic> {
-    let (validator, schema) = match document.compiled() {
+    let instance = node.to_json();
+    let (validator, schema) = match document.compiled_for(&instance) {
         Ok(v) => (&v.0, &v.1),
         Err(e) => {
             return vec![
@@ -117,7 +201,6 @@ pub(crate) fn validate(document: Document, node: &Node, text: &str) -> Vec<Diagn
             ];
         }
     };
-    let instance = node.to_json();
     let mut out = Vec::new();
     for error in validator.iter_errors(&instance) {
         convert(&error, node, schema, &mut out);
@@ -490,4 +573,34 @@ fn object_properties(root: &Json, path: &[Segment]) -> Vec<String> {
         Vec::new()
     }
     walk(root, root, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lean_schema_leaves_out_only_the_kubernetes_types() {
+        let (lean, keys) = lean_app_values();
+        let defs = lean["$defs"].as_object().unwrap();
+        assert!(defs.keys().all(|k| !k.starts_with(KUBERNETES_DEFS)));
+        assert!(defs.contains_key("DeploymentSpec") && defs.contains_key("IngressEntry"));
+        for key in [
+            "affinity",
+            "volumes",
+            "securityContext",
+            "sidecar",
+            "livenessProbe",
+            "valueFrom",
+        ] {
+            assert!(keys.contains(key), "{key} is a Kubernetes pass-through key");
+        }
+        for key in ["deployment", "resources", "ingress", "image"] {
+            assert!(!keys.contains(key), "{key} is glueops' own");
+        }
+        let plain = serde_json::json!({"deployment": {"enabled": true, "resources": {}}});
+        let pass_through = serde_json::json!({"deployment": {"affinity": {}}});
+        assert!(!uses(&plain, keys));
+        assert!(uses(&pass_through, keys));
+    }
 }
