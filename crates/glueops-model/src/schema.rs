@@ -100,6 +100,14 @@ fn lean_app_values() -> &'static (Json, BTreeSet<String>) {
 
 const KUBERNETES_DEFS: &str = "io.k8s.";
 
+/// The top-level keys of a values file, from the (cached) schema.
+pub(crate) fn app_keys() -> Vec<String> {
+    lean_app_values().0["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 /// Replaces every reference to a Kubernetes type below `schema` by `true`, recording the
 /// property it was the value of.
 fn strip_kubernetes(schema: &mut Json, property: Option<&str>, keys: &mut BTreeSet<String>) {

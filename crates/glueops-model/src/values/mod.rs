@@ -314,11 +314,6 @@ impl PullPolicy {
 impl AppValues {
     /// The top-level keys glueops knows (every other key is a template value).
     pub fn known_keys() -> Vec<String> {
-        let schema = schemars::schema_for!(AppValues).to_value();
-        schema
-            .get("properties")
-            .and_then(serde_json::Value::as_object)
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default()
+        crate::schema::app_keys()
     }
 }
