@@ -11,7 +11,7 @@ pub(crate) enum FileKind {
     Platform,
     /// `common/common-values.yaml`.
     Common,
-    /// `env-overlays/<env>/env-values.yaml`.
+    /// `env-overlays/<namespace>/env-values.yaml`.
     Overlay(String),
     /// `apps/<app>/base/base-values.yaml`.
     Base(String),
@@ -23,7 +23,7 @@ pub(crate) enum FileKind {
     PullRequest(String, u64),
 }
 
-const LAYOUT: &str = "glueops reads glueops.yaml, common/common-values.yaml, env-overlays/<env>/env-values.yaml, \
+const LAYOUT: &str = "glueops reads glueops.yaml, common/common-values.yaml, env-overlays/<namespace>/env-values.yaml, \
 apps/<app>/base/base-values.yaml, apps/<app>/envs/<env>/values.yaml, apps/<app>/envs/previews/common/values.yaml \
 and apps/<app>/envs/previews/pull-request-number/<N>/values.yaml";
 

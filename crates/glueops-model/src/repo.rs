@@ -17,7 +17,7 @@ use crate::values::AppValues;
 
 /// A config repo, loaded, layered and validated.
 ///
-/// Layering for (app, env): `common/common-values.yaml` → `env-overlays/<env>/env-values.yaml`
+/// Layering for (app, env): `common/common-values.yaml` → `env-overlays/<namespace>/env-values.yaml`
 /// → `apps/<app>/base/base-values.yaml` → `apps/<app>/envs/<env>/values.yaml`. For a preview of
 /// pull request N: common → the previews environment's overlay → base →
 /// `envs/previews/common/values.yaml` → `envs/previews/pull-request-number/<N>/values.yaml`.
