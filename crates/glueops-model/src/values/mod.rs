@@ -71,7 +71,8 @@ pub enum IntOrString {
     String(String),
 }
 
-/// All values of one app in one environment (or one preview), after layering.
+/// All values of one app in one environment (or one preview), after layering. The big
+/// sections are boxed: an instance is moved and cloned often, and most leave them unset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppValues {
@@ -106,16 +107,16 @@ pub struct AppValues {
     pub image: Option<Image>,
     /// The app's Deployment.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deployment: Option<DeploymentSpec>,
+    pub deployment: Option<Box<DeploymentSpec>>,
     /// The app's StatefulSet (instead of the Deployment).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stateful_set: Option<StatefulSetSpec>,
+    pub stateful_set: Option<Box<StatefulSetSpec>>,
     /// CronJobs, one per `cronJob.jobs` entry.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cron_job: Option<CronJobs>,
+    pub cron_job: Option<Box<CronJobs>>,
     /// Jobs, one per `job.jobs` entry.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub job: Option<Jobs>,
+    pub job: Option<Box<Jobs>>,
     /// The app's Service (also rendered when `ingress.enabled`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<Service>,
@@ -143,7 +144,7 @@ pub struct AppValues {
     pub pod_disruption_budget: Option<PodDisruptionBudget>,
     /// KEDA autoscaling: a ScaledObject and TriggerAuthentications.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub keda: Option<Keda>,
+    pub keda: Option<Box<Keda>>,
     /// The HorizontalPodAutoscaler (glueops; use `keda` or this, not both).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,

@@ -183,14 +183,14 @@ proptest! {
     ) {
         let values = AppValues {
             image: Some(Image { tag: Some(tag), port: Some(port), ..Image::default() }),
-            deployment: Some(DeploymentSpec {
+            deployment: Some(Box::new(DeploymentSpec {
                 replicas: Some(replicas),
                 pod: Pod {
                     env_variables: Some(vars.into_iter().map(|(n, v)| EnvVariable { name: Some(n), value: Some(v) }).collect()),
                     ..Pod::default()
                 },
                 ..DeploymentSpec::default()
-            }),
+            })),
             config_map: Some(ConfigMaps {
                 configs: Some(BTreeMap::from([("app".to_string(), Some(ConfigEntry { data_map: Some(config), data: None }))])),
                 ..ConfigMaps::default()

@@ -63,11 +63,11 @@ fn arb_app() -> impl Strategy<Value = App> {
                         port: Some(port),
                         ..Image::default()
                     }),
-                    deployment: Some(DeploymentSpec {
+                    deployment: Some(Box::new(DeploymentSpec {
                         enabled: Some(deploy),
                         replicas: Some(replicas),
                         ..DeploymentSpec::default()
-                    }),
+                    })),
                     service: Some(Service {
                         enabled: Some(service),
                         ..Service::default()
@@ -115,16 +115,18 @@ fn arb_app() -> impl Strategy<Value = App> {
                         )])),
                         ..ExternalSecret::default()
                     }),
-                    cron_job: cron.then(|| CronJobs {
-                        enabled: Some(true),
-                        jobs: Some(BTreeMap::from([(
-                            "nightly".to_string(),
-                            Some(CronJobEntry {
-                                schedule: Some("0 3 * * *".into()),
-                                ..CronJobEntry::default()
-                            }),
-                        )])),
-                        ..CronJobs::default()
+                    cron_job: cron.then(|| {
+                        Box::new(CronJobs {
+                            enabled: Some(true),
+                            jobs: Some(BTreeMap::from([(
+                                "nightly".to_string(),
+                                Some(CronJobEntry {
+                                    schedule: Some("0 3 * * *".into()),
+                                    ..CronJobEntry::default()
+                                }),
+                            )])),
+                            ..CronJobs::default()
+                        })
                     }),
                     autoscaling: hpa.then(|| Autoscaling {
                         enabled: Some(true),
