@@ -71,8 +71,8 @@ pub enum IntOrString {
     String(String),
 }
 
-/// All values of one app in one environment (or one preview), after layering. The big
-/// sections are boxed: an instance is moved and cloned often, and most leave them unset.
+/// All values of one app in one environment (or one preview), after layering.
+// The big sections are boxed: an instance is moved and cloned often, and most leave them unset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppValues {
