@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use glueops_model::values::{AppValues, Labels, Pod};
+use glueops_model::values::{AppValues, Labels, Pod, Workload};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 /// Everything the builders need to know about one deployment or preview.
@@ -21,6 +21,8 @@ pub(crate) struct Instance<'a> {
     pub preview: Option<u64>,
     /// The merged values.
     pub values: &'a AppValues,
+    /// The workloads that run ([`AppValues::workloads`], resolved once).
+    pub workloads: Vec<Workload<'a>>,
     /// The top-level image tag (for a preview: the head sha).
     pub tag: Option<String>,
     /// The platform name (`app.kubernetes.io/part-of`).

@@ -401,14 +401,14 @@ fn push_instance(
         environment: d.environment().map(str::to_string),
         preview: d.preview_number(),
         values: &d.values,
+        workloads: d.values.workloads(),
         tag,
         part_of: platform.metadata.name.clone(),
     };
     let config_maps = workload::config_maps(&i);
     let external_secrets = secrets::external_secrets(&i, platform);
     let hash = config_hash(&config_maps, &external_secrets);
-    let workloads = i.values.workloads();
-    let runs = !workloads.is_empty();
+    let runs = !i.workloads.is_empty();
     let mut objects: Vec<Object> = Vec::new();
     if runs {
         objects.push(workload::service_account(&i).into());
@@ -416,7 +416,7 @@ fn push_instance(
     objects.extend(config_maps.into_iter().map(Object::from));
     objects.extend(external_secrets.into_iter().map(Object::from));
     objects.extend(workload::volume_claim(&i).map(Object::from));
-    for w in &workloads {
+    for w in &i.workloads {
         let object: Option<Object> = match w.kind {
             WorkloadKind::Deployment => workload::deployment(&i, w, &hash).map(Object::from),
             WorkloadKind::StatefulSet => workload::stateful_set(&i, w, &hash).map(Object::from),

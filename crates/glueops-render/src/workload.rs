@@ -287,7 +287,7 @@ pub(crate) fn job(i: &Instance, w: &Workload<'_>, config_hash: &str) -> Option<J
 
 /// The kind and name of the app's long-running workload, if any.
 pub(crate) fn scale_target(i: &Instance) -> Option<(&'static str, String)> {
-    i.values.workloads().iter().find_map(|w| match w.kind {
+    i.workloads.iter().find_map(|w| match w.kind {
         WorkloadKind::Deployment => Some(("Deployment", i.name.clone())),
         WorkloadKind::StatefulSet => Some(("StatefulSet", i.name.clone())),
         _ => None,
@@ -351,14 +351,11 @@ pub(crate) fn disruption_budget(i: &Instance) -> Option<PodDisruptionBudget> {
         .pod_disruption_budget
         .as_ref()
         .filter(|p| p.enabled == Some(true))?;
-    scale_target(i)?;
-    let pod = i
-        .values
-        .workloads()
-        .into_iter()
-        .find(|w| matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet))
-        .map(|w| w.pod)
-        .unwrap_or_default();
+    let pod = &i
+        .workloads
+        .iter()
+        .find(|w| matches!(w.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet))?
+        .pod;
     let (min, max) = match (&p.min_available, &p.max_unavailable) {
         (None, Some(max)) => (None, Some(int_or_string(max))),
         (Some(min), _) => (Some(int_or_string(min)), None),
@@ -369,7 +366,7 @@ pub(crate) fn disruption_budget(i: &Instance) -> Option<PodDisruptionBudget> {
         spec: Some(PodDisruptionBudgetSpec {
             min_available: min,
             max_unavailable: max,
-            selector: Some(i.selector(&pod)),
+            selector: Some(i.selector(pod)),
             ..PodDisruptionBudgetSpec::default()
         }),
         ..PodDisruptionBudget::default()

@@ -50,8 +50,9 @@ pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
     check_image(d, report);
     check_ports(v, d, report);
     check_ingress(v, d, report);
-    super::workload::check_workloads(d, report);
-    config::check_schedules(v, d, report);
+    let workloads = v.workloads();
+    super::workload::check_workloads(&workloads, d, report);
+    config::check_schedules(&workloads, v, d, report);
     check_scaling(v, d, report);
     config::check_config_maps(v, d, report);
     config::check_external_secret(v, d, report);

@@ -238,10 +238,15 @@ fn check_env_secret(
 }
 
 /// `cronJob.jobs`: usable names, valid schedules and time zones.
-pub(crate) fn check_schedules(v: &AppValues, d: &AppInstance, report: &mut Report) {
+pub(crate) fn check_schedules(
+    workloads: &[Workload<'_>],
+    v: &AppValues,
+    d: &AppInstance,
+    report: &mut Report,
+) {
     let tree = &d.tree;
     let object_name = v.object_name(&d.name);
-    for w in v.workloads() {
+    for w in workloads {
         let Some(name) = w.key else { continue };
         let limit = if w.kind == WorkloadKind::CronJob {
             52

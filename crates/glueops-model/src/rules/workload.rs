@@ -1,7 +1,7 @@
 //! Rules for what runs: every workload's resources, environment, image and pod security,
 //! and the sections glueops refuses or that contradict each other.
 
-use k8s_openapi::api::core::v1::{Container, PodSecurityContext, SecurityContext};
+use k8s_openapi::api::core::v1::{Container, PodSecurityContext, SeccompProfile, SecurityContext};
 
 use crate::diagnostics::{Code, Report};
 use crate::formats::{check_digest, check_tag};
@@ -12,13 +12,13 @@ use crate::rules::diagnose::{at, enabled, i, k};
 use crate::values::{ImageOverride, ImageProblem, Workload};
 
 /// Checks every workload that runs, and the sections around them.
-pub(crate) fn check_workloads(d: &AppInstance, report: &mut Report) {
+pub(crate) fn check_workloads(workloads: &[Workload<'_>], d: &AppInstance, report: &mut Report) {
     let v = &d.values;
-    for w in v.workloads() {
-        config::check_resources(&w, d, report);
-        config::check_env(&w, d, report);
-        check_pod_security(&w, d, report);
-        check_image(&w, d, report);
+    for w in workloads {
+        config::check_resources(w, d, report);
+        config::check_env(w, d, report);
+        check_pod_security(w, d, report);
+        check_image(w, d, report);
     }
     let on = |flag: Option<bool>| enabled(flag);
     if v.deployment.as_ref().is_some_and(|s| on(s.enabled))
@@ -179,28 +179,41 @@ fn check_container(
     }
 }
 
+/// What a pod and a container security context share: who runs, and the seccomp profile.
+fn identity(
+    run_as_non_root: Option<bool>,
+    run_as_user: Option<i64>,
+    seccomp: Option<&SeccompProfile>,
+    at: &impl Fn(&str) -> Vec<Segment>,
+    refuse: &mut impl FnMut(Vec<Segment>, String),
+) {
+    if run_as_non_root == Some(false) {
+        refuse(at("runAsNonRoot"), "`runAsNonRoot: false`".into());
+    }
+    if run_as_user == Some(0) {
+        refuse(at("runAsUser"), "`runAsUser: 0` (root)".into());
+    }
+    if seccomp.is_some_and(|p| p.type_ == "Unconfined") {
+        refuse(
+            at("seccompProfile"),
+            "an `Unconfined` seccomp profile".into(),
+        );
+    }
+}
+
 fn pod_context(
     sc: &PodSecurityContext,
     base: Vec<Segment>,
     refuse: &mut impl FnMut(Vec<Segment>, String),
 ) {
     let at = |key: &str| [&base[..], &[k(key)]].concat();
-    if sc.run_as_non_root == Some(false) {
-        refuse(at("runAsNonRoot"), "`runAsNonRoot: false`".into());
-    }
-    if sc.run_as_user == Some(0) {
-        refuse(at("runAsUser"), "`runAsUser: 0` (root)".into());
-    }
-    if sc
-        .seccomp_profile
-        .as_ref()
-        .is_some_and(|p| p.type_ == "Unconfined")
-    {
-        refuse(
-            at("seccompProfile"),
-            "an `Unconfined` seccomp profile".into(),
-        );
-    }
+    identity(
+        sc.run_as_non_root,
+        sc.run_as_user,
+        sc.seccomp_profile.as_ref(),
+        &at,
+        refuse,
+    );
 }
 
 fn container_context(
@@ -218,22 +231,13 @@ fn container_context(
             "`allowPrivilegeEscalation: true`".into(),
         );
     }
-    if sc.run_as_non_root == Some(false) {
-        refuse(at("runAsNonRoot"), "`runAsNonRoot: false`".into());
-    }
-    if sc.run_as_user == Some(0) {
-        refuse(at("runAsUser"), "`runAsUser: 0` (root)".into());
-    }
-    if sc
-        .seccomp_profile
-        .as_ref()
-        .is_some_and(|p| p.type_ == "Unconfined")
-    {
-        refuse(
-            at("seccompProfile"),
-            "an `Unconfined` seccomp profile".into(),
-        );
-    }
+    identity(
+        sc.run_as_non_root,
+        sc.run_as_user,
+        sc.seccomp_profile.as_ref(),
+        &at,
+        refuse,
+    );
     if sc.proc_mount.as_deref() == Some("Unmasked") {
         refuse(at("procMount"), "`procMount: Unmasked`".into());
     }

@@ -231,37 +231,6 @@ pub struct Image {
     pub pull_secrets: Option<String>,
 }
 
-impl Image {
-    /// The reference a container runs: `registry/repository[:tag][@digest]`, with `tag` in
-    /// place of [`Image::tag`] (a preview runs its head commit).
-    ///
-    /// ```
-    /// use glueops_model::values::Image;
-    /// let image = Image {
-    ///     registry: Some("ghcr.io".into()),
-    ///     repository: Some("acme/api".into()),
-    ///     ..Image::default()
-    /// };
-    /// assert_eq!(image.reference(Some("1.4.2")), "ghcr.io/acme/api:1.4.2");
-    /// ```
-    pub fn reference(&self, tag: Option<&str>) -> String {
-        let mut out = [self.registry.as_deref(), self.repository.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("/");
-        if let Some(tag) = tag {
-            out.push(':');
-            out.push_str(tag);
-        }
-        if let Some(digest) = &self.digest {
-            out.push('@');
-            out.push_str(digest);
-        }
-        out
-    }
-}
-
 /// A workload's own image: a full reference, or parts that override the top-level `image`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
