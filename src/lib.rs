@@ -21,14 +21,47 @@
 //! assert_eq!((again.written, again.unchanged), (0, first.written));
 //! ```
 
+mod apply;
+mod bump;
+mod checkout;
+pub mod dora;
+pub mod gate;
+mod layout;
 mod output;
+pub mod plan;
+pub mod preview;
+mod publish;
+mod release;
+mod review;
+pub mod trailers;
 
+pub use apply::{Options, Outcome, drift, drift_diff, sync};
+pub use bump::{Unsafe, set_image_tag};
+pub use checkout::{Checkout, Config};
 pub use glueops_files as files;
 pub use glueops_git as git;
 pub use glueops_model as model;
 pub use glueops_render as render;
 pub use glueops_secrets as secrets;
 pub use output::{WriteSummary, write_tree};
+pub use release::{ConfigEdit, Refused, Release, SourceCommit, bump, promote, rollback};
+pub use review::config_diff;
+
+/// The DORA metrics of the manifest branch `branch` of `manifests` over `[since, until)`.
+pub fn dora_of(
+    manifests: &str,
+    branch: &str,
+    since: Option<jiff::Timestamp>,
+    until: Option<jiff::Timestamp>,
+    opts: &Options,
+) -> Result<Vec<dora::Metrics>, Error> {
+    let checkout = Checkout::open(manifests, &opts.cache, Some(branch))?;
+    let Some(tip) = checkout.fetch()? else {
+        return Ok(Vec::new());
+    };
+    let log = checkout.repo.log(&tip, 1_000_000)?;
+    Ok(dora::metrics(&log, since, until))
+}
 
 /// Errors of the composed operations.
 #[derive(Debug, thiserror::Error)]
@@ -44,4 +77,47 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The config repo has problems (printed as they are, located).
+    #[error("{0}")]
+    Config(model::Diagnostics),
+    /// Rendering failed.
+    #[error(transparent)]
+    Render(#[from] render::Error),
+    /// A git operation failed.
+    #[error(transparent)]
+    Git(#[from] git::Error),
+    /// A values file cannot be edited safely.
+    #[error("cannot edit `{path}`: {reason}")]
+    Unsafe {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The request names something that does not exist, or cannot be done.
+    #[error("{message}; {help}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        help: String,
+    },
+    /// Pushes kept losing the race to other writers.
+    #[error(
+        "{remote} `{branch}` kept moving: {attempts} pushes lost the race to other writers; retry later"
+    )]
+    Contention {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+}
+
+impl From<files::PathError> for Error {
+    fn from(e: files::PathError) -> Self {
+        Error::Render(render::Error::Path(e))
+    }
 }

@@ -13,7 +13,7 @@ pub(crate) enum Error {
     /// Rendering failed.
     #[error(transparent)]
     Render(#[from] glueops::render::Error),
-    /// Writing the manifest tree failed.
+    /// Writing the manifest tree, or a loop command, failed.
     #[error(transparent)]
     Write(#[from] glueops::Error),
     /// A secret-store operation failed.
@@ -50,7 +50,8 @@ impl Error {
 
     /// Prints the error and its causes to stderr (diagnostics as they are).
     pub(crate) fn report(&self) {
-        if let Error::Config(diagnostics) = self {
+        if let Error::Config(diagnostics) | Error::Write(glueops::Error::Config(diagnostics)) = self
+        {
             eprintln!("{diagnostics}");
             return;
         }

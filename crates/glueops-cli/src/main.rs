@@ -1,10 +1,12 @@
 //! `glueops`: the command line over the glueops libraries. Argument parsing, progress and
 //! printing live here; everything else is a library call.
 //!
-//! Exit codes: 0 done, 1 error or bad config, 2 usage.
+//! Exit codes: 0 done, 1 error or bad config, 2 usage, 3 refused or held by a rule, 4 drift
+//! found.
 
 mod error;
 mod explain;
+mod flows;
 mod render;
 mod secrets;
 mod validate;
@@ -51,18 +53,45 @@ enum Command {
     Render(render::Args),
     /// Read, write, version, back up and migrate secrets in any store.
     Secrets(secrets::Args),
+    /// Make the manifest branch what the gates allow: only changed files written, one commit.
+    Sync(flows::SyncArgs),
+    /// Open, close and collect pull-request previews.
+    Preview(flows::PreviewArgs),
+    /// Set an app's image tag in one environment of the config repo (only that scalar's
+    /// bytes change), then optionally sync.
+    Bump(flows::BumpArgs),
+    /// Promote an app to an environment: the tag released in its `promotion.from`, through
+    /// its deploy windows and approvals.
+    Promote(flows::PromoteArgs),
+    /// Roll an app back to its previous (or a named) tag, released at once.
+    Rollback(flows::RollbackArgs),
+    /// Compare a fresh render with the manifest branch: exit 4 when files differ.
+    Drift(flows::DriftArgs),
+    /// What a config change would change in the manifests (Markdown for a PR comment).
+    Diff(flows::DiffArgs),
+    /// Deployment frequency, lead time, change failure rate and time to restore, from the
+    /// manifest history.
+    Dora(flows::DoraArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate { repo } => validate::run(&repo),
-        Command::Explain { repo, app, env } => explain::run(&repo, &app, &env),
-        Command::Render(args) => render::run(&args),
-        Command::Secrets(args) => secrets::run(args),
+        Command::Validate { repo } => validate::run(&repo).map(|()| 0),
+        Command::Explain { repo, app, env } => explain::run(&repo, &app, &env).map(|()| 0),
+        Command::Render(args) => render::run(&args).map(|()| 0),
+        Command::Secrets(args) => secrets::run(args).map(|()| 0),
+        Command::Sync(args) => flows::sync(&args),
+        Command::Preview(args) => flows::preview(&args),
+        Command::Bump(args) => flows::bump(&args),
+        Command::Promote(args) => flows::promote(&args),
+        Command::Rollback(args) => flows::rollback(&args),
+        Command::Drift(args) => flows::drift(&args),
+        Command::Diff(args) => flows::diff(&args),
+        Command::Dora(args) => flows::dora(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             e.report();
             ExitCode::from(e.exit_code())

@@ -47,6 +47,7 @@ pub use event::{
     PullRequestAction, Push, RepoEvent, Repository,
 };
 pub use repo::{
-    Author, ChangeSet, HistoryEntry, ManifestRepo, PushOutcome, Trailer, TreeChange, WriteOutcome,
+    Author, ChangeSet, Edit, HistoryEntry, ManifestRepo, PushOutcome, Trailer, TreeChange,
+    WriteOutcome, blob_id,
 };
 pub use webhook::{DEFAULT_MAX_BODY, DeliveryLog, Headers, WebhookReceiver};

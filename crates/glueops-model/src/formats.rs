@@ -170,6 +170,40 @@ pub(crate) fn check_go_duration(s: &str) -> Result<(), String> {
     )
 }
 
+/// Parses a Go duration (`168h`, `1h30m`, `90s`) into whole seconds (fractions round down).
+pub(crate) fn go_duration_seconds(s: &str) -> Result<u64, String> {
+    check_go_duration(s)?;
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let value: f64 = rest[..n].parse().unwrap_or(0.0);
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..u] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            _ => 1e-9,
+        };
+        total += value * scale;
+        rest = &rest[u..];
+    }
+    // A checked duration is finite and non-negative; `as` saturates.
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "whole seconds of a checked, non-negative duration; `as` saturates"
+    )]
+    Ok(total.floor() as u64)
+}
+
 /// Checks a Prometheus duration (`30s`, `5m`, `1h`, `1d`, `1w`).
 pub(crate) fn check_prometheus_duration(s: &str) -> Result<(), String> {
     check_duration(
@@ -315,6 +349,9 @@ mod tests {
         assert!(check_go_duration("1h30m").is_ok() && check_go_duration("168h").is_ok());
         assert!(check_go_duration("7d").is_err() && check_go_duration("h").is_err());
         assert!(check_prometheus_duration("7d").is_ok());
+        assert_eq!(go_duration_seconds("168h"), Ok(604_800));
+        assert_eq!(go_duration_seconds("1h30m15.5s"), Ok(5415));
+        assert!(go_duration_seconds("7d").is_err());
         assert!(
             check_tag("1.4.2").is_ok() && check_tag("-bad").is_err() && check_tag("a:b").is_err()
         );

@@ -70,6 +70,7 @@
 //! assert_eq!(first.help.as_deref(), Some("did you mean `replicas`?"));
 //! ```
 
+pub mod check;
 mod diagnostics;
 mod explain;
 mod formats;

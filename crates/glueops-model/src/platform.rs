@@ -215,6 +215,30 @@ pub struct Previews {
     /// How long a preview lives after its last update (Go duration, e.g. `168h`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl: Option<String>,
+    /// Pull-request labels that turn a preview on or off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PreviewLabels>,
+}
+
+/// Which pull requests get a preview, by label.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewLabels {
+    /// When set, only pull requests with one of these labels get a preview; one that loses
+    /// the last of them has its preview closed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_in: Vec<String>,
+    /// Pull requests with one of these labels get no preview (closed if open).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_out: Vec<String>,
+}
+
+impl PreviewLabels {
+    /// Whether a pull request with `labels` gets a preview.
+    pub fn admits(&self, labels: &[String]) -> bool {
+        let has = |set: &[String]| labels.iter().any(|l| set.contains(l));
+        (self.opt_in.is_empty() || has(&self.opt_in)) && !has(&self.opt_out)
+    }
 }
 
 impl Previews {

@@ -157,6 +157,18 @@ impl std::str::FromStr for PreviewRequest {
 
 /// Renders every app instance of `repo` and the requested previews.
 pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, Error> {
+    render_selected(repo, previews, &|_| true)
+}
+
+/// Renders the deployments `select` keeps, the requested previews, and what the platform
+/// needs around them (Namespaces and projects of the active environments, the delivery
+/// source). A deployment's files are the same bytes [`render`] gives it: the loop renders
+/// only the deployments a config change touches.
+pub fn render_selected(
+    repo: &Repo,
+    previews: &[PreviewRequest],
+    select: &(dyn Fn(&AppInstance) -> bool + Sync),
+) -> Result<ManifestSet, Error> {
     let platform = repo.platform();
     let prefix = platform
         .spec
@@ -167,7 +179,7 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
         .filter(|p| !p.is_empty())
         .map_or_else(String::new, |p| format!("{p}/"));
     let engine = platform.spec.delivery.folder();
-    let deployments: Vec<&AppInstance> = repo.deployments().collect();
+    let deployments: Vec<&AppInstance> = repo.deployments().filter(|d| select(d)).collect();
     // Contiguous batches, each rendered into one Vec, joined in order.
     let parts: Vec<Vec<Manifest>> = deployments
         .par_chunks(manifest::batch_size(deployments.len(), 8))
@@ -180,8 +192,8 @@ pub fn render(repo: &Repo, previews: &[PreviewRequest]) -> Result<ManifestSet, E
         })
         .collect();
     let mut out: Vec<Manifest> = parts.into_iter().flatten().collect();
-    let mut clusters: BTreeMap<String, ()> = deployments
-        .iter()
+    let mut clusters: BTreeMap<String, ()> = repo
+        .deployments()
         .map(|d| (d.cluster.clone(), ()))
         .collect();
     render_environments(&mut out, repo, &prefix, engine);

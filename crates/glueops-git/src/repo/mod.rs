@@ -1,6 +1,7 @@
 //! A manifest repository: read, diff, walk history and write commits with `gix`; push and
 //! fetch with the `git` CLI (transport only).
 
+mod edit;
 mod pack;
 mod paths;
 mod push;
@@ -14,6 +15,7 @@ use gix::objs::tree::EntryMode;
 
 use crate::error::{BoxError, Error, Result};
 
+pub use edit::{Edit, blob_id};
 pub use paths::Trailer;
 pub use push::PushOutcome;
 pub use write::{Author, TreeChange, WriteOutcome};
@@ -152,7 +154,9 @@ impl ManifestRepo {
             what,
             source,
         };
-        let id = if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let id = if let Some(at) = rev.find(['~', '^']).filter(|at| *at > 0) {
+            self.ancestor(&rev[..at], &rev[at..])?
+        } else if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
             ObjectId::from_hex(rev.as_bytes()).map_err(|e| bad("not a commit id", e.into()))?
         } else {
             let mut found = None;
@@ -182,6 +186,42 @@ impl ManifestRepo {
         self.repo
             .find_commit(id)
             .map_err(|e| bad("not a readable commit", e.into()))?;
+        Ok(id)
+    }
+
+    /// The first-parent ancestor of `name` that `suffix` (`~N` and `^` steps) names.
+    fn ancestor(&self, name: &str, suffix: &str) -> Result<ObjectId> {
+        let bad = || Error::NoSuchRef {
+            repo: self.path.clone(),
+            rev: format!("{name}{suffix}"),
+        };
+        let mut steps = 0usize;
+        let mut rest = suffix;
+        while let Some(c) = rest.chars().next() {
+            rest = &rest[1..];
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let n = match (c, digits) {
+                ('~' | '^', 0) => 1,
+                ('~', _) => rest[..digits].parse().map_err(|_| bad())?,
+                _ => return Err(bad()),
+            };
+            steps += n;
+            rest = &rest[digits..];
+        }
+        let mut id = self.resolve_id(name)?;
+        for _ in 0..steps {
+            let commit = self
+                .repo
+                .find_commit(id)
+                .map_err(|e| self.err("read commit", e))?;
+            id = commit
+                .parent_ids()
+                .next()
+                .map(|p| p.detach())
+                .ok_or_else(bad)?;
+        }
         Ok(id)
     }
 

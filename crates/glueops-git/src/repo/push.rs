@@ -97,6 +97,47 @@ impl ManifestRepo {
         self.resolve_id(&tracking).map(Some)
     }
 
+    /// Fetches every branch of `remote` into `refs/glueops/remotes/*` (for reading any of
+    /// them by name afterwards).
+    pub fn fetch_branches(&self, remote: &str) -> Result<()> {
+        git(
+            Some(self.path()),
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                remote,
+                "+refs/heads/*:refs/glueops/remotes/*",
+            ],
+        )
+        .map(|_| ())
+    }
+
+    /// The branch the remote's `HEAD` points to (`git ls-remote --symref`); `None` for an
+    /// empty remote that names none.
+    pub fn remote_default_branch(&self, remote: &str) -> Result<Option<String>> {
+        let out = git(
+            Some(self.path()),
+            &["ls-remote", "--symref", remote, "HEAD"],
+        )?;
+        Ok(out.lines().find_map(|l| {
+            l.strip_prefix("ref: refs/heads/")
+                .and_then(|r| r.split_once('\t'))
+                .map(|(b, _)| b.to_string())
+        }))
+    }
+
+    /// Pushes `commit` to the remote's `branch` without force: `Ok(false)` when another writer
+    /// moved the branch first (fetch, re-plan on the new tip and try again).
+    pub fn push_commit(&self, remote: &str, commit: &str, branch: &str) -> Result<bool> {
+        let refspec = format!("{commit}:refs/heads/{branch}");
+        match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
+            Ok(_) => Ok(true),
+            Err(Error::GitCommand { stderr, .. }) if lost_race(&stderr) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Applies `change` to the remote's `branch` with optimistic concurrency: fetch the tip,
     /// commit the change on it, push without force; if another writer got there first, fetch
     /// again and re-apply the same change on the new tip, up to `attempts` times with growing

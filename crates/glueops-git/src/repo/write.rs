@@ -83,7 +83,7 @@ pub(crate) struct WriteCache {
 }
 
 impl WriteCache {
-    fn digest(&self, bytes: &[u8]) -> (u64, usize) {
+    pub(super) fn digest(&self, bytes: &[u8]) -> (u64, usize) {
         use std::hash::BuildHasher as _;
         (self.hasher.hash_one(bytes), bytes.len())
     }
@@ -91,13 +91,18 @@ impl WriteCache {
 
 /// Objects to write, deduplicated.
 #[derive(Default)]
-struct Batch<'a> {
+pub(super) struct Batch<'a> {
     objects: Vec<(ObjectId, gix::objs::Kind, std::borrow::Cow<'a, [u8]>)>,
     ids: std::collections::HashSet<ObjectId>,
 }
 
 impl<'a> Batch<'a> {
-    fn add(&mut self, id: ObjectId, kind: gix::objs::Kind, data: std::borrow::Cow<'a, [u8]>) {
+    pub(super) fn add(
+        &mut self,
+        id: ObjectId,
+        kind: gix::objs::Kind,
+        data: std::borrow::Cow<'a, [u8]>,
+    ) {
         if self.ids.insert(id) {
             self.objects.push((id, kind, data));
         }
@@ -204,6 +209,19 @@ impl ManifestRepo {
             cache.blobs.insert(full, entry);
         }
         drop(cache);
+        self.write_commit(new_tree, base, author, message, trailers)
+            .map(Some)
+    }
+
+    /// Writes a commit of `tree` on `base` with `message` and `trailers`.
+    pub(super) fn write_commit(
+        &self,
+        tree: ObjectId,
+        base: Option<ObjectId>,
+        author: &Author,
+        message: &str,
+        trailers: &[Trailer],
+    ) -> Result<ObjectId> {
         let mut text = message.trim_end().to_string();
         if !trailers.is_empty() {
             text.push_str("\n\n");
@@ -215,7 +233,7 @@ impl ManifestRepo {
         }
         let signature = author.signature();
         let commit = gix::objs::Commit {
-            tree: new_tree,
+            tree,
             parents: base.into_iter().collect(),
             author: signature.clone(),
             committer: signature,
@@ -227,11 +245,11 @@ impl ManifestRepo {
             .gix()
             .write_object(&commit)
             .map_err(|e| self.err("write commit", e))?;
-        Ok(Some(id.detach()))
+        Ok(id.detach())
     }
 
     /// Writes the batch: one pack when it is large, loose objects otherwise.
-    fn flush(&self, batch: Batch<'_>, cache: &mut WriteCache) -> Result<()> {
+    pub(super) fn flush(&self, batch: Batch<'_>, cache: &mut WriteCache) -> Result<()> {
         let objects: Vec<(ObjectId, gix::objs::Kind, &[u8])> = batch
             .objects
             .iter()
@@ -256,7 +274,7 @@ impl ManifestRepo {
     }
 
     /// The id of a tree with `entries`, queued for writing unless known to exist.
-    fn tree_of_entries(
+    pub(super) fn tree_of_entries(
         &self,
         mut entries: Vec<Entry>,
         cache: &WriteCache,

@@ -1,0 +1,268 @@
+//! The I/O around [`crate::plan`]: fetch both repositories, plan on the manifest branch's tip,
+//! commit and push (re-planning on a moved tip). Sync, promote, rollback and drift.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+
+use crate::Error;
+use crate::checkout::{Checkout, Config};
+use crate::git::{ChangeSet, Trailer};
+use crate::layout::Layout;
+use crate::plan::{self, ConfigState, ManifestState, Plan, Request, Scope};
+use crate::publish::{self, Commit, Published};
+use crate::trailers as t;
+
+/// Settings every flow shares.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where the bare clones live.
+    pub cache: PathBuf,
+    /// The time used for windows, ages and commit timestamps.
+    pub now: Timestamp,
+    /// Plan only: nothing is committed or pushed.
+    pub dry_run: bool,
+    /// Let a plan remove deployments the config did not delete.
+    pub allow_delete: bool,
+    /// The manifest branch (default `spec.manifestRepo.branch`, else `main`).
+    pub branch: Option<String>,
+    /// The config branch (default the config repository's default branch).
+    pub config_branch: Option<String>,
+}
+
+impl Options {
+    /// Options with the cache under `cache`, at `now`.
+    pub fn new(cache: impl Into<PathBuf>, now: Timestamp) -> Options {
+        Options {
+            cache: cache.into(),
+            now,
+            dry_run: false,
+            allow_delete: false,
+            branch: None,
+            config_branch: None,
+        }
+    }
+}
+
+/// What a sync (or promotion, rollback, drift check) did.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// The plan.
+    pub plan: Plan,
+    /// The commit pushed, if any.
+    pub commit: Option<String>,
+    /// Push attempts (more than 1 when another writer got in between).
+    pub attempts: u32,
+    /// Nothing was committed because `--dry-run` was given.
+    pub dry_run: bool,
+}
+
+/// Makes the manifest branch what the gates allow from the config's tip.
+pub fn sync(config: &str, manifests: &str, opts: &Options) -> Result<Outcome, Error> {
+    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    sync_with(&config, manifests, &Request::Sync, opts, false)
+}
+
+/// The manifest branch of `config`'s platform.
+pub(crate) fn manifest_checkout(
+    config: &Config,
+    manifests: &str,
+    opts: &Options,
+) -> Result<Checkout, Error> {
+    let platform = config.repo.platform();
+    let branch = opts
+        .branch
+        .clone()
+        .or_else(|| platform.spec.manifest_repo.branch.clone())
+        .unwrap_or_else(|| "main".to_string());
+    Checkout::open(manifests, &opts.cache, Some(&branch))
+}
+
+/// Plans and applies `request` against the manifest branch. `full` compares every file.
+pub(crate) fn sync_with(
+    config: &Config,
+    manifests: &str,
+    request: &Request,
+    opts: &Options,
+    full: bool,
+) -> Result<Outcome, Error> {
+    let checkout = manifest_checkout(config, manifests, opts)?;
+    let layout = Layout::new(config.repo.platform());
+    let (plan, published) = publish::publish(&checkout, opts.now, opts.dry_run, |base| {
+        let mut state = publish::state_of(&checkout, base)?;
+        let since = since(config, &state);
+        let carried = carried(config, &state);
+        let cs = ConfigState {
+            repo: &config.repo,
+            commit: config.commit.as_deref(),
+            since: since.as_ref(),
+            carried: &carried,
+        };
+        let scope = if full {
+            Scope::Full {
+                reason: "a fresh render of every deployment".into(),
+            }
+        } else {
+            plan::scope(&cs, &state, request)
+        };
+        state.files = list(&checkout, base, &layout, &scope, config)?;
+        let selected: Option<BTreeSet<(String, String)>> = match &scope {
+            Scope::Full { .. } => None,
+            Scope::Deployments { deployments } => Some(
+                deployments
+                    .iter()
+                    .filter_map(|d| d.split_once('/'))
+                    .map(|(a, e)| (a.to_string(), e.to_string()))
+                    .collect(),
+            ),
+        };
+        let rendered = crate::render::render_selected(&config.repo, &[], &|d| {
+            selected.as_ref().is_none_or(|s| {
+                d.environment()
+                    .is_some_and(|e| s.contains(&(d.app.clone(), e.to_string())))
+            })
+        })?
+        .files()?;
+        let mut p = plan::plan(
+            &cs,
+            &state,
+            scope,
+            &rendered,
+            request,
+            opts.now,
+            opts.allow_delete,
+        )?;
+        if p.refused.is_some() || p.is_empty() {
+            return Ok((p, None));
+        }
+        if opts.dry_run {
+            return Ok((p, Some(Commit::default())));
+        }
+        let commit = Commit {
+            edit: std::mem::take(&mut p.edit),
+            title: p.title.clone(),
+            trailers: p.trailers.clone(),
+        };
+        Ok((p, Some(commit)))
+    })?;
+    let dry_run = published == Published::DryRun;
+    let (commit, attempts) = match published {
+        Published::Pushed { commit, attempts } => (Some(commit), attempts),
+        _ => (None, 1),
+    };
+    Ok(Outcome {
+        plan,
+        commit,
+        attempts,
+        dry_run,
+    })
+}
+
+/// The config paths changed since the config commit of glueops' newest manifest commit.
+fn since(config: &Config, state: &ManifestState) -> Option<ChangeSet> {
+    let checkout = config.checkout.as_ref()?;
+    let head = config.commit.as_deref()?;
+    let from = state
+        .last_own
+        .as_ref()
+        .and_then(|o| t::value(o, t::CONFIG))?;
+    checkout.repo.changed_paths(from, head).ok()
+}
+
+/// The source trailers of the config commits since the last release (newest first).
+fn carried(config: &Config, state: &ManifestState) -> Vec<Trailer> {
+    let (Some(checkout), Some(head)) = (&config.checkout, &config.commit) else {
+        return Vec::new();
+    };
+    let from = state.last_own.as_ref().and_then(|o| t::value(o, t::CONFIG));
+    let mut out: Vec<Trailer> = Vec::new();
+    for entry in checkout.repo.log(head, 200).unwrap_or_default() {
+        if Some(entry.commit.as_str()) == from {
+            break;
+        }
+        for tr in &entry.trailers {
+            if (tr.key == t::SOURCE_COMMIT || tr.key == t::SOURCE_TIME) && !out.contains(tr) {
+                out.push(tr.clone());
+            }
+        }
+        if from.is_none() {
+            break;
+        }
+    }
+    out
+}
+
+/// The manifest files a plan with `scope` compares.
+fn list(
+    checkout: &Checkout,
+    base: Option<&str>,
+    layout: &Layout,
+    scope: &Scope,
+    config: &Config,
+) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let Some(base) = base else {
+        return Ok(Default::default());
+    };
+    let platform = config.repo.platform();
+    match scope {
+        Scope::Full { .. } => Ok(checkout.repo.list(base, &layout.root)?),
+        Scope::Deployments { deployments } => {
+            let mut files = std::collections::BTreeMap::new();
+            for d in deployments {
+                let Some((app, env)) = d.split_once('/') else {
+                    continue;
+                };
+                if let Some(e) = platform.environment(env) {
+                    files.extend(
+                        checkout
+                            .repo
+                            .list(base, &layout.deployment_dir(&e.cluster, env, app))?,
+                    );
+                }
+            }
+            for cluster in platform.cluster_names() {
+                files.extend(checkout.repo.list(base, &layout.delivery_dir(cluster))?);
+            }
+            Ok(files)
+        }
+    }
+}
+
+/// A fresh render of every deployment against the manifest branch, nothing written: the
+/// files a sync would change (held changes are not drift).
+pub fn drift(config: &str, manifests: &str, opts: &Options) -> Result<Outcome, Error> {
+    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let opts = Options {
+        dry_run: true,
+        ..opts.clone()
+    };
+    sync_with(&config, manifests, &Request::Sync, &opts, true)
+}
+
+/// The bytes of `path` on the manifest branch before and in a dry-run plan, for `--diff`.
+pub fn drift_diff(
+    manifests: &str,
+    outcome: &Outcome,
+    opts: &Options,
+) -> Result<Vec<crate::render::Change>, Error> {
+    let branch = opts.branch.as_deref().unwrap_or("main");
+    let checkout = Checkout::open(manifests, &opts.cache, Some(branch))?;
+    let Some(base) = &outcome.plan.base else {
+        return Ok(Vec::new());
+    };
+    let mut old = crate::files::Files::new();
+    let mut new = crate::files::Files::new();
+    for path in outcome.plan.written.iter().chain(&outcome.plan.removed) {
+        if let Some(bytes) = checkout.repo.read_file(base, path)? {
+            old.insert(path, bytes)
+                .map_err(crate::render::Error::from)?;
+        }
+    }
+    for (path, bytes) in outcome.plan.edit.writes() {
+        new.insert(path, bytes.to_vec())
+            .map_err(crate::render::Error::from)?;
+    }
+    Ok(crate::render::diff(&old, &new))
+}

@@ -1,0 +1,188 @@
+//! Repositories the loop works on: bare clones in a cache folder, fetched before every plan;
+//! the config repo read from a commit (or from a plain folder).
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::git::ManifestRepo;
+use crate::model::{Repo, SourceTree};
+
+/// A remote repository and the bare clone glueops works in.
+#[derive(Debug)]
+pub struct Checkout {
+    /// The clone in the cache folder.
+    pub repo: ManifestRepo,
+    /// What `git fetch`/`git push` talk to: the URL or absolute path given.
+    pub remote: String,
+    /// The branch.
+    pub branch: String,
+}
+
+/// Whether `spec` is a URL (`file://`, `http(s)://`, `ssh://`, `git://` or `user@host:path`)
+/// rather than a local path.
+fn is_url(spec: &str) -> bool {
+    spec.contains("://")
+        || spec
+            .split_once(':')
+            .is_some_and(|(host, _)| host.contains('@') && !host.contains('/'))
+}
+
+impl Checkout {
+    /// Opens (creating it on first use) the cache clone of `spec` under `cache`. `branch`
+    /// `None` is the remote's default branch.
+    pub fn open(spec: &str, cache: &Path, branch: Option<&str>) -> Result<Checkout, Error> {
+        let remote = if is_url(spec) {
+            spec.to_string()
+        } else {
+            let path = std::fs::canonicalize(spec).map_err(|e| Error::Invalid {
+                message: format!("`{spec}` is not a repository ({e})"),
+                help: "pass the path of a git repository, or a file://, http(s):// or ssh:// URL"
+                    .into(),
+            })?;
+            path.to_string_lossy().into_owned()
+        };
+        let dir = cache.join(folder_name(&remote));
+        let repo = if dir.join("HEAD").is_file() {
+            ManifestRepo::open(&dir)?
+        } else {
+            init(&dir)?
+        };
+        let branch = match branch {
+            Some(b) => b.to_string(),
+            None => repo
+                .remote_default_branch(&remote)?
+                .unwrap_or_else(|| "main".to_string()),
+        };
+        Ok(Checkout {
+            repo,
+            remote,
+            branch,
+        })
+    }
+
+    /// Fetches the branch: its commit at the remote, `None` when it does not exist yet.
+    pub fn fetch(&self) -> Result<Option<String>, Error> {
+        Ok(self.repo.fetch(&self.remote, &self.branch)?)
+    }
+}
+
+/// A cache folder name for a remote: readable, and unique by a hash of the whole remote.
+fn folder_name(remote: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(remote.as_bytes());
+    let tail: String = remote
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("repo")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(40)
+        .collect();
+    format!("{tail}-{}.git", hex::encode(&digest[..6]))
+}
+
+/// Creates the bare clone atomically: initialized beside, then renamed into place (another
+/// process that got there first wins, and its clone is used).
+fn init(dir: &Path) -> Result<ManifestRepo, Error> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+        path: parent.display().to_string(),
+        source,
+    })?;
+    let staging: PathBuf = parent.join(format!(
+        ".{}.{}.tmp",
+        dir.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&staging);
+    ManifestRepo::init_bare(&staging)?;
+    if std::fs::rename(&staging, dir).is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    Ok(ManifestRepo::open(dir)?)
+}
+
+/// The config repo at one commit, or a plain folder.
+#[derive(Debug)]
+pub struct Config {
+    /// The loaded, valid repo.
+    pub repo: Repo,
+    /// The commit read (a folder: its work tree's `HEAD`, if any).
+    pub commit: Option<String>,
+    /// The checkout, when the config is a repository.
+    pub checkout: Option<Checkout>,
+}
+
+impl Config {
+    /// Opens the config: a folder holding `glueops.yaml` is read as files unless
+    /// `need_repository`; anything else is a repository, fetched and read at its branch tip.
+    pub fn open(
+        spec: &str,
+        cache: &Path,
+        branch: Option<&str>,
+        need_repository: bool,
+    ) -> Result<Config, Error> {
+        let folder = !is_url(spec) && Path::new(spec).join("glueops.yaml").is_file();
+        if folder && !need_repository {
+            let repo = Repo::load(spec).map_err(Error::Config)?;
+            let commit = ManifestRepo::open(spec)
+                .ok()
+                .and_then(|r| r.resolve("HEAD").ok());
+            return Ok(Config {
+                repo,
+                commit,
+                checkout: None,
+            });
+        }
+        let checkout = Checkout::open(spec, cache, branch)?;
+        let commit = checkout.fetch()?.ok_or_else(|| Error::Invalid {
+            message: format!(
+                "the config repo {} has no branch `{}`",
+                checkout.remote, checkout.branch
+            ),
+            help: "push the config repo first, or name its branch with --config-branch".into(),
+        })?;
+        let repo = load_at(&checkout.repo, &commit, None)?;
+        Ok(Config {
+            repo,
+            commit: Some(commit),
+            checkout: Some(checkout),
+        })
+    }
+}
+
+/// Loads the config repo at `commit` of `repo`, with `edit` (path → bytes) applied on top.
+pub(crate) fn load_at(
+    repo: &ManifestRepo,
+    commit: &str,
+    edit: Option<(&str, &[u8])>,
+) -> Result<Repo, Error> {
+    Repo::from_sources(&sources_at(repo, commit, edit)?).map_err(Error::Config)
+}
+
+/// The files of `commit` as a source tree, with `edit` applied.
+pub(crate) fn sources_at(
+    repo: &ManifestRepo,
+    commit: &str,
+    edit: Option<(&str, &[u8])>,
+) -> Result<SourceTree, Error> {
+    let mut tree = SourceTree::new();
+    let mut files = repo.list(commit, "glueops.yaml")?;
+    for dir in ["apps", "common", "env-overlays"] {
+        files.extend(repo.list(commit, dir)?);
+    }
+    for (path, id) in files {
+        if edit.is_some_and(|(p, _)| p == path) {
+            continue;
+        }
+        tree.insert(path, repo.read_blob(&id)?);
+    }
+    if let Some((path, bytes)) = edit {
+        tree.insert(path, bytes.to_vec());
+    }
+    Ok(tree)
+}

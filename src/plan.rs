@@ -1,0 +1,607 @@
+//! The pure heart of the loop: from (config state, manifest state, request, now) to a
+//! [`Plan`] — the files to write and remove on the manifest branch, what each deployment
+//! does, what the gates hold, and the commit's message and trailers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+
+use crate::Error;
+use crate::gate::{self, Hold};
+use crate::git::{ChangeSet, Edit, HistoryEntry, Trailer};
+use crate::layout::{self, Affected, Layout, Owner};
+use crate::model::Repo;
+use crate::trailers as t;
+
+/// The config side of a plan.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigState<'a> {
+    /// The loaded, valid config repo.
+    pub repo: &'a Repo,
+    /// Its commit, when it is a git repository.
+    pub commit: Option<&'a str>,
+    /// What changed in it since the config commit of glueops' newest commit on the manifest
+    /// branch, when both are known.
+    pub since: Option<&'a ChangeSet>,
+    /// Trailers of the config commits being applied that the release records
+    /// (`Glueops-Source-Commit`, `Glueops-Source-Time`).
+    pub carried: &'a [Trailer],
+}
+
+/// The manifest side of a plan.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestState {
+    /// The branch's head commit; `None` when the branch does not exist yet.
+    pub head: Option<HistoryEntry>,
+    /// glueops' newest commit on the branch (the head, unless someone wrote after it).
+    pub last_own: Option<HistoryEntry>,
+    /// The files listed (path → blob id): everything under `clusters/` for a full plan, the
+    /// folders of the deployments in scope and the delivery folders otherwise.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Which deployments a plan looks at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase", tag = "mode")]
+pub enum Scope {
+    /// Every deployment: a first sync, a change to everything, or a branch someone else wrote.
+    Full {
+        /// Why.
+        reason: String,
+    },
+    /// Only these (app, env) deployments (the config change touched them, or a gate held them).
+    Deployments {
+        /// `<app>/<env>`.
+        deployments: BTreeSet<String>,
+    },
+}
+
+/// What the caller asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Release what the gates allow.
+    Sync,
+    /// Release what the gates allow; `app` in `env` with these approvals.
+    Promote {
+        /// The app.
+        app: String,
+        /// The environment promoted to.
+        env: String,
+        /// The environment promoted from.
+        from: String,
+        /// The tag promoted.
+        tag: String,
+        /// Who approved (verified by the caller).
+        approved_by: Vec<String>,
+    },
+    /// Release `app` in `env` at once, gates bypassed.
+    Rollback {
+        /// The app.
+        app: String,
+        /// The environment.
+        env: String,
+        /// The tag rolled back to.
+        tag: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Request {
+    /// The deployment whose gate the request answers.
+    pub fn target(&self) -> Option<(&str, &str)> {
+        match self {
+            Request::Sync => None,
+            Request::Promote { app, env, .. } | Request::Rollback { app, env, .. } => {
+                Some((app, env))
+            }
+        }
+    }
+}
+
+/// How one deployment changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Change {
+    /// First release.
+    Added,
+    /// New files.
+    Changed,
+    /// Its files are removed.
+    Removed,
+}
+
+/// One deployment the plan releases.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Deployment {
+    /// The app.
+    pub app: String,
+    /// The environment.
+    pub env: String,
+    /// Added, changed or removed.
+    pub change: Change,
+    /// The image tag it runs afterwards.
+    pub tag: Option<String>,
+    /// Files written or removed.
+    pub files: usize,
+    /// Only files someone else changed were restored: the release stays the same.
+    pub repair: bool,
+}
+
+/// A deployment whose change a gate holds back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Held {
+    /// The app.
+    pub app: String,
+    /// The environment.
+    pub env: String,
+    /// Every rule that holds it.
+    pub holds: Vec<Hold>,
+}
+
+/// Why a plan is refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    /// What the plan would have done.
+    pub reason: String,
+    /// How to go ahead anyway, or what to fix.
+    pub help: String,
+}
+
+/// The outcome of planning: printable, serializable, and the edit [`crate::apply`] commits.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// The manifest commit planned on.
+    pub base: Option<String>,
+    /// The config commit rendered.
+    pub config: Option<String>,
+    /// Which deployments were looked at.
+    pub scope: Scope,
+    /// Deployments released.
+    pub deployments: Vec<Deployment>,
+    /// Deployments a gate holds.
+    pub held: Vec<Held>,
+    /// Files someone else changed that the plan restores.
+    pub repaired: Vec<String>,
+    /// Files written.
+    pub written: Vec<String>,
+    /// Files removed.
+    pub removed: Vec<String>,
+    /// Set when the plan must not be applied.
+    pub refused: Option<Refusal>,
+    /// The commit message's subject.
+    pub title: String,
+    #[serde(skip)]
+    pub(crate) edit: Edit,
+    #[serde(skip)]
+    pub(crate) trailers: Vec<Trailer>,
+}
+
+impl Plan {
+    /// True when applying it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.edit.is_empty()
+    }
+
+    /// The trailers the commit carries.
+    pub fn trailers(&self) -> &[Trailer] {
+        &self.trailers
+    }
+}
+
+/// The deployments a plan must look at, given what changed in the config and the branch head.
+pub fn scope(config: &ConfigState<'_>, manifests: &ManifestState, request: &Request) -> Scope {
+    let full = |reason: &str| Scope::Full {
+        reason: reason.to_string(),
+    };
+    let Some(head) = &manifests.head else {
+        return full("the manifest branch does not exist yet");
+    };
+    let own = manifests
+        .last_own
+        .as_ref()
+        .is_some_and(|o| o.commit == head.commit);
+    if !own {
+        return full(&format!(
+            "the branch head {} was not written by glueops: every file is compared",
+            short(&head.commit)
+        ));
+    }
+    let Some(since) = config.since else {
+        return full("the config commit of the last release is unknown");
+    };
+    let affected = affected(config, manifests, since);
+    if affected.all {
+        return full("glueops.yaml, common values or an unknown file changed");
+    }
+    let mut deployments: BTreeSet<String> = affected
+        .deployments
+        .iter()
+        .map(|(a, e)| format!("{a}/{e}"))
+        .collect();
+    if let Some((app, env)) = request.target() {
+        deployments.insert(format!("{app}/{env}"));
+    }
+    Scope::Deployments { deployments }
+}
+
+/// Deployments the config change since the last release affects, plus those it left held.
+fn affected(config: &ConfigState<'_>, manifests: &ManifestState, since: &ChangeSet) -> Affected {
+    let paths = since
+        .added
+        .iter()
+        .chain(&since.modified)
+        .chain(&since.removed)
+        .map(String::as_str);
+    let mut out = layout::affected(paths, config.repo);
+    for held in manifests
+        .last_own
+        .iter()
+        .flat_map(|o| t::values(o, t::HELD))
+    {
+        if let Some(((app, env), _)) = t::parse_deployment(held) {
+            out.deployments.insert((app.to_string(), env.to_string()));
+        }
+    }
+    out
+}
+
+pub(crate) fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+/// Files of one owner: path → (blob id, bytes when rendered).
+type Group<'a> = BTreeMap<&'a str, (String, Option<&'a [u8]>)>;
+
+/// Plans a sync (or a promotion or rollback, which are syncs with one deployment's gate
+/// answered) from rendered files. `rendered` holds the files of the deployments in `scope`
+/// and every platform file, as [`glueops_render::render_selected`] gives them.
+pub fn plan(
+    config: &ConfigState<'_>,
+    manifests: &ManifestState,
+    scope: Scope,
+    rendered: &crate::files::Files,
+    request: &Request,
+    now: Timestamp,
+    allow_delete: bool,
+) -> Result<Plan, Error> {
+    let repo = config.repo;
+    let platform = repo.platform();
+    let layout = Layout::new(platform);
+    // Delivery objects by path: the deployments of the config, and those of the folders on the
+    // branch (a deployment removed from the config).
+    let mut delivery: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for d in repo.deployments() {
+        if let Some(env) = d.environment() {
+            delivery.insert(
+                layout.delivery_file(&d.cluster, &d.name),
+                (d.app.clone(), env.to_string()),
+            );
+        }
+    }
+    for path in manifests.files.keys() {
+        if let Some(rest) = path.strip_prefix(&format!("{}/", layout.root))
+            && let [cluster, env, app, _, ..] = rest.split('/').collect::<Vec<_>>().as_slice()
+            && let Owner::Deployment { .. } = layout.classify(path)
+        {
+            let file = layout.delivery_file(cluster, &format!("{app}-{env}"));
+            delivery
+                .entry(file)
+                .or_insert_with(|| ((*app).to_string(), (*env).to_string()));
+        }
+    }
+    let key = |path: &str| -> Option<Key> {
+        match layout.classify(path) {
+            Owner::Deployment { app, env } => Some(Key::Deployment(app, env)),
+            Owner::Delivery { .. } => Some(match delivery.get(path) {
+                Some((a, e)) => Key::Deployment(a.clone(), e.clone()),
+                None => Key::Platform,
+            }),
+            Owner::Preview { .. } | Owner::Foreign => None,
+        }
+    };
+    let mut want: BTreeMap<Key, Group<'_>> = BTreeMap::new();
+    for (path, bytes) in rendered.iter() {
+        if let Some(k) = key(path) {
+            want.entry(k)
+                .or_default()
+                .insert(path, (crate::git::blob_id(bytes), Some(bytes)));
+        }
+    }
+    let mut have: BTreeMap<Key, Group<'_>> = BTreeMap::new();
+    for (path, id) in &manifests.files {
+        if let Some(k) = key(path) {
+            have.entry(k).or_default().insert(path, (id.clone(), None));
+        }
+    }
+    let bootstrap =
+        manifests.head.is_none() || !have.keys().any(|k| matches!(k, Key::Deployment(..)));
+    let in_scope = |app: &str, env: &str| match &scope {
+        Scope::Full { .. } => true,
+        Scope::Deployments { deployments } => deployments.contains(&format!("{app}/{env}")),
+    };
+    let foreign_head = matches!(&scope, Scope::Full { .. })
+        && manifests.head.is_some()
+        && manifests.last_own.as_ref().map(|o| &o.commit)
+            != manifests.head.as_ref().map(|h| &h.commit);
+    let expected = config.since.map(|s| affected(config, manifests, s));
+    let mut out = Builder::default();
+    let keys: BTreeSet<&Key> = want.keys().chain(have.keys()).collect();
+    let empty = Group::new();
+    for k in keys {
+        let (w, h) = (want.get(k).unwrap_or(&empty), have.get(k).unwrap_or(&empty));
+        let Key::Deployment(app, env) = k else {
+            // Platform files: every one is rendered; stale ones go only in a full plan (an
+            // incremental one lists the delivery folders, where a stale file is a deployment's
+            // delivery object it does not know).
+            let full = matches!(&scope, Scope::Full { .. });
+            out.files(w, h, full);
+            continue;
+        };
+        if !in_scope(app, env) || same(w, h) {
+            continue;
+        }
+        // A difference in a deployment the config did not change is someone else's edit.
+        let hand_edit = foreign_head
+            && expected
+                .as_ref()
+                .is_some_and(|e| !e.contains(app, env) && !h.is_empty());
+        let environment = platform.environment(env);
+        let gated = environment.is_some_and(gate::is_gated) && !bootstrap && !hand_edit;
+        if gated && let Some(environment) = environment {
+            let bypass =
+                matches!(request, Request::Rollback { app: a, env: e, .. } if a == app && e == env);
+            let approvals = match request {
+                Request::Promote {
+                    app: a,
+                    env: e,
+                    approved_by,
+                    ..
+                } if a == app && e == env => approved_by.as_slice(),
+                _ => &[],
+            };
+            let holds = gate::check(environment, now, approvals);
+            if !bypass && !holds.is_empty() {
+                out.held.push(Held {
+                    app: app.clone(),
+                    env: env.clone(),
+                    holds,
+                });
+                continue;
+            }
+        }
+        let change = match (h.is_empty(), w.is_empty()) {
+            (true, _) => Change::Added,
+            (false, true) => Change::Removed,
+            (false, false) => Change::Changed,
+        };
+        let touched = out.files(w, h, true);
+        if hand_edit {
+            out.repaired.extend(touched.iter().cloned());
+        }
+        let tag = repo
+            .deployment(app, env)
+            .and_then(|d| d.values.image.as_ref())
+            .and_then(|i| i.tag.clone());
+        out.deployments.push(Deployment {
+            app: app.clone(),
+            env: env.clone(),
+            change,
+            tag,
+            files: touched.len(),
+            repair: hand_edit,
+        });
+    }
+    let had = have.keys().any(|k| matches!(k, Key::Deployment(..)));
+    let empty_config = repo.deployments().next().is_none();
+    let refused = guard(
+        &out.deployments,
+        had && empty_config,
+        config.since,
+        allow_delete,
+    );
+    Ok(out.finish(config, manifests, scope, request, refused))
+}
+
+/// Who a file belongs to, for grouping.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Platform,
+    Deployment(String, String),
+}
+
+fn same(w: &Group<'_>, h: &Group<'_>) -> bool {
+    w.len() == h.len()
+        && w.iter()
+            .all(|(p, (id, _))| h.get(p).is_some_and(|(i, _)| i == id))
+}
+
+/// A plan that removes deployments the config did not delete, or every deployment, is refused.
+fn guard(
+    deployments: &[Deployment],
+    removes_all: bool,
+    since: Option<&ChangeSet>,
+    allow_delete: bool,
+) -> Option<Refusal> {
+    if allow_delete {
+        return None;
+    }
+    let deleted: BTreeSet<&str> = since
+        .iter()
+        .flat_map(|s| &s.removed)
+        .map(String::as_str)
+        .collect();
+    let unexplained: Vec<String> = deployments
+        .iter()
+        .filter(|d| d.change == Change::Removed)
+        .filter(|d| {
+            !deleted.contains(format!("apps/{}/envs/{}/values.yaml", d.app, d.env).as_str())
+        })
+        .map(|d| format!("{}/{}", d.app, d.env))
+        .collect();
+    if removes_all {
+        return Some(Refusal {
+            reason: "the plan would remove every deployment".into(),
+            help: "check the config repo (an empty or failed checkout looks like this); pass --allow-delete if this is really meant".into(),
+        });
+    }
+    if unexplained.is_empty() {
+        return None;
+    }
+    Some(Refusal {
+        reason: format!(
+            "the plan would remove {} deployment(s) whose envs/<env>/values.yaml the applied config commits did not delete: {}",
+            unexplained.len(),
+            unexplained.join(", ")
+        ),
+        help: "delete apps/<app>/envs/<env>/values.yaml to remove a deployment, or pass --allow-delete".into(),
+    })
+}
+
+#[derive(Default)]
+struct Builder {
+    edit: Edit,
+    written: Vec<String>,
+    removed: Vec<String>,
+    repaired: Vec<String>,
+    deployments: Vec<Deployment>,
+    held: Vec<Held>,
+}
+
+impl Builder {
+    /// Writes what differs, removes (when `remove`) what is no longer rendered; the paths.
+    fn files(&mut self, w: &Group<'_>, h: &Group<'_>, remove: bool) -> Vec<String> {
+        let mut touched = Vec::new();
+        for (path, (id, bytes)) in w {
+            if h.get(path).is_some_and(|(i, _)| i == id) {
+                continue;
+            }
+            if let Some(b) = bytes
+                && self.edit.write(path, b.to_vec()).is_ok()
+            {
+                self.written.push((*path).to_string());
+                touched.push((*path).to_string());
+            }
+        }
+        if remove {
+            for path in h.keys().filter(|p| !w.contains_key(*p)) {
+                if self.edit.remove(path).is_ok() {
+                    self.removed.push((*path).to_string());
+                    touched.push((*path).to_string());
+                }
+            }
+        }
+        touched
+    }
+
+    fn finish(
+        self,
+        config: &ConfigState<'_>,
+        manifests: &ManifestState,
+        scope: Scope,
+        request: &Request,
+        refused: Option<Refusal>,
+    ) -> Plan {
+        let config_commit = config.commit.map(str::to_string);
+        let mut trailers: Vec<Trailer> = Vec::new();
+        let mut push = |k: &str, v: String| trailers.extend(t::make(k, v));
+        push(
+            t::CONFIG,
+            config_commit.clone().unwrap_or_else(|| "folder".into()),
+        );
+        let config_value = config.commit.unwrap_or("folder");
+        for d in &self.deployments {
+            let target = format!("{}/{}", d.app, d.env);
+            match d.change {
+                _ if d.repair => {}
+                Change::Removed => push(t::REMOVE, target),
+                _ => push(
+                    t::DEPLOY,
+                    format!(
+                        "{target} tag={} config={config_value}",
+                        d.tag.as_deref().unwrap_or("-")
+                    ),
+                ),
+            }
+        }
+        for h in &self.held {
+            push(t::HELD, format!("{}/{}", h.app, h.env));
+        }
+        let released = |app: &str, env: &str| {
+            self.deployments
+                .iter()
+                .any(|d| d.app == app && d.env == env)
+        };
+        match request {
+            Request::Promote {
+                app,
+                env,
+                from,
+                tag,
+                approved_by,
+            } if released(app, env) => push(
+                t::PROMOTION,
+                format!(
+                    "{app}/{env} from={from} tag={tag} approved-by={}",
+                    approved_by.join(",")
+                ),
+            ),
+            Request::Rollback {
+                app,
+                env,
+                tag,
+                reason,
+            } if released(app, env) => {
+                push(t::ROLLBACK, format!("{app}/{env} to={tag} reason={reason}"));
+            }
+            _ => {}
+        }
+        for r in self.repaired.iter().take(100) {
+            push(t::REPAIRED, r.clone());
+        }
+        trailers.extend(config.carried.iter().cloned());
+        let title = title(&self.deployments, request, &self.repaired);
+        Plan {
+            base: manifests.head.as_ref().map(|h| h.commit.clone()),
+            config: config_commit,
+            scope,
+            deployments: self.deployments,
+            held: self.held,
+            repaired: self.repaired,
+            written: self.written,
+            removed: self.removed,
+            refused,
+            title,
+            edit: self.edit,
+            trailers,
+        }
+    }
+}
+
+fn title(deployments: &[Deployment], request: &Request, repaired: &[String]) -> String {
+    match request {
+        Request::Promote { app, env, tag, .. } => {
+            return format!("promote {app} to {env} at {tag}");
+        }
+        Request::Rollback { app, env, tag, .. } => {
+            return format!("roll back {app} in {env} to {tag}");
+        }
+        Request::Sync => {}
+    }
+    let released: Vec<&Deployment> = deployments.iter().filter(|d| !d.repair).collect();
+    match released.as_slice() {
+        [] if !repaired.is_empty() => format!("restore {} hand-edited file(s)", repaired.len()),
+        [] => "sync platform files".to_string(),
+        [d] => format!(
+            "release {}/{}{}",
+            d.app,
+            d.env,
+            d.tag
+                .as_deref()
+                .map(|t| format!(" at {t}"))
+                .unwrap_or_default()
+        ),
+        many => format!("release {} deployments", many.len()),
+    }
+}

@@ -1,0 +1,354 @@
+//! Pull-request previews on the manifest branch: open (or update) one, close exactly its
+//! files, and collect the ones older than `previews.ttl`.
+
+use std::collections::BTreeSet;
+
+use crate::Error;
+use crate::apply::{Options, manifest_checkout};
+use crate::checkout::{Checkout, Config};
+use crate::git::Edit;
+use crate::layout::{Layout, Owner};
+use crate::model::platform::Previews;
+use crate::publish::{self, Commit, Published};
+use crate::render::PreviewRequest;
+use crate::trailers as t;
+
+/// Which apps a pull request's preview is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreviewTarget {
+    /// One app.
+    App(String),
+    /// Every app whose `source.repo` is this `OWNER/NAME` (a monorepo may build several).
+    SourceRepo(String),
+}
+
+/// A pull request, as a preview needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PullRequest {
+    /// Its number.
+    pub number: u64,
+    /// Its head commit: the preview's image tag.
+    pub sha: Option<String>,
+    /// Its head branch.
+    pub branch: Option<String>,
+    /// Its labels (for `previews.labels`).
+    pub labels: Vec<String>,
+}
+
+/// What a preview command did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewOutcome {
+    /// Previews opened or updated (`<app>-pr-<N>`).
+    pub opened: Vec<String>,
+    /// Previews closed.
+    pub closed: Vec<String>,
+    /// Why the pull request gets no preview, when its labels say so.
+    pub skipped: Option<String>,
+    /// Files written.
+    pub written: Vec<String>,
+    /// Files and folders removed.
+    pub removed: Vec<String>,
+    /// The commit pushed, if anything changed.
+    pub commit: Option<String>,
+}
+
+fn settings(config: &Config) -> Result<&Previews, Error> {
+    config
+        .repo
+        .platform()
+        .previews()
+        .ok_or_else(|| Error::Invalid {
+            message: "previews are not enabled".into(),
+            help: "set spec.previews.enabled: true in glueops.yaml".into(),
+        })
+}
+
+/// The apps `target` names.
+fn apps(config: &Config, target: &PreviewTarget) -> Result<Vec<String>, Error> {
+    let repo = &config.repo;
+    let apps: BTreeSet<String> = match target {
+        PreviewTarget::App(app) => {
+            if !repo.apps().any(|a| a == app) {
+                return Err(Error::Invalid {
+                    message: format!("no app is named `{app}`"),
+                    help: "use a folder name under apps/".into(),
+                });
+            }
+            BTreeSet::from([app.clone()])
+        }
+        PreviewTarget::SourceRepo(source) => repo
+            .deployments()
+            .filter(|d| {
+                d.values
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.repo.as_deref())
+                    .is_some_and(|r| r.eq_ignore_ascii_case(source))
+            })
+            .map(|d| d.app.clone())
+            .collect(),
+    };
+    if apps.is_empty() {
+        return Err(Error::Invalid {
+            message: format!(
+                "no app has `source.repo: {}`",
+                match target {
+                    PreviewTarget::App(a) | PreviewTarget::SourceRepo(a) => a,
+                }
+            ),
+            help: "set source.repo in the app's base values".into(),
+        });
+    }
+    Ok(apps.into_iter().collect())
+}
+
+/// Opens or updates the preview of `pr` for the apps of `target`; a pull request its labels
+/// exclude has its previews closed instead.
+pub fn open(
+    config: &str,
+    manifests: &str,
+    target: &PreviewTarget,
+    pr: &PullRequest,
+    opts: &Options,
+) -> Result<PreviewOutcome, Error> {
+    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let settings = settings(&config)?;
+    if let Some(labels) = &settings.labels
+        && !labels.admits(&pr.labels)
+    {
+        let mut out = close_loaded(&config, manifests, target, pr.number, "labels", opts)?;
+        out.skipped = Some(if labels.opt_out.iter().any(|l| pr.labels.contains(l)) {
+            format!(
+                "the pull request has an opt-out label ({})",
+                labels.opt_out.join(", ")
+            )
+        } else {
+            format!(
+                "the pull request has none of the opt-in labels ({})",
+                labels.opt_in.join(", ")
+            )
+        });
+        return Ok(out);
+    }
+    let apps = apps(&config, target)?;
+    let requests: Vec<PreviewRequest> = apps
+        .iter()
+        .map(|app| PreviewRequest {
+            app: app.clone(),
+            number: pr.number,
+            head_sha: pr.sha.clone(),
+            branch: pr.branch.clone(),
+        })
+        .collect();
+    let rendered = crate::render::render_selected(&config.repo, &requests, &|_| false)?.files()?;
+    let layout = Layout::new(config.repo.platform());
+    let names: Vec<String> = apps
+        .iter()
+        .map(|a| format!("{a}-pr-{}", pr.number))
+        .collect();
+    let checkout = manifest_checkout(&config, manifests, opts)?;
+    let cluster = settings.cluster.clone();
+    run(&checkout, opts, |base| {
+        let state = publish::state_of(&checkout, base)?;
+        let mut edit = Edit::default();
+        let mut out = PreviewOutcome {
+            opened: names.clone(),
+            ..PreviewOutcome::default()
+        };
+        for name in &names {
+            edit.remove(&layout.preview_dir(&cluster, name))?;
+        }
+        for (path, bytes) in rendered.iter() {
+            let ours = match layout.classify(path) {
+                Owner::Preview { name: Some(n) } => names.contains(&n),
+                Owner::Preview { name: None } => true,
+                _ => false,
+            };
+            if ours {
+                edit.write(path, bytes.to_vec())?;
+                out.written.push(path.to_string());
+            }
+        }
+        let mut trailers = publish::carry_state(&state);
+        for app in &apps {
+            let sha = pr.sha.as_deref().unwrap_or("-");
+            trailers.extend(t::make(
+                t::PREVIEW_OPEN,
+                format!("{app}#{} sha={sha}", pr.number),
+            ));
+        }
+        let title = format!(
+            "preview: open pull request {} ({})",
+            pr.number,
+            apps.join(", ")
+        );
+        Ok((
+            out,
+            Some(Commit {
+                edit,
+                title,
+                trailers,
+            }),
+        ))
+    })
+}
+
+/// Closes the previews of pull request `number` for the apps of `target`: their folders and
+/// delivery objects, and the previews project when no preview is left. Nothing else.
+pub fn close(
+    config: &str,
+    manifests: &str,
+    target: &PreviewTarget,
+    number: u64,
+    opts: &Options,
+) -> Result<PreviewOutcome, Error> {
+    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    close_loaded(&config, manifests, target, number, "closed", opts)
+}
+
+fn close_loaded(
+    config: &Config,
+    manifests: &str,
+    target: &PreviewTarget,
+    number: u64,
+    why: &str,
+    opts: &Options,
+) -> Result<PreviewOutcome, Error> {
+    let settings = settings(config)?;
+    let names: Vec<String> = apps(config, target)?
+        .iter()
+        .map(|a| format!("{a}-pr-{number}"))
+        .collect();
+    remove_previews(config, manifests, &settings.cluster, &names, why, opts)
+}
+
+/// Removes the named previews from the manifest branch in one commit.
+fn remove_previews(
+    config: &Config,
+    manifests: &str,
+    cluster: &str,
+    names: &[String],
+    why: &str,
+    opts: &Options,
+) -> Result<PreviewOutcome, Error> {
+    let layout = Layout::new(config.repo.platform());
+    let checkout = manifest_checkout(config, manifests, opts)?;
+    run(&checkout, opts, |base| {
+        let Some(base) = base else {
+            return Ok((PreviewOutcome::default(), None));
+        };
+        let state = publish::state_of(&checkout, Some(base))?;
+        let open = open_previews(&checkout, base, &layout, cluster)?;
+        let mut out = PreviewOutcome::default();
+        let mut edit = Edit::default();
+        for name in names.iter().filter(|n| open.contains(*n)) {
+            for path in [
+                layout.preview_dir(cluster, name),
+                layout.delivery_file(cluster, name),
+            ] {
+                edit.remove(&path)?;
+                out.removed.push(path);
+            }
+            out.closed.push(name.clone());
+        }
+        if out.closed.is_empty() {
+            return Ok((out, None));
+        }
+        if open.iter().all(|n| names.contains(n)) {
+            let project = layout.previews_project(cluster);
+            if checkout.repo.read_file(base, &project)?.is_some() {
+                edit.remove(&project)?;
+                out.removed.push(project);
+            }
+        }
+        let mut trailers = publish::carry_state(&state);
+        for name in &out.closed {
+            let (app, n) = name.rsplit_once("-pr-").unwrap_or((name, ""));
+            trailers.extend(t::make(t::PREVIEW_CLOSE, format!("{app}#{n} {why}")));
+        }
+        let title = format!("preview: close {}", out.closed.join(", "));
+        Ok((
+            out,
+            Some(Commit {
+                edit,
+                title,
+                trailers,
+            }),
+        ))
+    })
+}
+
+/// The previews on the branch: folder names under `clusters/<cluster>/previews/`.
+fn open_previews(
+    checkout: &Checkout,
+    base: &str,
+    layout: &Layout,
+    cluster: &str,
+) -> Result<BTreeSet<String>, Error> {
+    let files = checkout
+        .repo
+        .list(base, &format!("{}/{cluster}/previews", layout.root))?;
+    Ok(files
+        .keys()
+        .filter_map(|p| match layout.classify(p) {
+            Owner::Preview { name: Some(n) } => Some(n),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Closes every preview whose last open or update is older than `previews.ttl` at
+/// `opts.now`.
+pub fn gc(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcome, Error> {
+    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let settings = settings(&config)?;
+    let Some(ttl) = &settings.ttl else {
+        return Ok(PreviewOutcome {
+            skipped: Some("previews.ttl is not set: previews live until closed".into()),
+            ..PreviewOutcome::default()
+        });
+    };
+    let ttl = crate::model::check::go_duration_seconds(ttl).map_err(|message| Error::Invalid {
+        message,
+        help: "fix previews.ttl in glueops.yaml".into(),
+    })?;
+    let layout = Layout::new(config.repo.platform());
+    let checkout = manifest_checkout(&config, manifests, opts)?;
+    let Some(base) = checkout.fetch()? else {
+        return Ok(PreviewOutcome::default());
+    };
+    let mut stale = Vec::new();
+    for name in open_previews(&checkout, &base, &layout, &settings.cluster)? {
+        let dir = layout.preview_dir(&settings.cluster, &name);
+        let last = checkout.repo.history(&base, &dir, 1)?;
+        let age = last
+            .first()
+            .map_or(i64::MAX, |e| opts.now.as_second() - e.time);
+        if age > i64::try_from(ttl).unwrap_or(i64::MAX) {
+            stale.push(name);
+        }
+    }
+    if stale.is_empty() {
+        return Ok(PreviewOutcome::default());
+    }
+    let why = format!(
+        "older than previews.ttl ({})",
+        settings.ttl.as_deref().unwrap_or_default()
+    );
+    remove_previews(&config, manifests, &settings.cluster, &stale, &why, opts)
+}
+
+fn run(
+    checkout: &Checkout,
+    opts: &Options,
+    plan: impl FnMut(Option<&str>) -> Result<(PreviewOutcome, Option<Commit>), Error>,
+) -> Result<PreviewOutcome, Error> {
+    let (mut out, published) = publish::publish(checkout, opts.now, opts.dry_run, plan)?;
+    if let Published::Pushed { commit, .. } = published {
+        out.commit = Some(commit);
+    } else if published == Published::Unchanged {
+        out.written.clear();
+    }
+    Ok(out)
+}

@@ -1,0 +1,322 @@
+//! Config edits that release: `bump` (set an image tag in the config repo), `promote` (the
+//! tag released in the `from` environment, through the gate) and `rollback` (an earlier tag,
+//! gates bypassed). Each edits the config repo first — the config stays the request — then
+//! syncs.
+
+use jiff::Timestamp;
+
+use crate::Error;
+use crate::apply::{Options, Outcome, sync_with};
+use crate::checkout::{Checkout, Config, load_at};
+use crate::gate::{self, Hold};
+use crate::git::{Edit, Trailer};
+use crate::plan::Request;
+use crate::publish::{self, Commit, Published};
+use crate::trailers as t;
+
+/// The application commit a change builds, recorded for lead time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCommit {
+    /// Its id.
+    pub commit: String,
+    /// When it was made.
+    pub time: Timestamp,
+}
+
+/// What a config edit did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigEdit {
+    /// The values file edited.
+    pub path: String,
+    /// The config commit the flow continues from (the new one, or the tip when the file
+    /// already said so).
+    pub commit: String,
+    /// False when the file already had that tag: nothing committed.
+    pub changed: bool,
+}
+
+/// The values file of a deployment.
+fn values_path(app: &str, env: &str) -> String {
+    format!("apps/{app}/envs/{env}/values.yaml")
+}
+
+/// Sets `image.tag` of `app` in `env` in the config repo (`spec` must be a repository): only
+/// the bytes of that scalar change (or the key is inserted), the edited repo is validated,
+/// then committed and pushed, re-applied on a moved tip.
+pub fn bump(
+    spec: &str,
+    app: &str,
+    env: &str,
+    tag: &str,
+    source: Option<&SourceCommit>,
+    extra: &[Trailer],
+    opts: &Options,
+) -> Result<ConfigEdit, Error> {
+    crate::model::check::image_tag(tag).map_err(|reason| Error::Unsafe {
+        path: values_path(app, env),
+        reason,
+    })?;
+    let checkout = Checkout::open(spec, &opts.cache, opts.config_branch.as_deref())?;
+    let path = values_path(app, env);
+    let mut trailers: Vec<Trailer> = Vec::new();
+    trailers.extend(t::make(t::BUMP, format!("{app}/{env} image.tag={tag}")));
+    if let Some(s) = source {
+        trailers.extend(t::make(t::SOURCE_COMMIT, &s.commit));
+        trailers.extend(t::make(t::SOURCE_TIME, s.time.to_string()));
+    }
+    trailers.extend(extra.iter().cloned());
+    let (edit, published) = publish::publish(&checkout, opts.now, false, |base| {
+        let base = base.ok_or_else(|| Error::Invalid {
+            message: format!(
+                "the config repo {} has no branch `{}`",
+                checkout.remote, checkout.branch
+            ),
+            help: "push the config repo first, or name its branch with --config-branch".into(),
+        })?;
+        let Some(bytes) = checkout.repo.read_file(base, &path)? else {
+            return Err(Error::Invalid {
+                message: format!("`{app}` has no deployment to `{env}`: {path} does not exist"),
+                help: "check the app and environment names (`glueops validate` lists them)".into(),
+            });
+        };
+        let text = String::from_utf8(bytes).map_err(|_| Error::Unsafe {
+            path: path.clone(),
+            reason: "the file is not UTF-8 text".into(),
+        })?;
+        let new = crate::bump::set_image_tag(&text, tag).map_err(|e| Error::Unsafe {
+            path: path.clone(),
+            reason: e.0,
+        })?;
+        let report = ConfigEdit {
+            path: path.clone(),
+            commit: base.to_string(),
+            changed: new != text,
+        };
+        if new == text {
+            return Ok((report, None));
+        }
+        load_at(&checkout.repo, base, Some((&path, new.as_bytes())))?;
+        let mut edit = Edit::default();
+        edit.write(&path, new.into_bytes())?;
+        let commit = Commit {
+            edit,
+            title: format!("{app}/{env}: image.tag {tag}"),
+            trailers: trailers.clone(),
+        };
+        Ok((report, Some(commit)))
+    })?;
+    Ok(match published {
+        Published::Pushed { commit, .. } => ConfigEdit { commit, ..edit },
+        _ => edit,
+    })
+}
+
+/// Why a promotion or rollback did not release.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refused {
+    /// The app.
+    pub app: String,
+    /// The environment.
+    pub env: String,
+    /// The rules that hold it.
+    pub holds: Vec<Hold>,
+}
+
+/// What a promotion or rollback did.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase", tag = "result")]
+pub enum Release {
+    /// Released: the config edit and the sync that released it.
+    Released {
+        /// The tag.
+        tag: String,
+        /// The config edit.
+        config: ConfigEdit,
+        /// The sync.
+        sync: Box<Outcome>,
+    },
+    /// Refused by the gate: nothing committed anywhere.
+    Refused(Refused),
+}
+
+/// A release of a deployment recorded on the manifest branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Released {
+    tag: String,
+    source: Vec<Trailer>,
+}
+
+/// The releases of `app` in `env`, newest first (from the `Glueops-Deploy` trailers).
+fn releases(checkout: &Checkout, app: &str, env: &str) -> Result<Vec<Released>, Error> {
+    let Some(tip) = checkout.fetch()? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for entry in checkout.repo.log(&tip, 100_000)? {
+        for value in t::values(&entry, t::DEPLOY) {
+            if let Some(((a, e), fields)) = t::parse_deployment(value)
+                && a == app
+                && e == env
+                && let Some((_, tag)) = fields.iter().find(|(k, _)| *k == "tag")
+            {
+                out.push(Released {
+                    tag: (*tag).to_string(),
+                    source: entry
+                        .trailers
+                        .iter()
+                        .filter(|tr| tr.key == t::SOURCE_COMMIT || tr.key == t::SOURCE_TIME)
+                        .cloned()
+                        .collect(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Promotes `app` to `env`: its tag becomes the one released in `env`'s `promotion.from`,
+/// if the gate passes at `opts.now` with `approved_by`; refused (nothing committed) otherwise.
+pub fn promote(
+    config: &str,
+    manifests: &str,
+    app: &str,
+    env: &str,
+    approved_by: &[String],
+    opts: &Options,
+) -> Result<Release, Error> {
+    let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
+    let environment = loaded
+        .repo
+        .platform()
+        .environment(env)
+        .ok_or_else(|| Error::Invalid {
+            message: format!("no environment is named `{env}`"),
+            help: "use one of the environments in glueops.yaml".into(),
+        })?;
+    let from = environment
+        .promotion
+        .as_ref()
+        .and_then(|p| p.from.clone())
+        .ok_or_else(|| Error::Invalid {
+            message: format!("`{env}` has no promotion.from: there is nothing to promote from"),
+            help: "set spec.environments[].promotion.from in glueops.yaml, or use `glueops bump`"
+                .into(),
+        })?;
+    let checkout = crate::apply::manifest_checkout(&loaded, manifests, opts)?;
+    let released = releases(&checkout, app, &from)?;
+    let Some(source) = released.first() else {
+        return Err(Error::Invalid {
+            message: format!("`{app}` has never been released to `{from}`: nothing to promote"),
+            help: format!("release it to {from} first (`glueops bump` or `glueops sync`)"),
+        });
+    };
+    let holds = gate::check(environment, opts.now, approved_by);
+    if !holds.is_empty() {
+        return Ok(Release::Refused(Refused {
+            app: app.into(),
+            env: env.into(),
+            holds,
+        }));
+    }
+    let tag = source.tag.clone();
+    let time = source.source.iter().find(|tr| tr.key == t::SOURCE_TIME);
+    let commit = source.source.iter().find(|tr| tr.key == t::SOURCE_COMMIT);
+    let carried: Vec<Trailer> = commit.into_iter().chain(time).cloned().collect();
+    let edit = bump(config, app, env, &tag, None, &carried, opts)?;
+    let request = Request::Promote {
+        app: app.into(),
+        env: env.into(),
+        from,
+        tag: tag.clone(),
+        approved_by: approved_by.to_vec(),
+    };
+    released_after(config, manifests, request, tag, edit, opts)
+}
+
+/// Rolls `app` in `env` back to `to`, or to the release before the current one; released at
+/// once (the gate is bypassed, and the trailers say so).
+pub fn rollback(
+    config: &str,
+    manifests: &str,
+    app: &str,
+    env: &str,
+    to: Option<&str>,
+    reason: &str,
+    opts: &Options,
+) -> Result<Release, Error> {
+    let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
+    if loaded.repo.deployment(app, env).is_none() {
+        return Err(Error::Invalid {
+            message: format!("`{app}` has no deployment to `{env}`"),
+            help: "check the app and environment names (`glueops validate` lists them)".into(),
+        });
+    }
+    let checkout = crate::apply::manifest_checkout(&loaded, manifests, opts)?;
+    let tag = match to {
+        Some(tag) => tag.to_string(),
+        None => {
+            let released = releases(&checkout, app, env)?;
+            let current = released.first().map(|r| r.tag.as_str());
+            released
+                .iter()
+                .map(|r| r.tag.as_str())
+                .find(|tag| Some(*tag) != current)
+                .ok_or_else(|| Error::Invalid {
+                    message: format!("`{app}` in `{env}` has no earlier release to roll back to"),
+                    help: "name the tag with --to".into(),
+                })?
+                .to_string()
+        }
+    };
+    let trailer = t::make(t::ROLLBACK, format!("{app}/{env} to={tag} reason={reason}"));
+    let edit = bump(
+        config,
+        app,
+        env,
+        &tag,
+        None,
+        &trailer.into_iter().collect::<Vec<_>>(),
+        opts,
+    )?;
+    let request = Request::Rollback {
+        app: app.into(),
+        env: env.into(),
+        tag: tag.clone(),
+        reason: reason.to_string(),
+    };
+    released_after(config, manifests, request, tag, edit, opts)
+}
+
+/// Syncs from the edited config with `request` answering the target's gate.
+fn released_after(
+    config: &str,
+    manifests: &str,
+    request: Request,
+    tag: String,
+    edit: ConfigEdit,
+    opts: &Options,
+) -> Result<Release, Error> {
+    let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
+    let outcome = sync_with(&loaded, manifests, &request, opts, false)?;
+    let held = request.target().and_then(|(app, env)| {
+        outcome
+            .plan
+            .held
+            .iter()
+            .find(|h| h.app == app && h.env == env)
+    });
+    if let Some(h) = held {
+        return Ok(Release::Refused(Refused {
+            app: h.app.clone(),
+            env: h.env.clone(),
+            holds: h.holds.clone(),
+        }));
+    }
+    Ok(Release::Released {
+        tag,
+        config: edit,
+        sync: Box::new(outcome),
+    })
+}
