@@ -4,4 +4,5 @@
     reason = "tests fail loudly: a panic with the value is the failure report"
 )]
 
+mod loop_flows;
 mod write_tree;

@@ -12,6 +12,9 @@
 //! assert!(python.exists());
 //! ```
 
+pub mod generated;
+pub mod repos;
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};

@@ -5,6 +5,7 @@
 )]
 
 mod render;
+mod scenario;
 mod secrets;
 mod validate;
 

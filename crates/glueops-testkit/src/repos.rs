@@ -1,0 +1,158 @@
+//! Real git repositories for the loop's tests: a config repo (a work tree and the bare remote
+//! it pushes to) and an empty bare manifest remote, in a folder the test owns.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs `git -C dir args` and returns its stdout; a failure fails the test with git's stderr.
+#[expect(
+    clippy::panic,
+    reason = "test support: a git call that fails is the test's failure, reported with git's words"
+)]
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = match Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .env("LC_ALL", "C")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!("cannot run git ({e}): install git 2.x"),
+    };
+    if !out.status.success() {
+        panic!(
+            "git {args:?} in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `git fsck --strict` of the repository at `dir` passes.
+pub fn fsck(dir: &Path) {
+    git(dir, &["fsck", "--strict", "--no-dangling", "--no-progress"]);
+}
+
+/// A config repo and a manifest repo, as bare remotes on disk.
+#[derive(Debug, Clone)]
+pub struct Repos {
+    /// The config repo's work tree (where tests edit and commit).
+    pub work: PathBuf,
+    /// The config repo's bare remote.
+    pub config: PathBuf,
+    /// The manifest repo's bare remote (empty at first).
+    pub manifests: PathBuf,
+    /// A cache folder for glueops' clones.
+    pub cache: PathBuf,
+}
+
+impl Repos {
+    /// Copies the config repo at `source` into `root/work`, commits it, and sets up the bare
+    /// remotes beside it.
+    pub fn new(root: &Path, source: &Path) -> Repos {
+        let work = root.join("work");
+        git(
+            root,
+            &["init", "--quiet", "-b", "main", &work.to_string_lossy()],
+        );
+        copy_tree(source, &work);
+        git(&work, &["add", "-A"]);
+        git(&work, &["commit", "--quiet", "-m", "config: first commit"]);
+        let config = root.join("config.git");
+        git(
+            root,
+            &[
+                "clone",
+                "--quiet",
+                "--bare",
+                &work.to_string_lossy(),
+                &config.to_string_lossy(),
+            ],
+        );
+        let manifests = root.join("manifests.git");
+        git(
+            root,
+            &[
+                "init",
+                "--quiet",
+                "--bare",
+                "-b",
+                "main",
+                &manifests.to_string_lossy(),
+            ],
+        );
+        Repos {
+            work,
+            config,
+            manifests,
+            cache: root.join("cache"),
+        }
+    }
+
+    /// Takes the remote's latest commits, lets `edit` change the work tree, commits everything
+    /// with `message` and pushes it.
+    pub fn change_config(&self, message: &str, edit: impl FnOnce(&Path)) {
+        let remote = self.config.to_string_lossy().into_owned();
+        git(
+            &self.work,
+            &["pull", "--quiet", "--ff-only", &remote, "main"],
+        );
+        edit(&self.work);
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "--quiet", "-m", message]);
+        git(&self.work, &["push", "--quiet", &remote, "HEAD:main"]);
+    }
+
+    /// The manifest branch's tree id.
+    pub fn manifest_tree(&self) -> String {
+        git(&self.manifests, &["rev-parse", "main^{tree}"])
+            .trim()
+            .to_string()
+    }
+
+    /// The manifest branch's commit count.
+    pub fn manifest_commits(&self) -> usize {
+        git(&self.manifests, &["rev-list", "--count", "main"])
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
+    /// `git fsck --strict` of both remotes.
+    pub fn fsck(&self) {
+        fsck(&self.config);
+        fsck(&self.manifests);
+    }
+}
+
+/// Copies the files under `from` into `to` (folders created as needed).
+#[expect(
+    clippy::panic,
+    reason = "test support: a copy that fails is the test's failure"
+)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    let entries = match std::fs::read_dir(from) {
+        Ok(e) => e,
+        Err(e) => panic!("cannot read {}: {e}", from.display()),
+    };
+    if let Err(e) = std::fs::create_dir_all(to) {
+        panic!("cannot create {}: {e}", to.display());
+    }
+    for entry in entries.flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if let Err(e) = std::fs::copy(entry.path(), &target) {
+            panic!("cannot copy {}: {e}", entry.path().display());
+        }
+    }
+}

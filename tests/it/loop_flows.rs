@@ -1,0 +1,363 @@
+//! The loop's flows through the library against real git remotes on disk: incremental syncs
+//! on a generated repo, the delete guard, bad config, unsafe edits, concurrent writers, and
+//! previews by source repo, labels and age.
+
+use std::path::Path;
+
+use glueops::plan::{Change, Scope};
+use glueops::preview::{PreviewTarget, PullRequest};
+use glueops::{Error, Options};
+use glueops_testkit::repos::{Repos, git};
+
+fn at(s: &str) -> jiff::Timestamp {
+    s.parse().unwrap()
+}
+
+fn opts(repos: &Repos, now: &str) -> Options {
+    Options::new(&repos.cache, at(now))
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn generated(apps: usize) -> (tempfile::TempDir, Repos) {
+    generated_with(apps, |_| {})
+}
+
+/// A generated repo whose apps all take previews, changed by `tweak` before the first commit.
+fn generated_with(apps: usize, tweak: impl FnOnce(&Path)) -> (tempfile::TempDir, Repos) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    glueops_testkit::generated::write_repo(&source, apps);
+    for i in 0..apps {
+        let folder = source.join(format!("apps/app{i:05}/envs/previews/common"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("values.yaml"), "deployment: {replicas: 1}\n").unwrap();
+    }
+    tweak(&source);
+    let repos = Repos::new(dir.path(), &source);
+    (dir, repos)
+}
+
+fn sync(repos: &Repos, now: &str) -> glueops::Outcome {
+    glueops::sync(&s(&repos.config), &s(&repos.manifests), &opts(repos, now)).unwrap()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn a_change_renders_and_writes_only_what_it_touches() {
+    let (_dir, repos) = generated(40);
+    let first = sync(&repos, "2026-12-01T09:00:00Z");
+    assert_eq!(first.plan.deployments.len(), 120);
+    assert!(matches!(first.plan.scope, Scope::Full { .. }));
+    // One app's staging values: only that deployment is looked at, only its files change.
+    repos.change_config("app00007: 3 replicas in staging", |w| {
+        edit(
+            &w.join("apps/app00007/envs/staging/values.yaml"),
+            "replicas: 2",
+            "replicas: 3",
+        );
+    });
+    let out = sync(&repos, "2026-12-01T09:05:00Z");
+    assert_eq!(
+        out.plan.scope,
+        Scope::Deployments {
+            deployments: ["app00007/staging".to_string()].into()
+        }
+    );
+    assert_eq!(
+        out.plan.written,
+        vec!["clusters/nonprod/staging/app00007/deployment-app00007-staging.yaml"]
+    );
+    let changed = git(&repos.manifests, &["diff", "--name-only", "main~1", "main"]);
+    assert_eq!(changed.trim(), out.plan.written[0]);
+    // The plan serializes for machines.
+    let json = serde_json::to_value(&out.plan).unwrap();
+    assert_eq!(json["deployments"][0]["app"], "app00007");
+    assert_eq!(json["scope"]["mode"], "deployments");
+    // An overlay change touches that environment only; production holds it (approval).
+    repos.change_config("dev and production overlays", |w| {
+        edit(
+            &w.join("env-overlays/dev/env-values.yaml"),
+            "value: dev",
+            "value: development",
+        );
+        edit(
+            &w.join("env-overlays/production/env-values.yaml"),
+            "value: production",
+            "value: prod",
+        );
+    });
+    let out = sync(&repos, "2026-12-01T09:10:00Z");
+    assert_eq!(out.plan.deployments.len(), 40);
+    assert!(
+        out.plan
+            .deployments
+            .iter()
+            .all(|d| d.env == "dev" && d.change == Change::Changed)
+    );
+    assert_eq!(out.plan.held.len(), 40);
+    assert!(out.plan.held.iter().all(|h| h.env == "production"));
+    // The next sync still knows production is held (its trailers say so), and holds it.
+    repos.change_config("app00001 staging", |w| {
+        edit(
+            &w.join("apps/app00001/envs/staging/values.yaml"),
+            "replicas: 2",
+            "replicas: 4",
+        );
+    });
+    let out = sync(&repos, "2026-12-01T09:15:00Z");
+    assert_eq!(out.plan.deployments.len(), 1);
+    assert_eq!(out.plan.held.len(), 40);
+    // Nothing changed: no commit, whatever the time.
+    let commits = repos.manifest_commits();
+    assert!(sync(&repos, "2026-12-01T10:00:00Z").commit.is_none());
+    assert_eq!(repos.manifest_commits(), commits);
+    repos.fsck();
+}
+
+#[test]
+fn deletions_the_config_did_not_ask_for_are_refused() {
+    let (dir, repos) = generated(3);
+    sync(&repos, "2026-12-01T09:00:00Z");
+    let before = repos.manifest_tree();
+    // Deleting one deployment's values is a deletion the config asked for.
+    repos.change_config("retire app00002 in dev", |w| {
+        std::fs::remove_file(w.join("apps/app00002/envs/dev/values.yaml")).unwrap();
+    });
+    let out = sync(&repos, "2026-12-01T09:05:00Z");
+    assert!(out.plan.refused.is_none(), "{:?}", out.plan.refused);
+    assert_eq!(out.plan.deployments[0].change, Change::Removed);
+    assert!(
+        out.plan
+            .removed
+            .iter()
+            .any(|p| p.ends_with("argocd/application-app00002-dev.yaml"))
+    );
+    assert_ne!(repos.manifest_tree(), before);
+    // A deployment folder the config never had (someone else's) is not removed silently.
+    let clone = dir.path().join("hand");
+    git(
+        dir.path(),
+        &["clone", "--quiet", &s(&repos.manifests), &s(&clone)],
+    );
+    std::fs::create_dir_all(clone.join("clusters/nonprod/dev/ghost")).unwrap();
+    std::fs::write(
+        clone.join("clusters/nonprod/dev/ghost/deployment-ghost.yaml"),
+        "kind: Deployment\n",
+    )
+    .unwrap();
+    git(&clone, &["add", "-A"]);
+    git(&clone, &["commit", "--quiet", "-m", "ghost"]);
+    git(&clone, &["push", "--quiet", "origin", "HEAD:main"]);
+    let tree = repos.manifest_tree();
+    let out = sync(&repos, "2026-12-01T09:10:00Z");
+    let refusal = out.plan.refused.clone().unwrap();
+    assert!(refusal.reason.contains("ghost/dev"), "{refusal:?}");
+    assert_eq!(repos.manifest_tree(), tree, "nothing written");
+    let mut allow = opts(&repos, "2026-12-01T09:11:00Z");
+    allow.allow_delete = true;
+    let out = glueops::sync(&s(&repos.config), &s(&repos.manifests), &allow).unwrap();
+    assert!(out.commit.is_some() && out.plan.refused.is_none());
+    // A config commit deleting every app is refused: nothing is written.
+    repos.change_config("delete everything", |w| {
+        std::fs::remove_dir_all(w.join("apps")).unwrap();
+    });
+    let tree = repos.manifest_tree();
+    let out = sync(&repos, "2026-12-01T09:20:00Z");
+    assert!(
+        out.plan
+            .refused
+            .unwrap()
+            .reason
+            .contains("every deployment")
+    );
+    assert_eq!(repos.manifest_tree(), tree);
+    repos.fsck();
+}
+
+#[test]
+fn bad_config_and_unsafe_edits_write_nothing() {
+    let (_dir, repos) = generated(2);
+    sync(&repos, "2026-12-01T09:00:00Z");
+    let (tree, config_head) = (
+        repos.manifest_tree(),
+        git(&repos.config, &["rev-parse", "main"]),
+    );
+    // A tag that is not an image tag, and a values file set through an anchor.
+    let o = opts(&repos, "2026-12-01T09:01:00Z");
+    let bad_tag = glueops::bump(
+        &s(&repos.config),
+        "app00000",
+        "dev",
+        "1.0 beta",
+        None,
+        &[],
+        &o,
+    );
+    assert!(matches!(bad_tag, Err(Error::Unsafe { .. })), "{bad_tag:?}");
+    repos.change_config("anchored tag", |w| {
+        std::fs::write(
+            w.join("apps/app00001/envs/dev/values.yaml"),
+            "tag: &t 1.0.0\nimage: {tag: *t}\n",
+        )
+        .unwrap();
+    });
+    let config_head_2 = git(&repos.config, &["rev-parse", "main"]);
+    assert_ne!(config_head, config_head_2);
+    let unsafe_edit = glueops::bump(&s(&repos.config), "app00001", "dev", "2.0.0", None, &[], &o);
+    let Err(Error::Unsafe { reason, .. }) = &unsafe_edit else {
+        panic!("{unsafe_edit:?}")
+    };
+    assert!(reason.contains("alias"), "{reason}");
+    assert_eq!(
+        git(&repos.config, &["rev-parse", "main"]),
+        config_head_2,
+        "nothing committed"
+    );
+    // Invalid YAML in the config: the problems come back, nothing is written.
+    repos.change_config("broken", |w| {
+        std::fs::write(
+            w.join("apps/app00000/envs/dev/values.yaml"),
+            "image: {tag: [\n",
+        )
+        .unwrap();
+    });
+    let broken = glueops::sync(&s(&repos.config), &s(&repos.manifests), &o);
+    assert!(matches!(broken, Err(Error::Config(_))), "{broken:?}");
+    assert_eq!(repos.manifest_tree(), tree);
+    repos.fsck();
+}
+
+#[test]
+fn concurrent_writers_all_land() {
+    let (dir, repos) = generated(6);
+    sync(&repos, "2026-12-01T09:00:00Z");
+    repos.change_config("app00003 dev", |w| {
+        edit(
+            &w.join("apps/app00003/envs/dev/values.yaml"),
+            "replicas: 1",
+            "replicas: 2",
+        );
+    });
+    // One sync and three previews at once, each with its own clone (as separate CI jobs).
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let (config, manifests) = (s(&repos.config), s(&repos.manifests));
+            let mut o = Options::new(
+                dir.path().join(format!("cache-{i}")),
+                at("2026-12-01T09:05:00Z"),
+            );
+            o.branch = None;
+            std::thread::spawn(move || {
+                if i == 0 {
+                    glueops::sync(&config, &manifests, &o).map(|_| ())
+                } else {
+                    let pr = PullRequest {
+                        number: i,
+                        sha: Some(format!("sha{i}")),
+                        ..PullRequest::default()
+                    };
+                    glueops::preview::open(
+                        &config,
+                        &manifests,
+                        &PreviewTarget::App("app00001".into()),
+                        &pr,
+                        &o,
+                    )
+                    .map(|_| ())
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
+    for n in 1..4 {
+        assert!(
+            files.contains(&format!("previews/app00001-pr-{n}/")),
+            "preview {n} lost"
+        );
+    }
+    let dev = git(
+        &repos.manifests,
+        &[
+            "show",
+            "main:clusters/nonprod/dev/app00003/deployment-app00003-dev.yaml",
+        ],
+    );
+    assert!(dev.contains("replicas: 2"), "the sync's change was lost");
+    repos.fsck();
+}
+
+#[test]
+fn previews_by_source_repo_labels_and_age() {
+    // Opt in by label; app00002 shares app00001's source repo (a monorepo).
+    let (_dir, repos) = generated_with(3, |source| {
+        edit(
+            &source.join("glueops.yaml"),
+            "previews: {enabled: true, cluster: nonprod}",
+            "previews: {enabled: true, cluster: nonprod, ttl: 24h, labels: {optIn: [preview], optOut: [no-preview]}}",
+        );
+        edit(
+            &source.join("apps/app00002/base/base-values.yaml"),
+            "repo: acme/app00002",
+            "repo: acme/app00001",
+        );
+    });
+    sync(&repos, "2026-12-01T09:00:00Z");
+    let base = repos.manifest_tree();
+    let target = PreviewTarget::SourceRepo("acme/app00001".into());
+    let mut pr = PullRequest {
+        number: 7,
+        sha: Some("abc1234".into()),
+        labels: vec![],
+        ..PullRequest::default()
+    };
+    let o = opts(&repos, "2026-12-01T09:01:00Z");
+    let (c, m) = (s(&repos.config), s(&repos.manifests));
+    let skipped = glueops::preview::open(&c, &m, &target, &pr, &o).unwrap();
+    assert!(skipped.skipped.unwrap().contains("opt-in"));
+    assert_eq!(repos.manifest_tree(), base);
+    pr.labels = vec!["preview".into()];
+    let opened = glueops::preview::open(&c, &m, &target, &pr, &o).unwrap();
+    assert_eq!(opened.opened, vec!["app00001-pr-7", "app00002-pr-7"]);
+    // Losing the label closes both previews, and only them.
+    pr.labels = vec!["preview".into(), "no-preview".into()];
+    let closed = glueops::preview::open(&c, &m, &target, &pr, &o).unwrap();
+    assert_eq!(closed.closed, vec!["app00001-pr-7", "app00002-pr-7"]);
+    assert_eq!(repos.manifest_tree(), base);
+    // A preview older than the ttl is collected; a younger one stays.
+    pr.labels = vec!["preview".into()];
+    glueops::preview::open(
+        &c,
+        &m,
+        &PreviewTarget::App("app00000".into()),
+        &pr,
+        &opts(&repos, "2026-12-01T10:00:00Z"),
+    )
+    .unwrap();
+    pr.number = 8;
+    glueops::preview::open(
+        &c,
+        &m,
+        &PreviewTarget::App("app00000".into()),
+        &pr,
+        &opts(&repos, "2026-12-02T09:00:00Z"),
+    )
+    .unwrap();
+    let gc = glueops::preview::gc(&c, &m, &opts(&repos, "2026-12-02T11:00:00Z")).unwrap();
+    assert_eq!(gc.closed, vec!["app00000-pr-7"]);
+    let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(files.contains("app00000-pr-8") && !files.contains("app00000-pr-7"));
+    // Previews never disturb the deployments: the next sync has nothing to do.
+    assert!(sync(&repos, "2026-12-02T11:05:00Z").commit.is_none());
+    repos.fsck();
+}
