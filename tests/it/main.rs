@@ -4,5 +4,6 @@
     reason = "tests fail loudly: a panic with the value is the failure report"
 )]
 
+mod bump_props;
 mod loop_flows;
 mod write_tree;

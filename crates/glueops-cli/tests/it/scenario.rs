@@ -275,3 +275,59 @@ fn hand_edit(repos: &Repos, root: &Path, path: &str) {
     git(&clone, &["commit", "--quiet", "-am", "hotfix by hand"]);
     git(&clone, &["push", "--quiet", "origin", "HEAD:main"]);
 }
+
+/// A sync killed at any point leaves the remote at the old commit or the new one, and the
+/// next sync (with the same clone) converges.
+#[test]
+fn a_killed_sync_leaves_old_or_new_and_the_next_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    glueops_testkit::generated::write_repo(&source, 150);
+    let repos = Repos::new(dir.path(), &source);
+    let out = run(&repos, &["sync"], "2026-12-01T09:00:00Z");
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let old = repos.manifest_tree();
+    // A change to the common values touches every deployment: a big commit to push.
+    repos.change_config("common: more memory", |w| {
+        let path = w.join("common/common-values.yaml");
+        let values = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, values.replace("memory: 256Mi", "memory: 320Mi")).unwrap();
+    });
+    let args = |repos: &Repos| {
+        vec![
+            "sync".to_string(),
+            "--config".into(),
+            repos.config.to_string_lossy().into_owned(),
+            "--manifests".into(),
+            repos.manifests.to_string_lossy().into_owned(),
+            "--cache".into(),
+            repos.cache.to_string_lossy().into_owned(),
+        ]
+    };
+    let mut seen = Vec::new();
+    for delay in [5, 30, 80, 150, 300, 600] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_glueops"))
+            .args(args(&repos))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        // A `git push` the kill orphaned finishes or fails on its own.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        glueops_testkit::repos::fsck(&repos.manifests);
+        seen.push(repos.manifest_tree());
+    }
+    let out = run(&repos, &["sync"], "2026-12-01T09:10:00Z");
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let new = repos.manifest_tree();
+    assert_ne!(new, old);
+    for tree in &seen {
+        assert!(tree == &old || tree == &new, "a killed sync left a third state");
+    }
+    let out = run(&repos, &["drift"], "2026-12-01T09:11:00Z");
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    repos.fsck();
+}
