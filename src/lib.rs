@@ -33,6 +33,7 @@ pub mod preview;
 mod publish;
 mod release;
 mod review;
+mod secrets_check;
 pub mod trailers;
 
 pub use apply::{Options, Outcome, drift, drift_diff, sync};
@@ -46,6 +47,7 @@ pub use glueops_secrets as secrets;
 pub use output::{WriteSummary, write_tree};
 pub use release::{ConfigEdit, Refused, Release, SourceCommit, bump, promote, rollback};
 pub use review::config_diff;
+pub use secrets_check::{MissingSecret, check_secrets};
 
 /// The DORA metrics of the manifest branch `branch` of `manifests` over `[since, until)`.
 pub fn dora_of(

@@ -6,4 +6,5 @@
 
 mod bump_props;
 mod loop_flows;
+mod secrets_check;
 mod write_tree;

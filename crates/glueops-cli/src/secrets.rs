@@ -19,7 +19,7 @@ use crate::error::Error;
 pub(crate) struct Args {
     /// The store: memory://, sops:///<dir>?recipient=<age1...>, awssm://<region>[?endpoint=<url>],
     /// vault://<host:port>/<mount> (or vault+http:// for a dev server).
-    #[arg(long)]
+    #[arg(long, global = true)]
     store: Option<String>,
     /// Append audit records (JSON lines) to this file instead of stderr.
     #[arg(long)]
@@ -99,6 +99,16 @@ enum Command {
         #[arg(long)]
         add_versions: bool,
     },
+    /// Check that every remote reference the config's ExternalSecrets read exists in the
+    /// store, property included (values are never printed); exit 1 if any is missing.
+    Check {
+        /// The config repo: a folder, or a git repository (path or URL).
+        #[arg(long)]
+        config: String,
+        /// Print the missing references as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-encrypt every SOPS file for a new set of recipients (sops:// only).
     Rotate {
         /// The new recipients: `age1...`; repeatable.
@@ -139,7 +149,46 @@ async fn run_async(args: Args) -> Result<(), Error> {
         return rotate(&url, recipients, *dry_run, &audit).await;
     }
     let store = open(&url, audit).await?;
+    if let Command::Check { config, json } = &args.command {
+        return check(config, *json, store.as_ref()).await;
+    }
     run_on(store.as_ref(), args.command).await
+}
+
+/// `secrets check`: the missing references, located; an error when there is any.
+async fn check(config: &str, json: bool, store: &dyn SecretStore) -> Result<(), Error> {
+    let cache = crate::flows::default_cache();
+    let config = glueops::Config::open(config, &cache, None, false)?;
+    let missing = glueops::check_secrets(&config.repo, store).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&missing).map_err(Error::Json)?
+        );
+    } else {
+        for m in &missing {
+            let property = m
+                .property
+                .as_deref()
+                .map(|p| format!(" property {p}"))
+                .unwrap_or_default();
+            println!(
+                "{}: {}/{}: `{}`{property}: {}",
+                m.at, m.app, m.env, m.key, m.problem
+            );
+        }
+    }
+    if missing.is_empty() {
+        if !json {
+            println!("secrets check: every reference exists in the store");
+        }
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "{} secret reference(s) are missing from the store; add them with `glueops secrets put`",
+            missing.len()
+        )))
+    }
 }
 
 /// The audit log: `--audit <file>`, or stderr; records name `--actor`, or `$USER`.
@@ -209,7 +258,7 @@ async fn run_on(store: &dyn SecretStore, command: Command) -> Result<(), Error> 
             identity,
             add_versions,
         } => restore_from(store, &from, identity.as_deref(), add_versions).await?,
-        Command::Rotate { .. } | Command::Keygen { .. } => {
+        Command::Rotate { .. } | Command::Keygen { .. } | Command::Check { .. } => {
             return Err(Error::Invalid(
                 "keygen and rotate do not work on an opened store".into(),
             ));

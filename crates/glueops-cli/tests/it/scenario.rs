@@ -325,7 +325,10 @@ fn a_killed_sync_leaves_old_or_new_and_the_next_converges() {
     let new = repos.manifest_tree();
     assert_ne!(new, old);
     for tree in &seen {
-        assert!(tree == &old || tree == &new, "a killed sync left a third state");
+        assert!(
+            tree == &old || tree == &new,
+            "a killed sync left a third state"
+        );
     }
     let out = run(&repos, &["drift"], "2026-12-01T09:11:00Z");
     assert_eq!(code(&out), 0, "{}", text(&out));
