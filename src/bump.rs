@@ -27,6 +27,10 @@ pub fn set_image_tag(text: &str, tag: &str) -> Result<String, Unsafe> {
             "the file holds several YAML documents; glueops edits single-document values files only".into(),
         ));
     }
+    // The parser resolves merge keys, so they are found in the text.
+    if text.lines().any(|l| l.trim_start().trim_start_matches(['-', ' ', '{']).starts_with("<<")) {
+        return Err(refuse("the file merges values with `<<`"));
+    }
     let parsed = glueops_yaml::parse_located(text)
         .map_err(|e| Unsafe(format!("the file is not valid YAML ({e}); fix it first")))?;
     let out = match &parsed {
@@ -81,7 +85,7 @@ fn refuse(what: &str) -> Unsafe {
 }
 
 /// Bytes between a key and its value: where an anchor (`&name`) or a tag (`!x`) would be.
-fn between<'t>(text: &'t str, key_end: usize, value_start: usize) -> &'t str {
+fn between(text: &str, key_end: usize, value_start: usize) -> &str {
     text.get(key_end..value_start).unwrap_or("")
 }
 
@@ -180,10 +184,24 @@ fn verify(old: &str, new: &str, tag: &str) -> Result<(), Unsafe> {
     let mut expected = glueops_yaml::parse(old).map_err(|_| failed())?;
     let actual = glueops_yaml::parse(new).map_err(|_| failed())?;
     set(&mut expected, tag);
-    if actual == expected {
+    if sorted(actual) == sorted(expected) {
         Ok(())
     } else {
         Err(failed())
+    }
+}
+
+/// The tree with every map's entries in key order (an inserted key may come first).
+fn sorted(tree: Tree) -> Tree {
+    match tree {
+        Tree::Map(entries) => {
+            let mut entries: Vec<(String, Tree)> =
+                entries.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Tree::Map(entries)
+        }
+        Tree::List(items) => Tree::List(items.into_iter().map(sorted).collect()),
+        other => other,
     }
 }
 

@@ -162,9 +162,7 @@ pub(crate) fn affected<'a>(changed: impl IntoIterator<Item = &'a str>, repo: &Re
     for path in changed {
         let parts: Vec<&str> = path.split('/').collect();
         match parts.as_slice() {
-            ["apps", app, "envs", "previews", ..] => {
-                let _ = app;
-            }
+            ["apps", _, "envs", "previews", ..] => {}
             ["apps", app, "envs", env, _, ..] => {
                 out.deployments
                     .insert(((*app).to_string(), (*env).to_string()));

@@ -47,9 +47,12 @@ pub(crate) fn value<'a>(entry: &'a HistoryEntry, key: &str) -> Option<&'a str> {
         .map(|t| t.value.as_str())
 }
 
+/// A deployment trailer's value taken apart: `(app, env)` and the `k=v` fields.
+pub(crate) type Parsed<'a> = ((&'a str, &'a str), Vec<(&'a str, &'a str)>);
+
 /// `<app>/<env>` at the start of a trailer value, and the `k=v` fields after it (a `reason=`
 /// runs to the end of the line).
-pub(crate) fn parse_deployment(value: &str) -> Option<((&str, &str), Vec<(&str, &str)>)> {
+pub(crate) fn parse_deployment(value: &str) -> Option<Parsed<'_>> {
     let (target, rest) = value.split_once(' ').unwrap_or((value, ""));
     let (app, env) = target.split_once('/')?;
     let mut fields = Vec::new();
