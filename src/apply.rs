@@ -71,7 +71,7 @@ pub(crate) fn manifest_checkout(
     manifests: &str,
     opts: &Options,
 ) -> Result<Checkout, Error> {
-    let platform = config.repo.platform();
+    let platform = config.platform()?;
     let branch = opts
         .branch
         .clone()
@@ -89,25 +89,20 @@ pub(crate) fn sync_with(
     full: bool,
 ) -> Result<Outcome, Error> {
     let checkout = manifest_checkout(config, manifests, opts)?;
-    let layout = Layout::new(config.repo.platform());
+    let layout = Layout::new(config.platform()?);
     let (plan, published) = publish::publish(&checkout, opts.now, opts.dry_run, |base| {
         let mut state = publish::state_of(&checkout, base)?;
         let since = since(config, &state);
         let carried = carried(config, &state);
-        let cs = ConfigState {
-            repo: &config.repo,
-            commit: config.commit.as_deref(),
-            since: since.as_ref(),
-            carried: &carried,
-        };
         let scope = if full {
             Scope::Full {
                 reason: "a fresh render of every deployment".into(),
             }
+        } else if since.is_some() {
+            plan::scope(since.as_ref(), &state, request, &listing(config)?)
         } else {
-            plan::scope(&cs, &state, request)
+            plan::scope(None, &state, request, &BTreeSet::new())
         };
-        state.files = list(&checkout, base, &layout, &scope, config)?;
         let selected: Option<BTreeSet<(String, String)>> = match &scope {
             Scope::Full { .. } => None,
             Scope::Deployments { deployments } => Some(
@@ -118,7 +113,23 @@ pub(crate) fn sync_with(
                     .collect(),
             ),
         };
-        let rendered = crate::render::render_selected(&config.repo, &[], &|d| {
+        let (repo, complete) = match &selected {
+            None => (std::borrow::Cow::Borrowed(config.repo()?), true),
+            Some(pairs) => {
+                let apps: BTreeSet<String> = pairs.iter().map(|(a, _)| a.clone()).collect();
+                let base_config = state.last_own.as_ref().and_then(|o| t::value(o, t::CONFIG));
+                config.with_apps(base_config, &apps)?
+            }
+        };
+        let cs = ConfigState {
+            repo: &repo,
+            commit: config.commit.as_deref(),
+            since: since.as_ref(),
+            carried: &carried,
+            complete,
+        };
+        state.files = list(&checkout, base, &layout, &scope, repo.platform())?;
+        let rendered = crate::render::render_selected(&repo, &[], &|d| {
             selected.as_ref().is_none_or(|s| {
                 d.environment()
                     .is_some_and(|e| s.contains(&(d.app.clone(), e.to_string())))
@@ -158,6 +169,24 @@ pub(crate) fn sync_with(
         attempts,
         dry_run,
     })
+}
+
+/// Every (app, env) the config deploys, from its tree (`apps/<app>/envs/<env>/values.yaml`).
+fn listing(config: &Config) -> Result<BTreeSet<(String, String)>, Error> {
+    let (Some(checkout), Some(commit)) = (&config.checkout, &config.commit) else {
+        return Ok(BTreeSet::new());
+    };
+    Ok(checkout
+        .repo
+        .list(commit, "apps")?
+        .keys()
+        .filter_map(|p| match p.split('/').collect::<Vec<_>>().as_slice() {
+            ["apps", app, "envs", env, "values.yaml"] if *env != "previews" => {
+                Some(((*app).to_string(), (*env).to_string()))
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// The config paths changed since the config commit of glueops' newest manifest commit.
@@ -200,12 +229,11 @@ fn list(
     base: Option<&str>,
     layout: &Layout,
     scope: &Scope,
-    config: &Config,
+    platform: &crate::model::Platform,
 ) -> Result<std::collections::BTreeMap<String, String>, Error> {
     let Some(base) = base else {
         return Ok(Default::default());
     };
-    let platform = config.repo.platform();
     match scope {
         Scope::Full { .. } => Ok(checkout.repo.list(base, &layout.root)?),
         Scope::Deployments { deployments } => {

@@ -28,7 +28,11 @@ pub fn set_image_tag(text: &str, tag: &str) -> Result<String, Unsafe> {
         ));
     }
     // The parser resolves merge keys, so they are found in the text.
-    if text.lines().any(|l| l.trim_start().trim_start_matches(['-', ' ', '{']).starts_with("<<")) {
+    if text.lines().any(|l| {
+        l.trim_start()
+            .trim_start_matches(['-', ' ', '{'])
+            .starts_with("<<")
+    }) {
         return Err(refuse("the file merges values with `<<`"));
     }
     let parsed = glueops_yaml::parse_located(text)

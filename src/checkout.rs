@@ -1,6 +1,7 @@
 //! Repositories the loop works on: bare clones in a cache folder, fetched before every plan;
 //! the config repo read from a commit (or from a plain folder).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
@@ -49,9 +50,7 @@ impl Checkout {
         };
         let branch = match branch {
             Some(b) => b.to_string(),
-            None => repo
-                .remote_default_branch(&remote)?
-                .unwrap_or_else(|| "main".to_string()),
+            None => default_branch(&repo, &remote)?,
         };
         Ok(Checkout {
             repo,
@@ -63,6 +62,25 @@ impl Checkout {
     /// Fetches the branch: its commit at the remote, `None` when it does not exist yet.
     pub fn fetch(&self) -> Result<Option<String>, Error> {
         Ok(self.repo.fetch(&self.remote, &self.branch)?)
+    }
+}
+
+/// The remote's default branch, asked once per clone (`git ls-remote`) and remembered beside
+/// it.
+fn default_branch(repo: &ManifestRepo, remote: &str) -> Result<String, Error> {
+    let memo = repo.path().join("glueops-default-branch");
+    if let Ok(name) = std::fs::read_to_string(&memo)
+        && !name.trim().is_empty()
+    {
+        return Ok(name.trim().to_string());
+    }
+    match repo.remote_default_branch(remote)? {
+        Some(name) => {
+            let _ = std::fs::write(&memo, &name);
+            Ok(name)
+        }
+        // An empty remote names no branch yet: ask again next time.
+        None => Ok("main".to_string()),
     }
 }
 
@@ -106,20 +124,21 @@ fn init(dir: &Path) -> Result<ManifestRepo, Error> {
     Ok(ManifestRepo::open(dir)?)
 }
 
-/// The config repo at one commit, or a plain folder.
+/// The config repo at one commit (fetched, loaded on demand), or a plain folder.
 #[derive(Debug)]
 pub struct Config {
-    /// The loaded, valid repo.
-    pub repo: Repo,
     /// The commit read (a folder: its work tree's `HEAD`, if any).
     pub commit: Option<String>,
     /// The checkout, when the config is a repository.
     pub checkout: Option<Checkout>,
+    folder: Option<PathBuf>,
+    full: std::sync::OnceLock<Repo>,
+    platform: std::sync::OnceLock<Repo>,
 }
 
 impl Config {
     /// Opens the config: a folder holding `glueops.yaml` is read as files unless
-    /// `need_repository`; anything else is a repository, fetched and read at its branch tip.
+    /// `need_repository`; anything else is a repository, fetched (read when first needed).
     pub fn open(
         spec: &str,
         cache: &Path,
@@ -128,14 +147,15 @@ impl Config {
     ) -> Result<Config, Error> {
         let folder = !is_url(spec) && Path::new(spec).join("glueops.yaml").is_file();
         if folder && !need_repository {
-            let repo = Repo::load(spec).map_err(Error::Config)?;
             let commit = ManifestRepo::open(spec)
                 .ok()
                 .and_then(|r| r.resolve("HEAD").ok());
             return Ok(Config {
-                repo,
                 commit,
                 checkout: None,
+                folder: Some(PathBuf::from(spec)),
+                full: Default::default(),
+                platform: Default::default(),
             });
         }
         let checkout = Checkout::open(spec, cache, branch)?;
@@ -146,13 +166,82 @@ impl Config {
             ),
             help: "push the config repo first, or name its branch with --config-branch".into(),
         })?;
-        let repo = load_at(&checkout.repo, &commit, None)?;
         Ok(Config {
-            repo,
             commit: Some(commit),
             checkout: Some(checkout),
+            folder: None,
+            full: Default::default(),
+            platform: Default::default(),
         })
     }
+
+    /// The whole config repo, loaded and validated (once).
+    pub fn repo(&self) -> Result<&Repo, Error> {
+        if let Some(repo) = self.full.get() {
+            return Ok(repo);
+        }
+        let repo = match (&self.folder, &self.checkout, &self.commit) {
+            (Some(folder), _, _) => Repo::load(folder).map_err(Error::Config)?,
+            (None, Some(checkout), Some(commit)) => {
+                let repo = load_at(&checkout.repo, commit, None)?;
+                crate::claims::remember(checkout, commit, &repo);
+                repo
+            }
+            _ => {
+                return Err(Error::Invalid {
+                    message: "the config repo has no commit to read".into(),
+                    help: "push the config repo first".into(),
+                });
+            }
+        };
+        Ok(self.full.get_or_init(|| repo))
+    }
+
+    /// The platform (`glueops.yaml`), without loading the apps when they are not loaded yet.
+    pub fn platform(&self) -> Result<&crate::model::Platform, Error> {
+        if let Some(repo) = self.full.get().or_else(|| self.platform.get()) {
+            return Ok(repo.platform());
+        }
+        let (Some(checkout), Some(commit)) = (&self.checkout, &self.commit) else {
+            return Ok(self.repo()?.platform());
+        };
+        let repo = load_apps(&checkout.repo, commit, None, &BTreeSet::new())?;
+        Ok(self.platform.get_or_init(|| repo).platform())
+    }
+
+    /// The config with only `apps` loaded, when the other apps' claims (hostnames, object
+    /// names) are known from the config commit `base` and none of them conflicts; otherwise the
+    /// whole repo. The flag says whether it is whole.
+    pub(crate) fn with_apps(
+        &self,
+        base: Option<&str>,
+        apps: &BTreeSet<String>,
+    ) -> Result<(std::borrow::Cow<'_, Repo>, bool), Error> {
+        if let (Some(checkout), Some(commit), Some(base), None) =
+            (&self.checkout, &self.commit, base, self.full.get())
+            && let Some(repo) = crate::claims::load_partial(checkout, commit, base, apps)?
+        {
+            return Ok((std::borrow::Cow::Owned(repo), false));
+        }
+        Ok((std::borrow::Cow::Borrowed(self.repo()?), true))
+    }
+}
+
+/// The config files of `commit` needed for `apps` (`glueops.yaml`, `common/`, `env-overlays/`
+/// and those apps' folders), loaded and validated.
+pub(crate) fn load_apps(
+    repo: &ManifestRepo,
+    commit: &str,
+    edit: Option<(&str, &[u8])>,
+    apps: &BTreeSet<String>,
+) -> Result<Repo, Error> {
+    let mut dirs: Vec<String> = vec![
+        "glueops.yaml".into(),
+        "common".into(),
+        "env-overlays".into(),
+    ];
+    dirs.extend(apps.iter().map(|a| format!("apps/{a}")));
+    Repo::from_sources(&read_dirs(repo, commit, edit, &dirs)?).map_err(Error::Config)
 }
 
 /// Loads the config repo at `commit` of `repo`, with `edit` (path → bytes) applied on top.
@@ -170,9 +259,20 @@ pub(crate) fn sources_at(
     commit: &str,
     edit: Option<(&str, &[u8])>,
 ) -> Result<SourceTree, Error> {
+    let dirs = ["glueops.yaml", "apps", "common", "env-overlays"].map(String::from);
+    read_dirs(repo, commit, edit, &dirs)
+}
+
+/// The files under `dirs` at `commit` as a source tree, with `edit` applied.
+fn read_dirs(
+    repo: &ManifestRepo,
+    commit: &str,
+    edit: Option<(&str, &[u8])>,
+    dirs: &[String],
+) -> Result<SourceTree, Error> {
     let mut tree = SourceTree::new();
-    let mut files = repo.list(commit, "glueops.yaml")?;
-    for dir in ["apps", "common", "env-overlays"] {
+    let mut files = std::collections::BTreeMap::new();
+    for dir in dirs {
         files.extend(repo.list(commit, dir)?);
     }
     for (path, id) in files {

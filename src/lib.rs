@@ -24,6 +24,7 @@
 mod apply;
 mod bump;
 mod checkout;
+mod claims;
 pub mod dora;
 pub mod gate;
 mod layout;

@@ -26,6 +26,8 @@ pub struct ConfigState<'a> {
     /// Trailers of the config commits being applied that the release records
     /// (`Glueops-Source-Commit`, `Glueops-Source-Time`).
     pub carried: &'a [Trailer],
+    /// False when only the apps in scope were loaded.
+    pub complete: bool,
 }
 
 /// The manifest side of a plan.
@@ -158,6 +160,9 @@ pub struct Plan {
     pub config: Option<String>,
     /// Which deployments were looked at.
     pub scope: Scope,
+    /// Whether the whole config was loaded (otherwise only the apps in scope, their claims
+    /// checked against the others').
+    pub whole_config: bool,
     /// Deployments released.
     pub deployments: Vec<Deployment>,
     /// Deployments a gate holds.
@@ -190,8 +195,17 @@ impl Plan {
     }
 }
 
-/// The deployments a plan must look at, given what changed in the config and the branch head.
-pub fn scope(config: &ConfigState<'_>, manifests: &ManifestState, request: &Request) -> Scope {
+/// The deployments a plan must look at: those the config change since glueops' last commit
+/// touched (`since`), those a gate held then, and the request's. A plan looks at everything
+/// when the branch is new or someone else wrote it last, when the config history is unknown,
+/// or when the change reaches beyond single apps (`glueops.yaml`, `common/`, an overlay, a file
+/// added or removed). `listing` is every (app, env) of the config.
+pub fn scope(
+    since: Option<&ChangeSet>,
+    manifests: &ManifestState,
+    request: &Request,
+    listing: &BTreeSet<(String, String)>,
+) -> Scope {
     let full = |reason: &str| Scope::Full {
         reason: reason.to_string(),
     };
@@ -208,18 +222,42 @@ pub fn scope(config: &ConfigState<'_>, manifests: &ManifestState, request: &Requ
             short(&head.commit)
         ));
     }
-    let Some(since) = config.since else {
+    let Some(since) = since else {
         return full("the config commit of the last release is unknown");
     };
-    let affected = affected(config, manifests, since);
-    if affected.all {
-        return full("glueops.yaml, common values or an unknown file changed");
+    let mut deployments: BTreeSet<String> = BTreeSet::new();
+    let previews = |p: &str| p.split('/').nth(3) == Some("previews");
+    for path in since.added.iter().chain(&since.removed) {
+        if !(path.starts_with("apps/") && previews(path)) {
+            return full("a config file was added or removed");
+        }
     }
-    let mut deployments: BTreeSet<String> = affected
-        .deployments
+    for path in &since.modified {
+        match path.split('/').collect::<Vec<_>>().as_slice() {
+            ["apps", _, "envs", "previews", ..] => {}
+            ["apps", app, "envs", env, _, ..] => {
+                deployments.insert(format!("{app}/{env}"));
+            }
+            ["apps", app, "base", _, ..] => {
+                deployments.extend(
+                    listing
+                        .iter()
+                        .filter(|(a, _)| a == app)
+                        .map(|(a, e)| format!("{a}/{e}")),
+                );
+            }
+            _ => return full("glueops.yaml, common values or an overlay changed"),
+        }
+    }
+    for held in manifests
+        .last_own
         .iter()
-        .map(|(a, e)| format!("{a}/{e}"))
-        .collect();
+        .flat_map(|o| t::values(o, t::HELD))
+    {
+        if let Some(((app, env), _)) = t::parse_deployment(held) {
+            deployments.insert(format!("{app}/{env}"));
+        }
+    }
     if let Some((app, env)) = request.target() {
         deployments.insert(format!("{app}/{env}"));
     }
@@ -332,11 +370,11 @@ pub fn plan(
     for k in keys {
         let (w, h) = (want.get(k).unwrap_or(&empty), have.get(k).unwrap_or(&empty));
         let Key::Deployment(app, env) = k else {
-            // Platform files: every one is rendered; stale ones go only in a full plan (an
-            // incremental one lists the delivery folders, where a stale file is a deployment's
-            // delivery object it does not know).
-            let full = matches!(&scope, Scope::Full { .. });
-            out.files(w, h, full);
+            // Platform files (Namespaces, projects, the source) follow glueops.yaml and the set
+            // of deployments, which only a full plan sees change.
+            if matches!(&scope, Scope::Full { .. }) {
+                out.files(w, h, true);
+            }
             continue;
         };
         if !in_scope(app, env) || same(w, h) {
@@ -394,7 +432,7 @@ pub fn plan(
         });
     }
     let had = have.keys().any(|k| matches!(k, Key::Deployment(..)));
-    let empty_config = repo.deployments().next().is_none();
+    let empty_config = config.complete && repo.deployments().next().is_none();
     let refused = guard(
         &out.deployments,
         had && empty_config,
@@ -566,6 +604,7 @@ impl Builder {
             base: manifests.head.as_ref().map(|h| h.commit.clone()),
             config: config_commit,
             scope,
+            whole_config: config.complete,
             deployments: self.deployments,
             held: self.held,
             repaired: self.repaired,

@@ -54,19 +54,15 @@ pub struct PreviewOutcome {
 }
 
 fn settings(config: &Config) -> Result<&Previews, Error> {
-    config
-        .repo
-        .platform()
-        .previews()
-        .ok_or_else(|| Error::Invalid {
-            message: "previews are not enabled".into(),
-            help: "set spec.previews.enabled: true in glueops.yaml".into(),
-        })
+    config.platform()?.previews().ok_or_else(|| Error::Invalid {
+        message: "previews are not enabled".into(),
+        help: "set spec.previews.enabled: true in glueops.yaml".into(),
+    })
 }
 
 /// The apps `target` names.
 fn apps(config: &Config, target: &PreviewTarget) -> Result<Vec<String>, Error> {
-    let repo = &config.repo;
+    let repo = config.repo()?;
     let apps: BTreeSet<String> = match target {
         PreviewTarget::App(app) => {
             if !repo.apps().any(|a| a == app) {
@@ -141,8 +137,9 @@ pub fn open(
             branch: pr.branch.clone(),
         })
         .collect();
-    let rendered = crate::render::render_selected(&config.repo, &requests, &|_| false)?.files()?;
-    let layout = Layout::new(config.repo.platform());
+    let rendered =
+        crate::render::render_selected(config.repo()?, &requests, &|_| false)?.files()?;
+    let layout = Layout::new(config.platform()?);
     let names: Vec<String> = apps
         .iter()
         .map(|a| format!("{a}-pr-{}", pr.number))
@@ -232,7 +229,7 @@ fn remove_previews(
     why: &str,
     opts: &Options,
 ) -> Result<PreviewOutcome, Error> {
-    let layout = Layout::new(config.repo.platform());
+    let layout = Layout::new(config.platform()?);
     let checkout = manifest_checkout(config, manifests, opts)?;
     run(&checkout, opts, |base| {
         let Some(base) = base else {
@@ -313,7 +310,7 @@ pub fn gc(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcom
         message,
         help: "fix previews.ttl in glueops.yaml".into(),
     })?;
-    let layout = Layout::new(config.repo.platform());
+    let layout = Layout::new(config.platform()?);
     let checkout = manifest_checkout(&config, manifests, opts)?;
     let Some(base) = checkout.fetch()? else {
         return Ok(PreviewOutcome::default());

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use crate::Error;
 use crate::apply::{Options, Outcome, sync_with};
-use crate::checkout::{Checkout, Config, load_at};
+use crate::checkout::{Checkout, Config};
 use crate::gate::{self, Hold};
 use crate::git::{Edit, Trailer};
 use crate::plan::Request;
@@ -96,7 +96,7 @@ pub fn bump(
         if new == text {
             return Ok((report, None));
         }
-        load_at(&checkout.repo, base, Some((&path, new.as_bytes())))?;
+        crate::claims::validate_edit(&checkout, base, app, &path, new.as_bytes())?;
         let mut edit = Edit::default();
         edit.write(&path, new.into_bytes())?;
         let commit = Commit {
@@ -188,8 +188,7 @@ pub fn promote(
 ) -> Result<Release, Error> {
     let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
     let environment = loaded
-        .repo
-        .platform()
+        .platform()?
         .environment(env)
         .ok_or_else(|| Error::Invalid {
             message: format!("no environment is named `{env}`"),
@@ -247,12 +246,6 @@ pub fn rollback(
     opts: &Options,
 ) -> Result<Release, Error> {
     let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
-    if loaded.repo.deployment(app, env).is_none() {
-        return Err(Error::Invalid {
-            message: format!("`{app}` has no deployment to `{env}`"),
-            help: "check the app and environment names (`glueops validate` lists them)".into(),
-        });
-    }
     let checkout = crate::apply::manifest_checkout(&loaded, manifests, opts)?;
     let tag = match to {
         Some(tag) => tag.to_string(),

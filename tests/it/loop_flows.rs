@@ -236,6 +236,40 @@ fn bad_config_and_unsafe_edits_write_nothing() {
 }
 
 #[test]
+fn a_clash_with_an_app_not_loaded_is_still_found() {
+    let (_dir, repos) = generated(4);
+    sync(&repos, "2026-12-01T09:00:00Z");
+    let tree = repos.manifest_tree();
+    // app00002 takes app00001's hostname on the same cluster: only app00002 changed, yet the
+    // clash is found (its claims are checked against the others', then the whole repo says where).
+    repos.change_config("app00002 steals a hostname", |w| {
+        edit(
+            &w.join("apps/app00002/envs/staging/values.yaml"),
+            "{{ .Values.glueops_app_name }}.{{ .Values.captain_domain }}",
+            "app00001-staging.nonprod.acme.example",
+        );
+    });
+    let clash = glueops::sync(
+        &s(&repos.config),
+        &s(&repos.manifests),
+        &opts(&repos, "2026-12-01T09:05:00Z"),
+    );
+    let Err(Error::Config(diagnostics)) = &clash else {
+        panic!("{clash:?}")
+    };
+    let text = diagnostics.to_string();
+    assert!(
+        text.contains("is claimed by `app00001-staging` and `app00002-staging`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("apps/app00002/envs/staging/values.yaml"),
+        "{text}"
+    );
+    assert_eq!(repos.manifest_tree(), tree);
+}
+
+#[test]
 fn concurrent_writers_all_land() {
     let (dir, repos) = generated(6);
     sync(&repos, "2026-12-01T09:00:00Z");

@@ -159,7 +159,7 @@ async fn run_async(args: Args) -> Result<(), Error> {
 async fn check(config: &str, json: bool, store: &dyn SecretStore) -> Result<(), Error> {
     let cache = crate::flows::default_cache();
     let config = glueops::Config::open(config, &cache, None, false)?;
-    let missing = glueops::check_secrets(&config.repo, store).await?;
+    let missing = glueops::check_secrets(config.repo()?, store).await?;
     if json {
         println!(
             "{}",
