@@ -5,9 +5,11 @@
      `glueops sync` vs the peer way of doing it, `glueops render` into a manifest work tree
      + `git add -A && git commit && git push`, for the same change;
   2. bump + sync (`glueops bump --manifests`): the config edit, its commit and push, and the sync;
+  and the transport floor: the same fetches and push with the `git` CLI alone (fetch the config
+     commit, fetch the manifest branch, push one commit changing one file);
   3. the first sync of M apps x 3 (default M = 10000; GLUEOPS_BENCH_FIRST=0 skips it) against
      the floor of writing the same blobs and trees with git's own plumbing
-     (`git hash-object -w --stdin-paths`, one `git mktree` per folder, `git commit-tree`).
+     (`git hash-object -w --stdin-paths`, `git mktree --batch` bottom-up, `git commit-tree`).
 
 Medians of GLUEOPS_BENCH_RUNS runs (default 7). Build first: cargo build --profile dist -p glueops-cli
 
@@ -140,9 +142,16 @@ def loop(n):
         git("add", "-A", cwd=peer)
         git("commit", "-qm", "first", cwd=peer)
         git("push", "-q", "origin", "HEAD:main", cwd=peer)
-        ours, theirs, bumps = [], [], []
+        floor_cfg = os.path.join(tmp, "floor-config.git")
+        git("clone", "-q", "--bare", cfg, floor_cfg)
+        floor_remote = os.path.join(tmp, "floor-manifests.git")
+        git("clone", "-q", "--bare", man, floor_remote)
+        floor_clone = os.path.join(tmp, "floor-clone.git")
+        git("clone", "-q", "--bare", floor_remote, floor_clone)
+        ours, theirs, bumps, floors = [], [], [], []
         for r in range(RUNS):
             change(work, cfg, f"app{(r * 37) % n:05d}", r)
+            floors.append(transport_floor(cfg, floor_cfg, floor_remote, floor_clone, r))
             ours.append(timed(sync))
             start = time.perf_counter()
             run([GLUEOPS, "render", work, "--out", peer])
@@ -155,14 +164,38 @@ def loop(n):
                                 "--env", "staging", "--tag", f"9.{r}.0", "--manifests", man, "--cache", cache]))
             git("pull", "-q", "--ff-only", cfg, "main", cwd=work)
         a, b, c = statistics.median(ours), statistics.median(theirs), statistics.median(bumps)
+        f = statistics.median(floors)
         print(f"N = {n} apps x 3 environments, {RUNS} runs each (first sync {ms(first)})")
         print(f"  sync after a one-app change : {ms(a)}")
+        print(f"  git transport floor         : {ms(f)}  (sync = floor + {ms(a - f)}, {a / f:.2f}x)")
         print(f"  render + git add/commit/push: {ms(b)}  ({b / a:.1f}x slower)")
         print(f"  bump + sync                 : {ms(c)}")
 
 
+def transport_floor(cfg, floor_cfg, floor_remote, floor_clone, r):
+    """What any sync must do with git: fetch the new config commit, fetch the manifest branch,
+    push one commit changing one file. The commit is made beforehand (not timed)."""
+    env = dict(os.environ, GIT_INDEX_FILE=os.path.join(floor_clone, "bench-index"), GIT_DIR=floor_clone)
+    subprocess.run(["git", "read-tree", "main"], env=env, check=True)
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], input=f"run {r}\n".encode(), env=env,
+                          stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    subprocess.run(["git", "update-index", "--add", "--cacheinfo", f"100644,{blob},clusters/bench/run.yaml"], env=env, check=True)
+    tree = subprocess.run(["git", "write-tree"], env=env, stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    commit = subprocess.run(GIT + ["commit-tree", tree, "-p", "main", "-m", f"run {r}"], env=env,
+                            stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    subprocess.run(["git", "update-ref", "refs/heads/main", commit], env=env, check=True)
+    fetch = ["-c", "fetch.writeCommitGraph=false", "-c", "maintenance.auto=false", "fetch", "--quiet", "--no-tags",
+             "--no-write-fetch-head"]
+    start = time.perf_counter()
+    run(["git", "-C", floor_cfg] + fetch + [cfg, "+refs/heads/main:refs/glueops/remotes/main"])
+    run(["git", "-C", floor_clone] + fetch + [floor_remote, "+refs/heads/main:refs/glueops/remotes/main"])
+    run(["git", "-C", floor_clone, "push", "--quiet", floor_remote, f"{commit}:refs/heads/main"])
+    return time.perf_counter() - start
+
+
 def plumbing_floor(tree_dir):
-    """Blobs with `git hash-object -w --stdin-paths`, trees with `git mktree`, one commit."""
+    """Blobs with `git hash-object -w --stdin-paths`, trees with `git mktree --batch` (one
+    process, bottom-up), one commit."""
     repo = tempfile.mkdtemp()
     git("init", "-q", "--bare", repo)
     env = dict(os.environ, GIT_DIR=repo)
@@ -175,11 +208,15 @@ def plumbing_floor(tree_dir):
                          stdout=subprocess.PIPE, env=env, check=True).stdout.decode().split()
     blobs = dict(zip(files, ids))
     trees = {}
+    mktree = subprocess.Popen(["git", "mktree", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     for folder, dirs, names in sorted(os.walk(tree_dir), key=lambda w: -w[0].count(os.sep)):
         entries = [f"100644 blob {blobs[os.path.join(folder, n)]}\t{n}" for n in names]
         entries += [f"040000 tree {trees[os.path.join(folder, d)]}\t{d}" for d in dirs]
-        trees[folder] = subprocess.run(["git", "mktree"], input="\n".join(entries).encode() + b"\n",
-                                       stdout=subprocess.PIPE, env=env, check=True).stdout.decode().strip()
+        mktree.stdin.write(("\n".join(entries) + "\n\n").encode())
+        mktree.stdin.flush()
+        trees[folder] = mktree.stdout.readline().decode().strip()
+    mktree.stdin.close()
+    mktree.wait()
     subprocess.run(GIT + ["commit-tree", trees[tree_dir], "-m", "floor"], stdout=subprocess.PIPE, env=env, check=True)
     took = time.perf_counter() - start
     shutil.rmtree(repo)

@@ -98,10 +98,8 @@ pub(crate) fn sync_with(
             Scope::Full {
                 reason: "a fresh render of every deployment".into(),
             }
-        } else if since.is_some() {
-            plan::scope(since.as_ref(), &state, request, &listing(config)?)
         } else {
-            plan::scope(None, &state, request, &BTreeSet::new())
+            plan::scope(since.as_ref(), &state, request, &|app| envs_of(config, app))
         };
         let selected: Option<BTreeSet<(String, String)>> = match &scope {
             Scope::Full { .. } => None,
@@ -140,7 +138,7 @@ pub(crate) fn sync_with(
             &cs,
             &state,
             scope,
-            &rendered,
+            rendered,
             request,
             opts.now,
             opts.allow_delete,
@@ -171,22 +169,26 @@ pub(crate) fn sync_with(
     })
 }
 
-/// Every (app, env) the config deploys, from its tree (`apps/<app>/envs/<env>/values.yaml`).
-fn listing(config: &Config) -> Result<BTreeSet<(String, String)>, Error> {
+/// The environments `app` deploys to, from the config's tree (`apps/<app>/envs/<env>/values.yaml`).
+fn envs_of(config: &Config, app: &str) -> Option<Vec<String>> {
     let (Some(checkout), Some(commit)) = (&config.checkout, &config.commit) else {
-        return Ok(BTreeSet::new());
+        return None;
     };
-    Ok(checkout
+    let files = checkout
         .repo
-        .list(commit, "apps")?
-        .keys()
-        .filter_map(|p| match p.split('/').collect::<Vec<_>>().as_slice() {
-            ["apps", app, "envs", env, "values.yaml"] if *env != "previews" => {
-                Some(((*app).to_string(), (*env).to_string()))
-            }
-            _ => None,
-        })
-        .collect())
+        .list(commit, &format!("apps/{app}/envs"))
+        .ok()?;
+    Some(
+        files
+            .keys()
+            .filter_map(|p| match p.split('/').collect::<Vec<_>>().as_slice() {
+                ["apps", _, "envs", env, "values.yaml"] if *env != "previews" => {
+                    Some((*env).to_string())
+                }
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 /// The config paths changed since the config commit of glueops' newest manifest commit.

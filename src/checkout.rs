@@ -133,7 +133,7 @@ pub struct Config {
     pub checkout: Option<Checkout>,
     folder: Option<PathBuf>,
     full: std::sync::OnceLock<Repo>,
-    platform: std::sync::OnceLock<Repo>,
+    platform: std::sync::OnceLock<crate::model::Platform>,
 }
 
 impl Config {
@@ -197,16 +197,31 @@ impl Config {
         Ok(self.full.get_or_init(|| repo))
     }
 
-    /// The platform (`glueops.yaml`), without loading the apps when they are not loaded yet.
+    /// The platform (`glueops.yaml`), without loading the apps when they are not loaded yet
+    /// (a `glueops.yaml` that does not read is reported, located, by a load of it).
     pub fn platform(&self) -> Result<&crate::model::Platform, Error> {
-        if let Some(repo) = self.full.get().or_else(|| self.platform.get()) {
+        if let Some(repo) = self.full.get() {
             return Ok(repo.platform());
+        }
+        if let Some(platform) = self.platform.get() {
+            return Ok(platform);
         }
         let (Some(checkout), Some(commit)) = (&self.checkout, &self.commit) else {
             return Ok(self.repo()?.platform());
         };
-        let repo = load_apps(&checkout.repo, commit, None, &BTreeSet::new())?;
-        Ok(self.platform.get_or_init(|| repo).platform())
+        crate::model::prepare();
+        let text = checkout.repo.read_file(commit, "glueops.yaml")?;
+        let platform = match text.as_deref().and_then(|t| std::str::from_utf8(t).ok()) {
+            Some(text) => crate::model::Platform::from_yaml(text),
+            None => None,
+        };
+        let platform = match platform {
+            Some(p) => p,
+            None => load_apps(&checkout.repo, commit, None, &BTreeSet::new())?
+                .platform()
+                .clone(),
+        };
+        Ok(self.platform.get_or_init(|| platform))
     }
 
     /// The config with only `apps` loaded, when the other apps' claims (hostnames, object

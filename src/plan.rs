@@ -199,12 +199,13 @@ impl Plan {
 /// touched (`since`), those a gate held then, and the request's. A plan looks at everything
 /// when the branch is new or someone else wrote it last, when the config history is unknown,
 /// or when the change reaches beyond single apps (`glueops.yaml`, `common/`, an overlay, a file
-/// added or removed). `listing` is every (app, env) of the config.
+/// added or removed). `envs_of` names the environments an app deploys to (`None` when that
+/// cannot be read: everything is looked at then).
 pub fn scope(
     since: Option<&ChangeSet>,
     manifests: &ManifestState,
     request: &Request,
-    listing: &BTreeSet<(String, String)>,
+    envs_of: &dyn Fn(&str) -> Option<Vec<String>>,
 ) -> Scope {
     let full = |reason: &str| Scope::Full {
         reason: reason.to_string(),
@@ -239,12 +240,10 @@ pub fn scope(
                 deployments.insert(format!("{app}/{env}"));
             }
             ["apps", app, "base", _, ..] => {
-                deployments.extend(
-                    listing
-                        .iter()
-                        .filter(|(a, _)| a == app)
-                        .map(|(a, e)| format!("{a}/{e}")),
-                );
+                let Some(envs) = envs_of(app) else {
+                    return full("the environments of a changed app cannot be read");
+                };
+                deployments.extend(envs.iter().map(|e| format!("{app}/{e}")));
             }
             _ => return full("glueops.yaml, common values or an overlay changed"),
         }
@@ -289,8 +288,8 @@ pub(crate) fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
-/// Files of one owner: path → (blob id, bytes when rendered).
-type Group<'a> = BTreeMap<&'a str, (String, Option<&'a [u8]>)>;
+/// Files of one owner: path → (blob id, whether it was rendered).
+type Group<'a> = BTreeMap<&'a str, (String, bool)>;
 
 /// Plans a sync (or a promotion or rollback, which are syncs with one deployment's gate
 /// answered) from rendered files. `rendered` holds the files of the deployments in `scope`
@@ -299,7 +298,7 @@ pub fn plan(
     config: &ConfigState<'_>,
     manifests: &ManifestState,
     scope: Scope,
-    rendered: &crate::files::Files,
+    mut rendered: crate::files::Files,
     request: &Request,
     now: Timestamp,
     allow_delete: bool,
@@ -344,13 +343,13 @@ pub fn plan(
         if let Some(k) = key(path) {
             want.entry(k)
                 .or_default()
-                .insert(path, (crate::git::blob_id(bytes), Some(bytes)));
+                .insert(path, (crate::git::blob_id(bytes), true));
         }
     }
     let mut have: BTreeMap<Key, Group<'_>> = BTreeMap::new();
     for (path, id) in &manifests.files {
         if let Some(k) = key(path) {
-            have.entry(k).or_default().insert(path, (id.clone(), None));
+            have.entry(k).or_default().insert(path, (id.clone(), false));
         }
     }
     let bootstrap =
@@ -432,6 +431,13 @@ pub fn plan(
         });
     }
     let had = have.keys().any(|k| matches!(k, Key::Deployment(..)));
+    // The rendered bytes move into the edit (a first sync holds every file once, not twice).
+    drop(want);
+    for path in &out.written {
+        if let Some(bytes) = rendered.remove(path) {
+            out.edit.write(path, bytes)?;
+        }
+    }
     let empty_config = config.complete && repo.deployments().next().is_none();
     let refused = guard(
         &out.deployments,
@@ -515,9 +521,7 @@ impl Builder {
             if h.get(path).is_some_and(|(i, _)| i == id) {
                 continue;
             }
-            if let Some(b) = bytes
-                && self.edit.write(path, b.to_vec()).is_ok()
-            {
+            if *bytes {
                 self.written.push((*path).to_string());
                 touched.push((*path).to_string());
             }

@@ -332,6 +332,51 @@ fn concurrent_writers_all_land() {
 }
 
 #[test]
+fn two_platforms_syncing_at_once_into_one_manifest_repo_both_land() {
+    // Two teams' config repos, each owning a folder of the same manifest repo.
+    let team = |name: &str| {
+        generated_with(3, |source| {
+            edit(
+                &source.join("glueops.yaml"),
+                "manifestRepo: {url: \"https://github.com/acme/manifests.git\"}",
+                &format!(
+                    "manifestRepo: {{url: \"https://github.com/acme/manifests.git\", path: {name}}}"
+                ),
+            );
+        })
+    };
+    let ((_a, a), (_b, b)) = (team("team-a"), team("team-b"));
+    let shared = s(&a.manifests);
+    let handles: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|r| {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                glueops::sync(&s(&r.config), &shared, &opts(&r, "2026-12-01T09:00:00Z"))
+                    .map(|o| o.attempts)
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let files = git(&a.manifests, &["ls-tree", "-r", "--name-only", "main"]);
+    for team in ["team-a", "team-b"] {
+        assert!(
+            files.contains(&format!("{team}/clusters/prod/production/app00002/")),
+            "{team} lost"
+        );
+    }
+    // Each team's next sync has nothing to do: neither overwrote the other.
+    for r in [&a, &b] {
+        let again =
+            glueops::sync(&s(&r.config), &shared, &opts(r, "2026-12-01T09:01:00Z")).unwrap();
+        assert!(again.commit.is_none(), "{:?}", again.plan.written);
+    }
+    glueops_testkit::repos::fsck(&a.manifests);
+}
+
+#[test]
 fn previews_by_source_repo_labels_and_age() {
     // Opt in by label; app00002 shares app00001's source repo (a monorepo).
     let (_dir, repos) = generated_with(3, |source| {

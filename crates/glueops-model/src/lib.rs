@@ -91,6 +91,12 @@ pub mod values;
 mod yaml;
 
 pub use diagnostics::{Code, Diagnostic, Diagnostics};
+
+/// Starts compiling the built-in schemas on a background thread, so that a load that comes
+/// later does not wait for them (a tool that first fetches a repository can overlap the two).
+pub fn prepare() {
+    schema::prepare_in_background();
+}
 pub use explain::explain;
 pub use instance::{AppInstance, InvalidPreviewRef, Placement, PreviewRef};
 pub use node::{Location, Node, Segment, Value};

@@ -263,6 +263,13 @@ impl Previews {
 }
 
 impl Platform {
+    /// Reads `glueops.yaml` into its type, without the located diagnostics of
+    /// [`crate::Repo::load`] (`None` when it does not read; a load then says why): for tools
+    /// that need a setting before they load the repo.
+    pub fn from_yaml(text: &str) -> Option<Platform> {
+        glueops_yaml::deserialize(text, glueops_yaml::Limits::Config).ok()
+    }
+
     /// The environment called `name`.
     pub fn environment(&self, name: &str) -> Option<&Environment> {
         self.spec.environments.iter().find(|e| e.name == name)

@@ -334,3 +334,50 @@ fn a_killed_sync_leaves_old_or_new_and_the_next_converges() {
     assert_eq!(code(&out), 0, "{}", text(&out));
     repos.fsck();
 }
+
+/// `glueops diff`: what a config branch would change in the manifests, as Markdown.
+#[test]
+fn diff_of_a_config_branch_as_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let repos = Repos::new(dir.path(), &demo());
+    git(&repos.work, &["checkout", "--quiet", "-b", "more-replicas"]);
+    let path = repos.work.join("apps/worker/envs/staging/values.yaml");
+    let values = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{values}deployment: {{replicas: 4}}\n")).unwrap();
+    git(
+        &repos.work,
+        &["commit", "--quiet", "-am", "worker: 4 replicas in staging"],
+    );
+    git(
+        &repos.work,
+        &[
+            "push",
+            "--quiet",
+            &repos.config.to_string_lossy(),
+            "more-replicas",
+        ],
+    );
+    let out = run(
+        &repos,
+        &[
+            "diff",
+            "--base",
+            "main",
+            "--head",
+            "more-replicas",
+            "--markdown",
+        ],
+        "2026-12-01T09:00:00Z",
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        markdown.starts_with("**glueops**: 0 added, 1 changed, 0 removed\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("<code>clusters/nonprod/staging/worker/deployment-worker.yaml</code>"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("+  replicas: 4"), "{markdown}");
+}

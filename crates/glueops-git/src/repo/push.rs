@@ -78,9 +78,16 @@ impl ManifestRepo {
         let fetched = git(
             Some(self.path()),
             &[
+                // A clone glueops owns: no commit graph, FETCH_HEAD or auto-maintenance per
+                // fetch (each is a process and a write the next run never reads).
+                "-c",
+                "fetch.writeCommitGraph=false",
+                "-c",
+                "maintenance.auto=false",
                 "fetch",
                 "--quiet",
                 "--no-tags",
+                "--no-write-fetch-head",
                 remote,
                 &format!("+refs/heads/{branch}:{tracking}"),
             ],
