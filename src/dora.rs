@@ -1,7 +1,7 @@
 //! DORA metrics from the manifest branch's history: per app and environment, releases and
 //! releases per day, median lead time (source commit → release), change failure rate
 //! (releases later rolled back / releases) and median time to restore (release → its
-//! rollback). Pure over the log; [`crate::dora`] reads it.
+//! rollback). Pure over the log; [`crate::dora_of`] reads it from a manifest repository.
 
 use std::collections::BTreeMap;
 

@@ -9,6 +9,15 @@
 //! plus the I/O at the edge ([`write_tree`]). Features `aws` and `vault` turn on those secret
 //! backends.
 //!
+//! ## The platform loop
+//! The config repo is the request, the manifest repo is the release, glueops is the gate.
+//! [`plan::plan`] is pure: from the config, the manifest branch's files and trailers, a
+//! [`plan::Request`] and the time, it decides what to write and remove, what is released and
+//! what a [`gate`] holds, and the commit's trailers ([`trailers`]). [`sync`], [`preview`],
+//! [`bump`], [`promote`], [`rollback`], [`drift`], [`config_diff`], [`check_secrets`] and
+//! [`dora_of`] do the I/O around it: bare clones in a cache folder, commits with `gix`, pushes
+//! that re-plan on a moved tip.
+//!
 //! ```
 //! let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-config");
 //! let repo = glueops::model::Repo::load(demo).map_err(|d| d.to_string()).unwrap();

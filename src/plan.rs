@@ -150,7 +150,7 @@ pub struct Refusal {
     pub help: String,
 }
 
-/// The outcome of planning: printable, serializable, and the edit [`crate::apply`] commits.
+/// The outcome of planning: printable, serializable, and the edit [`crate::sync`] commits.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
