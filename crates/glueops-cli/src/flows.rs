@@ -1,4 +1,5 @@
-//! The platform loop's subcommands: sync, preview, bump, promote, rollback, drift, diff, dora.
+//! The platform loop's subcommands: sync, bump, promote, rollback and drift here; preview in
+//! `previews`, diff and dora in `history`.
 //! Each parses its arguments, calls one library function and prints the result (or its JSON).
 //!
 //! Exit codes: 0 done, 1 error or bad config, 2 usage, 3 refused or held by a rule, 4 drift.
@@ -6,7 +7,6 @@
 use std::path::PathBuf;
 
 use glueops::plan::{Change, Plan};
-use glueops::preview::{PreviewOutcome, PreviewTarget, PullRequest};
 use glueops::{Options, Outcome, Release};
 use jiff::Timestamp;
 
@@ -44,7 +44,7 @@ impl Common {
     }
 
     /// Prints `value` as JSON when asked; true when it did.
-    fn json<T: serde::Serialize>(&self, value: &T) -> Result<bool, Error> {
+    pub(crate) fn json<T: serde::Serialize>(&self, value: &T) -> Result<bool, Error> {
         if self.json {
             println!(
                 "{}",
@@ -60,7 +60,7 @@ impl Common {
 pub(crate) struct Branch {
     /// The manifest branch (default `spec.manifestRepo.branch` in glueops.yaml, else `main`).
     #[arg(long)]
-    branch: Option<String>,
+    pub(crate) branch: Option<String>,
 }
 
 pub(crate) fn default_cache() -> PathBuf {
@@ -77,10 +77,10 @@ pub(crate) fn default_cache() -> PathBuf {
 pub(crate) struct Repos {
     /// The config repo: a git repository (path, file://, http(s)://, ssh://) or a folder.
     #[arg(long)]
-    config: String,
+    pub(crate) config: String,
     /// The manifest repo: a git repository (path or URL).
     #[arg(long)]
-    manifests: String,
+    pub(crate) manifests: String,
 }
 
 /// `glueops sync`.
@@ -167,145 +167,8 @@ fn print_plan(p: &Plan) {
     }
 }
 
-fn short(c: &str) -> &str {
+pub(crate) fn short(c: &str) -> &str {
     c.get(..12).unwrap_or(c)
-}
-
-/// `glueops preview`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct PreviewArgs {
-    #[command(subcommand)]
-    action: PreviewAction,
-    /// The manifest branch (default `spec.manifestRepo.branch` in glueops.yaml, else `main`).
-    #[arg(long, global = true)]
-    manifest_branch: Option<String>,
-    #[command(flatten)]
-    common: Common,
-}
-
-/// The app, or the source repository whose apps get the preview.
-#[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false)]
-pub(crate) struct Target {
-    /// The app.
-    #[arg(long)]
-    app: Option<String>,
-    /// The source repository (`OWNER/NAME`): every app whose `source.repo` it is.
-    #[arg(long)]
-    source_repo: Option<String>,
-}
-
-impl Target {
-    fn target(&self) -> PreviewTarget {
-        match (&self.app, &self.source_repo) {
-            (Some(app), _) => PreviewTarget::App(app.clone()),
-            (None, Some(repo)) => PreviewTarget::SourceRepo(repo.clone()),
-            (None, None) => PreviewTarget::App(String::new()),
-        }
-    }
-}
-
-#[derive(Debug, clap::Subcommand)]
-enum PreviewAction {
-    /// Render one pull request's preview (image tag = its head sha) and its delivery object.
-    Open {
-        #[command(flatten)]
-        repos: Repos,
-        #[command(flatten)]
-        target: Target,
-        /// The pull request number.
-        #[arg(long)]
-        pr: u64,
-        /// Its head commit.
-        #[arg(long)]
-        sha: String,
-        /// Its head branch.
-        #[arg(long)]
-        branch: Option<String>,
-        /// Its labels; repeatable (for `previews.labels`).
-        #[arg(long = "label")]
-        labels: Vec<String>,
-    },
-    /// Remove exactly one pull request's preview.
-    Close {
-        #[command(flatten)]
-        repos: Repos,
-        #[command(flatten)]
-        target: Target,
-        /// The pull request number.
-        #[arg(long)]
-        pr: u64,
-    },
-    /// Remove previews older than `previews.ttl`.
-    Gc {
-        #[command(flatten)]
-        repos: Repos,
-    },
-}
-
-pub(crate) fn preview(args: &PreviewArgs) -> Result<u8, Error> {
-    let opts = args.common.options(&Branch {
-        branch: args.manifest_branch.clone(),
-    });
-    let outcome = match &args.action {
-        PreviewAction::Open {
-            repos,
-            target,
-            pr,
-            sha,
-            branch,
-            labels,
-        } => {
-            let pr = PullRequest {
-                number: *pr,
-                sha: Some(sha.clone()),
-                branch: branch.clone(),
-                labels: labels.clone(),
-            };
-            glueops::preview::open(
-                &repos.config,
-                &repos.manifests,
-                &target.target(),
-                &pr,
-                &opts,
-            )?
-        }
-        PreviewAction::Close { repos, target, pr } => glueops::preview::close(
-            &repos.config,
-            &repos.manifests,
-            &target.target(),
-            *pr,
-            &opts,
-        )?,
-        PreviewAction::Gc { repos } => {
-            glueops::preview::gc(&repos.config, &repos.manifests, &opts)?
-        }
-    };
-    if !args.common.json(&outcome)? {
-        print_preview(&outcome);
-    }
-    Ok(0)
-}
-
-fn print_preview(o: &PreviewOutcome) {
-    if let Some(why) = &o.skipped {
-        println!("no preview: {why}");
-    }
-    for name in &o.opened {
-        println!("  opened   {name}");
-    }
-    for name in &o.closed {
-        println!("  closed   {name}");
-    }
-    match &o.commit {
-        Some(c) => println!(
-            "preview: committed {} ({} files written, {} removed)",
-            short(c),
-            o.written.len(),
-            o.removed.len()
-        ),
-        None => println!("preview: nothing to change"),
-    }
 }
 
 /// `glueops bump`.
@@ -524,87 +387,4 @@ pub(crate) fn drift(args: &DriftArgs) -> Result<u8, Error> {
         }
     );
     Ok(code)
-}
-
-/// `glueops diff`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct DiffArgs {
-    /// The config repo (a git repository).
-    #[arg(long)]
-    config: String,
-    /// The base revision (a branch or commit).
-    #[arg(long)]
-    base: String,
-    /// The head revision.
-    #[arg(long)]
-    head: String,
-    /// Markdown for a pull-request comment.
-    #[arg(long)]
-    markdown: bool,
-    #[command(flatten)]
-    common: Common,
-}
-
-pub(crate) fn diff(args: &DiffArgs) -> Result<u8, Error> {
-    let opts = args.common.options(&Branch::default());
-    let changes = glueops::config_diff(&args.config, &args.base, &args.head, &opts)?;
-    if args.common.json(&changes.iter().map(|c| serde_json::json!({"path": c.path, "kind": format!("{:?}", c.kind), "diff": c.diff})).collect::<Vec<_>>())? {
-        return Ok(0);
-    }
-    if args.markdown {
-        print!("{}", glueops::render::markdown(&changes));
-    } else {
-        for c in &changes {
-            print!("{}", c.diff);
-        }
-        println!("diff: {} file(s) change", changes.len());
-    }
-    Ok(0)
-}
-
-/// `glueops dora`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct DoraArgs {
-    /// The manifest repo (a git repository).
-    #[arg(long)]
-    manifests: String,
-    /// Start of the period (RFC 3339).
-    #[arg(long)]
-    since: Option<Timestamp>,
-    /// End of the period (RFC 3339, exclusive).
-    #[arg(long)]
-    until: Option<Timestamp>,
-    #[command(flatten)]
-    branch: Branch,
-    #[command(flatten)]
-    common: Common,
-}
-
-pub(crate) fn dora(args: &DoraArgs) -> Result<u8, Error> {
-    let opts = args.common.options(&args.branch);
-    let branch = args.branch.branch.clone().unwrap_or_else(|| "main".into());
-    let rows = glueops::dora_of(&args.manifests, &branch, args.since, args.until, &opts)?;
-    if args.common.json(&rows)? {
-        return Ok(0);
-    }
-    let opt = |v: Option<i64>| v.map_or_else(|| "-".to_string(), glueops::dora::human);
-    println!(
-        "{:<20} {:<14} {:>8} {:>9} {:>7} {:>12} {:>7} {:>12}",
-        "APP", "ENVIRONMENT", "RELEASES", "ROLLBACKS", "PER DAY", "LEAD TIME", "CFR", "RESTORE"
-    );
-    for m in &rows {
-        println!(
-            "{:<20} {:<14} {:>8} {:>9} {:>7.2} {:>12} {:>7} {:>12}",
-            m.app,
-            m.env,
-            m.releases,
-            m.rollbacks,
-            m.per_day,
-            opt(m.median_lead_time),
-            m.change_failure_rate
-                .map_or_else(|| "-".into(), |r| format!("{:.0}%", r * 100.0)),
-            opt(m.median_time_to_restore),
-        );
-    }
-    Ok(0)
 }

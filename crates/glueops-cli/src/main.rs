@@ -7,6 +7,8 @@
 mod error;
 mod explain;
 mod flows;
+mod history;
+mod previews;
 mod render;
 mod secrets;
 mod validate;
@@ -56,7 +58,7 @@ enum Command {
     /// Make the manifest branch what the gates allow: only changed files written, one commit.
     Sync(flows::SyncArgs),
     /// Open, close and collect pull-request previews.
-    Preview(flows::PreviewArgs),
+    Preview(previews::PreviewArgs),
     /// Set an app's image tag in one environment of the config repo (only that scalar's
     /// bytes change), then optionally sync.
     Bump(flows::BumpArgs),
@@ -68,10 +70,10 @@ enum Command {
     /// Compare a fresh render with the manifest branch: exit 4 when files differ.
     Drift(flows::DriftArgs),
     /// What a config change would change in the manifests (Markdown for a PR comment).
-    Diff(flows::DiffArgs),
+    Diff(history::DiffArgs),
     /// Deployment frequency, lead time, change failure rate and time to restore, from the
     /// manifest history.
-    Dora(flows::DoraArgs),
+    Dora(history::DoraArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,13 +84,13 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&args).map(|()| 0),
         Command::Secrets(args) => secrets::run(args).map(|()| 0),
         Command::Sync(args) => flows::sync(&args),
-        Command::Preview(args) => flows::preview(&args),
+        Command::Preview(args) => previews::preview(&args),
         Command::Bump(args) => flows::bump(&args),
         Command::Promote(args) => flows::promote(&args),
         Command::Rollback(args) => flows::rollback(&args),
         Command::Drift(args) => flows::drift(&args),
-        Command::Diff(args) => flows::diff(&args),
-        Command::Dora(args) => flows::dora(&args),
+        Command::Diff(args) => history::diff(&args),
+        Command::Dora(args) => history::dora(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,143 @@
+//! `glueops preview open|close|gc`.
+
+use glueops::preview::{PreviewOutcome, PreviewTarget, PullRequest};
+
+use crate::error::Error;
+use crate::flows::{Branch, Common, Repos, short};
+
+/// `glueops preview`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PreviewArgs {
+    #[command(subcommand)]
+    action: PreviewAction,
+    /// The manifest branch (default `spec.manifestRepo.branch` in glueops.yaml, else `main`).
+    #[arg(long, global = true)]
+    manifest_branch: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// The app, or the source repository whose apps get the preview.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct Target {
+    /// The app.
+    #[arg(long)]
+    app: Option<String>,
+    /// The source repository (`OWNER/NAME`): every app whose `source.repo` it is.
+    #[arg(long)]
+    source_repo: Option<String>,
+}
+
+impl Target {
+    fn target(&self) -> PreviewTarget {
+        match (&self.app, &self.source_repo) {
+            (Some(app), _) => PreviewTarget::App(app.clone()),
+            (None, Some(repo)) => PreviewTarget::SourceRepo(repo.clone()),
+            (None, None) => PreviewTarget::App(String::new()),
+        }
+    }
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum PreviewAction {
+    /// Render one pull request's preview (image tag = its head sha) and its delivery object.
+    Open {
+        #[command(flatten)]
+        repos: Repos,
+        #[command(flatten)]
+        target: Target,
+        /// The pull request number.
+        #[arg(long)]
+        pr: u64,
+        /// Its head commit.
+        #[arg(long)]
+        sha: String,
+        /// Its head branch.
+        #[arg(long)]
+        branch: Option<String>,
+        /// Its labels; repeatable (for `previews.labels`).
+        #[arg(long = "label")]
+        labels: Vec<String>,
+    },
+    /// Remove exactly one pull request's preview.
+    Close {
+        #[command(flatten)]
+        repos: Repos,
+        #[command(flatten)]
+        target: Target,
+        /// The pull request number.
+        #[arg(long)]
+        pr: u64,
+    },
+    /// Remove previews older than `previews.ttl`.
+    Gc {
+        #[command(flatten)]
+        repos: Repos,
+    },
+}
+
+pub(crate) fn preview(args: &PreviewArgs) -> Result<u8, Error> {
+    let opts = args.common.options(&Branch {
+        branch: args.manifest_branch.clone(),
+    });
+    let outcome = match &args.action {
+        PreviewAction::Open {
+            repos,
+            target,
+            pr,
+            sha,
+            branch,
+            labels,
+        } => {
+            let pr = PullRequest {
+                number: *pr,
+                sha: Some(sha.clone()),
+                branch: branch.clone(),
+                labels: labels.clone(),
+            };
+            glueops::preview::open(
+                &repos.config,
+                &repos.manifests,
+                &target.target(),
+                &pr,
+                &opts,
+            )?
+        }
+        PreviewAction::Close { repos, target, pr } => glueops::preview::close(
+            &repos.config,
+            &repos.manifests,
+            &target.target(),
+            *pr,
+            &opts,
+        )?,
+        PreviewAction::Gc { repos } => {
+            glueops::preview::gc(&repos.config, &repos.manifests, &opts)?
+        }
+    };
+    if !args.common.json(&outcome)? {
+        print_preview(&outcome);
+    }
+    Ok(0)
+}
+
+fn print_preview(o: &PreviewOutcome) {
+    if let Some(why) = &o.skipped {
+        println!("no preview: {why}");
+    }
+    for name in &o.opened {
+        println!("  opened   {name}");
+    }
+    for name in &o.closed {
+        println!("  closed   {name}");
+    }
+    match &o.commit {
+        Some(c) => println!(
+            "preview: committed {} ({} files written, {} removed)",
+            short(c),
+            o.written.len(),
+            o.removed.len()
+        ),
+        None => println!("preview: nothing to change"),
+    }
+}
