@@ -148,10 +148,16 @@ def loop(n):
         git("clone", "-q", "--bare", man, floor_remote)
         floor_clone = os.path.join(tmp, "floor-clone.git")
         git("clone", "-q", "--bare", floor_remote, floor_clone)
-        ours, theirs, bumps, floors = [], [], [], []
+        config_remote = os.path.join(tmp, "floor-config-remote.git")
+        git("clone", "-q", "--bare", cfg, config_remote)
+        config_clone = os.path.join(tmp, "floor-config-clone.git")
+        git("clone", "-q", "--bare", config_remote, config_clone)
+        ours, theirs, bumps, floors, bump_floors = [], [], [], [], []
         for r in range(RUNS):
             change(work, cfg, f"app{(r * 37) % n:05d}", r)
             floors.append(transport_floor(cfg, floor_cfg, floor_remote, floor_clone, r))
+            # A bump is one more round trip on the config repo before the sync's.
+            bump_floors.append(floors[-1] + transport_floor(cfg, floor_cfg, config_remote, config_clone, r, fetch_config=False))
             ours.append(timed(sync))
             start = time.perf_counter()
             run([GLUEOPS, "render", work, "--out", peer])
@@ -169,10 +175,12 @@ def loop(n):
         print(f"  sync after a one-app change : {ms(a)}")
         print(f"  git transport floor         : {ms(f)}  (sync = floor + {ms(a - f)}, {a / f:.2f}x)")
         print(f"  render + git add/commit/push: {ms(b)}  ({b / a:.1f}x slower)")
+        g = statistics.median(bump_floors)
         print(f"  bump + sync                 : {ms(c)}")
+        print(f"  its git transport floor     : {ms(g)}  (bump + sync = {c / g:.2f}x)")
 
 
-def transport_floor(cfg, floor_cfg, floor_remote, floor_clone, r):
+def transport_floor(cfg, floor_cfg, floor_remote, floor_clone, r, fetch_config=True):
     """What any sync must do with git: fetch the new config commit, fetch the manifest branch,
     push one commit changing one file. The commit is made beforehand (not timed)."""
     env = dict(os.environ, GIT_INDEX_FILE=os.path.join(floor_clone, "bench-index"), GIT_DIR=floor_clone)
@@ -187,7 +195,8 @@ def transport_floor(cfg, floor_cfg, floor_remote, floor_clone, r):
     fetch = ["-c", "fetch.writeCommitGraph=false", "-c", "maintenance.auto=false", "fetch", "--quiet", "--no-tags",
              "--no-write-fetch-head"]
     start = time.perf_counter()
-    run(["git", "-C", floor_cfg] + fetch + [cfg, "+refs/heads/main:refs/glueops/remotes/main"])
+    if fetch_config:
+        run(["git", "-C", floor_cfg] + fetch + [cfg, "+refs/heads/main:refs/glueops/remotes/main"])
     run(["git", "-C", floor_clone] + fetch + [floor_remote, "+refs/heads/main:refs/glueops/remotes/main"])
     run(["git", "-C", floor_clone, "push", "--quiet", floor_remote, f"{commit}:refs/heads/main"])
     return time.perf_counter() - start

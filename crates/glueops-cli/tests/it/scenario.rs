@@ -227,6 +227,23 @@ fn the_whole_loop_on_the_demo_repo() {
         "{}",
         text(&out)
     );
+    // The next sync restores the file (a gated deployment too: its config did not change),
+    // says so, and records no new release.
+    let out = run(&repos, &["sync"], "2026-12-01T10:10:00Z");
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("repaired {PRODUCTION} (changed by someone else)")),
+        "{}",
+        text(&out)
+    );
+    let message = git(&repos.manifests, &["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains(&format!("Glueops-Repaired: {PRODUCTION}"))
+            && !message.contains("Glueops-Deploy"),
+        "{message}"
+    );
+    let out = run(&repos, &["drift"], "2026-12-01T10:15:00Z");
+    assert_eq!(code(&out), 0, "{}", text(&out));
 
     // DORA: two production releases, one rolled back.
     let out = run(
