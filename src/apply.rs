@@ -99,7 +99,7 @@ pub(crate) fn sync_with(
                 reason: "a fresh render of every deployment".into(),
             }
         } else {
-            plan::scope(since.as_ref(), &state, request, &|app| envs_of(config, app))
+            plan::scope(since.as_ref(), &state, request, &Index(config))
         };
         let selected: Option<BTreeSet<(String, String)>> = match &scope {
             Scope::Full { .. } => None,
@@ -169,26 +169,53 @@ pub(crate) fn sync_with(
     })
 }
 
-/// The environments `app` deploys to, from the config's tree (`apps/<app>/envs/<env>/values.yaml`).
-fn envs_of(config: &Config, app: &str) -> Option<Vec<String>> {
-    let (Some(checkout), Some(commit)) = (&config.checkout, &config.commit) else {
-        return None;
-    };
-    let files = checkout
-        .repo
-        .list(commit, &format!("apps/{app}/envs"))
-        .ok()?;
-    Some(
-        files
-            .keys()
-            .filter_map(|p| match p.split('/').collect::<Vec<_>>().as_slice() {
-                ["apps", _, "envs", env, "values.yaml"] if *env != "previews" => {
-                    Some((*env).to_string())
-                }
-                _ => None,
-            })
-            .collect(),
-    )
+/// The config's tree read for [`plan::scope`]: `apps/<app>/envs/<env>/values.yaml` names a
+/// deployment; `glueops.yaml` the namespaces of environments.
+struct Index<'a>(&'a Config);
+
+impl Index<'_> {
+    fn deployments_under(&self, dir: &str) -> Option<Vec<(String, String)>> {
+        let (Some(checkout), Some(commit)) = (&self.0.checkout, &self.0.commit) else {
+            return None;
+        };
+        let files = checkout.repo.list(commit, dir).ok()?;
+        Some(
+            files
+                .keys()
+                .filter_map(|p| match p.split('/').collect::<Vec<_>>().as_slice() {
+                    ["apps", app, "envs", env, "values.yaml"] if *env != "previews" => {
+                        Some(((*app).to_string(), (*env).to_string()))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+}
+
+impl plan::ConfigIndex for Index<'_> {
+    fn envs_of(&self, app: &str) -> Option<Vec<String>> {
+        let pairs = self.deployments_under(&format!("apps/{app}/envs"))?;
+        Some(pairs.into_iter().map(|(_, e)| e).collect())
+    }
+
+    fn in_namespace(&self, namespace: &str) -> Option<Vec<(String, String)>> {
+        let platform = self.0.platform().ok()?;
+        let envs: BTreeSet<&str> = platform
+            .spec
+            .environments
+            .iter()
+            .filter(|e| e.namespace() == namespace)
+            .map(|e| e.name.as_str())
+            .collect();
+        if envs.is_empty() {
+            // The previews overlay, or a folder no environment uses: no deployment.
+            return Some(Vec::new());
+        }
+        let mut pairs = self.deployments_under("apps")?;
+        pairs.retain(|(_, e)| envs.contains(e.as_str()));
+        Some(pairs)
+    }
 }
 
 /// The config paths changed since the config commit of glueops' newest manifest commit.

@@ -198,17 +198,26 @@ impl Plan {
     }
 }
 
+/// What [`scope`] needs to know of the config without loading it; `None` when it cannot be
+/// read (the plan then looks at everything).
+pub trait ConfigIndex {
+    /// The environments `app` deploys to.
+    fn envs_of(&self, app: &str) -> Option<Vec<String>>;
+    /// The (app, env) deployments of the environments in `namespace` (an overlay's folder).
+    fn in_namespace(&self, namespace: &str) -> Option<Vec<(String, String)>>;
+}
+
 /// The deployments a plan must look at: those the config change since glueops' last commit
-/// touched (`since`), those a gate held then, and the request's. A plan looks at everything
-/// when the branch is new or someone else wrote it last, when the config history is unknown,
-/// or when the change reaches beyond single apps (`glueops.yaml`, `common/`, an overlay, a file
-/// added or removed). `envs_of` names the environments an app deploys to (`None` when that
-/// cannot be read: everything is looked at then).
+/// touched (`since`: an environment's values → that deployment, an app's base → its
+/// environments, an overlay → the deployments in its namespace), those a gate held then, and
+/// the request's. A plan looks at everything when the branch is new or someone else wrote it
+/// last, when the config history is unknown, or when the change reaches everything
+/// (`glueops.yaml`, `common/`, a file added or removed).
 pub fn scope(
     since: Option<&ChangeSet>,
     manifests: &ManifestState,
     request: &Request,
-    envs_of: &dyn Fn(&str) -> Option<Vec<String>>,
+    index: &dyn ConfigIndex,
 ) -> Scope {
     let full = |reason: &str| Scope::Full {
         reason: reason.to_string(),
@@ -243,12 +252,18 @@ pub fn scope(
                 deployments.insert(format!("{app}/{env}"));
             }
             ["apps", app, "base", _, ..] => {
-                let Some(envs) = envs_of(app) else {
+                let Some(envs) = index.envs_of(app) else {
                     return full("the environments of a changed app cannot be read");
                 };
                 deployments.extend(envs.iter().map(|e| format!("{app}/{e}")));
             }
-            _ => return full("glueops.yaml, common values or an overlay changed"),
+            ["env-overlays", namespace, _, ..] => {
+                let Some(pairs) = index.in_namespace(namespace) else {
+                    return full("the deployments of a changed overlay cannot be read");
+                };
+                deployments.extend(pairs.iter().map(|(a, e)| format!("{a}/{e}")));
+            }
+            _ => return full("glueops.yaml or common values changed"),
         }
     }
     for held in manifests

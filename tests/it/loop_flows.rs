@@ -95,6 +95,16 @@ fn a_change_renders_and_writes_only_what_it_touches() {
         );
     });
     let out = sync(&repos, "2026-12-01T09:10:00Z");
+    // Only the deployments in those two namespaces are looked at.
+    let Scope::Deployments { deployments } = &out.plan.scope else {
+        panic!("{:?}", out.plan.scope)
+    };
+    assert_eq!(deployments.len(), 80);
+    assert!(
+        deployments
+            .iter()
+            .all(|d| d.ends_with("/dev") || d.ends_with("/production"))
+    );
     assert_eq!(out.plan.deployments.len(), 40);
     assert!(
         out.plan
