@@ -60,12 +60,22 @@ fn settings(config: &Config) -> Result<&Previews, Error> {
     })
 }
 
+/// Whether the config has an app called `app` (from its tree, without loading it).
+fn has_app(config: &Config, app: &str) -> Result<bool, Error> {
+    match (&config.checkout, &config.commit) {
+        (Some(checkout), Some(commit)) if !app.is_empty() && !app.contains('/') => Ok(!checkout
+            .repo
+            .list(commit, &format!("apps/{app}"))?
+            .is_empty()),
+        _ => Ok(config.repo()?.apps().any(|a| a == app)),
+    }
+}
+
 /// The apps `target` names.
 fn apps(config: &Config, target: &PreviewTarget) -> Result<Vec<String>, Error> {
-    let repo = config.repo()?;
     let apps: BTreeSet<String> = match target {
         PreviewTarget::App(app) => {
-            if !repo.apps().any(|a| a == app) {
+            if !has_app(config, app)? {
                 return Err(Error::Invalid {
                     message: format!("no app is named `{app}`"),
                     help: "use a folder name under apps/".into(),
@@ -73,7 +83,8 @@ fn apps(config: &Config, target: &PreviewTarget) -> Result<Vec<String>, Error> {
             }
             BTreeSet::from([app.clone()])
         }
-        PreviewTarget::SourceRepo(source) => repo
+        PreviewTarget::SourceRepo(source) => config
+            .repo()?
             .deployments()
             .filter(|d| {
                 d.values
@@ -137,8 +148,10 @@ pub fn open(
             branch: pr.branch.clone(),
         })
         .collect();
-    let rendered =
-        crate::render::render_selected(config.repo()?, &requests, &|_| false)?.files()?;
+    // Only these apps are loaded when the other apps' claims at this commit are known.
+    let wanted: BTreeSet<String> = apps.iter().cloned().collect();
+    let (repo, _) = config.with_apps(config.commit.as_deref(), &wanted)?;
+    let rendered = crate::render::render_selected(&repo, &requests, &|_| false)?.files()?;
     let layout = Layout::new(config.platform()?);
     let names: Vec<String> = apps
         .iter()
