@@ -114,7 +114,7 @@ fn init(dir: &Path) -> Result<ManifestRepo, Error> {
         dir.file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default(),
-        std::process::id()
+        unique()
     ));
     let _ = std::fs::remove_dir_all(&staging);
     ManifestRepo::init_bare(&staging)?;
@@ -122,6 +122,13 @@ fn init(dir: &Path) -> Result<ManifestRepo, Error> {
         let _ = std::fs::remove_dir_all(&staging);
     }
     Ok(ManifestRepo::open(dir)?)
+}
+
+/// A name part no other writer uses at the same time: this process, and a count within it.
+pub(crate) fn unique() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
 }
 
 /// The config repo at one commit (fetched, loaded on demand), or a plain folder.

@@ -64,7 +64,7 @@ fn save(checkout: &Checkout, commit: &str, claims: &Claims) {
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    let temp = dir.join(format!(".{commit}.{}.tmp", std::process::id()));
+    let temp = dir.join(format!(".{commit}.{}.tmp", crate::checkout::unique()));
     if std::fs::write(&temp, json).is_ok() && std::fs::rename(&temp, dir.join(commit)).is_err() {
         let _ = std::fs::remove_file(&temp);
     }

@@ -120,8 +120,12 @@ pub(crate) fn publish<R>(
                 },
             ));
         }
-        // Writers that collided wait a little longer each time, jittered per process.
-        let jitter = u64::from(std::process::id() % 13) * 3;
+        // Writers that collided wait a little longer each time, jittered (by the clock's
+        // nanoseconds: threads of one process collide too).
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let jitter = u64::from(nanos % 13) * 3;
         std::thread::sleep(Duration::from_millis(15 * u64::from(attempt) + jitter));
     }
     Err(Error::Contention {

@@ -338,6 +338,39 @@ fn concurrent_writers_all_land() {
         ],
     );
     assert!(dev.contains("replicas: 2"), "the sync's change was lost");
+    // Writers sharing one cache folder (two jobs on one machine) land too.
+    let shared = dir.path().join("cache-shared");
+    let handles: Vec<_> = (4..7)
+        .map(|i| {
+            let (config, manifests) = (s(&repos.config), s(&repos.manifests));
+            let o = Options::new(&shared, at("2026-12-01T09:10:00Z"));
+            std::thread::spawn(move || {
+                let pr = PullRequest {
+                    number: i,
+                    sha: Some(format!("sha{i}")),
+                    ..PullRequest::default()
+                };
+                glueops::preview::open(
+                    &config,
+                    &manifests,
+                    &PreviewTarget::App("app00002".into()),
+                    &pr,
+                    &o,
+                )
+                .map(|_| ())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
+    for n in 4..7 {
+        assert!(
+            files.contains(&format!("previews/app00002-pr-{n}/")),
+            "preview {n} lost"
+        );
+    }
     repos.fsck();
 }
 

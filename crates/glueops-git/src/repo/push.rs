@@ -74,8 +74,35 @@ impl ManifestRepo {
 
     fn fetch_id(&self, remote: &str, branch: &str) -> Result<Option<gix::ObjectId>> {
         let tracking = format!("refs/glueops/remotes/{branch}");
+        // Another process fetching into the same clone holds the ref's lock for a moment:
+        // wait and try again rather than fail.
+        let mut fetched = self.fetch_once(remote, branch, &tracking);
+        for pause in [20, 60, 180] {
+            match &fetched {
+                Err(Error::GitCommand { stderr, .. })
+                    if stderr.contains("cannot lock ref") || stderr.contains(".lock") =>
+                {
+                    std::thread::sleep(Duration::from_millis(pause));
+                    fetched = self.fetch_once(remote, branch, &tracking);
+                }
+                _ => break,
+            }
+        }
+        match fetched {
+            Ok(_) => {}
+            Err(Error::GitCommand { stderr, .. })
+                if stderr.contains("couldn't find remote ref") =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
+        self.resolve_id(&tracking).map(Some)
+    }
+
+    fn fetch_once(&self, remote: &str, branch: &str, tracking: &str) -> Result<String> {
         // One round trip: a branch the remote does not have yet is an answer, not an error.
-        let fetched = git(
+        git(
             Some(self.path()),
             &[
                 // A clone glueops owns: no commit graph, FETCH_HEAD or auto-maintenance per
@@ -91,17 +118,7 @@ impl ManifestRepo {
                 remote,
                 &format!("+refs/heads/{branch}:{tracking}"),
             ],
-        );
-        match fetched {
-            Ok(_) => {}
-            Err(Error::GitCommand { stderr, .. })
-                if stderr.contains("couldn't find remote ref") =>
-            {
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
-        }
-        self.resolve_id(&tracking).map(Some)
+        )
     }
 
     /// Fetches every branch of `remote` into `refs/glueops/remotes/*` (for reading any of
