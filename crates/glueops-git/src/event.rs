@@ -101,6 +101,11 @@ pub enum PullRequestAction {
         /// The label added.
         label: String,
     },
+    /// A label was removed (a preview opted in by it closes).
+    Unlabeled {
+        /// The label removed.
+        label: String,
+    },
 }
 
 /// A pull request (GitHub) or merge request (GitLab).

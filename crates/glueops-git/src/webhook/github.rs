@@ -220,6 +220,9 @@ fn pull_request(p: PullPayload) -> RepoEvent {
         "labeled" => PullRequestAction::Labeled {
             label: p.label.map(|l| l.name).unwrap_or_default(),
         },
+        "unlabeled" => PullRequestAction::Unlabeled {
+            label: p.label.map(|l| l.name).unwrap_or_default(),
+        },
         other => return ignored(format!("pull_request action `{other}`")),
     };
     let mut labels: Vec<String> = p.pull_request.labels.into_iter().map(|l| l.name).collect();

@@ -129,20 +129,33 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
         "Merge Request Hook" => {
             let p: MergePayload = decode("gitlab", event, body)?;
             let a = p.object_attributes;
-            let added_label = p.changes.and_then(|c| c.labels).and_then(|l| {
+            let changed = p.changes.and_then(|c| c.labels);
+            let added_label = changed.as_ref().and_then(|l| {
                 l.current
-                    .into_iter()
-                    .map(|l| l.title)
+                    .iter()
+                    .map(|l| l.title.clone())
                     .find(|t| !l.previous.iter().any(|p| &p.title == t))
             });
-            let action = match (a.action.as_deref().unwrap_or(""), &a.oldrev, added_label) {
-                ("open", _, _) => PullRequestAction::Opened,
-                ("reopen", _, _) => PullRequestAction::Reopened,
-                ("close", _, _) => PullRequestAction::Closed { merged: false },
-                ("merge", _, _) => PullRequestAction::Closed { merged: true },
-                ("update", Some(_), _) => PullRequestAction::Synchronized,
-                ("update", None, Some(label)) => PullRequestAction::Labeled { label },
-                (other, _, _) => {
+            let removed_label = changed.as_ref().and_then(|l| {
+                l.previous
+                    .iter()
+                    .map(|l| l.title.clone())
+                    .find(|t| !l.current.iter().any(|c| &c.title == t))
+            });
+            let action = match (
+                a.action.as_deref().unwrap_or(""),
+                &a.oldrev,
+                added_label,
+                removed_label,
+            ) {
+                ("open", ..) => PullRequestAction::Opened,
+                ("reopen", ..) => PullRequestAction::Reopened,
+                ("close", ..) => PullRequestAction::Closed { merged: false },
+                ("merge", ..) => PullRequestAction::Closed { merged: true },
+                ("update", Some(_), ..) => PullRequestAction::Synchronized,
+                ("update", None, Some(label), _) => PullRequestAction::Labeled { label },
+                ("update", None, None, Some(label)) => PullRequestAction::Unlabeled { label },
+                (other, ..) => {
                     return Ok(ignored(format!(
                         "merge_request action `{other}` (no new commits or labels)"
                     )));

@@ -152,6 +152,54 @@ fn every_gitlab_payload_normalizes() {
     }
 }
 
+/// A label removed is its own action (a preview opted in by it closes). Neither host's
+/// fixtures hold one: both are derived from the real payloads, GitHub's `labeled` with its
+/// action changed, GitLab's merge request with the label lists of `changes` swapped.
+#[test]
+fn removed_labels_are_an_event_on_both_hosts() {
+    use glueops_git::PullRequestAction;
+    let r = receiver();
+    let mut labeled: serde_json::Value =
+        serde_json::from_slice(&fixture("github/pull_request/labeled.payload.json")).unwrap();
+    labeled["action"] = "unlabeled".into();
+    labeled["pull_request"]["labels"] = serde_json::json!([]);
+    let body = serde_json::to_vec(&labeled).unwrap();
+    let d = r
+        .receive(&github("pull_request", "unl-1", &body), &body)
+        .unwrap();
+    let RepoEvent::PullRequest(pr) = &d.event else {
+        panic!("{d:?}")
+    };
+    assert_eq!(
+        pr.action,
+        PullRequestAction::Unlabeled {
+            label: "bug".into()
+        }
+    );
+    assert!(pr.labels.is_empty());
+
+    let mut mr: serde_json::Value =
+        serde_json::from_slice(&fixture("gitlab/merge_request.json")).unwrap();
+    mr["object_attributes"]["action"] = "update".into();
+    mr["object_attributes"]["oldrev"] = serde_json::Value::Null;
+    let labels = mr["changes"]["labels"].clone();
+    mr["changes"]["labels"]["previous"] = labels["current"].clone();
+    mr["changes"]["labels"]["current"] = serde_json::json!([]);
+    let body = serde_json::to_vec(&mr).unwrap();
+    let d = r
+        .receive(&gitlab("Merge Request Hook", "unl-2"), &body)
+        .unwrap();
+    let RepoEvent::PullRequest(pr) = &d.event else {
+        panic!("{d:?}")
+    };
+    assert_eq!(
+        pr.action,
+        PullRequestAction::Unlabeled {
+            label: "Platform".into()
+        }
+    );
+}
+
 #[test]
 fn deleted_branches_are_their_own_event() {
     let r = receiver();
