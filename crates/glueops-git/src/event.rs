@@ -129,6 +129,23 @@ pub struct PullRequest {
     pub author: String,
 }
 
+/// A review that approves a pull request's commits, or withdraws an approval (a dismissed
+/// GitHub review, a GitLab `unapproved`). A review that only comments approves nothing and is
+/// [`RepoEvent::Ignored`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    /// The repository.
+    pub repo: Repository,
+    /// The pull request number (GitHub) or merge request iid (GitLab).
+    pub number: u64,
+    /// The commit the review is of (GitHub `review.commit_id`; GitLab: the last commit).
+    pub sha: String,
+    /// Who reviewed (as the host verified them).
+    pub reviewer: String,
+    /// True for an approval, false for one withdrawn.
+    pub approved: bool,
+}
+
 /// A container image (or other package) was published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImagePublished {
@@ -187,6 +204,8 @@ pub enum RepoEvent {
     ImagePublished(ImagePublished),
     /// A pipeline or workflow run completed.
     PipelineCompleted(PipelineCompleted),
+    /// A pull or merge request was approved, or an approval withdrawn.
+    Review(Review),
     /// A branch was deleted.
     BranchDeleted {
         /// The repository.

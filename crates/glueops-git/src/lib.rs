@@ -44,7 +44,7 @@ mod webhook;
 pub use error::{BoxError, Error, Result};
 pub use event::{
     Commit, Conclusion, Delivery, Host, ImagePublished, PipelineCompleted, PullRequest,
-    PullRequestAction, Push, RepoEvent, Repository,
+    PullRequestAction, Push, RepoEvent, Repository, Review,
 };
 pub use repo::{
     Author, ChangeSet, Edit, HistoryEntry, ManifestRepo, PushOutcome, Trailer, TreeChange,

@@ -6,7 +6,7 @@ use super::{PushedCommit, decode, push_event};
 use crate::error::Result;
 use crate::event::{
     Conclusion, ImagePublished, PipelineCompleted, PullRequest, PullRequestAction, RepoEvent,
-    Repository,
+    Repository, Review,
 };
 
 #[derive(Deserialize)]
@@ -77,6 +77,29 @@ struct Branch {
     #[serde(rename = "ref")]
     name: String,
     sha: String,
+}
+
+#[derive(Deserialize)]
+struct ReviewPayload {
+    action: String,
+    review: ReviewBody,
+    pull_request: ReviewedPull,
+    repository: Repo,
+}
+
+#[derive(Deserialize)]
+struct ReviewBody {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    commit_id: Option<String>,
+    user: Login,
+}
+
+#[derive(Deserialize)]
+struct ReviewedPull {
+    number: u64,
+    head: Branch,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +204,7 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
             ))
         }
         "pull_request" => Ok(pull_request(decode("github", event, body)?)),
+        "pull_request_review" => Ok(review(decode("github", event, body)?)),
         "package" | "registry_package" => Ok(package(event, decode("github", event, body)?)),
         "workflow_run" => Ok(workflow_run(decode("github", event, body)?)),
         "delete" => {
@@ -236,6 +260,28 @@ fn pull_request(p: PullPayload) -> RepoEvent {
         base_branch: p.pull_request.base.name,
         labels,
         author: p.pull_request.user.login,
+    })
+}
+
+fn review(p: ReviewPayload) -> RepoEvent {
+    let approved = match (
+        p.action.as_str(),
+        p.review.state.to_ascii_lowercase().as_str(),
+    ) {
+        ("submitted", "approved") => true,
+        ("dismissed", _) => false,
+        (action, state) => {
+            return ignored(format!(
+                "pull_request_review `{action}` with state `{state}` approves nothing"
+            ));
+        }
+    };
+    RepoEvent::Review(Review {
+        repo: p.repository.into(),
+        number: p.pull_request.number,
+        sha: p.review.commit_id.unwrap_or(p.pull_request.head.sha),
+        reviewer: p.review.user.login,
+        approved,
     })
 }
 

@@ -5,7 +5,9 @@ use serde::Deserialize;
 use super::github::conclusion;
 use super::{PushedCommit, decode, push_event};
 use crate::error::Result;
-use crate::event::{PipelineCompleted, PullRequest, PullRequestAction, RepoEvent, Repository};
+use crate::event::{
+    PipelineCompleted, PullRequest, PullRequestAction, RepoEvent, Repository, Review,
+};
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
@@ -142,6 +144,20 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                     .map(|l| l.title.clone())
                     .find(|t| !l.current.iter().any(|c| &c.title == t))
             });
+            let approval = match a.action.as_deref() {
+                Some("approved" | "approval") => Some(true),
+                Some("unapproved" | "unapproval") => Some(false),
+                _ => None,
+            };
+            if let Some(approved) = approval {
+                return Ok(RepoEvent::Review(Review {
+                    repo: p.project.into(),
+                    number: a.iid,
+                    sha: a.last_commit.id,
+                    reviewer: p.user.username,
+                    approved,
+                }));
+            }
             let action = match (
                 a.action.as_deref().unwrap_or(""),
                 &a.oldrev,

@@ -107,6 +107,7 @@ fn variant(event: &RepoEvent) -> &'static str {
         RepoEvent::PullRequest(_) => "PullRequest",
         RepoEvent::ImagePublished(_) => "ImagePublished",
         RepoEvent::PipelineCompleted(_) => "PipelineCompleted",
+        RepoEvent::Review(_) => "Review",
         RepoEvent::BranchDeleted { .. } => "BranchDeleted",
         RepoEvent::Ping { .. } => "Ping",
         RepoEvent::Ignored { .. } => "Ignored",
@@ -198,6 +199,90 @@ fn removed_labels_are_an_event_on_both_hosts() {
             label: "Platform".into()
         }
     );
+}
+
+/// Reviews: an approval (and its withdrawal) is an event with the reviewer the host verified;
+/// a review that only comments approves nothing. GitHub's real `submitted` review comments,
+/// so the approval is derived from it with `review.state: approved`; GitLab has no approval
+/// fixture, so one is derived from the real merge request hook with its action changed.
+#[test]
+fn approvals_and_their_withdrawal_are_events() {
+    use glueops_git::Review;
+    let r = receiver();
+    let submitted = fixture("github/pull_request_review/submitted.payload.json");
+    let d = r
+        .receive(
+            &github("pull_request_review", "rev-1", &submitted),
+            &submitted,
+        )
+        .unwrap();
+    assert!(
+        matches!(&d.event, RepoEvent::Ignored { reason } if reason.contains("`commented` approves nothing")),
+        "{d:?}"
+    );
+    let mut approved: serde_json::Value = serde_json::from_slice(&submitted).unwrap();
+    approved["review"]["state"] = "approved".into();
+    let body = serde_json::to_vec(&approved).unwrap();
+    let d = r
+        .receive(&github("pull_request_review", "rev-2", &body), &body)
+        .unwrap();
+    let expected = Review {
+        repo: glueops_git::Repository {
+            full_name: "Codertocat/Hello-World".into(),
+            clone_url: Some("https://github.com/Codertocat/Hello-World.git".into()),
+        },
+        number: 2,
+        sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
+        reviewer: "Codertocat".into(),
+        approved: true,
+    };
+    assert_eq!(d.event, RepoEvent::Review(expected.clone()));
+    let dismissed = fixture("github/pull_request_review/dismissed.payload.json");
+    let d = r
+        .receive(
+            &github("pull_request_review", "rev-3", &dismissed),
+            &dismissed,
+        )
+        .unwrap();
+    let RepoEvent::Review(review) = &d.event else {
+        panic!("{d:?}")
+    };
+    assert!(
+        !review.approved && review.reviewer == "Codertocat",
+        "{review:?}"
+    );
+
+    let mut mr: serde_json::Value =
+        serde_json::from_slice(&fixture("gitlab/merge_request.json")).unwrap();
+    for (i, (action, approves)) in [
+        ("approved", true),
+        ("approval", true),
+        ("unapproved", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        mr["object_attributes"]["action"] = action.into();
+        let body = serde_json::to_vec(&mr).unwrap();
+        let d = r
+            .receive(&gitlab("Merge Request Hook", &format!("rev-gl-{i}")), &body)
+            .unwrap();
+        let RepoEvent::Review(review) = &d.event else {
+            panic!("{d:?}")
+        };
+        assert_eq!(review.approved, approves, "{action}");
+        assert_eq!(review.reviewer, mr["user"]["username"].as_str().unwrap());
+        assert_eq!(
+            review.number,
+            mr["object_attributes"]["iid"].as_u64().unwrap()
+        );
+        assert_eq!(
+            review.sha,
+            mr["object_attributes"]["last_commit"]["id"]
+                .as_str()
+                .unwrap()
+        );
+    }
 }
 
 #[test]
