@@ -123,6 +123,10 @@ fn the_whole_loop_on_the_demo_repo() {
             "staging",
             "--tag",
             "1.5.0",
+            "--source-commit",
+            "4f2a9c1d0e5b",
+            "--source-time",
+            "2026-11-27T10:30:00Z",
             "--manifests",
             &repos.manifests.to_string_lossy(),
         ],
@@ -270,6 +274,17 @@ fn the_whole_loop_on_the_demo_repo() {
     );
     assert_eq!(prod["changeFailureRate"].as_f64(), Some(0.5));
     assert_eq!(prod["medianTimeToRestore"].as_i64(), Some(30 * 60));
+    // Lead time from the source commit's time: to staging by the bump, to production by the
+    // promotion, which carries the staging release's source trailers.
+    let staging = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["app"] == "api" && r["env"] == "staging")
+        .unwrap();
+    assert_eq!(staging["medianLeadTime"].as_i64(), Some(30 * 60));
+    let to_production = (3 * 24 + 22) * 3600 + 30 * 60; // 2026-11-27T10:30Z → 2026-12-01T09:00Z
+    assert_eq!(prod["medianLeadTime"].as_i64(), Some(to_production));
     repos.fsck();
 }
 
