@@ -25,7 +25,9 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// GitOps for deployment-configurations repos: validate, explain and render them into
-/// Kubernetes manifests, and keep their secrets in a store.
+/// Kubernetes manifests; release them to a manifest repo behind approvals and deploy windows,
+/// with previews, bumps, promotions, rollbacks, drift and DORA figures; keep their secrets in
+/// a store.
 #[derive(Debug, Parser)]
 #[command(name = "glueops", version)]
 struct Cli {
