@@ -1,9 +1,6 @@
-//! Who owns a path: manifest-repo paths by deployment, preview or platform; config-repo paths
-//! by the deployments a change to them affects.
+//! Who owns a manifest-repo path: a deployment, a preview or the platform.
 
-use std::collections::BTreeSet;
-
-use crate::model::{Platform, Repo};
+use crate::model::Platform;
 
 /// The manifest-repo layout of one platform (see `glueops_render`).
 #[derive(Debug, Clone)]
@@ -131,71 +128,4 @@ pub(crate) fn is_preview_name(name: &str) -> bool {
     name.rsplit_once("-pr-").is_some_and(|(app, n)| {
         !app.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     })
-}
-
-/// The deployments a set of changed config paths affects.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Affected {
-    /// Every deployment (glueops.yaml, common values, an unknown file).
-    pub(crate) all: bool,
-    /// (app, env) pairs.
-    pub(crate) deployments: BTreeSet<(String, String)>,
-}
-
-impl Affected {
-    pub(crate) fn contains(&self, app: &str, env: &str) -> bool {
-        self.all
-            || self
-                .deployments
-                .contains(&(app.to_string(), env.to_string()))
-    }
-}
-
-/// Maps changed config paths to deployments: `glueops.yaml` and `common/` → all; an overlay
-/// `env-overlays/<namespace>/` → the environments in that namespace; `apps/<app>/base/` →
-/// that app everywhere; `apps/<app>/envs/<env>/` → that deployment; previews' values →
-/// nothing (sync leaves previews alone). An app or environment removed shows as its deleted
-/// `envs/<env>/values.yaml`.
-pub(crate) fn affected<'a>(changed: impl IntoIterator<Item = &'a str>, repo: &Repo) -> Affected {
-    let mut out = Affected::default();
-    let repos = [repo];
-    for path in changed {
-        let parts: Vec<&str> = path.split('/').collect();
-        match parts.as_slice() {
-            ["apps", _, "envs", "previews", ..] => {}
-            ["apps", app, "envs", env, _, ..] => {
-                out.deployments
-                    .insert(((*app).to_string(), (*env).to_string()));
-            }
-            ["apps", app, "base", ..] => {
-                for repo in &repos {
-                    for d in repo.deployments().filter(|d| d.app == *app) {
-                        if let Some(env) = d.environment() {
-                            out.deployments.insert((d.app.clone(), env.to_string()));
-                        }
-                    }
-                }
-            }
-            ["env-overlays", namespace, ..] => {
-                for repo in &repos {
-                    let envs: Vec<&str> = repo
-                        .platform()
-                        .spec
-                        .environments
-                        .iter()
-                        .filter(|e| e.namespace() == *namespace)
-                        .map(|e| e.name.as_str())
-                        .collect();
-                    for d in repo.deployments() {
-                        if let Some(env) = d.environment().filter(|e| envs.contains(e)) {
-                            out.deployments.insert((d.app.clone(), env.to_string()));
-                        }
-                    }
-                }
-            }
-            [file] if file.starts_with('.') || file.ends_with(".md") => {}
-            _ => out.all = true,
-        }
-    }
-    out
 }

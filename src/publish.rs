@@ -50,7 +50,15 @@ pub(crate) fn state_of(checkout: &Checkout, base: Option<&str>) -> Result<Manife
     let last_own = if is_own(&head) {
         Some(head.clone())
     } else {
-        checkout.repo.log(base, 10_000)?.into_iter().find(is_own)
+        // Back to glueops' newest commit, and no further.
+        let mut found = None;
+        checkout.repo.walk_log(base, |entry| {
+            if is_own(&entry) {
+                found = Some(entry);
+            }
+            found.is_none()
+        })?;
+        found
     };
     Ok(ManifestState {
         head: Some(head),

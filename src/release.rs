@@ -3,6 +3,8 @@
 //! gates bypassed). Each edits the config repo first — the config stays the request — then
 //! syncs.
 
+use std::collections::BTreeSet;
+
 use jiff::Timestamp;
 
 use crate::Error;
@@ -148,13 +150,19 @@ struct Released {
     source: Vec<Trailer>,
 }
 
-/// The releases of `app` in `env`, newest first (from the `Glueops-Deploy` trailers).
-fn releases(checkout: &Checkout, app: &str, env: &str) -> Result<Vec<Released>, Error> {
+/// The releases of `app` in `env`, newest first (from the `Glueops-Deploy` trailers), read
+/// back only until `tags` distinct tags are found.
+fn releases(
+    checkout: &Checkout,
+    app: &str,
+    env: &str,
+    tags: usize,
+) -> Result<Vec<Released>, Error> {
     let Some(tip) = checkout.fetch()? else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::new();
-    for entry in checkout.repo.log(&tip, 100_000)? {
+    let mut out: Vec<Released> = Vec::new();
+    checkout.repo.walk_log(&tip, |entry| {
         for value in t::values(&entry, t::DEPLOY) {
             if let Some(((a, e), fields)) = t::parse_deployment(value)
                 && a == app
@@ -172,7 +180,9 @@ fn releases(checkout: &Checkout, app: &str, env: &str) -> Result<Vec<Released>, 
                 });
             }
         }
-    }
+        let distinct: BTreeSet<&str> = out.iter().map(|r| r.tag.as_str()).collect();
+        distinct.len() < tags
+    })?;
     Ok(out)
 }
 
@@ -204,7 +214,7 @@ pub fn promote(
                 .into(),
         })?;
     let checkout = crate::apply::manifest_checkout(&loaded, manifests, opts)?;
-    let released = releases(&checkout, app, &from)?;
+    let released = releases(&checkout, app, &from, 1)?;
     let Some(source) = released.first() else {
         return Err(Error::Invalid {
             message: format!("`{app}` has never been released to `{from}`: nothing to promote"),
@@ -250,7 +260,7 @@ pub fn rollback(
     let tag = match to {
         Some(tag) => tag.to_string(),
         None => {
-            let released = releases(&checkout, app, env)?;
+            let released = releases(&checkout, app, env, 2)?;
             let current = released.first().map(|r| r.tag.as_str());
             released
                 .iter()

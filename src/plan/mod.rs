@@ -11,7 +11,7 @@ use crate::Error;
 mod commit;
 use crate::gate::{self, Hold};
 use crate::git::{ChangeSet, Edit, HistoryEntry, Trailer};
-use crate::layout::{self, Affected, Layout, Owner};
+use crate::layout::{Layout, Owner};
 use crate::model::Repo;
 use crate::trailers as t;
 use commit::{Builder, guard};
@@ -207,12 +207,90 @@ pub trait ConfigIndex {
     fn in_namespace(&self, namespace: &str) -> Option<Vec<(String, String)>>;
 }
 
+/// The config's own answers for [`ConfigIndex`], when it is loaded whole.
+impl ConfigIndex for Repo {
+    fn envs_of(&self, app: &str) -> Option<Vec<String>> {
+        Some(
+            self.deployments()
+                .filter(|d| d.app == app)
+                .filter_map(|d| d.environment().map(str::to_string))
+                .collect(),
+        )
+    }
+
+    fn in_namespace(&self, namespace: &str) -> Option<Vec<(String, String)>> {
+        let platform = self.platform();
+        Some(
+            self.deployments()
+                .filter_map(|d| {
+                    let env = d.environment()?;
+                    let e = platform.environment(env)?;
+                    (e.namespace() == namespace).then(|| (d.app.clone(), env.to_string()))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The deployments (`<app>/<env>`) a config change touches: an environment's values → that
+/// deployment, an app's base → its environments, an overlay → the deployments in its
+/// namespace, previews' values and files the model does not read → none. `Err` (why) when it
+/// touches everything: `glueops.yaml`, `common/`, a file added or removed, or an index that
+/// cannot answer.
+fn touched(since: &ChangeSet, index: &dyn ConfigIndex) -> Result<BTreeSet<String>, &'static str> {
+    let read = |p: &str| {
+        p == "glueops.yaml"
+            || ["apps/", "common/", "env-overlays/"]
+                .iter()
+                .any(|d| p.starts_with(d))
+    };
+    let previews = |p: &str| p.starts_with("apps/") && p.split('/').nth(3) == Some("previews");
+    if since
+        .added
+        .iter()
+        .chain(&since.removed)
+        .any(|p| read(p) && !previews(p))
+    {
+        return Err("a config file was added or removed");
+    }
+    let mut out = BTreeSet::new();
+    for path in since.modified.iter().filter(|p| read(p) && !previews(p)) {
+        match path.split('/').collect::<Vec<_>>().as_slice() {
+            ["apps", app, "envs", env, _, ..] => {
+                out.insert(format!("{app}/{env}"));
+            }
+            ["apps", app, "base", _, ..] => {
+                let envs = index
+                    .envs_of(app)
+                    .ok_or("the environments of a changed app cannot be read")?;
+                out.extend(envs.iter().map(|e| format!("{app}/{e}")));
+            }
+            ["env-overlays", namespace, _, ..] => {
+                let pairs = index
+                    .in_namespace(namespace)
+                    .ok_or("the deployments of a changed overlay cannot be read")?;
+                out.extend(pairs.iter().map(|(a, e)| format!("{a}/{e}")));
+            }
+            _ => return Err("glueops.yaml or common values changed"),
+        }
+    }
+    Ok(out)
+}
+
+/// The deployments glueops' last commit left held (`Glueops-Held`).
+fn held(manifests: &ManifestState) -> impl Iterator<Item = String> + '_ {
+    manifests
+        .last_own
+        .iter()
+        .flat_map(|o| t::values(o, t::HELD))
+        .filter_map(t::parse_deployment)
+        .map(|((app, env), _)| format!("{app}/{env}"))
+}
+
 /// The deployments a plan must look at: those the config change since glueops' last commit
-/// touched (`since`: an environment's values → that deployment, an app's base → its
-/// environments, an overlay → the deployments in its namespace), those a gate held then, and
-/// the request's. A plan looks at everything when the branch is new or someone else wrote it
-/// last, when the config history is unknown, or when the change reaches everything
-/// (`glueops.yaml`, `common/`, a file added or removed).
+/// touched (see `touched`), those a gate held then, and the request's. A plan looks at
+/// everything when the branch is new or someone else wrote it last, when the config history is
+/// unknown, or when the change touches everything.
 pub fn scope(
     since: Option<&ChangeSet>,
     manifests: &ManifestState,
@@ -238,68 +316,15 @@ pub fn scope(
     let Some(since) = since else {
         return full("the config commit of the last release is unknown");
     };
-    let mut deployments: BTreeSet<String> = BTreeSet::new();
-    let previews = |p: &str| p.split('/').nth(3) == Some("previews");
-    for path in since.added.iter().chain(&since.removed) {
-        if !(path.starts_with("apps/") && previews(path)) {
-            return full("a config file was added or removed");
-        }
-    }
-    for path in &since.modified {
-        match path.split('/').collect::<Vec<_>>().as_slice() {
-            ["apps", _, "envs", "previews", ..] => {}
-            ["apps", app, "envs", env, _, ..] => {
-                deployments.insert(format!("{app}/{env}"));
-            }
-            ["apps", app, "base", _, ..] => {
-                let Some(envs) = index.envs_of(app) else {
-                    return full("the environments of a changed app cannot be read");
-                };
-                deployments.extend(envs.iter().map(|e| format!("{app}/{e}")));
-            }
-            ["env-overlays", namespace, _, ..] => {
-                let Some(pairs) = index.in_namespace(namespace) else {
-                    return full("the deployments of a changed overlay cannot be read");
-                };
-                deployments.extend(pairs.iter().map(|(a, e)| format!("{a}/{e}")));
-            }
-            _ => return full("glueops.yaml or common values changed"),
-        }
-    }
-    for held in manifests
-        .last_own
-        .iter()
-        .flat_map(|o| t::values(o, t::HELD))
-    {
-        if let Some(((app, env), _)) = t::parse_deployment(held) {
-            deployments.insert(format!("{app}/{env}"));
-        }
-    }
+    let mut deployments = match touched(since, index) {
+        Ok(d) => d,
+        Err(reason) => return full(reason),
+    };
+    deployments.extend(held(manifests));
     if let Some((app, env)) = request.target() {
         deployments.insert(format!("{app}/{env}"));
     }
     Scope::Deployments { deployments }
-}
-
-/// Deployments the config change since the last release affects, plus those it left held.
-fn affected(config: &ConfigState<'_>, manifests: &ManifestState, since: &ChangeSet) -> Affected {
-    let paths = since
-        .added
-        .iter()
-        .chain(&since.modified)
-        .chain(&since.removed)
-        .map(String::as_str);
-    let mut out = layout::affected(paths, config.repo);
-    for held in manifests
-        .last_own
-        .iter()
-        .flat_map(|o| t::values(o, t::HELD))
-    {
-        if let Some(((app, env), _)) = t::parse_deployment(held) {
-            out.deployments.insert((app.to_string(), env.to_string()));
-        }
-    }
-    out
 }
 
 pub(crate) fn short(commit: &str) -> &str {
@@ -380,7 +405,15 @@ pub fn plan(
         && manifests.head.is_some()
         && manifests.last_own.as_ref().map(|o| &o.commit)
             != manifests.head.as_ref().map(|h| &h.commit);
-    let expected = config.since.map(|s| affected(config, manifests, s));
+    // What the config change since glueops' last commit explains (`None`: everything).
+    let expected: Option<BTreeSet<String>> =
+        config
+            .since
+            .and_then(|s| touched(s, repo).ok())
+            .map(|mut d| {
+                d.extend(held(manifests));
+                d
+            });
     let mut out = Builder::default();
     let keys: BTreeSet<&Key> = want.keys().chain(have.keys()).collect();
     let empty = Group::new();
@@ -401,7 +434,7 @@ pub fn plan(
         let hand_edit = foreign_head
             && expected
                 .as_ref()
-                .is_some_and(|e| !e.contains(app, env) && !h.is_empty());
+                .is_some_and(|e| !e.contains(&format!("{app}/{env}")) && !h.is_empty());
         let environment = platform.environment(env);
         let gated = environment.is_some_and(gate::is_gated) && !bootstrap && !hand_edit;
         if gated && let Some(environment) = environment {

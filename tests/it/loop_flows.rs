@@ -129,6 +129,20 @@ fn a_change_renders_and_writes_only_what_it_touches() {
     let commits = repos.manifest_commits();
     assert!(sync(&repos, "2026-12-01T10:00:00Z").commit.is_none());
     assert_eq!(repos.manifest_commits(), commits);
+    // A file the model does not read (a README) touches no deployment: nothing but the held
+    // ones is looked at.
+    repos.change_config("docs", |w| {
+        std::fs::write(w.join("README.md"), "# config\n").unwrap()
+    });
+    let out = sync(&repos, "2026-12-01T10:05:00Z");
+    let Scope::Deployments { deployments } = &out.plan.scope else {
+        panic!("{:?}", out.plan.scope)
+    };
+    assert!(
+        deployments.iter().all(|d| d.ends_with("/production")),
+        "{deployments:?}"
+    );
+    assert_eq!(repos.manifest_commits(), commits);
     repos.fsck();
 }
 
@@ -279,6 +293,35 @@ fn a_clash_with_an_app_not_loaded_is_still_found() {
     assert_eq!(repos.manifest_tree(), tree);
 }
 
+/// Opens the preview of pull request `number` of `app` (head sha `sha<number>`).
+fn open_preview(repos: &Repos, app: &str, number: u64, o: &Options) -> Result<(), Error> {
+    let pr = PullRequest {
+        number,
+        sha: Some(format!("sha{number}")),
+        ..PullRequest::default()
+    };
+    let target = PreviewTarget::App(app.into());
+    glueops::preview::open(&s(&repos.config), &s(&repos.manifests), &target, &pr, o).map(|_| ())
+}
+
+/// Runs each writer on its own thread at once; every one must succeed.
+fn at_once(writers: Vec<Box<dyn FnOnce() -> Result<(), Error> + Send>>) {
+    let handles: Vec<_> = writers.into_iter().map(std::thread::spawn).collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+}
+
+fn assert_previews(repos: &Repos, app: &str, numbers: std::ops::Range<u64>) {
+    let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
+    for n in numbers {
+        assert!(
+            files.contains(&format!("previews/{app}-pr-{n}/")),
+            "preview {n} lost"
+        );
+    }
+}
+
 #[test]
 fn concurrent_writers_all_land() {
     let (dir, repos) = generated(6);
@@ -291,45 +334,23 @@ fn concurrent_writers_all_land() {
         );
     });
     // One sync and three previews at once, each with its own clone (as separate CI jobs).
-    let handles: Vec<_> = (0..4)
-        .map(|i| {
-            let (config, manifests) = (s(&repos.config), s(&repos.manifests));
-            let mut o = Options::new(
-                dir.path().join(format!("cache-{i}")),
-                at("2026-12-01T09:05:00Z"),
-            );
-            o.branch = None;
-            std::thread::spawn(move || {
-                if i == 0 {
-                    glueops::sync(&config, &manifests, &o).map(|_| ())
-                } else {
-                    let pr = PullRequest {
-                        number: i,
-                        sha: Some(format!("sha{i}")),
-                        ..PullRequest::default()
-                    };
-                    glueops::preview::open(
-                        &config,
-                        &manifests,
-                        &PreviewTarget::App("app00001".into()),
-                        &pr,
-                        &o,
-                    )
-                    .map(|_| ())
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap().unwrap();
+    let cache = |i: u64| {
+        Options::new(
+            dir.path().join(format!("cache-{i}")),
+            at("2026-12-01T09:05:00Z"),
+        )
+    };
+    let mut writers: Vec<Box<dyn FnOnce() -> Result<(), Error> + Send>> = Vec::new();
+    let (r, o) = (repos.clone(), cache(0));
+    writers.push(Box::new(move || {
+        glueops::sync(&s(&r.config), &s(&r.manifests), &o).map(|_| ())
+    }));
+    for i in 1..4 {
+        let (r, o) = (repos.clone(), cache(i));
+        writers.push(Box::new(move || open_preview(&r, "app00001", i, &o)));
     }
-    let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
-    for n in 1..4 {
-        assert!(
-            files.contains(&format!("previews/app00001-pr-{n}/")),
-            "preview {n} lost"
-        );
-    }
+    at_once(writers);
+    assert_previews(&repos, "app00001", 1..4);
     let dev = git(
         &repos.manifests,
         &[
@@ -339,38 +360,16 @@ fn concurrent_writers_all_land() {
     );
     assert!(dev.contains("replicas: 2"), "the sync's change was lost");
     // Writers sharing one cache folder (two jobs on one machine) land too.
-    let shared = dir.path().join("cache-shared");
-    let handles: Vec<_> = (4..7)
+    let shared = Options::new(dir.path().join("cache-shared"), at("2026-12-01T09:10:00Z"));
+    let writers: Vec<Box<dyn FnOnce() -> Result<(), Error> + Send>> = (4..7)
         .map(|i| {
-            let (config, manifests) = (s(&repos.config), s(&repos.manifests));
-            let o = Options::new(&shared, at("2026-12-01T09:10:00Z"));
-            std::thread::spawn(move || {
-                let pr = PullRequest {
-                    number: i,
-                    sha: Some(format!("sha{i}")),
-                    ..PullRequest::default()
-                };
-                glueops::preview::open(
-                    &config,
-                    &manifests,
-                    &PreviewTarget::App("app00002".into()),
-                    &pr,
-                    &o,
-                )
-                .map(|_| ())
-            })
+            let (r, o) = (repos.clone(), shared.clone());
+            Box::new(move || open_preview(&r, "app00002", i, &o))
+                as Box<dyn FnOnce() -> Result<(), Error> + Send>
         })
         .collect();
-    for h in handles {
-        h.join().unwrap().unwrap();
-    }
-    let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
-    for n in 4..7 {
-        assert!(
-            files.contains(&format!("previews/app00002-pr-{n}/")),
-            "preview {n} lost"
-        );
-    }
+    at_once(writers);
+    assert_previews(&repos, "app00002", 4..7);
     repos.fsck();
 }
 

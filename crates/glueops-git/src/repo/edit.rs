@@ -118,7 +118,7 @@ impl ManifestRepo {
         let tree = self.tree_of(self.resolve_id(rev)?)?;
         let mut out = BTreeMap::new();
         match self.entry_at(tree, &parts)? {
-            Some((mode, id)) if mode.is_tree() => self.walk(id, prefix, &mut out)?,
+            Some((mode, id)) if mode.is_tree() => self.list_tree(id, prefix, &mut out)?,
             Some((_, id)) if !prefix.is_empty() => {
                 out.insert(prefix.to_string(), id.to_string());
             }
@@ -127,7 +127,12 @@ impl ManifestRepo {
         Ok(out)
     }
 
-    fn walk(&self, tree: ObjectId, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<()> {
+    fn list_tree(
+        &self,
+        tree: ObjectId,
+        prefix: &str,
+        out: &mut BTreeMap<String, String>,
+    ) -> Result<()> {
         for (name, mode, id) in self.entries(tree)? {
             let path = if prefix.is_empty() {
                 name
@@ -135,7 +140,7 @@ impl ManifestRepo {
                 format!("{prefix}/{name}")
             };
             if mode.is_tree() {
-                self.walk(id, &path, out)?;
+                self.list_tree(id, &path, out)?;
             } else if !mode.is_commit() {
                 out.insert(path, id.to_string());
             }
@@ -163,6 +168,15 @@ impl ManifestRepo {
             .gix()
             .find_commit(id)
             .map_err(|e| self.err("read commit", e))?;
+        self.history_entry(id, &commit)
+    }
+
+    /// A commit read once, as a [`HistoryEntry`].
+    pub(super) fn history_entry(
+        &self,
+        id: ObjectId,
+        commit: &gix::Commit<'_>,
+    ) -> Result<HistoryEntry> {
         let message = commit.message_raw_sloppy().to_string();
         let author = commit.author().map_err(|e| self.err("read commit", e))?;
         Ok(HistoryEntry {
@@ -180,19 +194,31 @@ impl ManifestRepo {
     /// The commits from `rev` back along first parents, newest first, at most `limit`.
     pub fn log(&self, rev: &str, limit: usize) -> Result<Vec<HistoryEntry>> {
         let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.walk_log(rev, |entry| {
+            out.push(entry);
+            out.len() < limit
+        })?;
+        Ok(out)
+    }
+
+    /// Hands the commits from `rev` back along first parents to `visit`, newest first, until
+    /// it returns false (or the first commit): a search that stops at what it looks for.
+    pub fn walk_log(&self, rev: &str, mut visit: impl FnMut(HistoryEntry) -> bool) -> Result<()> {
         let mut next = Some(self.resolve_id(rev)?);
         while let Some(id) = next {
-            if out.len() >= limit {
-                break;
-            }
             let commit = self
                 .gix()
                 .find_commit(id)
                 .map_err(|e| self.err("read commit", e))?;
             next = commit.parent_ids().next().map(|p| p.detach());
-            out.push(self.entry_of(id)?);
+            if !visit(self.history_entry(id, &commit)?) {
+                break;
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Writes the commit of `edit` on top of `base` (a commit id; `None` for a first commit)

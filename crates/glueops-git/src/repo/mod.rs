@@ -383,18 +383,7 @@ impl ManifestRepo {
             };
             known = Some(before);
             if here != before {
-                let message = commit.message_raw_sloppy().to_string();
-                let author = commit.author().map_err(|e| self.err("read commit", e))?;
-                out.push(HistoryEntry {
-                    commit: id.to_string(),
-                    author: author.name.to_string(),
-                    time: commit
-                        .time()
-                        .map_err(|e| self.err("read commit", e))?
-                        .seconds,
-                    title: message.lines().next().unwrap_or("").to_string(),
-                    trailers: paths::parse_trailers(&message),
-                });
+                out.push(self.history_entry(id, &commit)?);
             }
             next = parent;
         }
