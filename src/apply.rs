@@ -10,6 +10,7 @@ use crate::Error;
 use crate::checkout::{Checkout, Config};
 use crate::git::{ChangeSet, Trailer};
 use crate::layout::Layout;
+use crate::ledger::Ledger;
 use crate::plan::{self, ConfigState, ManifestState, Plan, Request, Scope};
 use crate::publish::{self, Commit, Published};
 use crate::trailers as t;
@@ -57,12 +58,40 @@ pub struct Outcome {
     pub attempts: u32,
     /// Nothing was committed because `--dry-run` was given.
     pub dry_run: bool,
+    /// Time spent planning (reading, rendering, comparing), every attempt together; the rest
+    /// of the call is fetching, committing and pushing.
+    #[serde(skip)]
+    pub plan_time: std::time::Duration,
 }
 
 /// Makes the manifest branch what the gates allow from the config's tip.
 pub fn sync(config: &str, manifests: &str, opts: &Options) -> Result<Outcome, Error> {
     let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
     sync_with(&config, manifests, &Request::Sync, opts, false)
+}
+
+/// [`sync`], counting at every gate the approvals `ledger` holds for the config commit
+/// released ([`Ledger::approvers_of`]: reviews of that commit, or of the pull request a merge
+/// commit merged). The commit's trailers name who approved.
+pub fn sync_approved(
+    config: &str,
+    manifests: &str,
+    ledger: &Ledger,
+    opts: &Options,
+) -> Result<Outcome, Error> {
+    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let approved_by = match (&config.checkout, &config.commit) {
+        (Some(checkout), Some(commit)) => {
+            ledger.approvers_of(commit, &checkout.repo.parents(commit)?)
+        }
+        _ => Vec::new(),
+    };
+    let request = if approved_by.is_empty() {
+        Request::Sync
+    } else {
+        Request::Approved { approved_by }
+    };
+    sync_with(&config, manifests, &request, opts, false)
 }
 
 /// The manifest branch of `config`'s platform.
@@ -90,7 +119,9 @@ pub(crate) fn sync_with(
 ) -> Result<Outcome, Error> {
     let checkout = manifest_checkout(config, manifests, opts)?;
     let layout = Layout::new(config.platform()?);
+    let mut plan_time = std::time::Duration::ZERO;
     let (plan, published) = publish::publish(&checkout, opts.now, opts.dry_run, |base| {
+        let started = std::time::Instant::now();
         let mut state = publish::state_of(&checkout, base)?;
         let since = since(config, &state);
         let carried = carried(config, &state);
@@ -143,6 +174,7 @@ pub(crate) fn sync_with(
             opts.now,
             opts.allow_delete,
         )?;
+        plan_time += started.elapsed();
         if p.refused.is_some() || p.is_empty() {
             return Ok((p, None));
         }
@@ -166,6 +198,7 @@ pub(crate) fn sync_with(
         commit,
         attempts,
         dry_run,
+        plan_time,
     })
 }
 

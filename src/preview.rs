@@ -308,6 +308,26 @@ fn open_previews(
         .collect())
 }
 
+/// The open previews on the manifest branch at `base`, each with when it was last opened or
+/// updated (Unix seconds).
+pub(crate) fn open_with_times(
+    config: &Config,
+    checkout: &Checkout,
+    base: &str,
+) -> Result<Vec<(String, i64)>, Error> {
+    let Some(settings) = config.platform()?.previews() else {
+        return Ok(Vec::new());
+    };
+    let layout = Layout::new(config.platform()?);
+    let mut out = Vec::new();
+    for name in open_previews(checkout, base, &layout, &settings.cluster)? {
+        let dir = layout.preview_dir(&settings.cluster, &name);
+        let time = checkout.repo.history(base, &dir, 1)?.first().map_or(0, |e| e.time);
+        out.push((name, time));
+    }
+    Ok(out)
+}
+
 /// Closes every preview whose last open or update is older than `previews.ttl` at
 /// `opts.now`.
 pub fn gc(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcome, Error> {

@@ -18,6 +18,8 @@ pub const PREVIEW_OPEN: &str = "Glueops-Preview-Open";
 pub const PREVIEW_CLOSE: &str = "Glueops-Preview-Close";
 /// A promotion: `<app>/<env> from=<env> tag=<tag> approved-by=<a>,<b>`.
 pub const PROMOTION: &str = "Glueops-Promotion";
+/// A sync that counted approvals recorded for its config commit: `<a>,<b>`.
+pub const APPROVED: &str = "Glueops-Approved-By";
 /// A rollback (gates bypassed): `<app>/<env> to=<tag> reason=<text>`.
 pub const ROLLBACK: &str = "Glueops-Rollback";
 /// The source (application code) commit a change builds, for lead time.

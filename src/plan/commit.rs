@@ -145,6 +145,11 @@ impl Builder {
             } if released(app, env) => {
                 push(t::ROLLBACK, format!("{app}/{env} to={tag} reason={reason}"));
             }
+            Request::Approved { approved_by }
+                if !approved_by.is_empty() && self.deployments.iter().any(|d| !d.repair) =>
+            {
+                push(t::APPROVED, approved_by.join(","));
+            }
             _ => {}
         }
         for r in self.repaired.iter().take(100) {
@@ -178,7 +183,7 @@ fn title(deployments: &[Deployment], request: &Request, repaired: &[String]) -> 
         Request::Rollback { app, env, tag, .. } => {
             return format!("roll back {app} in {env} to {tag}");
         }
-        Request::Sync => {}
+        Request::Sync | Request::Approved { .. } => {}
     }
     let released: Vec<&Deployment> = deployments.iter().filter(|d| !d.repair).collect();
     match released.as_slice() {

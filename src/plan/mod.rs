@@ -79,6 +79,12 @@ pub enum Request {
         /// Who approved (verified by the caller).
         approved_by: Vec<String>,
     },
+    /// Release what the gates allow, counting `approved_by` (the approvals recorded for the
+    /// config commit being released, e.g. reviews of its pull request) at every gate.
+    Approved {
+        /// Who approved (verified by the caller).
+        approved_by: Vec<String>,
+    },
     /// Release `app` in `env` at once, gates bypassed.
     Rollback {
         /// The app.
@@ -96,7 +102,7 @@ impl Request {
     /// The deployment whose gate the request answers.
     pub fn target(&self) -> Option<(&str, &str)> {
         match self {
-            Request::Sync => None,
+            Request::Sync | Request::Approved { .. } => None,
             Request::Promote { app, env, .. } | Request::Rollback { app, env, .. } => {
                 Some((app, env))
             }
@@ -447,6 +453,7 @@ pub fn plan(
                     approved_by,
                     ..
                 } if a == app && e == env => approved_by.as_slice(),
+                Request::Approved { approved_by } => approved_by.as_slice(),
                 _ => &[],
             };
             let holds = gate::check(environment, now, approvals);

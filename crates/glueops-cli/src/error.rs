@@ -36,6 +36,9 @@ pub(crate) enum Error {
     /// Stdin held something other than what the command reads there.
     #[error("stdin is not a JSON object of strings")]
     Stdin(#[source] serde_json::Error),
+    /// The webhook server failed.
+    #[error(transparent)]
+    Serve(#[from] glueops_serve::Error),
     /// A result could not be printed as JSON.
     #[error("cannot print the result as JSON")]
     Json(#[source] serde_json::Error),

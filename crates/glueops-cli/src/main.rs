@@ -11,6 +11,7 @@ mod history;
 mod previews;
 mod render;
 mod secrets;
+mod serve;
 mod validate;
 
 use std::path::PathBuf;
@@ -76,6 +77,9 @@ enum Command {
     /// Deployment frequency, lead time, change failure rate and time to restore, from the
     /// manifest history.
     Dora(history::DoraArgs),
+    /// Run the platform as a webhook server: GitHub and GitLab events in, releases out;
+    /// /healthz, /readyz, /status and /metrics for operators.
+    Serve(Box<serve::ServeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::Drift(args) => flows::drift(&args),
         Command::Diff(args) => history::diff(&args),
         Command::Dora(args) => history::dora(&args),
+        Command::Serve(args) => serve::serve(*args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

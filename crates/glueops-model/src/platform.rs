@@ -98,6 +98,24 @@ pub struct PlatformSecretStore {
     /// Store kind (default `ClusterSecretStore`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<SecretStoreKind>,
+    /// Scheduled backups of the store (`glueops serve --store URL` runs them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<SecretBackup>,
+}
+
+/// Scheduled, age-encrypted backups of every version of every secret in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretBackup {
+    /// How often, as a duration (`10m`, `1h`).
+    pub schedule: String,
+    /// The folder archives are written to (named by time, pruned to `keep`).
+    pub to: String,
+    /// Who can restore an archive: age recipients (`age1...`).
+    pub recipients: Vec<String>,
+    /// How many archives to keep (default 7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep: Option<usize>,
 }
 
 /// A Kubernetes cluster.

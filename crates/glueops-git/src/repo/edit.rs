@@ -163,6 +163,15 @@ impl ManifestRepo {
         self.entry_of(self.resolve_id(rev)?)
     }
 
+    /// The parents of the commit `rev` names, first parent first (two or more for a merge).
+    pub fn parents(&self, rev: &str) -> Result<Vec<String>> {
+        let commit = self
+            .gix()
+            .find_commit(self.resolve_id(rev)?)
+            .map_err(|e| self.err("read commit", e))?;
+        Ok(commit.parent_ids().map(|p| p.to_string()).collect())
+    }
+
     fn entry_of(&self, id: ObjectId) -> Result<HistoryEntry> {
         let commit = self
             .gix()

@@ -46,6 +46,14 @@ impl DeliveryLog {
         true
     }
 
+    /// Forgets `id` (a delivery that was refused after all, e.g. because a queue was full, so
+    /// that the sender's retry is not taken for a replay).
+    pub fn forget(&mut self, id: &str) {
+        if self.ids.remove(id) {
+            self.order.retain(|(_, seen)| seen != id);
+        }
+    }
+
     /// How many ids are remembered.
     pub fn len(&self) -> usize {
         self.order.len()

@@ -127,6 +127,12 @@ impl WebhookReceiver {
         Ok(Delivery { host, id, event })
     }
 
+    /// Forgets delivery `id`: its next arrival is not a replay (call it when a delivery
+    /// could not be accepted after all, e.g. a full queue answered 503).
+    pub fn forget(&self, id: &str) {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).forget(id);
+    }
+
     /// Which host sent the request, once its signature (GitHub) or token (GitLab) matches one
     /// of the configured secrets. Constant-time comparisons throughout.
     pub fn verify(&self, headers: &Headers, body: &[u8]) -> Result<Host> {

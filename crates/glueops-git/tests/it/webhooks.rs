@@ -511,6 +511,19 @@ fn the_delivery_log_stays_bounded() {
     );
 }
 
+#[test]
+fn a_forgotten_delivery_is_received_again_and_others_stay_remembered() {
+    let mut log = glueops_git::DeliveryLog::new(100, Duration::from_secs(3600));
+    let t = Instant::now();
+    assert!(log.insert("a", t) && log.insert("b", t));
+    log.forget("a");
+    assert_eq!(log.len(), 1);
+    assert!(log.insert("a", t), "a forgotten id is new again");
+    assert!(!log.insert("b", t), "the others are still remembered");
+    log.forget("never-seen");
+    assert_eq!(log.len(), 2);
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;

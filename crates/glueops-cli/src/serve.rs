@@ -1,0 +1,107 @@
+//! `glueops serve`: flags (also from `GLUEOPS_*` environment variables), logging, and the
+//! server of `glueops-serve`. Webhook secrets come only from files.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::error::Error;
+
+/// Run the platform as a webhook server.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "GLUEOPS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The config repo (URL or path).
+    #[arg(long, env = "GLUEOPS_CONFIG")]
+    config: String,
+    /// The manifest repo (URL or path).
+    #[arg(long, env = "GLUEOPS_MANIFESTS")]
+    manifests: String,
+    /// A file holding a GitHub webhook secret; repeat (or separate with commas) during a
+    /// rotation.
+    #[arg(long = "github-secret-file", env = "GLUEOPS_GITHUB_SECRET_FILE", value_delimiter = ',')]
+    github_secret_files: Vec<PathBuf>,
+    /// A file holding a GitLab webhook token; repeat (or separate with commas) during a
+    /// rotation.
+    #[arg(long = "gitlab-token-file", env = "GLUEOPS_GITLAB_TOKEN_FILE", value_delimiter = ',')]
+    gitlab_token_files: Vec<PathBuf>,
+    /// The secret store that `spec.secretStore.backup` backs up (`sops://`, `vault://`, ...).
+    #[arg(long, env = "GLUEOPS_STORE")]
+    store: Option<String>,
+    /// How often the level-triggered pass runs (sync, windows, preview gc, backups).
+    #[arg(long, env = "GLUEOPS_RESYNC", default_value = "5m")]
+    resync: String,
+    /// Deliveries waiting at most; more are answered 503 with Retry-After.
+    #[arg(long, env = "GLUEOPS_QUEUE", default_value_t = 1000)]
+    queue: usize,
+    /// The config repo as webhooks name it (`owner/name`; default from --config).
+    #[arg(long, env = "GLUEOPS_CONFIG_REPO")]
+    config_repo: Option<String>,
+    /// The config branch (default the config repository's default branch).
+    #[arg(long, env = "GLUEOPS_CONFIG_BRANCH")]
+    config_branch: Option<String>,
+    /// The manifest branch (default `spec.manifestRepo.branch`, else `main`).
+    #[arg(long, env = "GLUEOPS_BRANCH")]
+    branch: Option<String>,
+    /// Bare clones and the journal of accepted deliveries (one folder per replica).
+    #[arg(long, env = "GLUEOPS_CACHE")]
+    cache: Option<PathBuf>,
+    /// Log one JSON object per line.
+    #[arg(long, env = "GLUEOPS_LOG_JSON")]
+    log_json: bool,
+    /// Tests: read the time from this file (RFC 3339) at every use.
+    #[arg(long, env = "GLUEOPS_CLOCK_FILE", hide = true)]
+    clock_file: Option<PathBuf>,
+}
+
+fn read_secret(path: &PathBuf) -> Result<String, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+        path: path.clone(),
+        source,
+    })?;
+    let secret = text.trim_end_matches(['\n', '\r']).to_string();
+    if secret.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{} is empty: put the webhook secret in it",
+            path.display()
+        )));
+    }
+    Ok(secret)
+}
+
+pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_ansi(false);
+    if args.log_json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+    let cache = args.cache.clone().unwrap_or_else(crate::flows::default_cache);
+    let mut settings = glueops_serve::Settings::new(&args.config, &args.manifests, cache);
+    settings.github_secrets = args.github_secret_files.iter().map(read_secret).collect::<Result<_, _>>()?;
+    settings.gitlab_tokens = args.gitlab_token_files.iter().map(read_secret).collect::<Result<_, _>>()?;
+    settings.store = args.store;
+    settings.queue = args.queue;
+    settings.config_repo = args.config_repo;
+    settings.config_branch = args.config_branch;
+    settings.manifest_branch = args.branch;
+    let resync = glueops::model::check::go_duration_seconds(&args.resync)
+        .map_err(|e| Error::Invalid(format!("--resync {}: {e}", args.resync)))?;
+    settings.resync = std::time::Duration::from_secs(resync.max(1));
+    if let Some(file) = args.clock_file {
+        settings.clock = glueops_serve::Clock::File(file);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    runtime.block_on(async {
+        let server = glueops_serve::Server::bind(args.listen, settings).await?;
+        server.run(glueops_serve::shutdown_signal()).await
+    })?;
+    Ok(0)
+}

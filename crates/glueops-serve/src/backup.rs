@@ -1,0 +1,67 @@
+//! The secret store's scheduled backups (`spec.secretStore.backup` in glueops.yaml, run
+//! against `--store URL`). The ledger decides who runs one: a replica first claims the slot
+//! with a compare-and-swap push, so two replicas back up once per period, not twice.
+
+use glueops::ledger;
+use glueops::secrets::{AuditLog, BackupDir, Recipients};
+
+use crate::Shared;
+
+/// The ledger's job name.
+const JOB: &str = "backup";
+
+/// Runs the backup when one is configured and due. `Err` says what to fix.
+pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(), String> {
+    let s = &shared.settings;
+    let Some(url) = &s.store else {
+        return Ok(());
+    };
+    let config = glueops::Config::open(&s.config, &s.cache, s.config_branch.as_deref(), false)
+        .map_err(|e| crate::worker::chain(&e))?;
+    let platform = config.platform().map_err(|e| crate::worker::chain(&e))?;
+    let Some(backup) = platform
+        .spec
+        .secret_store
+        .as_ref()
+        .and_then(|store| store.backup.clone())
+    else {
+        return Ok(());
+    };
+    let every = glueops::model::check::go_duration_seconds(&backup.schedule)
+        .map_err(|e| format!("spec.secretStore.backup.schedule: {e}"))?;
+    let now = opts.now;
+    let mut claimed = false;
+    ledger::update(&s.manifests, "ledger: secret store backup", opts, |l| {
+        claimed = ledger::due(l.jobs.get(JOB).copied(), every, now);
+        if claimed {
+            l.jobs.insert(JOB.to_string(), now.as_second());
+        }
+    })
+    .map_err(|e| crate::worker::chain(&e))?;
+    if !claimed {
+        return Ok(());
+    }
+    let recipients = Recipients::parse(&backup.recipients)
+        .map_err(|e| format!("spec.secretStore.backup.recipients: {}", crate::worker::chain(&e)))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the backup's runtime: {e}"))?;
+    let started = std::time::Instant::now();
+    let (file, summary) = runtime
+        .block_on(async {
+            let store = glueops::secrets::open(url, AuditLog::new(std::io::stderr(), "glueops-serve")).await?;
+            BackupDir::new(&backup.to, backup.keep.unwrap_or(7))?
+                .backup(store.as_ref(), &recipients)
+                .await
+        })
+        .map_err(|e| crate::worker::chain(&e))?;
+    shared.metrics.timed("backup", None, started.elapsed().as_secs_f64());
+    tracing::info!(
+        file = %file.display(),
+        secrets = summary.secrets,
+        versions = summary.versions,
+        "secret store backed up"
+    );
+    Ok(())
+}

@@ -1,0 +1,408 @@
+//! # glueops-serve
+//!
+//! The platform loop as a webhook server (`glueops serve`). Verified GitHub and GitLab
+//! deliveries in; released commits out:
+//! - a push to the config branch syncs; a pull request on an app's `source.repo` opens,
+//!   updates or closes its preview; a published image or a green pipeline on an app's branch
+//!   bumps the environments whose promotion is `auto`, then syncs; an approving review of a
+//!   config pull request counts at the gates of the commits it approved; anything else is
+//!   answered 202 and counted.
+//! - One worker applies the work in arrival order, batching what is waiting (one sync for a
+//!   burst of pushes). What must outlive the process lives in git: approvals and applied
+//!   delivery ids in the manifest remote's [`glueops::ledger`], releases and holds in the
+//!   trailers. Accepted deliveries are journaled before they are answered, so a crash loses
+//!   none; on start and every `resync` a level-triggered pass repairs what a lost event left
+//!   (sync, windows that opened, preview gc, scheduled secret backups).
+//! - `/healthz`, `/readyz`, `/status` (JSON) and `/metrics` (Prometheus text, through
+//!   `prometheus-client`).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), glueops_serve::Error> {
+//! let mut settings = glueops_serve::Settings::new(
+//!     "https://github.com/acme/config.git",
+//!     "https://github.com/acme/manifests.git",
+//!     "/var/cache/glueops",
+//! );
+//! settings.github_secrets.push("the webhook secret".into());
+//! let server = glueops_serve::Server::bind("127.0.0.1:8080".parse().unwrap(), settings).await?;
+//! server.run(glueops_serve::shutdown_signal()).await
+//! # }
+//! ```
+
+mod backup;
+mod http;
+mod metrics;
+mod queue;
+mod route;
+mod worker;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use glueops::git::WebhookReceiver;
+use glueops::status::Status;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::metrics::Metrics;
+use crate::queue::Queue;
+use crate::route::Routes;
+
+/// Where "now" comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock.
+    System,
+    /// The RFC 3339 time written in this file, read at every use (for tests of deploy
+    /// windows: the test moves time by rewriting the file).
+    File(PathBuf),
+}
+
+impl Clock {
+    fn now(&self) -> Timestamp {
+        match self {
+            Clock::System => Timestamp::now(),
+            Clock::File(path) => std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or_else(Timestamp::now),
+        }
+    }
+}
+
+/// How the server runs.
+#[derive(Clone)]
+pub struct Settings {
+    /// The config repo (URL or path).
+    pub config: String,
+    /// The manifest repo (URL or path).
+    pub manifests: String,
+    /// The config repo as webhooks name it (`owner/name`); default: the last two parts of
+    /// [`config`](Self::config), without `.git`.
+    pub config_repo: Option<String>,
+    /// The config branch (default the remote's default branch).
+    pub config_branch: Option<String>,
+    /// The manifest branch (default `spec.manifestRepo.branch`, else `main`).
+    pub manifest_branch: Option<String>,
+    /// GitHub webhook secrets (several during a rotation).
+    pub github_secrets: Vec<String>,
+    /// GitLab webhook tokens (several during a rotation).
+    pub gitlab_tokens: Vec<String>,
+    /// The secret store for scheduled backups (`sops://`, `vault://`, `awssm://`, ...).
+    pub store: Option<String>,
+    /// How often the level-triggered pass runs.
+    pub resync: Duration,
+    /// Deliveries waiting at most; more are answered 503 with `Retry-After`.
+    pub queue: usize,
+    /// Bare clones and the journal of accepted deliveries (one folder per replica).
+    pub cache: PathBuf,
+    /// The largest webhook body accepted.
+    pub max_body: usize,
+    /// Where "now" comes from.
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are counted, never printed.
+        f.debug_struct("Settings")
+            .field("config", &self.config)
+            .field("manifests", &self.manifests)
+            .field("config_repo", &self.config_repo)
+            .field("github_secrets", &self.github_secrets.len())
+            .field("gitlab_tokens", &self.gitlab_tokens.len())
+            .field("store", &self.store.as_ref().map(|_| "set"))
+            .field("resync", &self.resync)
+            .field("queue", &self.queue)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    /// Settings for `config` and `manifests` with clones under `cache`: no secrets yet (every
+    /// delivery is refused until one is added), a 5-minute resync, a queue of 1,000.
+    pub fn new(config: impl Into<String>, manifests: impl Into<String>, cache: impl Into<PathBuf>) -> Settings {
+        Settings {
+            config: config.into(),
+            manifests: manifests.into(),
+            config_repo: None,
+            config_branch: None,
+            manifest_branch: None,
+            github_secrets: Vec::new(),
+            gitlab_tokens: Vec::new(),
+            store: None,
+            resync: Duration::from_secs(300),
+            queue: 1000,
+            cache: cache.into(),
+            max_body: glueops::git::DEFAULT_MAX_BODY,
+            clock: Clock::System,
+        }
+    }
+
+    /// `owner/name` of the config repo, as webhooks name it.
+    fn config_repo_name(&self) -> String {
+        if let Some(name) = &self.config_repo {
+            return name.clone();
+        }
+        let trimmed = self.config.trim_end_matches('/');
+        let mut parts = trimmed.rsplit(['/', ':']);
+        let name = parts.next().unwrap_or_default();
+        let owner = parts.next().unwrap_or_default();
+        format!("{owner}/{}", name.strip_suffix(".git").unwrap_or(name))
+    }
+}
+
+/// Errors of the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {source}; pick a free address with --listen")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The server stopped with an I/O error.
+    #[error("the server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    /// A file of the journal or cache cannot be read or written.
+    #[error("cannot use `{}`: {source}; check the cache folder's permissions and free space", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A journal file is not one this server wrote.
+    #[error("`{}` is not a journaled delivery ({reason}); move it out of the journal folder", path.display())]
+    Journal {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No webhook secret is configured.
+    #[error("no webhook secret: give --github-secret-file or --gitlab-token-file (or both)")]
+    NoSecret,
+    /// The worker thread cannot be started or ended badly.
+    #[error("the worker thread failed: {0}")]
+    Worker(String),
+}
+
+/// What `/readyz` reports.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Health {
+    config_reachable: bool,
+    manifests_reachable: bool,
+    last_sync_ok: bool,
+    last_sync_error: Option<String>,
+}
+
+impl Health {
+    fn ready(&self) -> bool {
+        self.config_reachable && self.manifests_reachable && self.last_sync_ok
+    }
+}
+
+/// What the handlers and the worker share.
+#[derive(Debug)]
+struct Shared {
+    settings: Settings,
+    receiver: WebhookReceiver,
+    queue: Queue,
+    metrics: Metrics,
+    routes: RwLock<Option<(Arc<Routes>, Option<String>)>>,
+    applied: RwLock<glueops::ledger::Ledger>,
+    health: Mutex<Health>,
+    status: RwLock<Option<Arc<Status>>>,
+}
+
+impl Shared {
+    fn options(&self) -> glueops::Options {
+        let mut opts = glueops::Options::new(&self.settings.cache, self.settings.clock.now());
+        opts.config_branch.clone_from(&self.settings.config_branch);
+        opts.branch.clone_from(&self.settings.manifest_branch);
+        opts
+    }
+
+    fn routes(&self) -> Option<Arc<Routes>> {
+        read(&self.routes).as_ref().map(|(r, _)| Arc::clone(r))
+    }
+
+    fn routes_commit(&self) -> Option<String> {
+        read(&self.routes).as_ref().and_then(|(_, c)| c.clone())
+    }
+
+    fn set_routes(&self, (routes, commit): (Routes, Option<String>)) {
+        *self.routes.write().unwrap_or_else(|p| p.into_inner()) = Some((Arc::new(routes), commit));
+    }
+
+    fn manifest_branch(&self) -> String {
+        self.routes()
+            .map_or_else(|| "main".to_string(), |r| r.manifest_branch.clone())
+    }
+
+    fn already_applied(&self, id: &str) -> bool {
+        read(&self.applied).applied(id)
+    }
+
+    fn set_status(&self, status: Status) {
+        *self.status.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(status));
+    }
+
+    fn status(&self) -> Option<Arc<Status>> {
+        read(&self.status).clone()
+    }
+
+    fn health(&self) -> Health {
+        self.health.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_config_ok(&self, ok: bool) {
+        self.health.lock().unwrap_or_else(|p| p.into_inner()).config_reachable = ok;
+    }
+
+    fn set_manifests_ok(&self, ok: bool) {
+        self.health.lock().unwrap_or_else(|p| p.into_inner()).manifests_reachable = ok;
+    }
+
+    fn set_synced(&self, ok: bool, error: Option<String>) {
+        let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        h.last_sync_ok = ok;
+        h.last_sync_error = error;
+        if ok {
+            h.config_reachable = true;
+            h.manifests_reachable = true;
+        }
+    }
+
+    fn remember_applied(&self, ledger: &glueops::ledger::Ledger) {
+        ledger.clone_into(&mut self.applied.write().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A bound server, not yet serving.
+#[derive(Debug)]
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Listens on `addr` (port 0 picks a free one) and opens the journal of deliveries a
+    /// previous run accepted.
+    pub async fn bind(addr: SocketAddr, settings: Settings) -> Result<Server, Error> {
+        if settings.github_secrets.is_empty() && settings.gitlab_tokens.is_empty() {
+            return Err(Error::NoSecret);
+        }
+        let mut receiver = WebhookReceiver::new()
+            .max_body(settings.max_body)
+            .dedup_window(10_000, Duration::from_secs(3600));
+        for secret in &settings.github_secrets {
+            receiver = receiver.github_secret(secret.clone());
+        }
+        for token in &settings.gitlab_tokens {
+            receiver = receiver.gitlab_token(token.clone());
+        }
+        let queue = Queue::open(&settings.cache.join("serve-journal"), settings.queue)?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Listen { addr, source })?;
+        let shared = Arc::new(Shared {
+            settings,
+            receiver,
+            queue,
+            metrics: Metrics::new(),
+            routes: RwLock::new(None),
+            applied: RwLock::new(glueops::ledger::Ledger::default()),
+            health: Mutex::new(Health::default()),
+            status: RwLock::new(None),
+        });
+        Ok(Server { listener, shared })
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        self.listener.local_addr().map_err(Error::Serve)
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, finishes every accepted
+    /// delivery (or leaves it journaled when a remote is away) and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+        let shared = Arc::clone(&self.shared);
+        let worker = std::thread::Builder::new()
+            .name("glueops-worker".into())
+            .spawn(move || worker::run(&shared))
+            .map_err(|e| Error::Worker(e.to_string()))?;
+        tracing::info!(address = %self.local_addr()?, "glueops serve listening");
+        let served = axum::serve(self.listener, http::router(Arc::clone(&self.shared)))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        tracing::info!(waiting = self.shared.queue.len(), "shutting down: finishing accepted deliveries");
+        self.shared.queue.close();
+        let joined = tokio::task::spawn_blocking(move || worker.join())
+            .await
+            .map_err(|e| Error::Worker(e.to_string()))?;
+        joined.map_err(|_| Error::Worker("the worker panicked".into()))?;
+        served.map_err(Error::Serve)?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_repo_is_named_as_webhooks_name_it() {
+        let name = |spec: &str| Settings::new(spec, "m", "c").config_repo_name();
+        assert_eq!(name("https://github.com/acme/config.git"), "acme/config");
+        assert_eq!(name("git@github.com:acme/config.git"), "acme/config");
+        assert_eq!(name("/srv/git/acme/config.git/"), "acme/config");
+        let mut s = Settings::new("/tmp/x.git", "m", "c");
+        s.config_repo = Some("Acme/Other".into());
+        assert_eq!(s.config_repo_name(), "Acme/Other");
+    }
+
+    #[test]
+    fn settings_never_print_secrets() {
+        let mut s = Settings::new("c", "m", "cache");
+        s.github_secrets.push("hunter2".into());
+        s.store = Some("vault://token@host".into());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("token@host"), "{shown}");
+    }
+}

@@ -1,0 +1,392 @@
+//! The one thread that writes: takes every waiting job, applies them in arrival order
+//! (previews, bumps, approvals, then one sync for the lot), records their delivery ids in the
+//! ledger, and between batches runs the level-triggered resync. A transient failure (a remote
+//! down) puts the batch back and retries it with growing pauses; nothing is dropped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use glueops::ledger::{self, Ledger};
+use glueops::preview::{PreviewTarget, PullRequest};
+
+use crate::Shared;
+use crate::queue::Job;
+use crate::route::{Routes, Work};
+
+/// Jobs applied together at most.
+const BATCH: usize = 256;
+/// The longest pause between retries of a failing batch.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Runs until the queue is closed and drained.
+pub(crate) fn run(shared: &Arc<Shared>) {
+    let mut next_resync = Instant::now();
+    let mut backoff = Duration::from_millis(250);
+    let mut dirty = true;
+    loop {
+        if Instant::now() >= next_resync {
+            if !shared.queue.is_closed() {
+                resync(shared);
+                dirty = true;
+            }
+            next_resync = Instant::now() + shared.settings.resync;
+        }
+        let wait = next_resync.saturating_duration_since(Instant::now());
+        let jobs = shared.queue.take(BATCH, wait);
+        shared.metrics.queued.set(gauge(shared.queue.len()));
+        if jobs.is_empty() {
+            if shared.queue.is_closed() {
+                break;
+            }
+            if dirty {
+                refresh(shared);
+                dirty = false;
+            }
+            continue;
+        }
+        match apply(shared, &jobs) {
+            Ok(()) => {
+                shared.queue.done(&jobs);
+                backoff = Duration::from_millis(250);
+                dirty = true;
+                if shared.queue.len() == 0 {
+                    refresh(shared);
+                    dirty = false;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %chain(&e), jobs = jobs.len(), retry_in_ms = backoff.as_millis() as u64, "the batch is kept and retried");
+                shared.queue.requeue(jobs);
+                if shared.queue.is_closed() {
+                    // Shutting down with a remote away: the journal keeps the work for the
+                    // next start.
+                    break;
+                }
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+fn gauge(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The error and its causes on one line.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+fn transient(e: &glueops::Error) -> bool {
+    matches!(
+        e,
+        glueops::Error::Git(_) | glueops::Error::Io { .. } | glueops::Error::Contention { .. }
+    )
+}
+
+/// What a batch's steps report for one job: `None` applied, `Some(why)` failed for good.
+type Failures = BTreeMap<u64, String>;
+
+/// Applies `jobs`; `Err` only for a transient failure (the whole batch is retried, and every
+/// step is idempotent, so what already landed lands again as nothing).
+fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
+    let opts = shared.options();
+    let s = &shared.settings;
+    let ledger = ledger::load(&s.manifests, &opts).inspect_err(|_| shared.set_manifests_ok(false))?;
+    shared.set_manifests_ok(true);
+    shared.remember_applied(&ledger);
+    let (fresh, seen): (Vec<&Job>, Vec<&Job>) = jobs
+        .iter()
+        .partition(|j| j.delivery.as_deref().is_none_or(|d| !ledger.applied(d)));
+    for job in &seen {
+        finish(shared, job, "duplicate", None);
+    }
+    let mut failures = Failures::new();
+    let mut ledger = ledger;
+    let reviews: Vec<&Work> = works(&fresh).filter(|w| matches!(w, Work::Review { .. })).collect();
+    if !reviews.is_empty() {
+        let started = Instant::now();
+        ledger = ledger::update(&s.manifests, &format!("ledger: {} review(s)", reviews.len()), &opts, |l| {
+            for w in &reviews {
+                if let Work::Review { repo, number, sha, reviewer, approved } = w {
+                    l.review(repo, *number, reviewer, sha, *approved, opts.now.as_second());
+                }
+            }
+        })?;
+        shared.metrics.timed("review", None, started.elapsed().as_secs_f64());
+    }
+    previews(shared, &fresh, &opts, &mut failures)?;
+    let bumped = bumps(shared, &fresh, &opts, &mut failures)?;
+    let wants_sync = works(&fresh).any(|w| matches!(w, Work::Sync | Work::Review { .. })) || bumped;
+    if wants_sync {
+        sync(shared, &ledger, &opts).or_else(|e| {
+            if transient(&e) {
+                return Err(e);
+            }
+            for job in fresh.iter().filter(|j| j.work.iter().any(|w| matches!(w, Work::Sync | Work::Bump { .. }))) {
+                failures.entry(job.seq).or_insert_with(|| chain(&e));
+            }
+            Ok(())
+        })?;
+    }
+    let ids: Vec<&str> = fresh.iter().filter_map(|j| j.delivery.as_deref()).collect();
+    if !ids.is_empty() {
+        let written = ledger::update(&s.manifests, &format!("ledger: {} deliveries applied", ids.len()), &opts, |l| {
+            l.record(ids.iter().copied(), opts.now.as_second());
+        })?;
+        shared.remember_applied(&written);
+    }
+    for job in fresh {
+        match failures.get(&job.seq) {
+            Some(why) => finish(shared, job, "failed", Some(why)),
+            None => finish(shared, job, "applied", None),
+        }
+    }
+    Ok(())
+}
+
+fn works<'a>(jobs: &'a [&'a Job]) -> impl Iterator<Item = &'a Work> {
+    jobs.iter().flat_map(|j| j.work.iter())
+}
+
+fn finish(shared: &Shared, job: &Job, outcome: &str, why: Option<&str>) {
+    let latency = job.received.elapsed();
+    shared.metrics.event(&job.host, &job.event, outcome);
+    if outcome == "applied" {
+        shared.metrics.event_seconds.observe(latency.as_secs_f64());
+    }
+    tracing::info!(
+        delivery = job.delivery.as_deref().unwrap_or("-"),
+        host = %job.host,
+        event = %job.event,
+        outcome,
+        reason = why.unwrap_or(""),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "delivery"
+    );
+}
+
+/// The last event of each pull request wins (level-triggered: its state is what counts).
+fn previews(
+    shared: &Shared,
+    jobs: &[&Job],
+    opts: &glueops::Options,
+    failures: &mut Failures,
+) -> Result<(), glueops::Error> {
+    let mut last: BTreeMap<(&str, u64), (&Work, Vec<u64>)> = BTreeMap::new();
+    for job in jobs {
+        for w in &job.work {
+            if let Work::Preview { repo, number, .. } = w {
+                let entry = last.entry((repo.as_str(), *number)).or_insert((w, Vec::new()));
+                entry.0 = w;
+                entry.1.push(job.seq);
+            }
+        }
+    }
+    let s = &shared.settings;
+    for (w, seqs) in last.values() {
+        let Work::Preview { repo, number, open, sha, branch, labels } = w else {
+            continue;
+        };
+        let target = PreviewTarget::SourceRepo(repo.clone());
+        let started = Instant::now();
+        let result = if *open {
+            let pr = PullRequest {
+                number: *number,
+                sha: Some(sha.clone()),
+                branch: Some(branch.clone()),
+                labels: labels.clone(),
+            };
+            glueops::preview::open(&s.config, &s.manifests, &target, &pr, opts)
+        } else {
+            glueops::preview::close(&s.config, &s.manifests, &target, *number, opts)
+        };
+        shared.metrics.timed("preview", None, started.elapsed().as_secs_f64());
+        match result {
+            Ok(out) => {
+                if out.commit.is_some() {
+                    shared.metrics.pushed("manifests", 1);
+                }
+            }
+            Err(e) if transient(&e) => return Err(e),
+            Err(e) => {
+                shared.metrics.failed("preview");
+                for seq in seqs {
+                    failures.insert(*seq, chain(&e));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last tag per deployment wins; true when the config changed.
+fn bumps(
+    shared: &Shared,
+    jobs: &[&Job],
+    opts: &glueops::Options,
+    failures: &mut Failures,
+) -> Result<bool, glueops::Error> {
+    let mut last: BTreeMap<(&str, &str), (&str, Vec<u64>)> = BTreeMap::new();
+    for job in jobs {
+        for w in &job.work {
+            if let Work::Bump { app, env, tag } = w {
+                let entry = last.entry((app.as_str(), env.as_str())).or_insert((tag, Vec::new()));
+                entry.0 = tag;
+                entry.1.push(job.seq);
+            }
+        }
+    }
+    let mut changed = false;
+    for ((app, env), (tag, seqs)) in &last {
+        let started = Instant::now();
+        let result = glueops::bump(&shared.settings.config, app, env, tag, None, &[], opts);
+        shared.metrics.timed("bump", None, started.elapsed().as_secs_f64());
+        match result {
+            Ok(edit) if edit.changed => {
+                shared.metrics.pushed("config", 1);
+                changed = true;
+            }
+            Ok(_) => {}
+            Err(e) if transient(&e) => return Err(e),
+            Err(e) => {
+                shared.metrics.failed("bump");
+                for seq in seqs {
+                    failures.insert(*seq, chain(&e));
+                }
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// Syncs with the ledger's approvals; refreshes the routes when the config moved.
+fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(), glueops::Error> {
+    let s = &shared.settings;
+    let started = Instant::now();
+    let result = glueops::sync_approved(&s.config, &s.manifests, ledger, opts);
+    let elapsed = started.elapsed().as_secs_f64();
+    match &result {
+        Ok(out) => {
+            shared.metrics.timed("sync", Some(out.plan_time.as_secs_f64()), elapsed);
+            if out.commit.is_some() {
+                shared.metrics.pushed("manifests", out.attempts);
+            }
+            shared.metrics.held.set(gauge(out.plan.held.len()));
+            shared.set_synced(true, None);
+            if out.plan.config.as_deref() != shared.routes_commit().as_deref() {
+                match load_routes(shared) {
+                    Ok(routes) => shared.set_routes(routes),
+                    Err(e) => tracing::warn!(error = %chain(&e), "the config moved but cannot be read for routing"),
+                }
+            }
+        }
+        Err(e) => {
+            shared.metrics.failed("sync");
+            shared.set_synced(false, Some(chain(e)));
+        }
+    }
+    result.map(|_| ())
+}
+
+/// The config's routing index, read at the config branch's tip.
+pub(crate) fn load_routes(shared: &Shared) -> Result<(Routes, Option<String>), glueops::Error> {
+    let s = &shared.settings;
+    let config = glueops::Config::open(&s.config, &s.cache, s.config_branch.as_deref(), false)
+        .inspect_err(|_| shared.set_config_ok(false))?;
+    shared.set_config_ok(true);
+    let branch = config
+        .checkout
+        .as_ref()
+        .map_or_else(|| "main".to_string(), |c| c.branch.clone());
+    let repo = config.repo()?;
+    let mut routes = Routes::new(&s.config_repo_name(), &branch, repo);
+    routes.manifest_branch = s
+        .manifest_branch
+        .clone()
+        .or_else(|| repo.platform().spec.manifest_repo.branch.clone())
+        .unwrap_or_else(|| "main".into());
+    Ok((routes, config.commit.clone()))
+}
+
+/// The level-triggered pass: sync (what a lost event left behind, and what a newly open
+/// window allows), preview gc, and the secret store's scheduled backup.
+fn resync(shared: &Shared) {
+    let opts = shared.options();
+    let s = &shared.settings;
+    let started = Instant::now();
+    if shared.routes_commit().is_none() {
+        match load_routes(shared) {
+            Ok(routes) => shared.set_routes(routes),
+            Err(e) => {
+                tracing::warn!(error = %chain(&e), "resync: the config cannot be read");
+                shared.metrics.failed("resync");
+                return;
+            }
+        }
+    }
+    let ledger = match ledger::load(&s.manifests, &opts) {
+        Ok(l) => {
+            shared.set_manifests_ok(true);
+            shared.remember_applied(&l);
+            l
+        }
+        Err(e) => {
+            shared.set_manifests_ok(false);
+            tracing::warn!(error = %chain(&e), "resync: the manifest remote cannot be read");
+            shared.metrics.failed("resync");
+            return;
+        }
+    };
+    let mut problems = Vec::new();
+    if let Err(e) = sync(shared, &ledger, &opts) {
+        problems.push(format!("sync: {}", chain(&e)));
+    }
+    match glueops::preview::gc(&s.config, &s.manifests, &opts) {
+        Ok(out) if out.commit.is_some() => shared.metrics.pushed("manifests", 1),
+        Ok(_) => {}
+        Err(glueops::Error::Invalid { .. }) => {} // previews not enabled
+        Err(e) => problems.push(format!("preview gc: {}", chain(&e))),
+    }
+    if let Err(e) = crate::backup::run_if_due(shared, &opts) {
+        shared.metrics.failed("backup");
+        problems.push(format!("backup: {e}"));
+    }
+    shared.metrics.timed("resync", None, started.elapsed().as_secs_f64());
+    if problems.is_empty() {
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "resync done");
+    } else {
+        shared.metrics.failed("resync");
+        tracing::warn!(problems = %problems.join("; "), "resync finished with problems");
+    }
+}
+
+/// Recomputes `/status`, the held and preview gauges and the DORA figures.
+fn refresh(shared: &Shared) {
+    let opts = shared.options();
+    let s = &shared.settings;
+    let ledger = ledger::load(&s.manifests, &opts).unwrap_or_default();
+    match glueops::status::status(&s.config, &s.manifests, &ledger, &opts) {
+        Ok(status) => {
+            let held = status.deployments.iter().filter(|d| !d.held.is_empty()).count();
+            shared.metrics.held.set(gauge(held));
+            shared.metrics.previews.set(gauge(status.previews.len()));
+            shared.set_status(status);
+        }
+        Err(e) => tracing::warn!(error = %chain(&e), "status cannot be read"),
+    }
+    let branch = shared.manifest_branch();
+    match glueops::dora_of(&s.manifests, &branch, None, None, &opts) {
+        Ok(metrics) => shared.metrics.dora(&metrics),
+        Err(e) => tracing::warn!(error = %chain(&e), "DORA figures cannot be read"),
+    }
+}
