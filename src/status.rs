@@ -10,6 +10,7 @@ use crate::apply::{Options, manifest_checkout};
 use crate::checkout::Config;
 use crate::gate::{self, Hold};
 use crate::ledger::Ledger;
+use crate::plan::Held;
 use crate::{Error, publish, trailers as t};
 
 /// One deployment's release.
@@ -59,9 +60,17 @@ pub struct Status {
     pub previews: Vec<PreviewStatus>,
 }
 
-/// The status of every deployment of `config` in `manifests` at `opts.now`; holds are
-/// evaluated with the approvals `ledger` records for the config's tip.
-pub fn status(config: &str, manifests: &str, ledger: &Ledger, opts: &Options) -> Result<Status, Error> {
+/// The status of every deployment of `config` in `manifests` at `opts.now`. `held`: what the
+/// last sync held (a hold commits nothing, so only the sync knows it); without it, the holds
+/// the manifest branch's trailers name, evaluated with the approvals `ledger` records for
+/// the config's tip.
+pub fn status(
+    config: &str,
+    manifests: &str,
+    held: Option<&[Held]>,
+    ledger: &Ledger,
+    opts: &Options,
+) -> Result<Status, Error> {
     let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
     let checkout = manifest_checkout(&config, manifests, opts)?;
     let repo = config.repo()?;
@@ -112,22 +121,33 @@ pub fn status(config: &str, manifests: &str, ledger: &Ledger, opts: &Options) ->
         }
         missing > 0
     })?;
-    let state = publish::state_of(&checkout, Some(&tip))?;
-    let held: Vec<String> = state
-        .last_own
-        .as_ref()
-        .map(|o| t::values(o, t::HELD).map(str::to_string).collect())
-        .unwrap_or_default();
-    let approved_by = match (&config.checkout, &config.commit) {
-        (Some(c), Some(commit)) => ledger.approvers_of(commit, &c.repo.parents(commit)?),
-        _ => Vec::new(),
-    };
     let mut deployments = finish(wanted);
-    for d in &mut deployments {
-        if held.contains(&format!("{}/{}", d.app, d.env))
-            && let Some(env) = platform.environment(&d.env)
-        {
-            d.held = gate::check(env, opts.now, &approved_by);
+    match held {
+        Some(held) => {
+            for d in &mut deployments {
+                if let Some(h) = held.iter().find(|h| h.app == d.app && h.env == d.env) {
+                    d.held.clone_from(&h.holds);
+                }
+            }
+        }
+        None => {
+            let state = publish::state_of(&checkout, Some(&tip))?;
+            let named: Vec<String> = state
+                .last_own
+                .as_ref()
+                .map(|o| t::values(o, t::HELD).map(str::to_string).collect())
+                .unwrap_or_default();
+            let approved_by = match (&config.checkout, &config.commit) {
+                (Some(c), Some(commit)) => ledger.approvers_of(commit, &c.repo.parents(commit)?),
+                _ => Vec::new(),
+            };
+            for d in &mut deployments {
+                if named.contains(&format!("{}/{}", d.app, d.env))
+                    && let Some(env) = platform.environment(&d.env)
+                {
+                    d.held = gate::check(env, opts.now, &approved_by);
+                }
+            }
         }
     }
     let previews = crate::preview::open_with_times(&config, &checkout, &tip)?

@@ -35,6 +35,9 @@ pub(crate) struct ServeArgs {
     /// Deliveries waiting at most; more are answered 503 with Retry-After.
     #[arg(long, env = "GLUEOPS_QUEUE", default_value_t = 1000)]
     queue: usize,
+    /// The largest webhook body accepted, in bytes (GitHub sends at most 25 MB).
+    #[arg(long, env = "GLUEOPS_MAX_BODY", default_value_t = glueops::git::DEFAULT_MAX_BODY)]
+    max_body: usize,
     /// The config repo as webhooks name it (`owner/name`; default from --config).
     #[arg(long, env = "GLUEOPS_CONFIG_REPO")]
     config_repo: Option<String>,
@@ -86,6 +89,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
     settings.gitlab_tokens = args.gitlab_token_files.iter().map(read_secret).collect::<Result<_, _>>()?;
     settings.store = args.store;
     settings.queue = args.queue;
+    settings.max_body = args.max_body;
     settings.config_repo = args.config_repo;
     settings.config_branch = args.config_branch;
     settings.manifest_branch = args.branch;

@@ -221,6 +221,8 @@ struct Shared {
     applied: RwLock<glueops::ledger::Ledger>,
     health: Mutex<Health>,
     status: RwLock<Option<Arc<Status>>>,
+    /// What the last sync held (a hold commits nothing).
+    held: RwLock<Option<Vec<glueops::plan::Held>>>,
 }
 
 impl Shared {
@@ -314,7 +316,11 @@ impl Server {
         for token in &settings.gitlab_tokens {
             receiver = receiver.gitlab_token(token.clone());
         }
+        clear_stale_locks(&settings.cache);
         let queue = Queue::open(&settings.cache.join("serve-journal"), settings.queue)?;
+        if queue.len() > 0 {
+            tracing::info!(deliveries = queue.len(), "journal: replaying deliveries accepted before a restart");
+        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| Error::Listen { addr, source })?;
@@ -327,7 +333,15 @@ impl Server {
             applied: RwLock::new(glueops::ledger::Ledger::default()),
             health: Mutex::new(Health::default()),
             status: RwLock::new(None),
+            held: RwLock::new(None),
         });
+        // Route from the first request: read the config before answering any.
+        let reader = Arc::clone(&shared);
+        match tokio::task::spawn_blocking(move || worker::load_routes(&reader)).await {
+            Ok(Ok(routes)) => shared.set_routes(routes),
+            Ok(Err(e)) => tracing::warn!(error = %worker::chain(&e), "the config cannot be read yet; webhooks are answered 503 until it can"),
+            Err(e) => return Err(Error::Worker(e.to_string())),
+        }
         Ok(Server { listener, shared })
     }
 
@@ -357,6 +371,38 @@ impl Server {
         served.map_err(Error::Serve)?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Removes the lock files a killed process left in the cache's clones (`refs/**.lock`,
+/// `packed-refs.lock`, ...): the cache is this replica's alone, so no live writer holds one.
+fn clear_stale_locks(cache: &std::path::Path) {
+    fn walk(dir: &std::path::Path, removed: &mut usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, removed);
+            } else if path.extension().is_some_and(|e| e == "lock") && std::fs::remove_file(&path).is_ok() {
+                *removed += 1;
+            }
+        }
+    }
+    let Ok(clones) = std::fs::read_dir(cache) else { return };
+    let mut removed = 0;
+    for clone in clones.flatten().map(|e| e.path()).filter(|p| p.join("HEAD").is_file()) {
+        if let Ok(top) = std::fs::read_dir(&clone) {
+            for entry in top.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "lock") && std::fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        walk(&clone.join("refs"), &mut removed);
+    }
+    if removed > 0 {
+        tracing::info!(removed, "removed lock files a stopped process left in the cache");
     }
 }
 

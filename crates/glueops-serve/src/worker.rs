@@ -282,6 +282,7 @@ fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(),
                 shared.metrics.pushed("manifests", out.attempts);
             }
             shared.metrics.held.set(gauge(out.plan.held.len()));
+            *shared.held.write().unwrap_or_else(|p| p.into_inner()) = Some(out.plan.held.clone());
             shared.set_synced(true, None);
             if out.plan.config.as_deref() != shared.routes_commit().as_deref() {
                 match load_routes(shared) {
@@ -375,7 +376,8 @@ fn refresh(shared: &Shared) {
     let opts = shared.options();
     let s = &shared.settings;
     let ledger = ledger::load(&s.manifests, &opts).unwrap_or_default();
-    match glueops::status::status(&s.config, &s.manifests, &ledger, &opts) {
+    let held = shared.held.read().unwrap_or_else(|p| p.into_inner()).clone();
+    match glueops::status::status(&s.config, &s.manifests, held.as_deref(), &ledger, &opts) {
         Ok(status) => {
             let held = status.deployments.iter().filter(|d| !d.held.is_empty()).count();
             shared.metrics.held.set(gauge(held));

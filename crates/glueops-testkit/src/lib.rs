@@ -14,6 +14,7 @@
 
 pub mod generated;
 pub mod repos;
+pub mod serve;
 
 use std::collections::BTreeSet;
 use std::io::Read;

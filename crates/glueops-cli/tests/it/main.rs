@@ -7,6 +7,8 @@
 mod render;
 mod scenario;
 mod secrets;
+mod serve;
+mod serve_faults;
 mod validate;
 
 use std::path::PathBuf;
