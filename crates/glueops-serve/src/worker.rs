@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glueops::ledger::{self, Ledger};
-use glueops::preview::{PreviewTarget, PullRequest};
+use glueops::preview::{PreviewChange, PreviewTarget, PullRequest};
 
 use crate::Shared;
 use crate::queue::Job;
@@ -175,58 +175,73 @@ fn finish(shared: &Shared, job: &Job, outcome: &str, why: Option<&str>) {
     );
 }
 
-/// The last event of each pull request wins (level-triggered: its state is what counts).
+/// The pull-request events of the batch, in one commit (the last event of each pull request
+/// wins: its state is what counts). When that fails for a reason the events carry (an app
+/// without previews), each pull request is tried alone so only its deliveries fail.
 fn previews(
     shared: &Shared,
     jobs: &[&Job],
     opts: &glueops::Options,
     failures: &mut Failures,
 ) -> Result<(), glueops::Error> {
-    let mut last: BTreeMap<(&str, u64), (&Work, Vec<u64>)> = BTreeMap::new();
+    let mut changes: Vec<(PreviewChange, u64)> = Vec::new();
     for job in jobs {
         for w in &job.work {
-            if let Work::Preview { repo, number, .. } = w {
-                let entry = last.entry((repo.as_str(), *number)).or_insert((w, Vec::new()));
-                entry.0 = w;
-                entry.1.push(job.seq);
+            if let Work::Preview { repo, number, open, sha, branch, labels } = w {
+                let target = PreviewTarget::SourceRepo(repo.clone());
+                let change = if *open {
+                    PreviewChange::Open {
+                        target,
+                        pr: PullRequest {
+                            number: *number,
+                            sha: Some(sha.clone()),
+                            branch: Some(branch.clone()),
+                            labels: labels.clone(),
+                        },
+                    }
+                } else {
+                    PreviewChange::Close { target, number: *number }
+                };
+                changes.push((change, job.seq));
             }
         }
+    }
+    if changes.is_empty() {
+        return Ok(());
     }
     let s = &shared.settings;
-    for (w, seqs) in last.values() {
-        let Work::Preview { repo, number, open, sha, branch, labels } = w else {
-            continue;
-        };
-        let target = PreviewTarget::SourceRepo(repo.clone());
-        let started = Instant::now();
-        let result = if *open {
-            let pr = PullRequest {
-                number: *number,
-                sha: Some(sha.clone()),
-                branch: Some(branch.clone()),
-                labels: labels.clone(),
-            };
-            glueops::preview::open(&s.config, &s.manifests, &target, &pr, opts)
-        } else {
-            glueops::preview::close(&s.config, &s.manifests, &target, *number, opts)
-        };
-        shared.metrics.timed("preview", None, started.elapsed().as_secs_f64());
-        match result {
-            Ok(out) => {
-                if out.commit.is_some() {
-                    shared.metrics.pushed("manifests", 1);
+    let all: Vec<PreviewChange> = changes.iter().map(|(c, _)| c.clone()).collect();
+    let started = Instant::now();
+    let result = glueops::preview::apply(&s.config, &s.manifests, &all, opts);
+    shared.metrics.timed("preview", None, started.elapsed().as_secs_f64());
+    match result {
+        Ok(out) => {
+            if out.commit.is_some() {
+                shared.metrics.pushed("manifests", 1);
+            }
+            Ok(())
+        }
+        Err(e) if transient(&e) => Err(e),
+        Err(_) if changes.len() > 1 => {
+            for (change, seq) in &changes {
+                match glueops::preview::apply(&s.config, &s.manifests, std::slice::from_ref(change), opts) {
+                    Ok(out) if out.commit.is_some() => shared.metrics.pushed("manifests", 1),
+                    Ok(_) => {}
+                    Err(e) if transient(&e) => return Err(e),
+                    Err(e) => {
+                        shared.metrics.failed("preview");
+                        failures.insert(*seq, chain(&e));
+                    }
                 }
             }
-            Err(e) if transient(&e) => return Err(e),
-            Err(e) => {
-                shared.metrics.failed("preview");
-                for seq in seqs {
-                    failures.insert(*seq, chain(&e));
-                }
-            }
+            Ok(())
+        }
+        Err(e) => {
+            shared.metrics.failed("preview");
+            failures.insert(changes[0].1, chain(&e));
+            Ok(())
         }
     }
-    Ok(())
 }
 
 /// The last tag per deployment wins; true when the config changed.

@@ -9,6 +9,7 @@ mod scenario;
 mod secrets;
 mod serve;
 mod serve_faults;
+mod serve_load;
 mod validate;
 
 use std::path::PathBuf;

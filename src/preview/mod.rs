@@ -10,8 +10,11 @@ use crate::git::Edit;
 use crate::layout::{Layout, Owner};
 use crate::model::platform::Previews;
 use crate::publish::{self, Commit, Published};
-use crate::render::PreviewRequest;
 use crate::trailers as t;
+
+mod batch;
+
+pub use batch::{PreviewChange, apply};
 
 /// Which apps a pull request's preview is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,10 +124,14 @@ pub fn open(
 ) -> Result<PreviewOutcome, Error> {
     let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
     let settings = settings(&config)?;
+    let change = PreviewChange::Open {
+        target: target.clone(),
+        pr: pr.clone(),
+    };
+    let mut out = batch::apply_loaded(&config, manifests, &[change], opts)?;
     if let Some(labels) = &settings.labels
         && !labels.admits(&pr.labels)
     {
-        let mut out = close_loaded(&config, manifests, target, pr.number, "labels", opts)?;
         out.skipped = Some(if labels.opt_out.iter().any(|l| pr.labels.contains(l)) {
             format!(
                 "the pull request has an opt-out label ({})",
@@ -136,72 +143,8 @@ pub fn open(
                 labels.opt_in.join(", ")
             )
         });
-        return Ok(out);
     }
-    let apps = apps(&config, target)?;
-    let requests: Vec<PreviewRequest> = apps
-        .iter()
-        .map(|app| PreviewRequest {
-            app: app.clone(),
-            number: pr.number,
-            head_sha: pr.sha.clone(),
-            branch: pr.branch.clone(),
-        })
-        .collect();
-    // Only these apps are loaded when the other apps' claims at this commit are known.
-    let wanted: BTreeSet<String> = apps.iter().cloned().collect();
-    let (repo, _) = config.with_apps(config.commit.as_deref(), &wanted)?;
-    let rendered = crate::render::render_selected(&repo, &requests, &|_| false)?.files()?;
-    let layout = Layout::new(config.platform()?);
-    let names: Vec<String> = apps
-        .iter()
-        .map(|a| format!("{a}-pr-{}", pr.number))
-        .collect();
-    let checkout = manifest_checkout(&config, manifests, opts)?;
-    let cluster = settings.cluster.clone();
-    run(&checkout, opts, |base| {
-        let state = publish::state_of(&checkout, base)?;
-        let mut edit = Edit::default();
-        let mut out = PreviewOutcome {
-            opened: names.clone(),
-            ..PreviewOutcome::default()
-        };
-        for name in &names {
-            edit.remove(&layout.preview_dir(&cluster, name))?;
-        }
-        for (path, bytes) in rendered.iter() {
-            let ours = match layout.classify(path) {
-                Owner::Preview { name: Some(n) } => names.contains(&n),
-                Owner::Preview { name: None } => true,
-                _ => false,
-            };
-            if ours {
-                edit.write(path, bytes.to_vec())?;
-                out.written.push(path.to_string());
-            }
-        }
-        let mut trailers = publish::carry_state(&state);
-        for app in &apps {
-            let sha = pr.sha.as_deref().unwrap_or("-");
-            trailers.extend(t::make(
-                t::PREVIEW_OPEN,
-                format!("{app}#{} sha={sha}", pr.number),
-            ));
-        }
-        let title = format!(
-            "preview: open pull request {} ({})",
-            pr.number,
-            apps.join(", ")
-        );
-        Ok((
-            out,
-            Some(Commit {
-                edit,
-                title,
-                trailers,
-            }),
-        ))
-    })
+    Ok(out)
 }
 
 /// Closes the previews of pull request `number` for the apps of `target`: their folders and
@@ -213,24 +156,11 @@ pub fn close(
     number: u64,
     opts: &Options,
 ) -> Result<PreviewOutcome, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
-    close_loaded(&config, manifests, target, number, "closed", opts)
-}
-
-fn close_loaded(
-    config: &Config,
-    manifests: &str,
-    target: &PreviewTarget,
-    number: u64,
-    why: &str,
-    opts: &Options,
-) -> Result<PreviewOutcome, Error> {
-    let settings = settings(config)?;
-    let names: Vec<String> = apps(config, target)?
-        .iter()
-        .map(|a| format!("{a}-pr-{number}"))
-        .collect();
-    remove_previews(config, manifests, &settings.cluster, &names, why, opts)
+    let change = PreviewChange::Close {
+        target: target.clone(),
+        number,
+    };
+    apply(config, manifests, &[change], opts)
 }
 
 /// Removes the named previews from the manifest branch in one commit.

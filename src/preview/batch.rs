@@ -1,0 +1,174 @@
+//! Many preview changes in one commit: what a webhook server applies when a burst of pull
+//! request events is waiting (one config read, one render, one push).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{PreviewOutcome, PreviewTarget, PullRequest, apps, open_previews, run, settings};
+use crate::Error;
+use crate::apply::{Options, manifest_checkout};
+use crate::checkout::Config;
+use crate::git::Edit;
+use crate::layout::{Layout, Owner};
+use crate::publish::{self, Commit};
+use crate::render::PreviewRequest;
+use crate::trailers as t;
+
+/// One pull request's preview change, for [`apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreviewChange {
+    /// Open or update its previews (closed instead when its labels exclude it).
+    Open {
+        /// Which apps.
+        target: PreviewTarget,
+        /// The pull request.
+        pr: PullRequest,
+    },
+    /// Close its previews.
+    Close {
+        /// Which apps.
+        target: PreviewTarget,
+        /// The pull request.
+        number: u64,
+    },
+}
+
+/// What becomes of one preview (`<app>-pr-<N>`).
+enum Wanted {
+    Open(PreviewRequest),
+    Close(&'static str),
+}
+
+/// Applies `changes` in one commit: for each preview the last change wins (events are
+/// level-triggered: a pull request's latest state is what counts). Nothing is committed
+/// when nothing changes.
+pub fn apply(
+    config: &str,
+    manifests: &str,
+    changes: &[PreviewChange],
+    opts: &Options,
+) -> Result<PreviewOutcome, Error> {
+    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    apply_loaded(&config, manifests, changes, opts)
+}
+
+pub(super) fn apply_loaded(
+    config: &Config,
+    manifests: &str,
+    changes: &[PreviewChange],
+    opts: &Options,
+) -> Result<PreviewOutcome, Error> {
+    let settings = settings(config)?;
+    let mut wanted: BTreeMap<String, (String, u64, Wanted)> = BTreeMap::new();
+    for change in changes {
+        let (target, number) = match change {
+            PreviewChange::Open { target, pr } => (target, pr.number),
+            PreviewChange::Close { target, number } => (target, *number),
+        };
+        for app in apps(config, target)? {
+            let state = match change {
+                PreviewChange::Open { pr, .. } if admitted(settings, pr) => {
+                    Wanted::Open(PreviewRequest {
+                        app: app.clone(),
+                        number,
+                        head_sha: pr.sha.clone(),
+                        branch: pr.branch.clone(),
+                    })
+                }
+                PreviewChange::Open { .. } => Wanted::Close("labels"),
+                PreviewChange::Close { .. } => Wanted::Close("closed"),
+            };
+            wanted.insert(format!("{app}-pr-{number}"), (app, number, state));
+        }
+    }
+    let requests: Vec<PreviewRequest> = wanted
+        .values()
+        .filter_map(|(_, _, w)| match w {
+            Wanted::Open(r) => Some(r.clone()),
+            Wanted::Close(_) => None,
+        })
+        .collect();
+    let rendered = if requests.is_empty() {
+        crate::files::Files::default()
+    } else {
+        // Only these apps are loaded when the other apps' claims at this commit are known.
+        let apps: BTreeSet<String> = requests.iter().map(|r| r.app.clone()).collect();
+        let (repo, _) = config.with_apps(config.commit.as_deref(), &apps)?;
+        crate::render::render_selected(&repo, &requests, &|_| false)?.files()?
+    };
+    let layout = Layout::new(config.platform()?);
+    let checkout = manifest_checkout(config, manifests, opts)?;
+    let cluster = settings.cluster.clone();
+    run(&checkout, opts, |base| {
+        let state = publish::state_of(&checkout, base)?;
+        let open = match base {
+            Some(b) => open_previews(&checkout, b, &layout, &cluster)?,
+            None => BTreeSet::new(),
+        };
+        let mut out = PreviewOutcome::default();
+        let mut edit = Edit::default();
+        let mut trailers = publish::carry_state(&state);
+        for (name, (app, number, w)) in &wanted {
+            match w {
+                Wanted::Open(r) => {
+                    edit.remove(&layout.preview_dir(&cluster, name))?;
+                    out.opened.push(name.clone());
+                    let sha = r.head_sha.as_deref().unwrap_or("-");
+                    trailers.extend(t::make(t::PREVIEW_OPEN, format!("{app}#{number} sha={sha}")));
+                }
+                Wanted::Close(why) if open.contains(name) => {
+                    for path in [layout.preview_dir(&cluster, name), layout.delivery_file(&cluster, name)] {
+                        edit.remove(&path)?;
+                        out.removed.push(path);
+                    }
+                    out.closed.push(name.clone());
+                    trailers.extend(t::make(t::PREVIEW_CLOSE, format!("{app}#{number} {why}")));
+                }
+                Wanted::Close(_) => {}
+            }
+        }
+        for (path, bytes) in rendered.iter() {
+            let ours = match layout.classify(path) {
+                Owner::Preview { name: Some(n) } => out.opened.contains(&n),
+                Owner::Preview { name: None } => true,
+                _ => false,
+            };
+            if ours {
+                edit.write(path, bytes.to_vec())?;
+                out.written.push(path.to_string());
+            }
+        }
+        if out.opened.is_empty() && !out.closed.is_empty() && open.iter().all(|n| out.closed.contains(n)) {
+            let project = layout.previews_project(&cluster);
+            if let Some(base) = base
+                && checkout.repo.read_file(base, &project)?.is_some()
+            {
+                edit.remove(&project)?;
+                out.removed.push(project);
+            }
+        }
+        if out.opened.is_empty() && out.closed.is_empty() {
+            return Ok((out, None));
+        }
+        let title = title(&out);
+        Ok((out, Some(Commit { edit, title, trailers })))
+    })
+}
+
+fn admitted(settings: &crate::model::platform::Previews, pr: &PullRequest) -> bool {
+    settings.labels.as_ref().is_none_or(|l| l.admits(&pr.labels))
+}
+
+fn title(out: &PreviewOutcome) -> String {
+    let part = |names: &[String], side: usize| {
+        let parts: BTreeSet<&str> = names
+            .iter()
+            .filter_map(|n| n.rsplit_once("-pr-").map(|(a, n)| if side == 0 { a } else { n }))
+            .collect();
+        parts.into_iter().collect::<Vec<_>>().join(", ")
+    };
+    match (out.opened.as_slice(), out.closed.as_slice()) {
+        (o, []) => format!("preview: open pull request {} ({})", part(o, 1), part(o, 0)),
+        ([], c) => format!("preview: close {}", c.join(", ")),
+        (o, c) => format!("preview: open {}; close {}", o.join(", "), c.join(", ")),
+    }
+}
