@@ -9,7 +9,11 @@ use crate::model::platform::{DeployWindow, Environment, Weekday};
 
 /// Why a change to an environment is not released now.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "rule", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "rule",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Hold {
     /// Outside every deploy window.
     Window {

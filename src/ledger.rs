@@ -55,7 +55,15 @@ pub struct Ledger {
 impl Ledger {
     /// Records `reviewer`'s approval of `sha` on pull request `number` of `repo` (replacing
     /// their earlier one on that pull request), or withdraws it when `approved` is false.
-    pub fn review(&mut self, repo: &str, number: u64, reviewer: &str, sha: &str, approved: bool, at: i64) {
+    pub fn review(
+        &mut self,
+        repo: &str,
+        number: u64,
+        reviewer: &str,
+        sha: &str,
+        approved: bool,
+        at: i64,
+    ) {
         self.approvals
             .retain(|a| !(a.repo == repo && a.number == number && a.reviewer == reviewer));
         if approved {
@@ -94,8 +102,11 @@ impl Ledger {
             self.deliveries.entry(id.to_string()).or_insert(at);
         }
         if self.deliveries.len() > DELIVERIES_KEPT {
-            let mut by_age: Vec<(i64, String)> =
-                self.deliveries.iter().map(|(k, v)| (*v, k.clone())).collect();
+            let mut by_age: Vec<(i64, String)> = self
+                .deliveries
+                .iter()
+                .map(|(k, v)| (*v, k.clone()))
+                .collect();
             by_age.sort();
             let drop = self.deliveries.len() - DELIVERIES_KEPT;
             for (_, id) in by_age.into_iter().take(drop) {
@@ -178,7 +189,9 @@ pub fn update(
 
 /// When `now` is due for a job last run at `last` (Unix seconds) every `every` seconds.
 pub fn due(last: Option<i64>, every: u64, now: Timestamp) -> bool {
-    last.is_none_or(|l| now.as_second().saturating_sub(l) >= i64::try_from(every).unwrap_or(i64::MAX))
+    last.is_none_or(|l| {
+        now.as_second().saturating_sub(l) >= i64::try_from(every).unwrap_or(i64::MAX)
+    })
 }
 
 #[cfg(test)]
@@ -226,7 +239,10 @@ mod tests {
         l.jobs.insert("backup".into(), 4);
         let bytes = l.to_bytes().unwrap();
         assert_eq!(Ledger::from_bytes(&bytes).unwrap(), l);
-        assert_eq!(Ledger::from_bytes(&bytes).unwrap().to_bytes().unwrap(), bytes);
+        assert_eq!(
+            Ledger::from_bytes(&bytes).unwrap().to_bytes().unwrap(),
+            bytes
+        );
         assert!(Ledger::from_bytes(b"[1,2]").is_err());
     }
 

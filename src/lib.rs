@@ -16,7 +16,9 @@
 //! what a [`gate`] holds, and the commit's trailers ([`trailers`]). [`sync`], [`preview`],
 //! [`bump`], [`promote`], [`rollback`], [`drift`], [`config_diff`], [`check_secrets`] and
 //! [`dora_of`] do the I/O around it: bare clones in a cache folder, commits with `gix`, pushes
-//! that re-plan on a moved tip.
+//! that re-plan on a moved tip. For a long-running server (`glueops-serve`): [`sync_approved`]
+//! counts the approvals a [`ledger`] kept in git holds, [`preview::apply`] applies a burst of
+//! pull-request events in one commit, and [`status`] says what is released where.
 //!
 //! ```
 //! let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-config");

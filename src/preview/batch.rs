@@ -113,10 +113,16 @@ pub(super) fn apply_loaded(
                     edit.remove(&layout.preview_dir(&cluster, name))?;
                     out.opened.push(name.clone());
                     let sha = r.head_sha.as_deref().unwrap_or("-");
-                    trailers.extend(t::make(t::PREVIEW_OPEN, format!("{app}#{number} sha={sha}")));
+                    trailers.extend(t::make(
+                        t::PREVIEW_OPEN,
+                        format!("{app}#{number} sha={sha}"),
+                    ));
                 }
                 Wanted::Close(why) if open.contains(name) => {
-                    for path in [layout.preview_dir(&cluster, name), layout.delivery_file(&cluster, name)] {
+                    for path in [
+                        layout.preview_dir(&cluster, name),
+                        layout.delivery_file(&cluster, name),
+                    ] {
                         edit.remove(&path)?;
                         out.removed.push(path);
                     }
@@ -137,7 +143,10 @@ pub(super) fn apply_loaded(
                 out.written.push(path.to_string());
             }
         }
-        if out.opened.is_empty() && !out.closed.is_empty() && open.iter().all(|n| out.closed.contains(n)) {
+        if out.opened.is_empty()
+            && !out.closed.is_empty()
+            && open.iter().all(|n| out.closed.contains(n))
+        {
             let project = layout.previews_project(&cluster);
             if let Some(base) = base
                 && checkout.repo.read_file(base, &project)?.is_some()
@@ -150,19 +159,32 @@ pub(super) fn apply_loaded(
             return Ok((out, None));
         }
         let title = title(&out);
-        Ok((out, Some(Commit { edit, title, trailers })))
+        Ok((
+            out,
+            Some(Commit {
+                edit,
+                title,
+                trailers,
+            }),
+        ))
     })
 }
 
 fn admitted(settings: &crate::model::platform::Previews, pr: &PullRequest) -> bool {
-    settings.labels.as_ref().is_none_or(|l| l.admits(&pr.labels))
+    settings
+        .labels
+        .as_ref()
+        .is_none_or(|l| l.admits(&pr.labels))
 }
 
 fn title(out: &PreviewOutcome) -> String {
     let part = |names: &[String], side: usize| {
         let parts: BTreeSet<&str> = names
             .iter()
-            .filter_map(|n| n.rsplit_once("-pr-").map(|(a, n)| if side == 0 { a } else { n }))
+            .filter_map(|n| {
+                n.rsplit_once("-pr-")
+                    .map(|(a, n)| if side == 0 { a } else { n })
+            })
             .collect();
         parts.into_iter().collect::<Vec<_>>().join(", ")
     };

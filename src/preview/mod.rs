@@ -252,7 +252,11 @@ pub(crate) fn open_with_times(
     let mut out = Vec::new();
     for name in open_previews(checkout, base, &layout, &settings.cluster)? {
         let dir = layout.preview_dir(&settings.cluster, &name);
-        let time = checkout.repo.history(base, &dir, 1)?.first().map_or(0, |e| e.time);
+        let time = checkout
+            .repo
+            .history(base, &dir, 1)?
+            .first()
+            .map_or(0, |e| e.time);
         out.push((name, time));
     }
     Ok(out)

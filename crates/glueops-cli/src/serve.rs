@@ -20,11 +20,19 @@ pub(crate) struct ServeArgs {
     manifests: String,
     /// A file holding a GitHub webhook secret; repeat (or separate with commas) during a
     /// rotation.
-    #[arg(long = "github-secret-file", env = "GLUEOPS_GITHUB_SECRET_FILE", value_delimiter = ',')]
+    #[arg(
+        long = "github-secret-file",
+        env = "GLUEOPS_GITHUB_SECRET_FILE",
+        value_delimiter = ','
+    )]
     github_secret_files: Vec<PathBuf>,
     /// A file holding a GitLab webhook token; repeat (or separate with commas) during a
     /// rotation.
-    #[arg(long = "gitlab-token-file", env = "GLUEOPS_GITLAB_TOKEN_FILE", value_delimiter = ',')]
+    #[arg(
+        long = "gitlab-token-file",
+        env = "GLUEOPS_GITLAB_TOKEN_FILE",
+        value_delimiter = ','
+    )]
     gitlab_token_files: Vec<PathBuf>,
     /// The secret store that `spec.secretStore.backup` backs up (`sops://`, `vault://`, ...).
     #[arg(long, env = "GLUEOPS_STORE")]
@@ -83,10 +91,21 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
     } else {
         builder.init();
     }
-    let cache = args.cache.clone().unwrap_or_else(crate::flows::default_cache);
+    let cache = args
+        .cache
+        .clone()
+        .unwrap_or_else(crate::flows::default_cache);
     let mut settings = glueops_serve::Settings::new(&args.config, &args.manifests, cache);
-    settings.github_secrets = args.github_secret_files.iter().map(read_secret).collect::<Result<_, _>>()?;
-    settings.gitlab_tokens = args.gitlab_token_files.iter().map(read_secret).collect::<Result<_, _>>()?;
+    settings.github_secrets = args
+        .github_secret_files
+        .iter()
+        .map(read_secret)
+        .collect::<Result<_, _>>()?;
+    settings.gitlab_tokens = args
+        .gitlab_token_files
+        .iter()
+        .map(read_secret)
+        .collect::<Result<_, _>>()?;
     settings.store = args.store;
     settings.queue = args.queue;
     settings.max_body = args.max_body;

@@ -41,8 +41,12 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
     if !claimed {
         return Ok(());
     }
-    let recipients = Recipients::parse(&backup.recipients)
-        .map_err(|e| format!("spec.secretStore.backup.recipients: {}", crate::worker::chain(&e)))?;
+    let recipients = Recipients::parse(&backup.recipients).map_err(|e| {
+        format!(
+            "spec.secretStore.backup.recipients: {}",
+            crate::worker::chain(&e)
+        )
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -50,13 +54,17 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
     let started = std::time::Instant::now();
     let (file, summary) = runtime
         .block_on(async {
-            let store = glueops::secrets::open(url, AuditLog::new(std::io::stderr(), "glueops-serve")).await?;
+            let store =
+                glueops::secrets::open(url, AuditLog::new(std::io::stderr(), "glueops-serve"))
+                    .await?;
             BackupDir::new(&backup.to, backup.keep.unwrap_or(7))?
                 .backup(store.as_ref(), &recipients)
                 .await
         })
         .map_err(|e| crate::worker::chain(&e))?;
-    shared.metrics.timed("backup", None, started.elapsed().as_secs_f64());
+    shared
+        .metrics
+        .timed("backup", None, started.elapsed().as_secs_f64());
     tracing::info!(
         file = %file.display(),
         secrets = summary.secrets,

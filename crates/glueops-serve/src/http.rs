@@ -46,12 +46,20 @@ async fn off_the_runtime(s: Arc<Shared>, host: Host, headers: HeaderMap, body: B
     tokio::task::spawn_blocking(move || webhook(&s, host, &headers, &body))
         .await
         .unwrap_or_else(|e| {
-            answer(StatusCode::INTERNAL_SERVER_ERROR, "refused", &format!("the handler failed: {e}"))
+            answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "refused",
+                &format!("the handler failed: {e}"),
+            )
         })
 }
 
 fn answer(code: StatusCode, outcome: &str, detail: &str) -> Response {
-    (code, axum::Json(json!({"outcome": outcome, "detail": detail}))).into_response()
+    (
+        code,
+        axum::Json(json!({"outcome": outcome, "detail": detail})),
+    )
+        .into_response()
 }
 
 fn event_type(host: Host, headers: &Headers) -> String {
@@ -98,7 +106,11 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
             return answer(
                 StatusCode::BAD_REQUEST,
                 "rejected",
-                &format!("this is a {} webhook: send it to /webhooks/{}", d.host.name(), d.host.name()),
+                &format!(
+                    "this is a {} webhook: send it to /webhooks/{}",
+                    d.host.name(),
+                    d.host.name()
+                ),
             );
         }
         Ok(d) => d,
@@ -120,7 +132,11 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
         && s.already_applied(id)
     {
         log("duplicate", "applied before (the ledger has it)");
-        return answer(StatusCode::OK, "duplicate", "this delivery was applied before");
+        return answer(
+            StatusCode::OK,
+            "duplicate",
+            "this delivery was applied before",
+        );
     }
     let Some(routes) = s.routes() else {
         if let Some(id) = &delivery.id {
@@ -144,7 +160,9 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
     match s.queue.push(delivery.id.clone(), host, &kind, work) {
         Ok(true) => {
             s.metrics.event(host, &kind, "accepted");
-            s.metrics.queued.set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));
+            s.metrics
+                .queued
+                .set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));
             answer(StatusCode::ACCEPTED, "accepted", "queued")
         }
         Ok(false) => {
@@ -195,7 +213,9 @@ async fn status(State(s): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> Response {
-    s.metrics.queued.set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));
+    s.metrics
+        .queued
+        .set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));
     (
         [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         s.metrics.encode(),

@@ -16,16 +16,17 @@
 //! - `/healthz`, `/readyz`, `/status` (JSON) and `/metrics` (Prometheus text, through
 //!   `prometheus-client`).
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), glueops_serve::Error> {
-//! let mut settings = glueops_serve::Settings::new(
-//!     "https://github.com/acme/config.git",
-//!     "https://github.com/acme/manifests.git",
-//!     "/var/cache/glueops",
-//! );
+//! ```
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), glueops_serve::Error> {
+//! let cache = tempfile::tempdir().unwrap();
+//! // Paths or URLs of the config and manifest repositories.
+//! let mut settings = glueops_serve::Settings::new("/srv/git/acme/config.git", "/srv/git/acme/manifests.git", cache.path());
 //! settings.github_secrets.push("the webhook secret".into());
-//! let server = glueops_serve::Server::bind("127.0.0.1:8080".parse().unwrap(), settings).await?;
-//! server.run(glueops_serve::shutdown_signal()).await
+//! let server = glueops_serve::Server::bind("127.0.0.1:0".parse().unwrap(), settings).await?;
+//! println!("POST webhooks to http://{}/webhooks/github", server.local_addr()?);
+//! // A real server stops on `glueops_serve::shutdown_signal()` (SIGTERM or Ctrl-C).
+//! server.run(async {}).await
 //! # }
 //! ```
 
@@ -124,7 +125,11 @@ impl std::fmt::Debug for Settings {
 impl Settings {
     /// Settings for `config` and `manifests` with clones under `cache`: no secrets yet (every
     /// delivery is refused until one is added), a 5-minute resync, a queue of 1,000.
-    pub fn new(config: impl Into<String>, manifests: impl Into<String>, cache: impl Into<PathBuf>) -> Settings {
+    pub fn new(
+        config: impl Into<String>,
+        manifests: impl Into<String>,
+        cache: impl Into<PathBuf>,
+    ) -> Settings {
         Settings {
             config: config.into(),
             manifests: manifests.into(),
@@ -263,15 +268,24 @@ impl Shared {
     }
 
     fn health(&self) -> Health {
-        self.health.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn set_config_ok(&self, ok: bool) {
-        self.health.lock().unwrap_or_else(|p| p.into_inner()).config_reachable = ok;
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .config_reachable = ok;
     }
 
     fn set_manifests_ok(&self, ok: bool) {
-        self.health.lock().unwrap_or_else(|p| p.into_inner()).manifests_reachable = ok;
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .manifests_reachable = ok;
     }
 
     fn set_synced(&self, ok: bool, error: Option<String>) {
@@ -282,6 +296,10 @@ impl Shared {
             h.config_reachable = true;
             h.manifests_reachable = true;
         }
+    }
+
+    fn applied_ledger(&self) -> glueops::ledger::Ledger {
+        read(&self.applied).clone()
     }
 
     fn remember_applied(&self, ledger: &glueops::ledger::Ledger) {
@@ -319,7 +337,10 @@ impl Server {
         clear_stale_locks(&settings.cache);
         let queue = Queue::open(&settings.cache.join("serve-journal"), settings.queue)?;
         if queue.len() > 0 {
-            tracing::info!(deliveries = queue.len(), "journal: replaying deliveries accepted before a restart");
+            tracing::info!(
+                deliveries = queue.len(),
+                "journal: replaying deliveries accepted before a restart"
+            );
         }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -339,7 +360,9 @@ impl Server {
         let reader = Arc::clone(&shared);
         match tokio::task::spawn_blocking(move || worker::load_routes(&reader)).await {
             Ok(Ok(routes)) => shared.set_routes(routes),
-            Ok(Err(e)) => tracing::warn!(error = %worker::chain(&e), "the config cannot be read yet; webhooks are answered 503 until it can"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %worker::chain(&e), "the config cannot be read yet; webhooks are answered 503 until it can")
+            }
             Err(e) => return Err(Error::Worker(e.to_string())),
         }
         Ok(Server { listener, shared })
@@ -352,7 +375,10 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting, finishes every accepted
     /// delivery (or leaves it journaled when a remote is away) and returns.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
         let shared = Arc::clone(&self.shared);
         let worker = std::thread::Builder::new()
             .name("glueops-worker".into())
@@ -362,7 +388,10 @@ impl Server {
         let served = axum::serve(self.listener, http::router(Arc::clone(&self.shared)))
             .with_graceful_shutdown(shutdown)
             .await;
-        tracing::info!(waiting = self.shared.queue.len(), "shutting down: finishing accepted deliveries");
+        tracing::info!(
+            waiting = self.shared.queue.len(),
+            "shutting down: finishing accepted deliveries"
+        );
         self.shared.queue.close();
         let joined = tokio::task::spawn_blocking(move || worker.join())
             .await
@@ -378,23 +407,35 @@ impl Server {
 /// `packed-refs.lock`, ...): the cache is this replica's alone, so no live writer holds one.
 fn clear_stale_locks(cache: &std::path::Path) {
     fn walk(dir: &std::path::Path, removed: &mut usize) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 walk(&path, removed);
-            } else if path.extension().is_some_and(|e| e == "lock") && std::fs::remove_file(&path).is_ok() {
+            } else if path.extension().is_some_and(|e| e == "lock")
+                && std::fs::remove_file(&path).is_ok()
+            {
                 *removed += 1;
             }
         }
     }
-    let Ok(clones) = std::fs::read_dir(cache) else { return };
+    let Ok(clones) = std::fs::read_dir(cache) else {
+        return;
+    };
     let mut removed = 0;
-    for clone in clones.flatten().map(|e| e.path()).filter(|p| p.join("HEAD").is_file()) {
+    for clone in clones
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("HEAD").is_file())
+    {
         if let Ok(top) = std::fs::read_dir(&clone) {
             for entry in top.flatten() {
                 let path = entry.path();
-                if path.extension().is_some_and(|e| e == "lock") && std::fs::remove_file(&path).is_ok() {
+                if path.extension().is_some_and(|e| e == "lock")
+                    && std::fs::remove_file(&path).is_ok()
+                {
                     removed += 1;
                 }
             }
@@ -402,7 +443,10 @@ fn clear_stale_locks(cache: &std::path::Path) {
         walk(&clone.join("refs"), &mut removed);
     }
     if removed > 0 {
-        tracing::info!(removed, "removed lock files a stopped process left in the cache");
+        tracing::info!(
+            removed,
+            "removed lock files a stopped process left in the cache"
+        );
     }
 }
 
@@ -449,6 +493,9 @@ mod tests {
         s.github_secrets.push("hunter2".into());
         s.store = Some("vault://token@host".into());
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("token@host"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("token@host"),
+            "{shown}"
+        );
     }
 }

@@ -94,20 +94,76 @@ impl Metrics {
             dora_restore: Family::default(),
             dora_known: Mutex::new(Vec::new()),
         };
-        registry.register("webhook_events", "Webhook deliveries by host, event type and outcome", m.events.clone());
-        registry.register("plan_seconds", "Time to plan a change (render and compare)", m.plan_seconds.clone());
-        registry.register("apply_seconds", "Time to apply a piece of work: plan, commit and push", m.apply_seconds.clone());
-        registry.register("event_to_push_seconds", "From a delivery's arrival to its work applied", m.event_seconds.clone());
-        registry.register("commits_pushed", "Commits pushed, by repository", m.commits.clone());
-        registry.register("push_retries", "Pushes that lost the race to another writer and were planned again", m.push_retries.clone());
-        registry.register("work_failures", "Work that failed, by kind (retried when the cause is transient)", m.failures.clone());
-        registry.register("queue_depth", "Deliveries accepted and waiting", m.queued.clone());
-        registry.register("held_deployments", "Deployments whose newer config a gate holds", m.held.clone());
-        registry.register("open_previews", "Pull-request previews open", m.previews.clone());
-        registry.register("dora_deployments_per_day", "DORA deployment frequency over the manifest history", m.dora_per_day.clone());
-        registry.register("dora_lead_time_seconds", "DORA median lead time (source commit to release)", m.dora_lead_time.clone());
-        registry.register("dora_change_failure_ratio", "DORA change failure rate (releases rolled back)", m.dora_failure_rate.clone());
-        registry.register("dora_time_to_restore_seconds", "DORA median time to restore", m.dora_restore.clone());
+        registry.register(
+            "webhook_events",
+            "Webhook deliveries by host, event type and outcome",
+            m.events.clone(),
+        );
+        registry.register(
+            "plan_seconds",
+            "Time to plan a change (render and compare)",
+            m.plan_seconds.clone(),
+        );
+        registry.register(
+            "apply_seconds",
+            "Time to apply a piece of work: plan, commit and push",
+            m.apply_seconds.clone(),
+        );
+        registry.register(
+            "event_to_push_seconds",
+            "From a delivery's arrival to its work applied",
+            m.event_seconds.clone(),
+        );
+        registry.register(
+            "commits_pushed",
+            "Commits pushed, by repository",
+            m.commits.clone(),
+        );
+        registry.register(
+            "push_retries",
+            "Pushes that lost the race to another writer and were planned again",
+            m.push_retries.clone(),
+        );
+        registry.register(
+            "work_failures",
+            "Work that failed, by kind (retried when the cause is transient)",
+            m.failures.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Deliveries accepted and waiting",
+            m.queued.clone(),
+        );
+        registry.register(
+            "held_deployments",
+            "Deployments whose newer config a gate holds",
+            m.held.clone(),
+        );
+        registry.register(
+            "open_previews",
+            "Pull-request previews open",
+            m.previews.clone(),
+        );
+        registry.register(
+            "dora_deployments_per_day",
+            "DORA deployment frequency over the manifest history",
+            m.dora_per_day.clone(),
+        );
+        registry.register(
+            "dora_lead_time_seconds",
+            "DORA median lead time (source commit to release)",
+            m.dora_lead_time.clone(),
+        );
+        registry.register(
+            "dora_change_failure_ratio",
+            "DORA change failure rate (releases rolled back)",
+            m.dora_failure_rate.clone(),
+        );
+        registry.register(
+            "dora_time_to_restore_seconds",
+            "DORA median time to restore",
+            m.dora_restore.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -136,12 +192,15 @@ impl Metrics {
         self.commits
             .get_or_create(&RepoLabels { repo: repo.into() })
             .inc();
-        self.push_retries.inc_by(u64::from(attempts.saturating_sub(1)));
+        self.push_retries
+            .inc_by(u64::from(attempts.saturating_sub(1)));
     }
 
     /// Counts a failure of `kind`.
     pub(crate) fn failed(&self, kind: &str) {
-        self.failures.get_or_create(&KindLabels { kind: kind.into() }).inc();
+        self.failures
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc();
     }
 
     /// Replaces the DORA gauges with `metrics`.
@@ -206,13 +265,22 @@ mod tests {
             median_time_to_restore: None,
         }]);
         let text = m.encode();
-        assert!(text.contains(
-            "glueops_webhook_events_total{host=\"github\",type=\"push\",outcome=\"accepted\"} 1"
-        ), "{text}");
+        assert!(
+            text.contains(
+                "glueops_webhook_events_total{host=\"github\",type=\"push\",outcome=\"accepted\"} 1"
+            ),
+            "{text}"
+        );
         assert!(text.contains("glueops_push_retries_total 2"), "{text}");
         assert!(text.contains("glueops_held_deployments 2"), "{text}");
-        assert!(text.contains("glueops_dora_lead_time_seconds{app=\"api\",env=\"prod\"} 60"), "{text}");
-        assert!(text.contains("glueops_plan_seconds_count{kind=\"sync\"} 1"), "{text}");
+        assert!(
+            text.contains("glueops_dora_lead_time_seconds{app=\"api\",env=\"prod\"} 60"),
+            "{text}"
+        );
+        assert!(
+            text.contains("glueops_plan_seconds_count{kind=\"sync\"} 1"),
+            "{text}"
+        );
         // Replacing the DORA figures drops deployments that are gone.
         m.dora(&[]);
         assert!(!m.encode().contains("dora_lead_time_seconds{"));

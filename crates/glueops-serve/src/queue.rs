@@ -207,9 +207,18 @@ mod tests {
     fn a_full_queue_refuses_and_the_journal_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let q = Queue::open(dir.path(), 2).unwrap();
-        assert!(q.push(Some("a".into()), "github", "push", vec![Work::Sync]).unwrap());
-        assert!(q.push(Some("b".into()), "github", "push", vec![Work::Sync]).unwrap());
-        assert!(!q.push(Some("c".into()), "github", "push", vec![Work::Sync]).unwrap());
+        assert!(
+            q.push(Some("a".into()), "github", "push", vec![Work::Sync])
+                .unwrap()
+        );
+        assert!(
+            q.push(Some("b".into()), "github", "push", vec![Work::Sync])
+                .unwrap()
+        );
+        assert!(
+            !q.push(Some("c".into()), "github", "push", vec![Work::Sync])
+                .unwrap()
+        );
         let taken = q.take(1, Duration::ZERO);
         assert_eq!(taken[0].delivery.as_deref(), Some("a"));
         q.done(&taken);
@@ -217,7 +226,10 @@ mod tests {
         drop(q);
         let q = Queue::open(dir.path(), 2).unwrap();
         assert_eq!(q.len(), 1);
-        assert!(q.push(Some("d".into()), "gitlab", "push", vec![Work::Sync]).unwrap());
+        assert!(
+            q.push(Some("d".into()), "gitlab", "push", vec![Work::Sync])
+                .unwrap()
+        );
         let left = q.take(10, Duration::ZERO);
         let ids: Vec<_> = left.iter().map(|j| j.delivery.clone().unwrap()).collect();
         assert_eq!(ids, ["b", "d"]);
@@ -227,6 +239,9 @@ mod tests {
         q.close();
         assert!(!q.push(None, "github", "push", vec![Work::Sync]).unwrap());
         assert_eq!(q.take(10, Duration::from_secs(5)).len(), 2);
-        assert!(q.take(10, Duration::from_secs(5)).is_empty(), "closed and drained");
+        assert!(
+            q.take(10, Duration::from_secs(5)).is_empty(),
+            "closed and drained"
+        );
     }
 }

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 pub(crate) enum Work {
     /// Release what the gates allow from the config's tip.
     Sync,
-    /// Open (or update) or close the previews of a pull request on an app source repo.
+    /// Open (or update) or close an app's preview of a pull request on its source repo.
     Preview {
-        /// `owner/name`.
-        repo: String,
+        /// The app (its `source.repo` is the pull request's repository).
+        app: String,
         /// The pull request.
         number: u64,
         /// Open or update (true), close (false).
@@ -80,7 +80,11 @@ pub(crate) struct Routes {
 
 impl Routes {
     /// The index of `repo` (the config) for events naming `config_repo` and `config_branch`.
-    pub(crate) fn new(config_repo: &str, config_branch: &str, repo: &glueops::model::Repo) -> Routes {
+    pub(crate) fn new(
+        config_repo: &str,
+        config_branch: &str,
+        repo: &glueops::model::Repo,
+    ) -> Routes {
         let platform = repo.platform();
         let auto = |env: &str| {
             platform
@@ -142,18 +146,21 @@ impl Routes {
             }
             RepoEvent::PullRequest(pr) => {
                 let repo = pr.repo.full_name.to_ascii_lowercase();
-                if !self.apps.contains_key(&repo) {
+                let Some(apps) = self.apps.get(&repo) else {
                     return Err(format!("a pull request on {repo}, which no app builds"));
-                }
+                };
                 let open = !matches!(pr.action, PullRequestAction::Closed { .. });
-                Ok(vec![Work::Preview {
-                    repo,
-                    number: pr.number,
-                    open,
-                    sha: pr.head_sha.clone(),
-                    branch: pr.head_branch.clone(),
-                    labels: pr.labels.clone(),
-                }])
+                Ok(apps
+                    .iter()
+                    .map(|a| Work::Preview {
+                        app: a.app.clone(),
+                        number: pr.number,
+                        open,
+                        sha: pr.head_sha.clone(),
+                        branch: pr.head_branch.clone(),
+                        labels: pr.labels.clone(),
+                    })
+                    .collect())
             }
             RepoEvent::ImagePublished(image) => {
                 let Some(tag) = &image.tag else {
@@ -205,9 +212,9 @@ impl Routes {
                     approved: review.approved,
                 }])
             }
-            RepoEvent::BranchDeleted { branch, .. } => {
-                Err(format!("branch {branch} deleted (previews close with their pull request)"))
-            }
+            RepoEvent::BranchDeleted { branch, .. } => Err(format!(
+                "branch {branch} deleted (previews close with their pull request)"
+            )),
             RepoEvent::Ping { .. } => Err("ping".into()),
             RepoEvent::Ignored { reason } => Err(reason.clone()),
         }
@@ -281,7 +288,10 @@ mod tests {
     #[test]
     fn only_a_push_to_the_config_branch_syncs() {
         let r = routes();
-        assert_eq!(r.route(&push("acme/config", "refs/heads/main")), Ok(vec![Work::Sync]));
+        assert_eq!(
+            r.route(&push("acme/config", "refs/heads/main")),
+            Ok(vec![Work::Sync])
+        );
         assert!(r.route(&push("acme/config", "refs/heads/feature")).is_err());
         assert!(r.route(&push("acme/web", "refs/heads/main")).is_err());
     }
@@ -302,8 +312,18 @@ mod tests {
             })
         };
         let open = r.route(&pr(PullRequestAction::Synchronized)).unwrap();
-        assert!(matches!(&open[..], [Work::Preview { open: true, number: 7, .. }]));
-        let closed = r.route(&pr(PullRequestAction::Closed { merged: true })).unwrap();
+        assert!(matches!(
+            &open[..],
+            [Work::Preview {
+                open: true,
+                number: 7,
+                app,
+                ..
+            }] if app == "web"
+        ));
+        let closed = r
+            .route(&pr(PullRequestAction::Closed { merged: true }))
+            .unwrap();
         assert!(matches!(&closed[..], [Work::Preview { open: false, .. }]));
         let RepoEvent::PullRequest(mut other) = pr(PullRequestAction::Opened) else {
             unreachable!()
@@ -360,7 +380,10 @@ mod tests {
                 approved: true,
             })
         };
-        assert!(matches!(&r.route(&review("acme/config")).unwrap()[..], [Work::Review { .. }]));
+        assert!(matches!(
+            &r.route(&review("acme/config")).unwrap()[..],
+            [Work::Review { .. }]
+        ));
         assert!(r.route(&review("acme/web")).is_err());
     }
 }

@@ -16,6 +16,8 @@ use crate::route::{Routes, Work};
 
 /// Jobs applied together at most.
 const BATCH: usize = 256;
+/// How long the queue stays empty before `/status` and the gauges are recomputed.
+const IDLE: Duration = Duration::from_millis(500);
 /// The longest pause between retries of a failing batch.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -32,7 +34,12 @@ pub(crate) fn run(shared: &Arc<Shared>) {
             }
             next_resync = Instant::now() + shared.settings.resync;
         }
-        let wait = next_resync.saturating_duration_since(Instant::now());
+        // The status and gauges are recomputed once the server has been idle for a moment,
+        // not between the batches of a burst.
+        let mut wait = next_resync.saturating_duration_since(Instant::now());
+        if dirty {
+            wait = wait.min(IDLE);
+        }
         let jobs = shared.queue.take(BATCH, wait);
         shared.metrics.queued.set(gauge(shared.queue.len()));
         if jobs.is_empty() {
@@ -47,15 +54,15 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         }
         match apply(shared, &jobs) {
             Ok(()) => {
+                // The batch fetched and pushed: both remotes answer.
+                shared.set_config_ok(true);
+                shared.set_manifests_ok(true);
                 shared.queue.done(&jobs);
                 backoff = Duration::from_millis(250);
                 dirty = true;
-                if shared.queue.len() == 0 {
-                    refresh(shared);
-                    dirty = false;
-                }
             }
             Err(e) => {
+                probe(shared);
                 tracing::warn!(error = %chain(&e), jobs = jobs.len(), retry_in_ms = backoff.as_millis() as u64, "the batch is kept and retried");
                 shared.queue.requeue(jobs);
                 if shared.queue.is_closed() {
@@ -101,9 +108,10 @@ type Failures = BTreeMap<u64, String>;
 fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
     let opts = shared.options();
     let s = &shared.settings;
-    let ledger = ledger::load(&s.manifests, &opts).inspect_err(|_| shared.set_manifests_ok(false))?;
-    shared.set_manifests_ok(true);
-    shared.remember_applied(&ledger);
+    // The ledger as this replica last wrote or read it (no fetch on the way to a release): a
+    // delivery another replica applied meanwhile is applied again as nothing (every step is
+    // idempotent); approvals are read afresh when a sync holds for want of one.
+    let ledger = shared.applied_ledger();
     let (fresh, seen): (Vec<&Job>, Vec<&Job>) = jobs
         .iter()
         .partition(|j| j.delivery.as_deref().is_none_or(|d| !ledger.applied(d)));
@@ -112,17 +120,40 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
     }
     let mut failures = Failures::new();
     let mut ledger = ledger;
-    let reviews: Vec<&Work> = works(&fresh).filter(|w| matches!(w, Work::Review { .. })).collect();
+    let reviews: Vec<&Work> = works(&fresh)
+        .filter(|w| matches!(w, Work::Review { .. }))
+        .collect();
     if !reviews.is_empty() {
         let started = Instant::now();
-        ledger = ledger::update(&s.manifests, &format!("ledger: {} review(s)", reviews.len()), &opts, |l| {
-            for w in &reviews {
-                if let Work::Review { repo, number, sha, reviewer, approved } = w {
-                    l.review(repo, *number, reviewer, sha, *approved, opts.now.as_second());
+        ledger = ledger::update(
+            &s.manifests,
+            &format!("ledger: {} review(s)", reviews.len()),
+            &opts,
+            |l| {
+                for w in &reviews {
+                    if let Work::Review {
+                        repo,
+                        number,
+                        sha,
+                        reviewer,
+                        approved,
+                    } = w
+                    {
+                        l.review(
+                            repo,
+                            *number,
+                            reviewer,
+                            sha,
+                            *approved,
+                            opts.now.as_second(),
+                        );
+                    }
                 }
-            }
-        })?;
-        shared.metrics.timed("review", None, started.elapsed().as_secs_f64());
+            },
+        )?;
+        shared
+            .metrics
+            .timed("review", None, started.elapsed().as_secs_f64());
     }
     previews(shared, &fresh, &opts, &mut failures)?;
     let bumped = bumps(shared, &fresh, &opts, &mut failures)?;
@@ -132,7 +163,11 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
             if transient(&e) {
                 return Err(e);
             }
-            for job in fresh.iter().filter(|j| j.work.iter().any(|w| matches!(w, Work::Sync | Work::Bump { .. }))) {
+            for job in fresh.iter().filter(|j| {
+                j.work
+                    .iter()
+                    .any(|w| matches!(w, Work::Sync | Work::Bump { .. }))
+            }) {
                 failures.entry(job.seq).or_insert_with(|| chain(&e));
             }
             Ok(())
@@ -140,9 +175,14 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
     }
     let ids: Vec<&str> = fresh.iter().filter_map(|j| j.delivery.as_deref()).collect();
     if !ids.is_empty() {
-        let written = ledger::update(&s.manifests, &format!("ledger: {} deliveries applied", ids.len()), &opts, |l| {
-            l.record(ids.iter().copied(), opts.now.as_second());
-        })?;
+        let written = ledger::update(
+            &s.manifests,
+            &format!("ledger: {} deliveries applied", ids.len()),
+            &opts,
+            |l| {
+                l.record(ids.iter().copied(), opts.now.as_second());
+            },
+        )?;
         shared.remember_applied(&written);
     }
     for job in fresh {
@@ -187,8 +227,17 @@ fn previews(
     let mut changes: Vec<(PreviewChange, u64)> = Vec::new();
     for job in jobs {
         for w in &job.work {
-            if let Work::Preview { repo, number, open, sha, branch, labels } = w {
-                let target = PreviewTarget::SourceRepo(repo.clone());
+            if let Work::Preview {
+                app,
+                number,
+                open,
+                sha,
+                branch,
+                labels,
+            } = w
+            {
+                // By app: only that app is read and rendered.
+                let target = PreviewTarget::App(app.clone());
                 let change = if *open {
                     PreviewChange::Open {
                         target,
@@ -200,7 +249,10 @@ fn previews(
                         },
                     }
                 } else {
-                    PreviewChange::Close { target, number: *number }
+                    PreviewChange::Close {
+                        target,
+                        number: *number,
+                    }
                 };
                 changes.push((change, job.seq));
             }
@@ -213,7 +265,9 @@ fn previews(
     let all: Vec<PreviewChange> = changes.iter().map(|(c, _)| c.clone()).collect();
     let started = Instant::now();
     let result = glueops::preview::apply(&s.config, &s.manifests, &all, opts);
-    shared.metrics.timed("preview", None, started.elapsed().as_secs_f64());
+    shared
+        .metrics
+        .timed("preview", None, started.elapsed().as_secs_f64());
     match result {
         Ok(out) => {
             if out.commit.is_some() {
@@ -224,7 +278,12 @@ fn previews(
         Err(e) if transient(&e) => Err(e),
         Err(_) if changes.len() > 1 => {
             for (change, seq) in &changes {
-                match glueops::preview::apply(&s.config, &s.manifests, std::slice::from_ref(change), opts) {
+                match glueops::preview::apply(
+                    &s.config,
+                    &s.manifests,
+                    std::slice::from_ref(change),
+                    opts,
+                ) {
                     Ok(out) if out.commit.is_some() => shared.metrics.pushed("manifests", 1),
                     Ok(_) => {}
                     Err(e) if transient(&e) => return Err(e),
@@ -255,7 +314,9 @@ fn bumps(
     for job in jobs {
         for w in &job.work {
             if let Work::Bump { app, env, tag } = w {
-                let entry = last.entry((app.as_str(), env.as_str())).or_insert((tag, Vec::new()));
+                let entry = last
+                    .entry((app.as_str(), env.as_str()))
+                    .or_insert((tag, Vec::new()));
                 entry.0 = tag;
                 entry.1.push(job.seq);
             }
@@ -265,7 +326,9 @@ fn bumps(
     for ((app, env), (tag, seqs)) in &last {
         let started = Instant::now();
         let result = glueops::bump(&shared.settings.config, app, env, tag, None, &[], opts);
-        shared.metrics.timed("bump", None, started.elapsed().as_secs_f64());
+        shared
+            .metrics
+            .timed("bump", None, started.elapsed().as_secs_f64());
         match result {
             Ok(edit) if edit.changed => {
                 shared.metrics.pushed("config", 1);
@@ -284,15 +347,46 @@ fn bumps(
     Ok(changed)
 }
 
-/// Syncs with the ledger's approvals; refreshes the routes when the config moved.
+/// After a transient failure: which remote answers (for `/readyz`).
+fn probe(shared: &Shared) {
+    let opts = shared.options();
+    let s = &shared.settings;
+    shared.set_manifests_ok(ledger::load(&s.manifests, &opts).is_ok());
+    let config = glueops::Checkout::open(&s.config, &s.cache, s.config_branch.as_deref())
+        .and_then(|c| c.fetch());
+    shared.set_config_ok(config.is_ok());
+}
+
+fn waits_for_approval(out: &glueops::Outcome) -> bool {
+    out.plan.held.iter().any(|h| {
+        h.holds
+            .iter()
+            .any(|r| matches!(r, glueops::gate::Hold::Approval { .. }))
+    })
+}
+
+/// Syncs with the ledger's approvals (read afresh, and the sync made again, when it holds for
+/// want of an approval another replica may have recorded); refreshes the routes when the
+/// config moved.
 fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(), glueops::Error> {
     let s = &shared.settings;
     let started = Instant::now();
-    let result = glueops::sync_approved(&s.config, &s.manifests, ledger, opts);
+    let mut result = glueops::sync_approved(&s.config, &s.manifests, ledger, opts);
+    if let Ok(out) = &result
+        && waits_for_approval(out)
+    {
+        let fresh = ledger::load(&s.manifests, opts)?;
+        shared.remember_applied(&fresh);
+        if fresh.approvals != ledger.approvals {
+            result = glueops::sync_approved(&s.config, &s.manifests, &fresh, opts);
+        }
+    }
     let elapsed = started.elapsed().as_secs_f64();
     match &result {
         Ok(out) => {
-            shared.metrics.timed("sync", Some(out.plan_time.as_secs_f64()), elapsed);
+            shared
+                .metrics
+                .timed("sync", Some(out.plan_time.as_secs_f64()), elapsed);
             if out.commit.is_some() {
                 shared.metrics.pushed("manifests", out.attempts);
             }
@@ -302,7 +396,9 @@ fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(),
             if out.plan.config.as_deref() != shared.routes_commit().as_deref() {
                 match load_routes(shared) {
                     Ok(routes) => shared.set_routes(routes),
-                    Err(e) => tracing::warn!(error = %chain(&e), "the config moved but cannot be read for routing"),
+                    Err(e) => {
+                        tracing::warn!(error = %chain(&e), "the config moved but cannot be read for routing")
+                    }
                 }
             }
         }
@@ -344,6 +440,7 @@ fn resync(shared: &Shared) {
         match load_routes(shared) {
             Ok(routes) => shared.set_routes(routes),
             Err(e) => {
+                probe(shared);
                 tracing::warn!(error = %chain(&e), "resync: the config cannot be read");
                 shared.metrics.failed("resync");
                 return;
@@ -377,7 +474,9 @@ fn resync(shared: &Shared) {
         shared.metrics.failed("backup");
         problems.push(format!("backup: {e}"));
     }
-    shared.metrics.timed("resync", None, started.elapsed().as_secs_f64());
+    shared
+        .metrics
+        .timed("resync", None, started.elapsed().as_secs_f64());
     if problems.is_empty() {
         tracing::info!(ms = started.elapsed().as_millis() as u64, "resync done");
     } else {
@@ -388,13 +487,22 @@ fn resync(shared: &Shared) {
 
 /// Recomputes `/status`, the held and preview gauges and the DORA figures.
 fn refresh(shared: &Shared) {
+    let started = Instant::now();
     let opts = shared.options();
     let s = &shared.settings;
     let ledger = ledger::load(&s.manifests, &opts).unwrap_or_default();
-    let held = shared.held.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let held = shared
+        .held
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     match glueops::status::status(&s.config, &s.manifests, held.as_deref(), &ledger, &opts) {
         Ok(status) => {
-            let held = status.deployments.iter().filter(|d| !d.held.is_empty()).count();
+            let held = status
+                .deployments
+                .iter()
+                .filter(|d| !d.held.is_empty())
+                .count();
             shared.metrics.held.set(gauge(held));
             shared.metrics.previews.set(gauge(status.previews.len()));
             shared.set_status(status);
@@ -406,4 +514,8 @@ fn refresh(shared: &Shared) {
         Ok(metrics) => shared.metrics.dora(&metrics),
         Err(e) => tracing::warn!(error = %chain(&e), "DORA figures cannot be read"),
     }
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "status refreshed"
+    );
 }

@@ -98,11 +98,20 @@ pub struct Served {
 impl Served {
     /// Starts `binary serve --listen 127.0.0.1:0 --log-json <args>` and waits (up to a
     /// minute) for it to listen.
-    #[expect(clippy::panic, reason = "test support: a server that cannot start fails the test")]
     pub fn start(binary: &Path, args: &[String]) -> Served {
+        Served::start_with_env(binary, args, &[])
+    }
+
+    /// [`start`](Self::start) with `env` added to the environment.
+    #[expect(
+        clippy::panic,
+        reason = "test support: a server that cannot start fails the test"
+    )]
+    pub fn start_with_env(binary: &Path, args: &[String], env: &[(&str, &str)]) -> Served {
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--log-json"])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -121,21 +130,29 @@ impl Served {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             log,
         };
-        let line = served.wait_log(Duration::from_secs(60), |l| l.contains("glueops serve listening"));
+        let line = served.wait_log(Duration::from_secs(60), |l| {
+            l.contains("glueops serve listening")
+        });
         let addr = line
             .as_deref()
             .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .and_then(|v| v["address"].as_str().and_then(|a| a.parse().ok()));
         match addr {
             Some(a) => served.addr = a,
-            None => panic!("glueops serve did not start listening:\n{}", served.log_text()),
+            None => panic!(
+                "glueops serve did not start listening:\n{}",
+                served.log_text()
+            ),
         }
         served
     }
 
     /// Every log line so far.
     pub fn log_text(&self) -> String {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).join("\n")
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .join("\n")
     }
 
     /// The log lines, parsed (lines that are not JSON are left out).
@@ -169,7 +186,13 @@ impl Served {
     }
 
     /// One request to the server.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Response {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Response {
         request(self.addr, method, path, headers, body).unwrap_or_else(|e| Response {
             status: 0,
             headers: Vec::new(),

@@ -8,6 +8,7 @@ mod render;
 mod scenario;
 mod secrets;
 mod serve;
+mod serve_backup;
 mod serve_faults;
 mod serve_load;
 mod validate;

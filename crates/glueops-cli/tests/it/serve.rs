@@ -60,10 +60,15 @@ impl Platform {
     }
 
     pub(crate) fn start(&self, cache: &str, extra: &[&str]) -> Served {
-        let served = Served::start(Path::new(env!("CARGO_BIN_EXE_glueops")), &self.args(cache, extra));
+        let served = Served::start(
+            Path::new(env!("CARGO_BIN_EXE_glueops")),
+            &self.args(cache, extra),
+        );
         // The start pass renders everything into the empty remote.
         assert!(
-            wait_until(|| self.manifest(&["rev-parse", "--verify", "-q", "main"]).is_some()),
+            wait_until(|| self
+                .manifest(&["rev-parse", "--verify", "-q", "main"])
+                .is_some()),
             "the first resync did not release: {}",
             served.log_text()
         );
@@ -92,9 +97,9 @@ impl Platform {
     }
 
     pub(crate) fn head_message(&self) -> String {
-        self.manifest(&["log", "-1", "--format=%B", "main"]).unwrap_or_default()
+        self.manifest(&["log", "-1", "--format=%B", "main"])
+            .unwrap_or_default()
     }
-
 }
 
 pub(crate) fn wait_until(mut done: impl FnMut() -> bool) -> bool {
@@ -139,9 +144,14 @@ pub(crate) fn post(served: &Served, event: &str, id: &str, body: &[u8], secret: 
 /// Waits for the log line of delivery `id` with `outcome`.
 pub(crate) fn wait_outcome(served: &Served, id: &str, outcome: &str) {
     let found = served.wait_log(WAIT, |l| {
-        l.contains(&format!("\"delivery\":\"{id}\"")) && l.contains(&format!("\"outcome\":\"{outcome}\""))
+        l.contains(&format!("\"delivery\":\"{id}\""))
+            && l.contains(&format!("\"outcome\":\"{outcome}\""))
     });
-    assert!(found.is_some(), "delivery {id} was not {outcome}:\n{}", served.log_text());
+    assert!(
+        found.is_some(),
+        "delivery {id} was not {outcome}:\n{}",
+        served.log_text()
+    );
 }
 
 pub(crate) fn pull_request(fixture: &str, number: u64, sha: &str) -> Vec<u8> {
@@ -186,7 +196,12 @@ fn review(number: u64, sha: &str, reviewer: &str) -> Vec<u8> {
 
 /// Commits `file` = `text` on branch `branch` of the config work tree and pushes the branch;
 /// the commit id.
-fn config_branch_commit(p: &Platform, branch: &str, file: &str, edit: impl FnOnce(String) -> String) -> String {
+fn config_branch_commit(
+    p: &Platform,
+    branch: &str,
+    file: &str,
+    edit: impl FnOnce(String) -> String,
+) -> String {
     let work = &p.repos.work;
     let remote = p.repos.config.to_string_lossy().into_owned();
     git(work, &["fetch", "--quiet", &remote, "main"]);
@@ -194,15 +209,29 @@ fn config_branch_commit(p: &Platform, branch: &str, file: &str, edit: impl FnOnc
     let path = work.join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, edit(text)).unwrap();
-    git(work, &["commit", "--quiet", "-am", &format!("{branch}: edit {file}")]);
-    git(work, &["push", "--quiet", &remote, &format!("HEAD:{branch}")]);
+    git(
+        work,
+        &[
+            "commit",
+            "--quiet",
+            "-am",
+            &format!("{branch}: edit {file}"),
+        ],
+    );
+    git(
+        work,
+        &["push", "--quiet", &remote, &format!("HEAD:{branch}")],
+    );
     git(work, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
 /// Fast-forwards the config's main to `sha`.
 fn merge(p: &Platform, sha: &str) {
     let remote = p.repos.config.to_string_lossy().into_owned();
-    git(&p.repos.work, &["push", "--quiet", &remote, &format!("{sha}:main")]);
+    git(
+        &p.repos.work,
+        &["push", "--quiet", &remote, &format!("{sha}:main")],
+    );
     git(&p.repos.work, &["checkout", "--quiet", "-B", "main", sha]);
 }
 
@@ -219,26 +248,60 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
     let p = Platform::new();
     let mut served = p.start("cache", &["--resync", "1s"]);
     assert_eq!(served.request("GET", "/healthz", &[], b"").status, 200);
-    assert!(wait_until(|| served.request("GET", "/readyz", &[], b"").status == 200));
+    assert!(wait_until(|| served
+        .request("GET", "/readyz", &[], b"")
+        .status
+        == 200));
 
     // A pull request on acme/web: its preview is opened, moved, closed, nothing else touched.
     let before = p.manifest(&["rev-parse", "main^{tree}"]).unwrap();
     let sha1 = "1111111111111111111111111111111111111111";
     let sha2 = "2222222222222222222222222222222222222222";
-    let r = post(&served, "pull_request", "pr-open", &pull_request("opened", 42, sha1), SECRET);
+    let r = post(
+        &served,
+        "pull_request",
+        "pr-open",
+        &pull_request("opened", 42, sha1),
+        SECRET,
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     wait_outcome(&served, "pr-open", "applied");
     let preview = "clusters/nonprod/previews/web-pr-42";
-    let listed = p.manifest(&["ls-tree", "-r", "--name-only", "main", preview]).unwrap();
-    assert!(!listed.is_empty(), "no preview folder in:\n{}", p.head_message());
-    let grep = |sha: &str| p.manifest(&["grep", "-l", sha, "main", "--", preview]).is_some();
+    let listed = p
+        .manifest(&["ls-tree", "-r", "--name-only", "main", preview])
+        .unwrap();
+    assert!(
+        !listed.is_empty(),
+        "no preview folder in:\n{}",
+        p.head_message()
+    );
+    let grep = |sha: &str| {
+        p.manifest(&["grep", "-l", sha, "main", "--", preview])
+            .is_some()
+    };
     assert!(grep(sha1));
-    post(&served, "pull_request", "pr-sync", &pull_request("synchronize", 42, sha2), SECRET);
+    post(
+        &served,
+        "pull_request",
+        "pr-sync",
+        &pull_request("synchronize", 42, sha2),
+        SECRET,
+    );
     wait_outcome(&served, "pr-sync", "applied");
     assert!(grep(sha2) && !grep(sha1), "the preview's tag did not move");
-    post(&served, "pull_request", "pr-close", &pull_request("closed", 42, sha2), SECRET);
+    post(
+        &served,
+        "pull_request",
+        "pr-close",
+        &pull_request("closed", 42, sha2),
+        SECRET,
+    );
     wait_outcome(&served, "pr-close", "applied");
-    assert_eq!(p.manifest(&["rev-parse", "main^{tree}"]).unwrap(), before, "closing left something behind");
+    assert_eq!(
+        p.manifest(&["rev-parse", "main^{tree}"]).unwrap(),
+        before,
+        "closing left something behind"
+    );
 
     // A config push: only the deployment it changed is rewritten.
     let tip = p.manifest(&["rev-parse", "main"]).unwrap();
@@ -247,13 +310,17 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
         let text = std::fs::read_to_string(&f).unwrap();
         std::fs::write(&f, text.replace("value: debug", "value: trace")).unwrap();
     });
-    let after = git(&p.repos.config, &["rev-parse", "main"]).trim().to_string();
+    let after = git(&p.repos.config, &["rev-parse", "main"])
+        .trim()
+        .to_string();
     post(&served, "push", "cfg-push", &config_push(&after), SECRET);
     wait_outcome(&served, "cfg-push", "applied");
     let changed = files_changed(&p, &tip);
     assert!(!changed.is_empty(), "the push released nothing");
     assert!(
-        changed.iter().all(|f| f.contains("/staging/api/") || f.contains("api-staging")),
+        changed
+            .iter()
+            .all(|f| f.contains("/staging/api/") || f.contains("api-staging")),
         "files outside api/staging changed: {changed:?}"
     );
 
@@ -266,47 +333,95 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
         &[
             ("/repository/full_name", "acme/api".into()),
             ("/package/name", "api".into()),
-            ("/package/package_version/container_metadata/tag/name", "9.9.9".into()),
+            (
+                "/package/package_version/container_metadata/tag/name",
+                "9.9.9".into(),
+            ),
         ],
     );
     post(&served, "package", "pkg", &image, SECRET);
     wait_outcome(&served, "pkg", "applied");
     let new_values = git(&p.repos.config, &["show", &format!("main:{values}")]);
-    assert_eq!(new_values, old_values.replace("tag: 1.5.0-rc.1", "tag: 9.9.9"), "more than the tag changed");
-    assert!(p.head_message().contains("Glueops-Deploy: api/staging tag=9.9.9"), "{}", p.head_message());
+    assert_eq!(
+        new_values,
+        old_values.replace("tag: 1.5.0-rc.1", "tag: 9.9.9"),
+        "more than the tag changed"
+    );
+    assert!(
+        p.head_message()
+            .contains("Glueops-Deploy: api/staging tag=9.9.9"),
+        "{}",
+        p.head_message()
+    );
 
     // Inside the window, an approver's review releases production when the pull request
     // merges.
-    let h1 = config_branch_commit(&p, "promote-web", "apps/web/envs/production/values.yaml", |t| {
-        t.replace("replicas: 3", "replicas: 4")
-    });
-    post(&served, "pull_request_review", "rev-1", &review(5, &h1, "alice"), SECRET);
+    let h1 = config_branch_commit(
+        &p,
+        "promote-web",
+        "apps/web/envs/production/values.yaml",
+        |t| t.replace("replicas: 3", "replicas: 4"),
+    );
+    post(
+        &served,
+        "pull_request_review",
+        "rev-1",
+        &review(5, &h1, "alice"),
+        SECRET,
+    );
     wait_outcome(&served, "rev-1", "applied");
     merge(&p, &h1);
     post(&served, "push", "merge-1", &config_push(&h1), SECRET);
     wait_outcome(&served, "merge-1", "applied");
     let message = p.head_message();
-    assert!(message.contains("Glueops-Deploy: web/production") && message.contains("Glueops-Approved-By: alice"), "{message}");
+    assert!(
+        message.contains("Glueops-Deploy: web/production")
+            && message.contains("Glueops-Approved-By: alice"),
+        "{message}"
+    );
 
     // Outside the window: held, with the rule; the resync after the window opens releases.
     p.set_clock(OUTSIDE);
-    let h2 = config_branch_commit(&p, "promote-api", "apps/api/envs/production/values.yaml", |t| {
-        t.replace("value: info", "value: warn")
-    });
-    post(&served, "pull_request_review", "rev-2", &review(6, &h2, "bob"), SECRET);
+    let h2 = config_branch_commit(
+        &p,
+        "promote-api",
+        "apps/api/envs/production/values.yaml",
+        |t| t.replace("value: info", "value: warn"),
+    );
+    post(
+        &served,
+        "pull_request_review",
+        "rev-2",
+        &review(6, &h2, "bob"),
+        SECRET,
+    );
     wait_outcome(&served, "rev-2", "applied");
     merge(&p, &h2);
     post(&served, "push", "merge-2", &config_push(&h2), SECRET);
     wait_outcome(&served, "merge-2", "applied");
     // A hold commits nothing; /status says why and when the window opens.
-    assert!(!p.head_message().contains("api/production"), "{}", p.head_message());
+    assert!(
+        !p.head_message().contains("api/production"),
+        "{}",
+        p.head_message()
+    );
     let held = wait_until(|| {
-        let status: Value = serde_json::from_str(&served.request("GET", "/status", &[], b"").body).unwrap_or_default();
+        let status: Value = serde_json::from_str(&served.request("GET", "/status", &[], b"").body)
+            .unwrap_or_default();
         status["deployments"].as_array().is_some_and(|ds| {
-            ds.iter().any(|d| d["app"] == "api" && d["env"] == "production" && d["held"][0]["rule"] == "window" && d["held"][0]["nextOpen"].is_string())
+            ds.iter().any(|d| {
+                d["app"] == "api"
+                    && d["env"] == "production"
+                    && d["held"][0]["rule"] == "window"
+                    && d["held"][0]["nextOpen"].is_string()
+            })
         })
     });
-    assert!(held, "/status does not show the hold: {}", served.request("GET", "/status", &[], b"").body);
+    assert!(
+        held,
+        "/status does not show the hold: {}",
+        served.request("GET", "/status", &[], b"").body
+    );
     p.set_clock("2026-12-07T09:30:00Z");
     assert!(
         wait_until(|| p.head_message().contains("Glueops-Deploy: api/production")),
@@ -315,17 +430,28 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
     );
     assert!(p.head_message().contains("Glueops-Approved-By: bob"));
     let ledger = p.manifest(&["show", "glueops-ledger:ledger.json"]).unwrap();
-    assert!(ledger.contains("\"reviewer\": \"bob\"") && ledger.contains("merge-2"), "{ledger}");
+    assert!(
+        ledger.contains("\"reviewer\": \"bob\"") && ledger.contains("merge-2"),
+        "{ledger}"
+    );
 
     // Metrics: Prometheus text that promtool accepts, with the deliveries counted.
     let metrics = served.request("GET", "/metrics", &[], b"");
     assert_eq!(metrics.status, 200);
-    assert!(metrics.body.contains("glueops_webhook_events_total{host=\"github\",type=\"push\",outcome=\"applied\"} 3"), "{}", metrics.body);
+    assert!(
+        metrics.body.contains(
+            "glueops_webhook_events_total{host=\"github\",type=\"push\",outcome=\"applied\"} 3"
+        ),
+        "{}",
+        metrics.body
+    );
     assert!(metrics.body.contains("glueops_open_previews 0"));
     promtool_accepts(&metrics.body);
 
     // SIGTERM: exits 0.
-    let status = served.terminate(WAIT).expect("glueops serve did not stop on SIGTERM");
+    let status = served
+        .terminate(WAIT)
+        .expect("glueops serve did not stop on SIGTERM");
     assert!(status.success(), "exit {status:?}: {}", served.log_text());
     p.repos.fsck();
 }

@@ -22,7 +22,13 @@ fn gitlab_payload(fixture: &str, edits: &[(&str, Value)]) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-fn post_gitlab(served: &Served, event: &str, id: &str, body: &[u8], token: &str) -> glueops_testkit::serve::Response {
+fn post_gitlab(
+    served: &Served,
+    event: &str,
+    id: &str,
+    body: &[u8],
+    token: &str,
+) -> glueops_testkit::serve::Response {
     served.request(
         "POST",
         "/webhooks/gitlab",
@@ -44,29 +50,67 @@ fn bad_input_is_answered_and_commits_nothing() {
 
     let forged = post(&served, "pull_request", "forged", &open, "not the secret");
     assert_eq!(forged.status, 401, "{}", forged.body);
-    let missing = served.request("POST", "/webhooks/github", &[("X-GitHub-Event", "push".into())], b"{}");
+    let missing = served.request(
+        "POST",
+        "/webhooks/github",
+        &[("X-GitHub-Event", "push".into())],
+        b"{}",
+    );
     assert_eq!(missing.status, 401, "{}", missing.body);
     let mut big = open.clone();
     big.extend(std::iter::repeat_n(b' ', 70_000));
-    assert_eq!(post(&served, "pull_request", "big", &big, SECRET).status, 413);
-    let malformed = post(&served, "pull_request", "bad-json", b"{\"action\": ", SECRET);
+    assert_eq!(
+        post(&served, "pull_request", "big", &big, SECRET).status,
+        413
+    );
+    let malformed = post(
+        &served,
+        "pull_request",
+        "bad-json",
+        b"{\"action\": ",
+        SECRET,
+    );
     assert_eq!(malformed.status, 400, "{}", malformed.body);
     let mut unknown: Value = serde_json::from_slice(&open).unwrap();
     unknown["repository"]["full_name"] = "someone/else".into();
-    let unknown = post(&served, "pull_request", "unknown", &serde_json::to_vec(&unknown).unwrap(), SECRET);
+    let unknown = post(
+        &served,
+        "pull_request",
+        "unknown",
+        &serde_json::to_vec(&unknown).unwrap(),
+        SECRET,
+    );
     assert_eq!(unknown.status, 202);
     assert!(unknown.body.contains("ignored"), "{}", unknown.body);
-    let wrong_host = served.request("POST", "/webhooks/gitlab", &[("X-Gitlab-Event", "Push Hook".into()), ("X-Gitlab-Token", "wrong".into())], b"{}");
+    let wrong_host = served.request(
+        "POST",
+        "/webhooks/gitlab",
+        &[
+            ("X-Gitlab-Event", "Push Hook".into()),
+            ("X-Gitlab-Token", "wrong".into()),
+        ],
+        b"{}",
+    );
     assert_eq!(wrong_host.status, 401);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(p.repos.manifest_commits(), commits, "bad input committed something");
+    assert_eq!(
+        p.repos.manifest_commits(),
+        commits,
+        "bad input committed something"
+    );
 
     // A replay of an applied delivery is answered 200 and applies nothing: the preview it
     // opened stays closed.
-    assert_eq!(post(&served, "pull_request", "open-7", &open, SECRET).status, 202);
+    assert_eq!(
+        post(&served, "pull_request", "open-7", &open, SECRET).status,
+        202
+    );
     wait_outcome(&served, "open-7", "applied");
     let close = pull_request("closed", 7, &"a".repeat(40));
-    assert_eq!(post(&served, "pull_request", "close-7", &close, SECRET).status, 202);
+    assert_eq!(
+        post(&served, "pull_request", "close-7", &close, SECRET).status,
+        202
+    );
     wait_outcome(&served, "close-7", "applied");
     let after = p.repos.manifest_commits();
     assert_eq!(after, commits + 2);
@@ -79,7 +123,11 @@ fn bad_input_is_answered_and_commits_nothing() {
     p.repos.change_config("worker staging: debug logs", |w| {
         let f = w.join("apps/worker/envs/staging/values.yaml");
         let text = std::fs::read_to_string(&f).unwrap();
-        std::fs::write(&f, format!("{text}deployment: {{envVariables: [{{name: LOG_LEVEL, value: debug}}]}}\n")).unwrap();
+        std::fs::write(
+            &f,
+            format!("{text}deployment: {{envVariables: [{{name: LOG_LEVEL, value: debug}}]}}\n"),
+        )
+        .unwrap();
     });
     let push = gitlab_payload(
         "push.json",
@@ -88,10 +136,20 @@ fn bad_input_is_answered_and_commits_nothing() {
             ("/ref", "refs/heads/main".into()),
         ],
     );
-    assert_eq!(post_gitlab(&served, "Push Hook", "gl-push", &push, "wrong token").status, 401);
-    assert_eq!(post_gitlab(&served, "Push Hook", "gl-push", &push, "a gitlab token").status, 202);
+    assert_eq!(
+        post_gitlab(&served, "Push Hook", "gl-push", &push, "wrong token").status,
+        401
+    );
+    assert_eq!(
+        post_gitlab(&served, "Push Hook", "gl-push", &push, "a gitlab token").status,
+        202
+    );
     wait_outcome(&served, "gl-push", "applied");
-    assert!(p.head_message().contains("Glueops-Deploy: worker/staging"), "{}", p.head_message());
+    assert!(
+        p.head_message().contains("Glueops-Deploy: worker/staging"),
+        "{}",
+        p.head_message()
+    );
     let before = p.repos.manifest_commits();
     let mr = gitlab_payload(
         "merge_request.json",
@@ -100,7 +158,17 @@ fn bad_input_is_answered_and_commits_nothing() {
             ("/object_attributes/iid", 9.into()),
         ],
     );
-    assert_eq!(post_gitlab(&served, "Merge Request Hook", "gl-mr", &mr, "a gitlab token").status, 202);
+    assert_eq!(
+        post_gitlab(
+            &served,
+            "Merge Request Hook",
+            "gl-mr",
+            &mr,
+            "a gitlab token"
+        )
+        .status,
+        202
+    );
     wait_outcome(&served, "gl-mr", "failed");
     assert!(served.log_text().contains("`worker` has no previews"));
     assert_eq!(p.repos.manifest_commits(), before);
@@ -122,17 +190,46 @@ fn a_manifest_remote_that_goes_away_is_retried_until_it_returns() {
     let served = p.start("cache", &["--resync", "1h"]);
     let away = p.root.path().join("manifests.away");
     std::fs::rename(&p.repos.manifests, &away).unwrap();
-    assert_eq!(post(&served, "pull_request", "while-away", &pull_request("opened", 3, &"c".repeat(40)), SECRET).status, 202);
+    assert_eq!(
+        post(
+            &served,
+            "pull_request",
+            "while-away",
+            &pull_request("opened", 3, &"c".repeat(40)),
+            SECRET
+        )
+        .status,
+        202
+    );
     let not_ready = wait_until(|| {
         let r = served.request("GET", "/readyz", &[], b"");
         r.status == 503 && r.body.contains("\"manifestsReachable\":false")
     });
-    assert!(not_ready, "/readyz did not report the remote: {}", served.log_text());
-    assert!(served.wait_log(WAIT, |l| l.contains("the batch is kept and retried")).is_some());
+    assert!(
+        not_ready,
+        "/readyz did not report the remote: {}",
+        served.log_text()
+    );
+    assert!(
+        served
+            .wait_log(WAIT, |l| l.contains("the batch is kept and retried"))
+            .is_some()
+    );
     std::fs::rename(&away, &p.repos.manifests).unwrap();
     wait_outcome(&served, "while-away", "applied");
-    assert!(wait_until(|| served.request("GET", "/readyz", &[], b"").status == 200));
-    assert!(p.manifest(&["ls-tree", "-d", "main", "clusters/nonprod/previews/web-pr-3"]).is_some_and(|l| !l.is_empty()));
+    assert!(wait_until(|| served
+        .request("GET", "/readyz", &[], b"")
+        .status
+        == 200));
+    assert!(
+        p.manifest(&[
+            "ls-tree",
+            "-d",
+            "main",
+            "clusters/nonprod/previews/web-pr-3"
+        ])
+        .is_some_and(|l| !l.is_empty())
+    );
     p.repos.fsck();
 }
 
@@ -164,7 +261,10 @@ fn kill_9_while_applying_loses_nothing_and_repeats_nothing() {
         std::thread::sleep(Duration::from_millis(delay));
         served.kill();
         // A kill in the middle of a fetch or push leaves git's lock files behind.
-        for clone in std::fs::read_dir(p.root.path().join("cache")).unwrap().flatten() {
+        for clone in std::fs::read_dir(p.root.path().join("cache"))
+            .unwrap()
+            .flatten()
+        {
             if clone.path().join("refs").is_dir() {
                 std::fs::write(clone.path().join("refs/stale.lock"), "").unwrap();
                 std::fs::write(clone.path().join("packed-refs.lock"), "").unwrap();
@@ -173,8 +273,15 @@ fn kill_9_while_applying_loses_nothing_and_repeats_nothing() {
         served = p.start("cache", &["--resync", "1h"]);
         replayed += usize::from(served.log_text().contains("journal: replaying deliveries"));
     }
-    assert_eq!(sent.len(), 12, "every delivery was accepted before the kill");
-    assert!(replayed > 0, "no kill interrupted work: the test proves nothing");
+    assert_eq!(
+        sent.len(),
+        12,
+        "every delivery was accepted before the kill"
+    );
+    assert!(
+        replayed > 0,
+        "no kill interrupted work: the test proves nothing"
+    );
     for n in &sent {
         wait_outcome_or_applied(&served, &p, *n);
     }
@@ -192,7 +299,11 @@ fn kill_9_while_applying_loses_nothing_and_repeats_nothing() {
         .arg(p.root.path().join("drift-cache"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "drift after the kills: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "drift after the kills: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     p.repos.fsck();
 }
 
@@ -203,7 +314,8 @@ fn wait_outcome_or_applied(served: &Served, p: &Platform, n: u64) {
     let done = wait_until(|| {
         p.manifest(&["show", "glueops-ledger:ledger.json"])
             .is_some_and(|l| l.contains(&format!("\"k{n}\"")))
-            && p.manifest(&["ls-tree", "-d", "main", &dir]).is_some_and(|l| !l.is_empty())
+            && p.manifest(&["ls-tree", "-d", "main", &dir])
+                .is_some_and(|l| !l.is_empty())
     });
     assert!(done, "delivery k{n} was lost:\n{}", served.log_text());
 }
@@ -214,7 +326,10 @@ fn two_replicas_end_where_one_does() {
         for n in 0..6u64 {
             let to = served[n as usize % served.len()];
             let body = pull_request("opened", 200 + n, &format!("{n:0>40}"));
-            assert_eq!(post(to, "pull_request", &format!("r{n}"), &body, SECRET).status, 202);
+            assert_eq!(
+                post(to, "pull_request", &format!("r{n}"), &body, SECRET).status,
+                202
+            );
             // The same delivery, redelivered to the other replica.
             let other = served[(n as usize + 1) % served.len()];
             let again = post(other, "pull_request", &format!("r{n}"), &body, SECRET);
@@ -223,17 +338,29 @@ fn two_replicas_end_where_one_does() {
     };
     let close = |served: &[&Served]| {
         let close = pull_request("closed", 201, &format!("{:0>40}", 1));
-        assert_eq!(post(served[0], "pull_request", "r-close", &close, SECRET).status, 202);
+        assert_eq!(
+            post(served[0], "pull_request", "r-close", &close, SECRET).status,
+            202
+        );
     };
     // Settled: the deliveries are in the ledger and no replica has work waiting. (Events
     // about one pull request that overtake each other on two replicas can end differently
     // from one; each sender's pull request events come one after another.)
     let settle = |p: &Platform, served: &[&Served], ids: &[&str]| {
-        assert!(wait_until(|| {
-            let ledger = p.manifest(&["show", "glueops-ledger:ledger.json"]).unwrap_or_default();
-            ids.iter().all(|id| ledger.contains(&format!("\"{id}\"")))
-                && served.iter().all(|s| s.request("GET", "/metrics", &[], b"").body.contains("glueops_queue_depth 0"))
-        }), "the replicas did not settle");
+        assert!(
+            wait_until(|| {
+                let ledger = p
+                    .manifest(&["show", "glueops-ledger:ledger.json"])
+                    .unwrap_or_default();
+                ids.iter().all(|id| ledger.contains(&format!("\"{id}\"")))
+                    && served.iter().all(|s| {
+                        s.request("GET", "/metrics", &[], b"")
+                            .body
+                            .contains("glueops_queue_depth 0")
+                    })
+            }),
+            "the replicas did not settle"
+        );
     };
     let opened = ["r0", "r1", "r2", "r3", "r4", "r5"];
     let one = Platform::new();
@@ -243,15 +370,26 @@ fn two_replicas_end_where_one_does() {
     close(&[&a]);
     settle(&one, &[&a], &["r-close"]);
     let two = Platform::new();
-    let (b, c) = (two.start("cache-b", &["--resync", "1h"]), two.start("cache-c", &["--resync", "1h"]));
+    let (b, c) = (
+        two.start("cache-b", &["--resync", "1h"]),
+        two.start("cache-c", &["--resync", "1h"]),
+    );
     opens(&[&b, &c]);
     settle(&two, &[&b, &c], &opened);
     close(&[&b, &c]);
     settle(&two, &[&b, &c], &["r-close"]);
     let tree = |p: &Platform| p.manifest(&["rev-parse", "main^{tree}"]).unwrap();
-    assert_eq!(tree(&one), tree(&two), "two replicas ended elsewhere than one");
+    assert_eq!(
+        tree(&one),
+        tree(&two),
+        "two replicas ended elsewhere than one"
+    );
     for n in [200u64, 202, 203, 204, 205] {
-        assert_eq!(trailer_count(&two, &format!("Glueops-Preview-Open: web#{n} ")), 1, "preview {n} opened twice");
+        assert_eq!(
+            trailer_count(&two, &format!("Glueops-Preview-Open: web#{n} ")),
+            1,
+            "preview {n} opened twice"
+        );
     }
     one.repos.fsck();
     two.repos.fsck();
@@ -270,8 +408,13 @@ fn sigterm_finishes_accepted_work_then_exits_0() {
     assert!(status.success(), "{status:?}: {}", served.log_text());
     let ledger = p.manifest(&["show", "glueops-ledger:ledger.json"]).unwrap();
     for id in &ids {
-        assert!(ledger.contains(&format!("\"{id}\"")), "{id} was accepted and not applied");
+        assert!(
+            ledger.contains(&format!("\"{id}\"")),
+            "{id} was accepted and not applied"
+        );
     }
-    let left = std::fs::read_dir(p.root.path().join("cache/serve-journal")).unwrap().count();
+    let left = std::fs::read_dir(p.root.path().join("cache/serve-journal"))
+        .unwrap()
+        .count();
     assert_eq!(left, 0, "the journal kept finished work");
 }

@@ -18,7 +18,9 @@ const PUSHES_PER_CLIENT: u64 = 5;
 fn a_thousand_deliveries_from_eight_clients_are_each_applied_once() {
     let p = Platform::new();
     let served = p.start("cache", &["--resync", "1h", "--queue", "32"]);
-    let config = glueops_testkit::repos::git(&p.repos.config, &["rev-parse", "main"]).trim().to_string();
+    let config = glueops_testkit::repos::git(&p.repos.config, &["rev-parse", "main"])
+        .trim()
+        .to_string();
     let started = Instant::now();
     let results: Vec<(u64, u64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..CLIENTS)
@@ -47,7 +49,11 @@ fn a_thousand_deliveries_from_eight_clients_are_each_applied_once() {
                             let n = 1000 + c * 100 + k;
                             let action = if round == 0 { "opened" } else { "synchronize" };
                             let sha = format!("{c}{k:02}{round:02}").repeat(8);
-                            send("pull_request", format!("c{c}-pr{n}-r{round}"), pull_request(action, n, &sha[..40]));
+                            send(
+                                "pull_request",
+                                format!("c{c}-pr{n}-r{round}"),
+                                pull_request(action, n, &sha[..40]),
+                            );
                         }
                         if round < PUSHES_PER_CLIENT {
                             send("push", format!("c{c}-push{round}"), config_push(config));
@@ -69,16 +75,29 @@ fn a_thousand_deliveries_from_eight_clients_are_each_applied_once() {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for line in served.log_json() {
             if line["message"] == "delivery" && line["outcome"] == "applied" {
-                *seen.entry(line["delivery"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+                *seen
+                    .entry(line["delivery"].as_str().unwrap_or_default().to_string())
+                    .or_default() += 1;
             }
         }
         seen
     };
-    assert!(wait_until(|| applied().len() == 1000), "applied {} of 1000:\n{}", applied().len(), served.log_text());
+    assert!(
+        wait_until(|| applied().len() == 1000),
+        "applied {} of 1000:\n{}",
+        applied().len(),
+        served.log_text()
+    );
     let elapsed = started.elapsed();
     let seen = applied();
-    assert!(seen.values().all(|&n| n == 1), "applied twice: {:?}", seen.iter().filter(|e| *e.1 > 1).collect::<Vec<_>>());
-    let ledger: Value = serde_json::from_str(&p.manifest(&["show", "glueops-ledger:ledger.json"]).unwrap()).unwrap();
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "applied twice: {:?}",
+        seen.iter().filter(|e| *e.1 > 1).collect::<Vec<_>>()
+    );
+    let ledger: Value =
+        serde_json::from_str(&p.manifest(&["show", "glueops-ledger:ledger.json"]).unwrap())
+            .unwrap();
     assert_eq!(ledger["deliveries"].as_object().unwrap().len(), 1000);
 
     // Each pull request's preview runs its last commit.
@@ -87,7 +106,11 @@ fn a_thousand_deliveries_from_eight_clients_are_each_applied_once() {
             let n = 1000 + c * 100 + k;
             let sha = format!("{c}{k:02}{:02}", ROUNDS - 1).repeat(8);
             let dir = format!("clusters/nonprod/previews/web-pr-{n}");
-            assert!(p.manifest(&["grep", "-q", &sha[..40], "main", "--", &dir]).is_some(), "{dir} is not at its last commit");
+            assert!(
+                p.manifest(&["grep", "-q", &sha[..40], "main", "--", &dir])
+                    .is_some(),
+                "{dir} is not at its last commit"
+            );
         }
     }
 
@@ -95,7 +118,9 @@ fn a_thousand_deliveries_from_eight_clients_are_each_applied_once() {
     let metrics = served.request("GET", "/metrics", &[], b"").body;
     let refused: u64 = metrics
         .lines()
-        .filter(|l| l.starts_with("glueops_webhook_events_total{") && l.contains("outcome=\"refused\""))
+        .filter(|l| {
+            l.starts_with("glueops_webhook_events_total{") && l.contains("outcome=\"refused\"")
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();
     assert_eq!(refused, busy, "503s answered and counted differ");

@@ -130,7 +130,10 @@ impl WebhookReceiver {
     /// Forgets delivery `id`: its next arrival is not a replay (call it when a delivery
     /// could not be accepted after all, e.g. a full queue answered 503).
     pub fn forget(&self, id: &str) {
-        self.seen.lock().unwrap_or_else(|p| p.into_inner()).forget(id);
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .forget(id);
     }
 
     /// Which host sent the request, once its signature (GitHub) or token (GitLab) matches one

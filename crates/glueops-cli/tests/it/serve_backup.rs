@@ -1,0 +1,133 @@
+//! `glueops serve` backs the secret store up on the schedule `spec.secretStore.backup` sets:
+//! once per period however often it restarts (the ledger says when the last ran), and the
+//! archive restores.
+
+use std::path::Path;
+
+use glueops_testkit::serve::Served;
+
+use super::serve::{Platform, wait_until};
+
+fn glueops(env: &[(&str, &str)], args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_glueops"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "glueops {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_store_is_backed_up_once_per_period_across_restarts() {
+    let p = Platform::new();
+    let root = p.root.path();
+    let key = root.join("age.key");
+    let key_text = key.to_string_lossy().into_owned();
+    let recipient = glueops(&[], &["secrets", "keygen", "--out", &key_text])
+        .trim()
+        .to_string();
+    let store = format!(
+        "sops://{}?recipient={recipient}",
+        root.join("secrets").display()
+    );
+    let env = [("SOPS_AGE_KEY_FILE", key_text.as_str())];
+    glueops(
+        &env,
+        &[
+            "secrets",
+            "--store",
+            &store,
+            "put",
+            "api/database",
+            "password=hunter2",
+        ],
+    );
+    let backups = root.join("backups");
+    p.repos.change_config("back the store up hourly", |w| {
+        let f = w.join("glueops.yaml");
+        let text = std::fs::read_to_string(&f).unwrap();
+        let line = "secretStore: {name: vault-backend, kind: ClusterSecretStore}";
+        assert!(text.contains(line));
+        let with = format!(
+            "secretStore: {{name: vault-backend, kind: ClusterSecretStore, backup: {{schedule: 1h, to: \"{}/\", recipients: [{recipient}], keep: 3}}}}",
+            backups.display()
+        );
+        std::fs::write(&f, text.replace(line, &with)).unwrap();
+    });
+    let start = || {
+        let args = p.args("cache", &["--resync", "1h", "--store", &store]);
+        Served::start_with_env(Path::new(env!("CARGO_BIN_EXE_glueops")), &args, &env)
+    };
+    let archives = || std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0);
+    let mut served = start();
+    assert!(
+        wait_until(|| archives() == 1),
+        "no backup: {}",
+        served.log_text()
+    );
+    assert!(
+        served
+            .wait_log(std::time::Duration::from_secs(30), |l| l
+                .contains("secret store backed up"))
+            .is_some()
+    );
+    assert!(
+        served
+            .terminate(std::time::Duration::from_secs(60))
+            .is_some_and(|s| s.success())
+    );
+    // A restart inside the period does not back up again.
+    let served = start();
+    assert!(
+        served
+            .wait_log(std::time::Duration::from_secs(30), |l| l
+                .contains("resync done"))
+            .is_some(),
+        "{}",
+        served.log_text()
+    );
+    assert_eq!(archives(), 1, "backed up twice in one period");
+    let ledger = p.manifest(&["show", "glueops-ledger:ledger.json"]).unwrap();
+    assert!(ledger.contains("\"backup\""), "{ledger}");
+    // The archive restores into a fresh store.
+    let archive = std::fs::read_dir(&backups)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let fresh = format!(
+        "sops://{}?recipient={recipient}",
+        root.join("restored").display()
+    );
+    glueops(
+        &env,
+        &[
+            "secrets",
+            "--store",
+            &fresh,
+            "restore",
+            "--from",
+            &archive.to_string_lossy(),
+            "--identity",
+            &key_text,
+        ],
+    );
+    let got = glueops(
+        &env,
+        &[
+            "secrets",
+            "--store",
+            &fresh,
+            "get",
+            "api/database",
+            "--reveal",
+        ],
+    );
+    assert!(got.contains("hunter2"), "{got}");
+}
