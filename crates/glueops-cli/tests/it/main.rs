@@ -1,6 +1,7 @@
 //! The `glueops` binary end to end, as a user runs it. One test binary for the crate.
 #![expect(
     clippy::unwrap_used,
+    clippy::panic,
     reason = "tests fail loudly: a panic with the value is the failure report"
 )]
 
