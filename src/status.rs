@@ -25,6 +25,8 @@ pub struct DeploymentStatus {
     pub config: Option<String>,
     /// The image tag released.
     pub tag: Option<String>,
+    /// The image released: the config's `image.registry`/`image.repository` at that tag.
+    pub image: Option<String>,
     /// The manifest commit that released it.
     pub commit: Option<String>,
     /// When (Unix seconds).
@@ -112,6 +114,7 @@ pub fn status(
                     env: env.to_string(),
                     config: field("config"),
                     tag: field("tag"),
+                    image: None,
                     commit: Some(entry.commit.clone()),
                     released_at: Some(entry.time),
                     held: Vec::new(),
@@ -122,6 +125,19 @@ pub fn status(
         missing > 0
     })?;
     let mut deployments = finish(wanted);
+    for d in &mut deployments {
+        let image = repo
+            .deployment(&d.app, &d.env)
+            .and_then(|i| i.values.image.as_ref());
+        if let (Some(image), Some(tag)) = (image, &d.tag)
+            && let Some(repository) = &image.repository
+        {
+            d.image = Some(match &image.registry {
+                Some(registry) => format!("{registry}/{repository}:{tag}"),
+                None => format!("{repository}:{tag}"),
+            });
+        }
+    }
     match held {
         Some(held) => {
             for d in &mut deployments {
@@ -175,6 +191,7 @@ fn finish(wanted: BTreeMap<(String, String), Option<DeploymentStatus>>) -> Vec<D
                 env,
                 config: None,
                 tag: None,
+                image: None,
                 commit: None,
                 released_at: None,
                 held: Vec::new(),
