@@ -59,6 +59,7 @@ pub use glueops_model as model;
 pub use glueops_render as render;
 pub use glueops_secrets as secrets;
 pub use output::{WriteSummary, write_tree};
+pub use publish::plan_on_pushed_tips;
 pub use release::{ConfigEdit, Refused, Release, SourceCommit, bump, promote, rollback};
 pub use review::config_diff;
 pub use secrets_check::{MissingSecret, check_secrets};

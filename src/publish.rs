@@ -2,6 +2,7 @@
 //! commit the plan, push without force; when another writer moved the branch first, read the
 //! new tip and plan again (level-triggered: the plan is always made on what is there).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -98,9 +99,27 @@ pub(crate) fn publish<R>(
         ..Author::new("glueops", "glueops@glueops.dev")
     };
     for attempt in 1..=ATTEMPTS {
-        let base = checkout.fetch()?;
+        // A process that pushed this branch last plans on that tip without fetching; the push
+        // is then a compare-and-swap on it, and any other tip means fetch and plan again.
+        let known = if attempt == 1 {
+            known_tip(checkout)
+        } else {
+            None
+        };
+        let base = match &known {
+            Some(tip) => tip.clone(),
+            None => {
+                let tip = checkout.fetch()?;
+                remember_tip(checkout, tip.as_deref());
+                tip
+            }
+        };
         let (report, commit) = plan(base.as_deref())?;
         let Some(commit) = commit else {
+            if known.is_some() {
+                // Nothing to do on the tip this process knew: make sure on the remote's.
+                continue;
+            }
             return Ok((report, Published::Declined));
         };
         if dry_run {
@@ -114,12 +133,25 @@ pub(crate) fn publish<R>(
             &commit.trailers,
         )?;
         let Some(id) = written else {
+            if known.is_some() {
+                // Unchanged against what this process pushed: the remote may have moved since.
+                continue;
+            }
             return Ok((report, Published::Unchanged));
         };
-        if checkout
-            .repo
-            .push_commit(&checkout.remote, &id, &checkout.branch)?
-        {
+        let pushed = match &known {
+            Some(tip) => checkout.repo.push_commit_if_at(
+                &checkout.remote,
+                &id,
+                &checkout.branch,
+                tip.as_deref(),
+            )?,
+            None => checkout
+                .repo
+                .push_commit(&checkout.remote, &id, &checkout.branch)?,
+        };
+        if pushed {
+            remember_tip(checkout, Some(&id));
             return Ok((
                 report,
                 Published::Pushed {
@@ -127,6 +159,11 @@ pub(crate) fn publish<R>(
                     attempts: attempt,
                 },
             ));
+        }
+        forget_tip(checkout);
+        if known.is_some() {
+            // The tip this process knew is not the remote's: fetch at once.
+            continue;
         }
         // Writers that collided wait a little longer each time, jittered (by the clock's
         // nanoseconds: threads of one process collide too).
@@ -141,4 +178,51 @@ pub(crate) fn publish<R>(
         branch: checkout.branch.clone(),
         attempts: ATTEMPTS,
     })
+}
+
+/// The tips this process pushed last, per (remote, branch): a server that is the branch's
+/// usual writer saves a fetch per release. One-shot commands start empty and always fetch.
+static TIPS: std::sync::Mutex<BTreeMap<(String, String), Option<String>>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+fn tips() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), Option<String>>> {
+    TIPS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn key(checkout: &Checkout) -> (String, String) {
+    (checkout.remote.clone(), checkout.branch.clone())
+}
+
+fn known_tip(checkout: &Checkout) -> Option<Option<String>> {
+    if !remember_enabled() {
+        return None;
+    }
+    tips().get(&key(checkout)).cloned()
+}
+
+fn remember_tip(checkout: &Checkout, tip: Option<&str>) {
+    if remember_enabled() {
+        tips().insert(key(checkout), tip.map(str::to_string));
+    }
+}
+
+fn forget_tip(checkout: &Checkout) {
+    tips().remove(&key(checkout));
+}
+
+static REMEMBER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn remember_enabled() -> bool {
+    REMEMBER.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// For a long-running process that is its branches' usual writer (`glueops serve`): plan on
+/// the tip it pushed last instead of fetching first, and push with a compare-and-swap on that
+/// tip (`git push --force-with-lease`); when another writer moved (or rewound) the branch, the
+/// push is refused, the branch fetched and the plan made again. Off by default.
+pub fn plan_on_pushed_tips(enabled: bool) {
+    REMEMBER.store(enabled, std::sync::atomic::Ordering::Relaxed);
+    if !enabled {
+        tips().clear();
+    }
 }

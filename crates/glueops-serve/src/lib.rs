@@ -334,6 +334,9 @@ impl Server {
         for token in &settings.gitlab_tokens {
             receiver = receiver.gitlab_token(token.clone());
         }
+        // This process writes its branches: plan on the tips it pushed (a fetch saved per
+        // release; any other writer's tip is caught by the compare-and-swap push).
+        glueops::plan_on_pushed_tips(true);
         clear_stale_locks(&settings.cache);
         let queue = Queue::open(&settings.cache.join("serve-journal"), settings.queue)?;
         if queue.len() > 0 {

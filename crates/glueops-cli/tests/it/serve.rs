@@ -420,8 +420,14 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
     let status = served.request("GET", "/status", &[], b"").body;
     assert!(held, "/status does not show the hold: {status}");
     // Staging runs the published image; production still the one it had.
-    assert!(status.contains("\"image\":\"ghcr.io/acme/api:9.9.9\""), "{status}");
-    assert!(status.contains("\"image\":\"ghcr.io/acme/api:1.4.2\""), "{status}");
+    assert!(
+        status.contains("\"image\":\"ghcr.io/acme/api:9.9.9\""),
+        "{status}"
+    );
+    assert!(
+        status.contains("\"image\":\"ghcr.io/acme/api:1.4.2\""),
+        "{status}"
+    );
     p.set_clock("2026-12-07T09:30:00Z");
     assert!(
         wait_until(|| p.head_message().contains("Glueops-Deploy: api/production")),

@@ -418,3 +418,71 @@ fn sigterm_finishes_accepted_work_then_exits_0() {
         .count();
     assert_eq!(left, 0, "the journal kept finished work");
 }
+
+#[test]
+fn a_branch_another_writer_moved_or_rewound_is_planned_on_as_it_is() {
+    let p = Platform::new();
+    let served = p.start("cache", &["--resync", "1h"]);
+    let open = |n: u64| {
+        let id = format!("w{n}");
+        let body = pull_request("opened", n, &format!("{n:0>40}"));
+        assert_eq!(
+            post(&served, "pull_request", &id, &body, SECRET).status,
+            202
+        );
+        wait_outcome(&served, &id, "applied");
+        p.manifest(&["rev-parse", "main"]).unwrap()
+    };
+    let parent = |c: &str| p.manifest(&["rev-parse", &format!("{c}^")]).unwrap();
+    let t1 = open(1);
+    // Someone else commits on the branch (the server pushed t1 and knows nothing newer).
+    let work = p.root.path().join("other");
+    glueops_testkit::repos::git(
+        p.root.path(),
+        &[
+            "clone",
+            "--quiet",
+            &p.repos.manifests.to_string_lossy(),
+            &work.to_string_lossy(),
+        ],
+    );
+    std::fs::write(work.join("NOTES.md"), "hand written\n").unwrap();
+    glueops_testkit::repos::git(&work, &["add", "NOTES.md"]);
+    glueops_testkit::repos::git(
+        &work,
+        &[
+            "-c",
+            "user.name=x",
+            "-c",
+            "user.email=x@x",
+            "commit",
+            "--quiet",
+            "-m",
+            "notes",
+        ],
+    );
+    glueops_testkit::repos::git(&work, &["push", "--quiet", "origin", "HEAD:main"]);
+    let theirs = glueops_testkit::repos::git(&work, &["rev-parse", "HEAD"])
+        .trim()
+        .to_string();
+    let t2 = open(2);
+    assert_eq!(
+        parent(&t2),
+        theirs,
+        "the server's commit does not build on the other writer's"
+    );
+    // Someone rewinds the branch to before both: the next commit builds on the rewound tip.
+    glueops_testkit::repos::git(
+        &work,
+        &[
+            "push",
+            "--quiet",
+            "--force",
+            "origin",
+            &format!("{t1}:main"),
+        ],
+    );
+    let t3 = open(3);
+    assert_eq!(parent(&t3), t1, "the server undid a rewind");
+    p.repos.fsck();
+}

@@ -162,6 +162,32 @@ impl ManifestRepo {
         }
     }
 
+    /// Pushes `commit` to the remote's `branch` only if the branch is exactly at `expected`
+    /// (`None`: does not exist) — git's `--force-with-lease` compare-and-swap, for a writer that
+    /// believes it knows the tip without fetching. `Ok(false)` when the branch is elsewhere
+    /// (moved on, or rewound by someone): fetch and plan again.
+    pub fn push_commit_if_at(
+        &self,
+        remote: &str,
+        commit: &str,
+        branch: &str,
+        expected: Option<&str>,
+    ) -> Result<bool> {
+        let lease = format!(
+            "--force-with-lease=refs/heads/{branch}:{}",
+            expected.unwrap_or("")
+        );
+        let refspec = format!("{commit}:refs/heads/{branch}");
+        match git(
+            Some(self.path()),
+            &["push", "--quiet", &lease, remote, &refspec],
+        ) {
+            Ok(_) => Ok(true),
+            Err(Error::GitCommand { stderr, .. }) if lost_race(&stderr) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Applies `change` to the remote's `branch` with optimistic concurrency: fetch the tip,
     /// commit the change on it, push without force; if another writer got there first, fetch
     /// again and re-apply the same change on the new tip, up to `attempts` times with growing
