@@ -33,10 +33,14 @@ pub enum PreviewChange {
 }
 
 /// What becomes of one preview (`<app>-pr-<N>`).
-enum Wanted {
+pub(super) enum Wanted {
     Open(PreviewRequest),
-    Close(&'static str),
+    /// Close, and why (the close trailer says it).
+    Close(String),
 }
+
+/// Previews by name (`<app>-pr-<N>`): app, pull request number, what becomes of it.
+pub(super) type WantedPreviews = BTreeMap<String, (String, u64, Wanted)>;
 
 /// Applies `changes` in one commit: for each preview the last change wins (events are
 /// level-triggered: a pull request's latest state is what counts). Nothing is committed
@@ -58,7 +62,7 @@ pub(super) fn apply_loaded(
     opts: &Options,
 ) -> Result<PreviewOutcome, Error> {
     let settings = settings(config)?;
-    let mut wanted: BTreeMap<String, (String, u64, Wanted)> = BTreeMap::new();
+    let mut wanted = WantedPreviews::new();
     for change in changes {
         let (target, number) = match change {
             PreviewChange::Open { target, pr } => (target, pr.number),
@@ -74,12 +78,24 @@ pub(super) fn apply_loaded(
                         branch: pr.branch.clone(),
                     })
                 }
-                PreviewChange::Open { .. } => Wanted::Close("labels"),
-                PreviewChange::Close { .. } => Wanted::Close("closed"),
+                PreviewChange::Open { .. } => Wanted::Close("labels".into()),
+                PreviewChange::Close { .. } => Wanted::Close("closed".into()),
             };
             wanted.insert(format!("{app}-pr-{number}"), (app, number, state));
         }
     }
+    publish_wanted(config, manifests, &wanted, opts)
+}
+
+/// Renders the previews `wanted` opens, removes the ones it closes that are open (and the
+/// previews project when none is left), in one commit.
+pub(super) fn publish_wanted(
+    config: &Config,
+    manifests: &str,
+    wanted: &WantedPreviews,
+    opts: &Options,
+) -> Result<PreviewOutcome, Error> {
+    let settings = settings(config)?;
     let requests: Vec<PreviewRequest> = wanted
         .values()
         .filter_map(|(_, _, w)| match w {
@@ -107,7 +123,7 @@ pub(super) fn apply_loaded(
         let mut out = PreviewOutcome::default();
         let mut edit = Edit::default();
         let mut trailers = publish::carry_state(&state);
-        for (name, (app, number, w)) in &wanted {
+        for (name, (app, number, w)) in wanted {
             match w {
                 Wanted::Open(r) => {
                     edit.remove(&layout.preview_dir(&cluster, name))?;

@@ -6,11 +6,9 @@ use std::collections::BTreeSet;
 use crate::Error;
 use crate::apply::{Options, manifest_checkout};
 use crate::checkout::{Checkout, Config};
-use crate::git::Edit;
 use crate::layout::{Layout, Owner};
 use crate::model::platform::Previews;
 use crate::publish::{self, Commit, Published};
-use crate::trailers as t;
 
 mod batch;
 
@@ -163,62 +161,6 @@ pub fn close(
     apply(config, manifests, &[change], opts)
 }
 
-/// Removes the named previews from the manifest branch in one commit.
-fn remove_previews(
-    config: &Config,
-    manifests: &str,
-    cluster: &str,
-    names: &[String],
-    why: &str,
-    opts: &Options,
-) -> Result<PreviewOutcome, Error> {
-    let layout = Layout::new(config.platform()?);
-    let checkout = manifest_checkout(config, manifests, opts)?;
-    run(&checkout, opts, |base| {
-        let Some(base) = base else {
-            return Ok((PreviewOutcome::default(), None));
-        };
-        let state = publish::state_of(&checkout, Some(base))?;
-        let open = open_previews(&checkout, base, &layout, cluster)?;
-        let mut out = PreviewOutcome::default();
-        let mut edit = Edit::default();
-        for name in names.iter().filter(|n| open.contains(*n)) {
-            for path in [
-                layout.preview_dir(cluster, name),
-                layout.delivery_file(cluster, name),
-            ] {
-                edit.remove(&path)?;
-                out.removed.push(path);
-            }
-            out.closed.push(name.clone());
-        }
-        if out.closed.is_empty() {
-            return Ok((out, None));
-        }
-        if open.iter().all(|n| names.contains(n)) {
-            let project = layout.previews_project(cluster);
-            if checkout.repo.read_file(base, &project)?.is_some() {
-                edit.remove(&project)?;
-                out.removed.push(project);
-            }
-        }
-        let mut trailers = publish::carry_state(&state);
-        for name in &out.closed {
-            let (app, n) = name.rsplit_once("-pr-").unwrap_or((name, ""));
-            trailers.extend(t::make(t::PREVIEW_CLOSE, format!("{app}#{n} {why}")));
-        }
-        let title = format!("preview: close {}", out.closed.join(", "));
-        Ok((
-            out,
-            Some(Commit {
-                edit,
-                title,
-                trailers,
-            }),
-        ))
-    })
-}
-
 /// The previews on the branch: folder names under `clusters/<cluster>/previews/`.
 fn open_previews(
     checkout: &Checkout,
@@ -277,30 +219,33 @@ pub fn gc(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcom
         message,
         help: "fix previews.ttl in glueops.yaml".into(),
     })?;
-    let layout = Layout::new(config.platform()?);
     let checkout = manifest_checkout(&config, manifests, opts)?;
     let Some(base) = checkout.fetch()? else {
         return Ok(PreviewOutcome::default());
     };
-    let mut stale = Vec::new();
-    for name in open_previews(&checkout, &base, &layout, &settings.cluster)? {
-        let dir = layout.preview_dir(&settings.cluster, &name);
-        let last = checkout.repo.history(&base, &dir, 1)?;
-        let age = last
-            .first()
-            .map_or(i64::MAX, |e| opts.now.as_second() - e.time);
-        if age > i64::try_from(ttl).unwrap_or(i64::MAX) {
-            stale.push(name);
-        }
-    }
-    if stale.is_empty() {
-        return Ok(PreviewOutcome::default());
-    }
     let why = format!(
         "older than previews.ttl ({})",
         settings.ttl.as_deref().unwrap_or_default()
     );
-    remove_previews(&config, manifests, &settings.cluster, &stale, &why, opts)
+    let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
+    // By name: a preview of an app the config no longer has is collected too.
+    let stale: batch::WantedPreviews = open_with_times(&config, &checkout, &base)?
+        .into_iter()
+        .filter(|(_, updated)| opts.now.as_second() - updated > ttl)
+        .filter_map(|(name, _)| {
+            let (app, n) = name.rsplit_once("-pr-")?;
+            let entry = (
+                app.to_string(),
+                n.parse().ok()?,
+                batch::Wanted::Close(why.clone()),
+            );
+            Some((name, entry))
+        })
+        .collect();
+    if stale.is_empty() {
+        return Ok(PreviewOutcome::default());
+    }
+    batch::publish_wanted(&config, manifests, &stale, opts)
 }
 
 fn run(
