@@ -30,14 +30,19 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
     let every = glueops::model::check::go_duration_seconds(&backup.schedule)
         .map_err(|e| format!("spec.secretStore.backup.schedule: {e}"))?;
     let now = opts.now;
+    // What this replica last read says it is not due: it is not (times only move forward).
+    if !ledger::due(shared.applied_ledger().jobs.get(JOB).copied(), every, now) {
+        return Ok(());
+    }
     let mut claimed = false;
-    ledger::update(&s.manifests, "ledger: secret store backup", opts, |l| {
+    let written = ledger::update(&s.manifests, "ledger: secret store backup", opts, |l| {
         claimed = ledger::due(l.jobs.get(JOB).copied(), every, now);
         if claimed {
             l.jobs.insert(JOB.to_string(), now.as_second());
         }
     })
     .map_err(|e| crate::worker::chain(&e))?;
+    shared.remember_applied(&written);
     if !claimed {
         return Ok(());
     }

@@ -93,16 +93,16 @@ impl Routes {
                 .and_then(|p| p.auto)
                 .unwrap_or(false)
         };
-        let mut by_app: BTreeMap<String, AppRoute> = BTreeMap::new();
-        let mut repos: BTreeMap<String, String> = BTreeMap::new();
+        // By (source repo, app): one route per app, grouped by the repository it builds from.
+        let mut by_app: BTreeMap<(String, String), AppRoute> = BTreeMap::new();
         for d in repo.deployments() {
             let Some(env) = d.environment() else { continue };
             let source = d.values.source.as_ref();
             let Some(source_repo) = source.and_then(|s| s.repo.as_ref()) else {
                 continue;
             };
-            repos.insert(d.app.clone(), source_repo.to_ascii_lowercase());
-            let route = by_app.entry(d.app.clone()).or_insert_with(|| AppRoute {
+            let key = (source_repo.to_ascii_lowercase(), d.app.clone());
+            let route = by_app.entry(key).or_insert_with(|| AppRoute {
                 app: d.app.clone(),
                 branch: source
                     .and_then(|s| s.branch.clone())
@@ -115,10 +115,8 @@ impl Routes {
             }
         }
         let mut apps: BTreeMap<String, Vec<AppRoute>> = BTreeMap::new();
-        for (app, route) in by_app {
-            if let Some(r) = repos.get(&app) {
-                apps.entry(r.clone()).or_default().push(route);
-            }
+        for ((source_repo, _), route) in by_app {
+            apps.entry(source_repo).or_default().push(route);
         }
         Routes {
             config_repo: config_repo.to_ascii_lowercase(),

@@ -490,7 +490,7 @@ fn refresh(shared: &Shared) {
     let started = Instant::now();
     let opts = shared.options();
     let s = &shared.settings;
-    let ledger = ledger::load(&s.manifests, &opts).unwrap_or_default();
+    let ledger = shared.applied_ledger();
     let held = shared
         .held
         .read()

@@ -225,6 +225,26 @@ fn config_branch_commit(
     git(work, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
+/// A config pull request: `file` edited on `branch`, approved by `reviewer` on pull request
+/// `number` (delivery `ids.0`), then fast-forwarded into main and pushed (delivery `ids.1`).
+fn reviewed_and_merged(
+    p: &Platform,
+    served: &Served,
+    branch: &str,
+    file: &str,
+    edit: impl FnOnce(String) -> String,
+    (number, reviewer): (u64, &str),
+    (review_id, merge_id): (&str, &str),
+) {
+    let head = config_branch_commit(p, branch, file, edit);
+    let body = review(number, &head, reviewer);
+    post(served, "pull_request_review", review_id, &body, SECRET);
+    wait_outcome(served, review_id, "applied");
+    merge(p, &head);
+    post(served, "push", merge_id, &config_push(&head), SECRET);
+    wait_outcome(served, merge_id, "applied");
+}
+
 /// Fast-forwards the config's main to `sha`.
 fn merge(p: &Platform, sha: &str) {
     let remote = p.repos.config.to_string_lossy().into_owned();
@@ -356,23 +376,15 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
 
     // Inside the window, an approver's review releases production when the pull request
     // merges.
-    let h1 = config_branch_commit(
+    reviewed_and_merged(
         &p,
+        &served,
         "promote-web",
         "apps/web/envs/production/values.yaml",
         |t| t.replace("replicas: 3", "replicas: 4"),
+        (5, "alice"),
+        ("rev-1", "merge-1"),
     );
-    post(
-        &served,
-        "pull_request_review",
-        "rev-1",
-        &review(5, &h1, "alice"),
-        SECRET,
-    );
-    wait_outcome(&served, "rev-1", "applied");
-    merge(&p, &h1);
-    post(&served, "push", "merge-1", &config_push(&h1), SECRET);
-    wait_outcome(&served, "merge-1", "applied");
     let message = p.head_message();
     assert!(
         message.contains("Glueops-Deploy: web/production")
@@ -382,23 +394,15 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
 
     // Outside the window: held, with the rule; the resync after the window opens releases.
     p.set_clock(OUTSIDE);
-    let h2 = config_branch_commit(
+    reviewed_and_merged(
         &p,
+        &served,
         "promote-api",
         "apps/api/envs/production/values.yaml",
         |t| t.replace("value: info", "value: warn"),
+        (6, "bob"),
+        ("rev-2", "merge-2"),
     );
-    post(
-        &served,
-        "pull_request_review",
-        "rev-2",
-        &review(6, &h2, "bob"),
-        SECRET,
-    );
-    wait_outcome(&served, "rev-2", "applied");
-    merge(&p, &h2);
-    post(&served, "push", "merge-2", &config_push(&h2), SECRET);
-    wait_outcome(&served, "merge-2", "applied");
     // A hold commits nothing; /status says why and when the window opens.
     assert!(
         !p.head_message().contains("api/production"),
