@@ -123,11 +123,20 @@ pub(super) fn publish_wanted(
         let mut out = PreviewOutcome::default();
         let mut edit = Edit::default();
         let mut trailers = publish::carry_state(&state);
+        let mut changed: BTreeSet<String> = BTreeSet::new();
         for (name, (app, number, w)) in wanted {
             match w {
                 Wanted::Open(r) => {
-                    edit.remove(&layout.preview_dir(&cluster, name))?;
                     out.opened.push(name.clone());
+                    // Already on the branch as rendered (a redelivery, or a burst that ends
+                    // where it began): no edit, and no trailer claiming it was opened.
+                    if let Some(b) = base
+                        && as_rendered(&checkout, b, &layout, &cluster, name, &rendered)?
+                    {
+                        continue;
+                    }
+                    edit.remove(&layout.preview_dir(&cluster, name))?;
+                    changed.insert(name.clone());
                     let sha = r.head_sha.as_deref().unwrap_or("-");
                     trailers.extend(t::make(
                         t::PREVIEW_OPEN,
@@ -150,7 +159,7 @@ pub(super) fn publish_wanted(
         }
         for (path, bytes) in rendered.iter() {
             let ours = match layout.classify(path) {
-                Owner::Preview { name: Some(n) } => out.opened.contains(&n),
+                Owner::Preview { name: Some(n) } => changed.contains(&n),
                 Owner::Preview { name: None } => true,
                 _ => false,
             };
@@ -184,6 +193,32 @@ pub(super) fn publish_wanted(
             }),
         ))
     })
+}
+
+/// Whether the preview `name` on the branch at `base` is exactly its rendered files (its
+/// folder and its delivery object).
+fn as_rendered(
+    checkout: &crate::checkout::Checkout,
+    base: &str,
+    layout: &Layout,
+    cluster: &str,
+    name: &str,
+    rendered: &crate::files::Files,
+) -> Result<bool, Error> {
+    let dir = layout.preview_dir(cluster, name);
+    let mut have = checkout.repo.list(base, &dir)?;
+    let delivery = layout.delivery_file(cluster, name);
+    if let Some(bytes) = checkout.repo.read_file(base, &delivery)? {
+        have.insert(delivery, crate::git::blob_id(&bytes));
+    }
+    let want: BTreeMap<String, String> = rendered
+        .iter()
+        .filter(
+            |(p, _)| matches!(layout.classify(p), Owner::Preview { name: Some(n) } if n == name),
+        )
+        .map(|(p, bytes)| (p.to_string(), crate::git::blob_id(bytes)))
+        .collect();
+    Ok(!want.is_empty() && have == want)
 }
 
 fn admitted(settings: &crate::model::platform::Previews, pr: &PullRequest) -> bool {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use glueops::plan::{Change, Scope};
-use glueops::preview::{PreviewTarget, PullRequest};
+use glueops::preview::{PreviewChange, PreviewTarget, PullRequest};
 use glueops::{Error, Options};
 use glueops_testkit::repos::{Repos, git};
 
@@ -478,6 +478,35 @@ fn previews_by_source_repo_labels_and_age() {
     assert_eq!(gc.closed, vec!["app00000-pr-7"]);
     let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(files.contains("app00000-pr-8") && !files.contains("app00000-pr-7"));
+    // A batch that re-opens a preview as it stands names only what it changed: #8 as it
+    // is, #9 new; the same batch again commits nothing.
+    let app0 = || PreviewTarget::App("app00000".into());
+    let mut pr9 = pr.clone();
+    pr9.number = 9;
+    let batch = [
+        PreviewChange::Open {
+            target: app0(),
+            pr: pr.clone(),
+        },
+        PreviewChange::Open {
+            target: app0(),
+            pr: pr9,
+        },
+    ];
+    let later = opts(&repos, "2026-12-02T11:01:00Z");
+    let out = glueops::preview::apply(&c, &m, &batch, &later).unwrap();
+    assert!(out.commit.is_some());
+    let message = git(&repos.manifests, &["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains("Glueops-Preview-Open: app00000#9 "),
+        "{message}"
+    );
+    assert!(
+        !message.contains("app00000#8"),
+        "an unchanged preview was claimed opened: {message}"
+    );
+    let again = glueops::preview::apply(&c, &m, &batch, &later).unwrap();
+    assert!(again.commit.is_none());
     // Previews never disturb the deployments: the next sync has nothing to do.
     assert!(sync(&repos, "2026-12-02T11:05:00Z").commit.is_none());
     repos.fsck();
