@@ -166,7 +166,12 @@ impl Config {
             });
         }
         let checkout = Checkout::open(spec, cache, branch)?;
-        let commit = checkout.fetch()?.ok_or_else(|| Error::Invalid {
+        let pushed = crate::publish::take_just_pushed(&checkout);
+        let fetched = match pushed {
+            Some(commit) => Some(commit),
+            None => checkout.fetch()?,
+        };
+        let commit = fetched.ok_or_else(|| Error::Invalid {
             message: format!(
                 "the config repo {} has no branch `{}`",
                 checkout.remote, checkout.branch

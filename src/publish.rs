@@ -111,6 +111,7 @@ pub(crate) fn publish<R>(
             None => {
                 let tip = checkout.fetch()?;
                 remember_tip(checkout, tip.as_deref());
+                just_pushed().remove(&key(checkout));
                 tip
             }
         };
@@ -152,6 +153,9 @@ pub(crate) fn publish<R>(
         };
         if pushed {
             remember_tip(checkout, Some(&id));
+            if remember_enabled() {
+                just_pushed().insert(key(checkout), id.clone());
+            }
             return Ok((
                 report,
                 Published::Pushed {
@@ -189,6 +193,26 @@ fn tips() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), Option<St
     TIPS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The commits this process has just pushed and not fetched over since, per (remote, branch):
+/// the sync that follows a bump in the same batch reads the config at the commit the bump
+/// pushed instead of fetching it again (the bump fetched, or its compare-and-swap proved the
+/// tip, a moment ago).
+static JUST_PUSHED: std::sync::Mutex<BTreeMap<(String, String), String>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+fn just_pushed() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), String>> {
+    JUST_PUSHED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The commit this process pushed to `checkout`'s branch a moment ago, once (the next call
+/// answers `None` and the caller fetches). Only with [`plan_on_pushed_tips`] on.
+pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<String> {
+    if !remember_enabled() {
+        return None;
+    }
+    just_pushed().remove(&key(checkout))
+}
+
 fn key(checkout: &Checkout) -> (String, String) {
     (checkout.remote.clone(), checkout.branch.clone())
 }
@@ -224,5 +248,6 @@ pub fn plan_on_pushed_tips(enabled: bool) {
     REMEMBER.store(enabled, std::sync::atomic::Ordering::Relaxed);
     if !enabled {
         tips().clear();
+        just_pushed().clear();
     }
 }

@@ -373,6 +373,14 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
         "{}",
         p.head_message()
     );
+    // The release is made on the commit the bump pushed (read without a second fetch).
+    let bumped = git(&p.repos.config, &["rev-parse", "main"]);
+    assert!(
+        p.head_message()
+            .contains(&format!("Glueops-Config: {}", bumped.trim())),
+        "the release does not name the bump's commit {bumped}: {}",
+        p.head_message()
+    );
 
     // Inside the window, an approver's review releases production when the pull request
     // merges.
