@@ -11,6 +11,7 @@ use glueops::{Options, Outcome, Release};
 use jiff::Timestamp;
 
 use crate::error::Error;
+use crate::report::Report;
 
 /// Exit code: refused or held by a rule.
 pub(crate) const REFUSED: u8 = 3;
@@ -32,6 +33,13 @@ pub(crate) struct Common {
     /// The config branch (default the config repository's default branch).
     #[arg(long, global = true)]
     config_branch: Option<String>,
+    /// Also append the result as Markdown to FILE (a CI job summary: `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, global = true, value_name = "FILE")]
+    summary: Option<PathBuf>,
+    /// Also append `result`, `changed`, `commit`, `reason` and `held` as `name=value` lines to
+    /// FILE (the format of `$GITHUB_OUTPUT`).
+    #[arg(long, global = true, value_name = "FILE")]
+    outputs: Option<PathBuf>,
 }
 
 impl Common {
@@ -41,6 +49,14 @@ impl Common {
         opts.branch = branch.branch.clone();
         opts.config_branch = self.config_branch.clone();
         opts
+    }
+
+    /// Writes the CI summary and outputs when asked (`report` is only made then).
+    pub(crate) fn report(&self, report: impl FnOnce() -> Report) -> Result<(), Error> {
+        if self.summary.is_none() && self.outputs.is_none() {
+            return Ok(());
+        }
+        report().write(self.summary.as_deref(), self.outputs.as_deref())
     }
 
     /// Prints `value` as JSON when asked; true when it did.
@@ -105,6 +121,7 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<u8, Error> {
     opts.dry_run = args.dry_run;
     opts.allow_delete = args.allow_delete;
     let outcome = glueops::sync(&args.repos.config, &args.repos.manifests, &opts)?;
+    args.common.report(|| Report::outcome("sync", &outcome))?;
     if !args.common.json(&outcome)? {
         print_outcome("sync", &outcome);
     }
@@ -223,6 +240,8 @@ pub(crate) fn bump(args: &BumpArgs) -> Result<u8, Error> {
         Some(m) => Some(glueops::sync(&args.config, m, &opts)?),
         None => None,
     };
+    args.common
+        .report(|| Report::bump(&edit, &args.tag, synced.as_ref()))?;
     if args
         .common
         .json(&serde_json::json!({ "config": edit, "sync": synced }))?
@@ -319,6 +338,7 @@ fn report_release(what: &str, common: &Common, r: &Release) -> Result<u8, Error>
         Release::Released { .. } => 0,
         Release::Refused(_) => REFUSED,
     };
+    common.report(|| Report::release(what, r))?;
     if common.json(r)? {
         return Ok(code);
     }
@@ -361,6 +381,7 @@ pub(crate) fn drift(args: &DriftArgs) -> Result<u8, Error> {
     let p = &outcome.plan;
     let drifted = !p.written.is_empty() || !p.removed.is_empty();
     let code = if drifted { DRIFT } else { 0 };
+    args.common.report(|| Report::drift(p))?;
     if args.common.json(p)? {
         return Ok(code);
     }

