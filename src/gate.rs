@@ -35,6 +35,16 @@ pub enum Hold {
     },
 }
 
+impl Hold {
+    /// The rule's name, as in the JSON (`window`, `approval`).
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Hold::Window { .. } => "window",
+            Hold::Approval { .. } => "approval",
+        }
+    }
+}
+
 impl std::fmt::Display for Hold {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
