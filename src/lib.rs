@@ -20,6 +20,25 @@
 //! counts the approvals a [`ledger`] kept in git holds, [`preview::apply`] applies a burst of
 //! pull-request events in one commit, and [`status`] says what is released where.
 //!
+//! ## Blocking, async and cancellation (for controllers)
+//! Every loop function ([`sync`], [`preview`], [`bump`], [`promote`], [`rollback`],
+//! [`drift`], [`config_diff`], [`dora_of`], [`status()`]) is a plain blocking call: it runs
+//! `git` and reads and writes files. None is `async`, so none blocks a runtime thread behind
+//! an `.await`; from async code run it with `tokio::task::spawn_blocking` (the inputs are
+//! owned `String`s and an [`Options`], all `Send`). The only `async` function here,
+//! [`check_secrets`], awaits the secret store and does no blocking work itself.
+//!
+//! The main types ([`Options`], [`Outcome`], [`Release`], [`Config`], [`Checkout`],
+//! [`plan::Plan`], [`ledger::Ledger`], [`status::Status`], [`Error`]) are `Send + Sync`
+//! (asserted at compile time), so a controller can share them across tasks.
+//!
+//! An apply is safe to abandon at any point: what reaches the remote is one `git push` of
+//! one commit, which the remote takes whole or not at all. Dropping the future of a
+//! `spawn_blocking` call, aborting its task or killing the process leaves the manifest
+//! branch at the old commit or the new one, never between; the next call plans on whatever
+//! is there and converges, committing nothing when it already is. `examples/reconcile.rs`
+//! is a reconcile loop built on this, with a test that cancels it mid-apply.
+//!
 //! ```
 //! let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-config");
 //! let repo = glueops::model::Repo::load(demo).map_err(|d| d.to_string()).unwrap();
@@ -63,6 +82,23 @@ pub use publish::plan_on_pushed_tips;
 pub use release::{ConfigEdit, Refused, Release, SourceCommit, bump, promote, rollback};
 pub use review::config_diff;
 pub use secrets_check::{MissingSecret, check_secrets};
+
+/// The main types may be shared across threads and tasks: a controller holds them in an
+/// `Arc`, sends them to `spawn_blocking` and back.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<Options>();
+    shared::<Outcome>();
+    shared::<Release>();
+    shared::<ConfigEdit>();
+    shared::<Config>();
+    shared::<Checkout>();
+    shared::<plan::Plan>();
+    shared::<preview::PreviewOutcome>();
+    shared::<ledger::Ledger>();
+    shared::<status::Status>();
+    shared::<Error>();
+};
 
 /// The DORA metrics of the manifest branch `branch` of `manifests` over `[since, until)`.
 pub fn dora_of(

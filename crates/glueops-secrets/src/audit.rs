@@ -78,7 +78,8 @@ impl AuditLog {
         &self.actor
     }
 
-    /// Appends one record and flushes it.
+    /// Appends one record and flushes it. This blocks (a write to the sink); the audited
+    /// stores call it off the async runtime ([`AuditLog::record_off_runtime`]).
     pub fn record(
         &self,
         backend: &str,
@@ -86,6 +87,24 @@ impl AuditLog {
         path: &str,
         version: Option<&str>,
         outcome: std::result::Result<(), &Error>,
+    ) -> Result<()> {
+        self.record_kind(
+            backend,
+            operation,
+            path,
+            version,
+            outcome.err().map(error_kind),
+        )
+    }
+
+    /// One record; `failed` is the error kind when the operation failed.
+    fn record_kind(
+        &self,
+        backend: &str,
+        operation: &'static str,
+        path: &str,
+        version: Option<&str>,
+        failed: Option<&'static str>,
     ) -> Result<()> {
         let record = AuditRecord {
             time: jiff::Timestamp::now()
@@ -96,9 +115,9 @@ impl AuditLog {
             operation,
             path,
             version,
-            outcome: match outcome {
-                Ok(()) => "ok".to_string(),
-                Err(e) => format!("error: {}", error_kind(e)),
+            outcome: match failed {
+                None => "ok".to_string(),
+                Some(kind) => format!("error: {kind}"),
             },
         };
         let audit_error = |source| Error::Audit {
@@ -115,6 +134,28 @@ impl AuditLog {
             .map_err(|_| audit_error(std::io::Error::other("audit writer poisoned")))?;
         sink.write_all(&line).map_err(audit_error)?;
         sink.flush().map_err(audit_error)
+    }
+}
+
+impl AuditLog {
+    /// [`AuditLog::record`] on tokio's blocking pool, so an async caller never waits on the
+    /// sink's I/O on a runtime thread.
+    async fn record_off_runtime(
+        &self,
+        backend: &'static str,
+        operation: &'static str,
+        path: &str,
+        version: Option<&str>,
+        outcome: std::result::Result<(), &Error>,
+    ) -> Result<()> {
+        let log = self.clone();
+        let (path, version) = (path.to_string(), version.map(str::to_string));
+        let failed = outcome.err().map(error_kind);
+        tokio::task::spawn_blocking(move || {
+            log.record_kind(backend, operation, &path, version.as_deref(), failed)
+        })
+        .await
+        .map_err(|e| Error::Task(format!("audit writer: {e}")))?
     }
 }
 
@@ -175,7 +216,8 @@ impl<S: SecretStore> SecretStore for Audited<S> {
             Err(e) => (None, Err(e)),
         };
         self.log
-            .record(self.backend(), "put", path.as_str(), version, outcome)?;
+            .record_off_runtime(self.backend(), "put", path.as_str(), version, outcome)
+            .await?;
         result
     }
 
@@ -189,13 +231,15 @@ impl<S: SecretStore> SecretStore for Audited<S> {
 
     async fn delete(&self, path: &SecretPath) -> Result<()> {
         let result = self.inner.delete(path).await;
-        self.log.record(
-            self.backend(),
-            "delete",
-            path.as_str(),
-            None,
-            result.as_ref().map(|_| ()),
-        )?;
+        self.log
+            .record_off_runtime(
+                self.backend(),
+                "delete",
+                path.as_str(),
+                None,
+                result.as_ref().map(|_| ()),
+            )
+            .await?;
         result
     }
 }

@@ -189,7 +189,11 @@ pub async fn open(url: &str, audit: AuditLog) -> Result<Arc<dyn SecretStore>> {
         StoreUrl::Memory => Arc::new(Audited::new(MemoryStore::new(), audit)),
         StoreUrl::Sops { dir, recipients } => {
             let recipients = Recipients::parse(&recipients)?;
-            Arc::new(Audited::new(SopsStore::from_env(dir, recipients), audit))
+            // Reads the age key file: off the runtime.
+            let store = tokio::task::spawn_blocking(move || SopsStore::from_env(dir, recipients))
+                .await
+                .map_err(|e| Error::Task(format!("opening the SOPS store: {e}")))?;
+            Arc::new(Audited::new(store, audit))
         }
         StoreUrl::Aws { region, endpoint } => aws(url, region, endpoint, audit).await?,
         StoreUrl::Vault { address, mount } => vault(url, address, mount, audit)?,

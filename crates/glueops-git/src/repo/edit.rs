@@ -102,13 +102,15 @@ pub fn blob_id(bytes: &[u8]) -> String {
 impl ManifestRepo {
     /// The branch `HEAD` points to (for a bare clone: the remote's default branch).
     pub fn head_branch(&self) -> Result<Option<String>> {
-        let head = self.gix().head().map_err(|e| self.err("read HEAD", e))?;
-        Ok(head.referent_name().and_then(|n| {
-            n.as_bstr()
-                .to_string()
-                .strip_prefix("refs/heads/")
-                .map(str::to_string)
-        }))
+        self.with_gix(|repo| {
+            let head = repo.head().map_err(|e| self.err("read HEAD", e))?;
+            Ok(head.referent_name().and_then(|n| {
+                n.as_bstr()
+                    .to_string()
+                    .strip_prefix("refs/heads/")
+                    .map(str::to_string)
+            }))
+        })
     }
 
     /// Every file under `prefix` (`""` for all) at `rev`: path (relative to the repository
@@ -151,11 +153,10 @@ impl ManifestRepo {
     /// The bytes of the blob `id`.
     pub fn read_blob(&self, id: &str) -> Result<Vec<u8>> {
         let oid = ObjectId::from_hex(id.as_bytes()).map_err(|e| self.err("read blob", e))?;
-        let blob = self
-            .gix()
-            .find_blob(oid)
-            .map_err(|e| self.err("read blob", e))?;
-        Ok(blob.data.clone())
+        self.with_gix(|repo| {
+            let blob = repo.find_blob(oid).map_err(|e| self.err("read blob", e))?;
+            Ok(blob.data.clone())
+        })
     }
 
     /// The commit `rev` names: id, author, time, title and trailers.
@@ -165,19 +166,22 @@ impl ManifestRepo {
 
     /// The parents of the commit `rev` names, first parent first (two or more for a merge).
     pub fn parents(&self, rev: &str) -> Result<Vec<String>> {
-        let commit = self
-            .gix()
-            .find_commit(self.resolve_id(rev)?)
-            .map_err(|e| self.err("read commit", e))?;
-        Ok(commit.parent_ids().map(|p| p.to_string()).collect())
+        let id = self.resolve_id(rev)?;
+        self.with_gix(|repo| {
+            let commit = repo
+                .find_commit(id)
+                .map_err(|e| self.err("read commit", e))?;
+            Ok(commit.parent_ids().map(|p| p.to_string()).collect())
+        })
     }
 
-    fn entry_of(&self, id: ObjectId) -> Result<HistoryEntry> {
-        let commit = self
-            .gix()
-            .find_commit(id)
-            .map_err(|e| self.err("read commit", e))?;
-        self.history_entry(id, &commit)
+    pub(super) fn entry_of(&self, id: ObjectId) -> Result<HistoryEntry> {
+        self.with_gix(|repo| {
+            let commit = repo
+                .find_commit(id)
+                .map_err(|e| self.err("read commit", e))?;
+            self.history_entry(id, &commit)
+        })
     }
 
     /// A commit read once, as a [`HistoryEntry`].
@@ -218,12 +222,15 @@ impl ManifestRepo {
     pub fn walk_log(&self, rev: &str, mut visit: impl FnMut(HistoryEntry) -> bool) -> Result<()> {
         let mut next = Some(self.resolve_id(rev)?);
         while let Some(id) = next {
-            let commit = self
-                .gix()
-                .find_commit(id)
-                .map_err(|e| self.err("read commit", e))?;
-            next = commit.parent_ids().next().map(|p| p.detach());
-            if !visit(self.history_entry(id, &commit)?) {
+            let (parent, entry) = self.with_gix(|repo| {
+                let commit = repo
+                    .find_commit(id)
+                    .map_err(|e| self.err("read commit", e))?;
+                let parent = commit.parent_ids().next().map(|p| p.detach());
+                Ok::<_, Error>((parent, self.history_entry(id, &commit)?))
+            })?;
+            next = parent;
+            if !visit(entry) {
                 break;
             }
         }
@@ -242,7 +249,7 @@ impl ManifestRepo {
         trailers: &[Trailer],
     ) -> Result<Option<String>> {
         let base = base.map(|b| self.resolve_id(b)).transpose()?;
-        let hash_kind = self.gix().object_hash();
+        let hash_kind = self.with_gix(|repo| repo.object_hash());
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let mut batch = Batch::default();
         let mut root = Level::default();

@@ -2,6 +2,7 @@
 //! fetch with the `git` CLI (transport only).
 
 mod edit;
+mod handles;
 mod pack;
 mod paths;
 mod push;
@@ -27,10 +28,16 @@ pub use write::{Author, TreeChange, WriteOutcome};
 /// default `gc` keeps unreachable objects for two weeks); open a new handle after an aggressive
 /// `git gc --prune=now`.
 pub struct ManifestRepo {
-    repo: gix::Repository,
+    repo: handles::Handles,
     path: PathBuf,
     cache: std::sync::Mutex<write::WriteCache>,
 }
+
+/// A manifest repo may be shared between threads (and async tasks).
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<ManifestRepo>();
+};
 
 impl std::fmt::Debug for ManifestRepo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,7 +86,7 @@ impl ManifestRepo {
         let dir = dir.as_ref();
         let repo = gix::init_bare(dir).map_err(|e| Error::repo(dir, "init", e))?;
         Ok(ManifestRepo {
-            repo,
+            repo: handles::Handles::new(repo),
             path: dir.to_path_buf(),
             cache: Default::default(),
         })
@@ -90,7 +97,7 @@ impl ManifestRepo {
         let dir = dir.as_ref();
         let repo = gix::open(dir).map_err(|e| Error::repo(dir, "open", e))?;
         Ok(ManifestRepo {
-            repo,
+            repo: handles::Handles::new(repo),
             path: dir.to_path_buf(),
             cache: Default::default(),
         })
@@ -120,8 +127,9 @@ impl ManifestRepo {
         &self.path
     }
 
-    pub(crate) fn gix(&self) -> &gix::Repository {
-        &self.repo
+    /// Runs `f` with a `gix` handle of this repository (see `handles`).
+    pub(crate) fn with_gix<T>(&self, f: impl FnOnce(&gix::Repository) -> T) -> T {
+        self.repo.with(f)
     }
 
     fn err(&self, operation: &'static str, e: impl Into<crate::error::BoxError>) -> Error {
@@ -165,16 +173,20 @@ impl ManifestRepo {
                 format!("refs/heads/{rev}"),
                 format!("refs/tags/{rev}"),
             ] {
-                let reference = self
-                    .repo
-                    .try_find_reference(name.as_str())
-                    .map_err(|e| bad("cannot read the ref", e.into()))?;
-                if let Some(mut r) = reference {
-                    found = Some(
-                        r.peel_to_id()
-                            .map_err(|e| bad("the ref points to nothing readable", e.into()))?
-                            .detach(),
-                    );
+                let peeled = self.with_gix(|repo| {
+                    let reference = repo
+                        .try_find_reference(name.as_str())
+                        .map_err(|e| bad("cannot read the ref", e.into()))?;
+                    reference
+                        .map(|mut r| {
+                            r.peel_to_id()
+                                .map(|id| id.detach())
+                                .map_err(|e| bad("the ref points to nothing readable", e.into()))
+                        })
+                        .transpose()
+                })?;
+                if peeled.is_some() {
+                    found = peeled;
                     break;
                 }
             }
@@ -183,9 +195,11 @@ impl ManifestRepo {
                 rev: rev.to_string(),
             })?
         };
-        self.repo
-            .find_commit(id)
-            .map_err(|e| bad("not a readable commit", e.into()))?;
+        self.with_gix(|repo| {
+            repo.find_commit(id)
+                .map(|_| ())
+                .map_err(|e| bad("not a readable commit", e.into()))
+        })?;
         Ok(id)
     }
 
@@ -212,42 +226,40 @@ impl ManifestRepo {
         }
         let mut id = self.resolve_id(name)?;
         for _ in 0..steps {
-            let commit = self
-                .repo
-                .find_commit(id)
-                .map_err(|e| self.err("read commit", e))?;
-            id = commit
-                .parent_ids()
-                .next()
-                .map(|p| p.detach())
-                .ok_or_else(bad)?;
+            let parent = self.with_gix(|repo| {
+                let commit = repo
+                    .find_commit(id)
+                    .map_err(|e| self.err("read commit", e))?;
+                Ok::<_, Error>(commit.parent_ids().next().map(|p| p.detach()))
+            })?;
+            id = parent.ok_or_else(bad)?;
         }
         Ok(id)
     }
 
     pub(crate) fn tree_of(&self, commit: ObjectId) -> Result<ObjectId> {
-        let commit = self
-            .repo
-            .find_commit(commit)
-            .map_err(|e| self.err("read commit", e))?;
-        commit
-            .tree_id()
-            .map(|id| id.detach())
-            .map_err(|e| self.err("read commit", e))
+        self.with_gix(|repo| {
+            let commit = repo
+                .find_commit(commit)
+                .map_err(|e| self.err("read commit", e))?;
+            commit
+                .tree_id()
+                .map(|id| id.detach())
+                .map_err(|e| self.err("read commit", e))
+        })
     }
 
     /// The entries of a tree: (name, mode, id).
     pub(crate) fn entries(&self, tree: ObjectId) -> Result<Vec<(String, EntryMode, ObjectId)>> {
-        let tree = self
-            .repo
-            .find_tree(tree)
-            .map_err(|e| self.err("read tree", e))?;
-        let decoded = tree.decode().map_err(|e| self.err("read tree", e))?;
-        Ok(decoded
-            .entries
-            .iter()
-            .map(|e| (e.filename.to_string(), e.mode, e.oid.to_owned()))
-            .collect())
+        self.with_gix(|repo| {
+            let tree = repo.find_tree(tree).map_err(|e| self.err("read tree", e))?;
+            let decoded = tree.decode().map_err(|e| self.err("read tree", e))?;
+            Ok(decoded
+                .entries
+                .iter()
+                .map(|e| (e.filename.to_string(), e.mode, e.oid.to_owned()))
+                .collect())
+        })
     }
 
     /// The entry at `path` under `tree`, if any.
@@ -274,13 +286,10 @@ impl ManifestRepo {
         let parts = paths::components(path)?;
         let tree = self.tree_of(self.resolve_id(rev)?)?;
         match self.entry_at(tree, &parts)? {
-            Some((mode, id)) if mode.is_blob() => {
-                let blob = self
-                    .repo
-                    .find_blob(id)
-                    .map_err(|e| self.err("read blob", e))?;
+            Some((mode, id)) if mode.is_blob() => self.with_gix(|repo| {
+                let blob = repo.find_blob(id).map_err(|e| self.err("read blob", e))?;
                 Ok(Some(blob.data.clone()))
-            }
+            }),
             _ => Ok(None),
         }
     }
@@ -364,15 +373,16 @@ impl ManifestRepo {
             if out.len() >= limit {
                 break;
             }
-            let commit = self
-                .repo
-                .find_commit(id)
-                .map_err(|e| self.err("read commit", e))?;
-            let tree = commit
-                .tree_id()
-                .map_err(|e| self.err("read commit", e))?
-                .detach();
-            let parent = commit.parent_ids().next().map(|p| p.detach());
+            let (tree, parent) = self.with_gix(|repo| {
+                let commit = repo
+                    .find_commit(id)
+                    .map_err(|e| self.err("read commit", e))?;
+                let tree = commit
+                    .tree_id()
+                    .map_err(|e| self.err("read commit", e))?
+                    .detach();
+                Ok::<_, Error>((tree, commit.parent_ids().next().map(|p| p.detach())))
+            })?;
             let here = match known.take() {
                 Some(entry) => entry,
                 None => self.entry_at(tree, &parts)?,
@@ -383,7 +393,7 @@ impl ManifestRepo {
             };
             known = Some(before);
             if here != before {
-                out.push(self.history_entry(id, &commit)?);
+                out.push(self.entry_of(id)?);
             }
             next = parent;
         }

@@ -167,7 +167,7 @@ impl ManifestRepo {
         // Every id is computed before a single object is written (the paths were checked when
         // they entered the `Files`).
         let mut root = BTreeMap::new();
-        let hash_kind = self.gix().object_hash();
+        let hash_kind = self.with_gix(|repo| repo.object_hash());
         let mut seen = Vec::with_capacity(files.len());
         for (path, bytes) in files.iter() {
             let parts: Vec<&str> = path.split('/').collect();
@@ -241,32 +241,34 @@ impl ManifestRepo {
             message: text.into(),
             extra_headers: Vec::new(),
         };
-        let id = self
-            .gix()
-            .write_object(&commit)
-            .map_err(|e| self.err("write commit", e))?;
-        Ok(id.detach())
+        self.with_gix(|repo| {
+            repo.write_object(&commit)
+                .map(|id| id.detach())
+                .map_err(|e| self.err("write commit", e))
+        })
     }
 
     /// Writes the batch: one pack when it is large, loose objects otherwise.
     pub(super) fn flush(&self, batch: Batch<'_>, cache: &mut WriteCache) -> Result<()> {
-        let objects: Vec<(ObjectId, gix::objs::Kind, &[u8])> = batch
-            .objects
-            .iter()
-            .filter(|(id, _, _)| !self.gix().objects.exists_without_refresh(id))
-            .map(|(id, kind, data)| (*id, *kind, data.as_ref()))
-            .collect();
-        if objects.len() >= PACK_THRESHOLD {
-            super::pack::write(&self.gix().common_dir().join("objects"), &objects)?;
-        } else {
-            use gix::objs::Write as _;
-            for (id, kind, data) in &objects {
-                self.gix()
-                    .objects
-                    .write_buf_with_known_id(*kind, data, *id)
-                    .map_err(|e| self.err("write object", e))?;
+        self.with_gix(|repo| {
+            let objects: Vec<(ObjectId, gix::objs::Kind, &[u8])> = batch
+                .objects
+                .iter()
+                .filter(|(id, _, _)| !repo.objects.exists_without_refresh(id))
+                .map(|(id, kind, data)| (*id, *kind, data.as_ref()))
+                .collect();
+            if objects.len() >= PACK_THRESHOLD {
+                super::pack::write(&repo.common_dir().join("objects"), &objects)
+            } else {
+                use gix::objs::Write as _;
+                for (id, kind, data) in &objects {
+                    repo.objects
+                        .write_buf_with_known_id(*kind, data, *id)
+                        .map_err(|e| self.err("write object", e))?;
+                }
+                Ok(())
             }
-        }
+        })?;
         cache
             .known
             .extend(batch.objects.iter().map(|(id, _, _)| *id));
@@ -286,8 +288,12 @@ impl ManifestRepo {
         let mut bytes = Vec::with_capacity(tree.entries.len() * 40);
         tree.write_to(&mut bytes)
             .map_err(|e| self.err("encode tree", e))?;
-        let id = gix::objs::compute_hash(self.gix().object_hash(), gix::objs::Kind::Tree, &bytes)
-            .map_err(|e| self.err("hash tree", e))?;
+        let id = gix::objs::compute_hash(
+            self.with_gix(|repo| repo.object_hash()),
+            gix::objs::Kind::Tree,
+            &bytes,
+        )
+        .map_err(|e| self.err("hash tree", e))?;
         if !cache.known.contains(&id) {
             batch.add(id, gix::objs::Kind::Tree, std::borrow::Cow::Owned(bytes));
         }
@@ -383,10 +389,11 @@ impl ManifestRepo {
             name,
             deref: false,
         };
-        self.gix()
-            .edit_reference(edit)
-            .map_err(|e| self.err("update ref (another writer moved it?)", e))?;
-        Ok(())
+        self.with_gix(|repo| {
+            repo.edit_reference(edit)
+                .map(|_| ())
+                .map_err(|e| self.err("update ref (another writer moved it?)", e))
+        })
     }
 }
 
