@@ -337,8 +337,14 @@ impl Server {
         // This process writes its branches: plan on the tips it pushed (a fetch saved per
         // release; any other writer's tip is caught by the compare-and-swap push).
         glueops::plan_on_pushed_tips(true);
-        clear_stale_locks(&settings.cache);
-        let queue = Queue::open(&settings.cache.join("serve-journal"), settings.queue)?;
+        // Clearing locks and replaying the journal read and write files: off the runtime.
+        let (cache, capacity) = (settings.cache.clone(), settings.queue);
+        let queue = tokio::task::spawn_blocking(move || {
+            clear_stale_locks(&cache);
+            Queue::open(&cache.join("serve-journal"), capacity)
+        })
+        .await
+        .map_err(|e| Error::Worker(e.to_string()))??;
         if queue.len() > 0 {
             tracing::info!(
                 deliveries = queue.len(),
