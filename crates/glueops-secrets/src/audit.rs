@@ -79,7 +79,7 @@ impl AuditLog {
     }
 
     /// Appends one record and flushes it. This blocks (a write to the sink); the audited
-    /// stores call it off the async runtime ([`AuditLog::record_off_runtime`]).
+    /// stores call it off the async runtime (on tokio's blocking pool).
     pub fn record(
         &self,
         backend: &str,
