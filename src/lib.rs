@@ -22,7 +22,7 @@
 //!
 //! ## Blocking, async and cancellation (for controllers)
 //! Every loop function ([`sync`], [`preview`], [`bump`], [`promote`], [`rollback`],
-//! [`drift`], [`config_diff`], [`dora_of`], [`status()`]) is a plain blocking call: it runs
+//! [`drift`], [`config_diff`], [`dora_of`], [`status::status`]) is a plain blocking call: it runs
 //! `git` and reads and writes files. None is `async`, so none blocks a runtime thread behind
 //! an `.await`; from async code run it with `tokio::task::spawn_blocking` (the inputs are
 //! owned `String`s and an [`Options`], all `Send`). The only `async` function here,
