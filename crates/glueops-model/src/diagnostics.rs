@@ -77,6 +77,9 @@ pub enum Code {
     /// An unsupported `{{ }}` template form.
     #[error("template")]
     Template,
+    /// A PromQL expression that does not parse.
+    #[error("promql")]
+    Promql,
     /// glueops' version does not satisfy `spec.requires`.
     #[error("version")]
     Version,

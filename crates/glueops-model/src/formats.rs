@@ -206,11 +206,39 @@ pub(crate) fn go_duration_seconds(s: &str) -> Result<u64, String> {
 
 /// Checks a Prometheus duration (`30s`, `5m`, `1h`, `1d`, `1w`).
 pub(crate) fn check_prometheus_duration(s: &str) -> Result<(), String> {
-    check_duration(
-        s,
-        &["ms", "s", "m", "h", "d", "w", "y"],
-        "`30s`, `5m`, `1h`, `1d`",
-    )
+    // Prometheus' grammar (`model.ParseDuration`): whole numbers, the units in this order,
+    // each at most once, or a plain `0`.
+    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+    let bad = || {
+        format!(
+            "`{s}` is not a Prometheus duration; write whole numbers with units in the order y, w, d, h, m, s, ms, e.g. `30s`, `5m`, `1h30m`"
+        )
+    };
+    if s == "0" {
+        return Ok(());
+    }
+    let mut rest = s;
+    let mut next_unit = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        rest = &rest[digits..];
+        // `ms` before `m`: the longest unit that matches.
+        let (at, unit) = UNITS
+            .iter()
+            .enumerate()
+            .skip(next_unit)
+            .filter(|(_, u)| rest.starts_with(**u))
+            .max_by_key(|(_, u)| u.len())
+            .ok_or_else(bad)?;
+        rest = &rest[unit.len()..];
+        next_unit = at + 1;
+    }
+    if s.is_empty() { Err(bad()) } else { Ok(()) }
 }
 
 fn check_duration(s: &str, units: &[&str], examples: &str) -> Result<(), String> {
@@ -348,7 +376,25 @@ mod tests {
     fn durations_tags_clock_zones() {
         assert!(check_go_duration("1h30m").is_ok() && check_go_duration("168h").is_ok());
         assert!(check_go_duration("7d").is_err() && check_go_duration("h").is_err());
-        assert!(check_prometheus_duration("7d").is_ok());
+        // Prometheus' grammar: whole numbers, units in order, each once; `0` alone.
+        for good in [
+            "7d",
+            "30s",
+            "5m",
+            "1h30m",
+            "1y2w3d4h5m6s7ms",
+            "0",
+            "0s",
+            "90s",
+            "250ms",
+        ] {
+            assert!(check_prometheus_duration(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "", "1.5m", "5", "m", "30s5m", "5m5m", "1h 30m", "5M", "-1m", "10x",
+        ] {
+            assert!(check_prometheus_duration(bad).is_err(), "{bad}");
+        }
         assert_eq!(go_duration_seconds("168h"), Ok(604_800));
         assert_eq!(go_duration_seconds("1h30m15.5s"), Ok(5415));
         assert!(go_duration_seconds("7d").is_err());

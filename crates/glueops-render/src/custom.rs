@@ -40,7 +40,7 @@ macro_rules! custom_resource {
             }
         }
 
-        impl CustomResource for $name {
+        impl $crate::custom::CustomResource for $name {
             const API_VERSION: &'static str = $api;
             const KIND: &'static str = $kind;
             fn metadata(&self) -> &ObjectMeta {
@@ -49,6 +49,8 @@ macro_rules! custom_resource {
         }
     };
 }
+
+pub(crate) use custom_resource;
 
 custom_resource!(
     /// External Secrets: syncs a Secret from the secret store.

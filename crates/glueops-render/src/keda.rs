@@ -28,10 +28,11 @@ pub(crate) fn scaled_object(i: &Instance) -> Option<ScaledObject> {
     let target = match &spec.scale_target_ref {
         Some(own) => serde_json::to_value(own).unwrap_or_default(),
         None => {
-            let (kind, name) = scale_target(i).unwrap_or(("Deployment", i.name.clone()));
+            let (api_version, kind, name) =
+                scale_target(i).unwrap_or(("apps/v1", "Deployment", i.name.clone()));
             let mut target = serde_json::json!({"name": name});
             if kind != "Deployment" {
-                target["apiVersion"] = "apps/v1".into();
+                target["apiVersion"] = api_version.into();
                 target["kind"] = kind.into();
             }
             target

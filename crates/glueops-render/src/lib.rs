@@ -14,7 +14,10 @@
 //! dropped, seccomp `RuntimeDefault`, for sidecars and init containers too; requests and
 //! limits always set; a `glueops.dev/config-hash` pod annotation over the ConfigMaps and
 //! ExternalSecret specs so pods roll when they change); plus glueops' own
-//! HorizontalPodAutoscaler, NetworkPolicy, ServiceMonitor and PrometheusRule. Per namespace a
+//! HorizontalPodAutoscaler, NetworkPolicy, ServiceMonitor and PrometheusRule (the app's
+//! alerts and glueops' default ones). With `deployment.strategy.type: blueGreen` or `canary`
+//! an environment's Deployment is an Argo Rollouts `Rollout` on the same pod template, with an
+//! `AnalysisTemplate` (and for blue/green a preview Service): see [`rollouts`]. Per namespace a
 //! Namespace labelled `pod-security.kubernetes.io/enforce: restricted`. Delivery objects per
 //! `spec.delivery`: Argo CD AppProjects and Applications, or a Flux GitRepository and
 //! Kustomizations.
@@ -47,6 +50,7 @@
 //! assert!(files.contains("clusters/nonprod/argocd/application-api-staging.yaml"));
 //! ```
 
+mod alerts;
 pub mod custom;
 mod delivery;
 mod diff;
@@ -56,6 +60,7 @@ mod manifest;
 mod network;
 mod object;
 mod pod;
+pub mod rollouts;
 mod secrets;
 mod workload;
 
@@ -430,7 +435,9 @@ fn push_instance(
     objects.extend(workload::volume_claim(&i).map(Object::from));
     for w in &i.workloads {
         let object: Option<Object> = match w.kind {
-            WorkloadKind::Deployment => workload::deployment(&i, w, &hash).map(Object::from),
+            WorkloadKind::Deployment => {
+                workload::deployment(&i, w, &hash).map(|d| rollouts::workload(&i, d))
+            }
             WorkloadKind::StatefulSet => workload::stateful_set(&i, w, &hash).map(Object::from),
             WorkloadKind::CronJob => workload::cron_job(&i, w, &hash).map(Object::from),
             WorkloadKind::Job => workload::job(&i, w, &hash).map(Object::from),
@@ -445,13 +452,17 @@ fn push_instance(
             .map(Object::from),
     );
     objects.extend(workload::disruption_budget(&i).map(Object::from));
-    objects.extend(network::service(&i).map(Object::from));
+    let service = network::service(&i);
+    objects.extend(rollouts::preview_service(&i, service.as_ref()).map(Object::from));
+    objects.extend(service.map(Object::from));
+    objects.extend(rollouts::analysis_template(&i).map(Object::from));
     objects.extend(network::ingresses(&i).into_iter().map(Object::from));
     if runs {
         objects.extend(network::network_policy(&i).map(Object::from));
     }
     objects.extend(secrets::service_monitor(&i).map(Object::from));
-    objects.extend(secrets::prometheus_rule(&i).map(Object::from));
+    let rule = alerts::prometheus_rule(&i, &objects);
+    objects.extend(rule.map(Object::from));
     objects.extend(
         custom_resources(&d.values, &d.namespace)
             .into_iter()

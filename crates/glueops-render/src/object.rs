@@ -16,6 +16,7 @@ use crate::custom::{
     AppProject, Application, CustomResource, ExternalSecret, GitRepository, Kustomization,
     PrometheusRule, RawObject, ScaledObject, ServiceMonitor, TriggerAuthentication,
 };
+use crate::rollouts::{AnalysisTemplate, Rollout};
 
 macro_rules! objects {
     (core: $($core:ident),*; custom: $($custom:ident),*) => {
@@ -101,7 +102,8 @@ objects!(
         HorizontalPodAutoscaler, PodDisruptionBudget, ConfigMap, CronJob, Job,
         PersistentVolumeClaim, NetworkPolicy;
     custom: ExternalSecret, ServiceMonitor, PrometheusRule, AppProject, Application,
-        GitRepository, Kustomization, ScaledObject, TriggerAuthentication
+        GitRepository, Kustomization, ScaledObject, TriggerAuthentication, Rollout,
+        AnalysisTemplate
 );
 
 impl Object {

@@ -1,14 +1,12 @@
-//! ExternalSecrets, ServiceMonitor and PrometheusRule of one app instance.
-
-use std::collections::BTreeMap;
+//! ExternalSecrets and the ServiceMonitor of one app instance.
 
 use glueops_model::Platform;
 use glueops_model::values::{SecretStoreKind, SecretStoreRef};
 
 use crate::custom::{
     DataFrom, Endpoint, ExternalSecret, ExternalSecretSpec, ExternalSecretTarget, Extract,
-    PrometheusRule, PrometheusRuleSpec, RemoteRef, Rule, RuleGroup, SecretData, Selector,
-    ServiceMonitor, ServiceMonitorSpec, StoreRef, TargetTemplate, TemplateMetadata,
+    RemoteRef, SecretData, Selector, ServiceMonitor, ServiceMonitorSpec, StoreRef, TargetTemplate,
+    TemplateMetadata,
 };
 use crate::instance::Instance;
 
@@ -157,57 +155,6 @@ pub(crate) fn service_monitor(i: &Instance) -> Option<ServiceMonitor> {
                 port: m.port.clone().unwrap_or_else(|| "http".to_string()),
                 path: m.path.clone().unwrap_or_else(|| "/metrics".to_string()),
                 interval: m.interval.clone().unwrap_or_else(|| "30s".to_string()),
-            }],
-        },
-    ))
-}
-
-/// One PrometheusRule holding every alert of the app.
-pub(crate) fn prometheus_rule(i: &Instance) -> Option<PrometheusRule> {
-    let alerts = i
-        .values
-        .monitoring
-        .as_ref()?
-        .alerts
-        .as_ref()
-        .filter(|a| !a.is_empty())?;
-    let rules = alerts
-        .iter()
-        .map(|a| {
-            let mut labels = BTreeMap::from([
-                ("app".to_string(), i.app.clone()),
-                (
-                    "severity".to_string(),
-                    format!(
-                        "{:?}",
-                        a.severity
-                            .unwrap_or(glueops_model::values::Severity::Warning)
-                    )
-                    .to_ascii_lowercase(),
-                ),
-            ]);
-            if let Some(env) = &i.environment {
-                labels.insert("environment".to_string(), env.clone());
-            }
-            Rule {
-                alert: a.name.clone().unwrap_or_default(),
-                expr: a.expr.clone().unwrap_or_default(),
-                for_duration: a.for_duration.clone(),
-                labels,
-                annotations: a
-                    .summary
-                    .iter()
-                    .map(|s| ("summary".to_string(), s.clone()))
-                    .collect(),
-            }
-        })
-        .collect();
-    Some(PrometheusRule::new(
-        i.meta(&i.name),
-        PrometheusRuleSpec {
-            groups: vec![RuleGroup {
-                name: format!("{}.rules", i.instance),
-                rules,
             }],
         },
     ))

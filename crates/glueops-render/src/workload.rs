@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use glueops_model::values::{
-    self, IntOrString as ValueIntOrString, JobSpec as JobValues, StrategyType, UpdateStrategy,
-    Workload, WorkloadKind,
+    self, IntOrString as ValueIntOrString, JobSpec as JobValues, UpdateStrategy, Workload,
+    WorkloadKind,
 };
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment, StatefulSet,
@@ -102,7 +102,10 @@ fn autoscaled(i: &Instance) -> bool {
 pub(crate) fn deployment(i: &Instance, w: &Workload<'_>, config_hash: &str) -> Option<Deployment> {
     let spec = i.values.deployment.as_ref()?;
     let replicas = spec.replicas.unwrap_or(1);
-    let recreate = spec.strategy == Some(StrategyType::Recreate);
+    let recreate = spec
+        .strategy
+        .as_ref()
+        .is_some_and(values::Strategy::recreates);
     let (surge, unavailable) = if replicas > 1 {
         (
             IntOrString::String("50%".into()),
@@ -286,10 +289,13 @@ pub(crate) fn job(i: &Instance, w: &Workload<'_>, config_hash: &str) -> Option<J
 }
 
 /// The kind and name of the app's long-running workload, if any.
-pub(crate) fn scale_target(i: &Instance) -> Option<(&'static str, String)> {
+pub(crate) fn scale_target(i: &Instance) -> Option<(&'static str, &'static str, String)> {
     i.workloads.iter().find_map(|w| match w.kind {
-        WorkloadKind::Deployment => Some(("Deployment", i.name.clone())),
-        WorkloadKind::StatefulSet => Some(("StatefulSet", i.name.clone())),
+        WorkloadKind::Deployment if crate::rollouts::progressive(i).is_some() => {
+            Some(("argoproj.io/v1alpha1", "Rollout", i.name.clone()))
+        }
+        WorkloadKind::Deployment => Some(("apps/v1", "Deployment", i.name.clone())),
+        WorkloadKind::StatefulSet => Some(("apps/v1", "StatefulSet", i.name.clone())),
         _ => None,
     })
 }
@@ -301,7 +307,7 @@ pub(crate) fn autoscaler(i: &Instance) -> Option<HorizontalPodAutoscaler> {
         .autoscaling
         .as_ref()
         .filter(|a| a.enabled == Some(true))?;
-    let (kind, name) = scale_target(i)?;
+    let (api_version, kind, name) = scale_target(i)?;
     let metric = |name: &str, target: Option<u32>| {
         target.map(|t| MetricSpec {
             type_: "Resource".to_string(),
@@ -330,7 +336,7 @@ pub(crate) fn autoscaler(i: &Instance) -> Option<HorizontalPodAutoscaler> {
         metadata: i.meta(&i.name),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
-                api_version: Some("apps/v1".to_string()),
+                api_version: Some(api_version.to_string()),
                 kind: kind.to_string(),
                 name,
             },

@@ -21,7 +21,7 @@ fn renders_the_demo_repo_and_writes_nothing_the_second_time() {
     let text = stdout(&first);
     assert!(
         text.contains(
-            "58 objects from 8 deployments and 0 previews; 58 files written, 0 unchanged"
+            "64 objects from 8 deployments and 0 previews; 64 files written, 0 unchanged"
         ),
         "{text}"
     );
@@ -36,7 +36,7 @@ fn renders_the_demo_repo_and_writes_nothing_the_second_time() {
     let again = glueops(&args);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(
-        stdout(&again).contains("0 files written, 58 unchanged, 0 removed"),
+        stdout(&again).contains("0 files written, 64 unchanged, 0 removed"),
         "{}",
         stdout(&again)
     );

@@ -57,6 +57,7 @@ pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
     config::check_config_maps(v, d, report);
     config::check_external_secret(v, d, report);
     config::check_monitoring(v, d, report);
+    super::strategy::check_strategy(d, report);
     check_network(v, d, report);
 }
 

@@ -515,6 +515,19 @@ pub(crate) fn check_monitoring(v: &AppValues, d: &AppInstance, report: &mut Repo
                 );
             }
         }
+        if let Some(expr) = &alert.expr
+            && let Err(e) = promql_parser::parser::parse(expr)
+        {
+            report.push(
+                at(
+                    tree,
+                    &[&base[..], &[k("expr")]].concat(),
+                    Code::Promql,
+                    format!("the alert's `expr` is not valid PromQL: {e}"),
+                )
+                .help("fix the expression; `promtool check rules` would reject it"),
+            );
+        }
         if let Some(f) = &alert.for_duration
             && let Err(e) = check_prometheus_duration(f)
         {

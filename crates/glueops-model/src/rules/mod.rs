@@ -5,6 +5,7 @@ mod app;
 mod config;
 mod diagnose;
 mod platform;
+mod strategy;
 mod templates;
 mod workload;
 

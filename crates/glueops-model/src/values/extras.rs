@@ -41,6 +41,11 @@ pub struct Monitoring {
     /// Alerts (one PrometheusRule).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<Vec<Alert>>,
+    /// glueops' alerts for every app (default true): pods crash-looping, available replicas
+    /// below the disruption budget, the autoscaler pinned at its maximum, ExternalSecrets not
+    /// synced (each only where the app has that object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_alerts: Option<bool>,
 }
 
 /// Prometheus scraping of the app's Service.

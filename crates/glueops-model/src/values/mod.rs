@@ -45,8 +45,9 @@ pub use pod::{
 pub use resolve::{ImageProblem, Workload, WorkloadKind, config_data, custom_objects};
 
 pub use workload::{
-    ClaimTemplate, ConcurrencyPolicy, CronJobEntry, CronJobs, DeploymentSpec, JobEntry, JobSpec,
-    Jobs, StatefulSetSpec, StrategyType, UpdateStrategy,
+    Analysis, AnalysisStep, CanaryStep, ClaimTemplate, ConcurrencyPolicy, CronJobEntry, CronJobs,
+    DeploymentSpec, JobEntry, JobSpec, Jobs, Pause, Progressive, ProgressiveKind, StatefulSetSpec,
+    Strategy, StrategyType, UpdateStrategy,
 };
 
 /// Labels or annotations: string keys to string values.

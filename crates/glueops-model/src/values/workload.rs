@@ -18,9 +18,10 @@ pub struct DeploymentSpec {
     /// Pod count (default 1; left to the autoscaler when `keda` or `autoscaling` is on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
-    /// `RollingUpdate` (default) or `Recreate`.
+    /// The chart's `RollingUpdate` (default) or `Recreate`; or glueops' progressive form
+    /// `{type: rollingUpdate | blueGreen | canary, steps, analysis}` (Argo Rollouts).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<StrategyType>,
+    pub strategy: Option<Strategy>,
     /// Extra pods during a rollout (default `100%` for one replica, `50%` for more).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<IntOrString>,
@@ -39,13 +40,130 @@ pub struct DeploymentSpec {
     pub pod: Pod,
 }
 
-/// Deployment strategy type.
+/// Deployment strategy type (the chart's vocabulary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum StrategyType {
     /// Replace pods gradually.
     RollingUpdate,
     /// Stop all pods, then start new ones.
     Recreate,
+}
+
+/// How a new version replaces the running one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Strategy {
+    /// The chart's form: `RollingUpdate` or `Recreate`.
+    Kind(StrategyType),
+    /// glueops' form, for blue/green and canary releases through Argo Rollouts.
+    Progressive(Progressive),
+}
+
+impl Strategy {
+    /// The progressive kind: `None` for a plain Deployment (rolling update or recreate).
+    pub fn progressive(&self) -> Option<(ProgressiveKind, &Progressive)> {
+        match self {
+            Strategy::Progressive(p) => match p.kind {
+                Some(kind @ (ProgressiveKind::BlueGreen | ProgressiveKind::Canary)) => {
+                    Some((kind, p))
+                }
+                _ => None,
+            },
+            Strategy::Kind(_) => None,
+        }
+    }
+
+    /// True for the chart's `Recreate`.
+    pub fn recreates(&self) -> bool {
+        matches!(self, Strategy::Kind(StrategyType::Recreate))
+    }
+}
+
+/// `deployment.strategy` as a map.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Progressive {
+    /// `rollingUpdate` (the default: a plain Deployment), `blueGreen` (an Argo Rollouts
+    /// Rollout with active and preview Services) or `canary` (a Rollout stepping traffic).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ProgressiveKind>,
+    /// Canary only: the steps, in Argo Rollouts' vocabulary (`setWeight`, `pause`,
+    /// `analysis`); default 20 %, pause 1m, analysis, 50 %, pause 1m, analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<CanaryStep>>,
+    /// The success-rate analysis that aborts a bad release (on by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<Analysis>,
+}
+
+/// The kinds of `deployment.strategy.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ProgressiveKind {
+    /// A plain Deployment with a rolling update.
+    RollingUpdate,
+    /// Blue/green: the new version runs beside the old behind a preview Service, is
+    /// analysed, then takes the active Service at once.
+    BlueGreen,
+    /// Canary: the new version takes a growing share of the pods, analysed between steps.
+    Canary,
+}
+
+/// One canary step: exactly one of its keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CanaryStep {
+    /// The share of pods (percent, 1–100) on the new version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_weight: Option<u32>,
+    /// Wait: for `duration`, or until promoted by hand when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<Pause>,
+    /// Run the app's success-rate analysis (`analysis: {}`); a failure aborts the release.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisStep>,
+}
+
+/// A canary pause.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pause {
+    /// How long (`30s`, `10m`, `1h`); absent: until promoted by hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+/// A canary analysis step: the app's analysis, as `deployment.strategy.analysis` sets it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisStep {}
+
+/// The success-rate analysis: a Prometheus query that must stay at or above `threshold`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Analysis {
+    /// Run it (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The lowest success rate accepted, 0–1 (default 0.95).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Time between measurements (default `1m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Measurements per analysis (default 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Failed measurements tolerated before the release is aborted (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_limit: Option<u32>,
+    /// The success rate as PromQL (one number, 0–1); default: the share of the app's
+    /// requests through ingress-nginx over the last 5 minutes that did not answer 5xx.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Prometheus' address (default: GlueOps' in-cluster Prometheus).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<String>,
 }
 
 /// The app's StatefulSet (the chart renders it only while `deployment` is off).

@@ -232,7 +232,11 @@ fn job_spec_and_pod() {
     let c = container(pod);
     assert_eq!(c["image"], glueops_model::values::CHART_DEFAULT_IMAGE);
     assert_eq!(env(c, "foo")["value"], "bar");
-    assert_eq!(kinds(&objects), ["Job", "NetworkPolicy", "ServiceAccount"]);
+    // The chart's objects plus glueops' NetworkPolicy and default alerts.
+    assert_eq!(
+        kinds(&objects),
+        ["Job", "NetworkPolicy", "PrometheusRule", "ServiceAccount"]
+    );
 }
 
 #[test]
@@ -474,6 +478,7 @@ fn disable_service_links_names_version_and_port() {
             "Deployment",
             "NetworkPolicy",
             "PodDisruptionBudget",
+            "PrometheusRule",
             "Service",
             "ServiceAccount"
         ]

@@ -53,7 +53,13 @@ fn every_example_object_passes_kubernetes_validate_strict_and_its_crd() {
     }
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["ExternalSecret", "ScaledObject", "TriggerAuthentication"]
+        // PrometheusRule: glueops' default alerts.
+        [
+            "ExternalSecret",
+            "PrometheusRule",
+            "ScaledObject",
+            "TriggerAuthentication"
+        ]
     );
 }
 

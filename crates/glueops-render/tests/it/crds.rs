@@ -7,6 +7,13 @@ use std::collections::BTreeMap;
 use glueops_render::{PreviewRequest, render};
 use serde_json::{Value, json};
 
+/// [`schemas`], read once per test binary.
+pub(crate) fn schemas_cached() -> &'static BTreeMap<(String, String), Value> {
+    static SCHEMAS: std::sync::OnceLock<BTreeMap<(String, String), Value>> =
+        std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(schemas)
+}
+
 pub(crate) fn schemas() -> BTreeMap<(String, String), Value> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crds");
     let mut out = BTreeMap::new();

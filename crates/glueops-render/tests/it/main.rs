@@ -5,11 +5,14 @@
     reason = "tests fail loudly: a panic with the value is the failure report"
 )]
 
+mod alerts;
 mod chart_examples;
 mod chart_oracles;
 mod crds;
 mod oracles;
 mod properties;
+mod rollouts;
 mod schema_values;
 mod snapshots;
+mod strategies;
 mod support;

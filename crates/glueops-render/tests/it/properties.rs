@@ -196,7 +196,7 @@ fn previews(apps: &[App]) -> Vec<PreviewRequest> {
 }
 
 /// The restricted pod-security profile, as the Kubernetes docs define it.
-fn restricted(pod: &PodSpec) -> Result<(), String> {
+pub(crate) fn restricted(pod: &PodSpec) -> Result<(), String> {
     let psc = pod.security_context.clone().unwrap_or_default();
     if pod.host_network == Some(true) || pod.host_pid == Some(true) || pod.host_ipc == Some(true) {
         return Err("host namespaces".into());

@@ -68,6 +68,9 @@ const SKIP: &[&str] = &[
     "portName",
     "protocol",
     "headlessService",
+    // The progressive strategy's values have cross-field rules; `properties.rs` generates
+    // them on their own.
+    "strategy",
 ];
 
 /// Keys always written where they are allowed (what a rule requires).
