@@ -17,7 +17,7 @@ sources=$(cd "$root" && find Cargo.toml Cargo.lock src schema crates \
     \( -name target -o -name tests -o -name fixtures -o -name snapshots \) -prune \
     -o -type f \( -name '*.rs' -o -name 'Cargo.toml' -o -name '*.json' -o -name '*.yaml' \) -print \
     | LC_ALL=C sort)
-hash=$(cd "$root" && printf '%s\n' "$sources" | while IFS= read -r f; do sha256sum "$f"; done | sha256sum | cut -c1-16)
+hash=$(cd "$root" && printf '%s\n' "$sources" | tr '\n' '\0' | xargs -0 sha256sum | sha256sum | cut -c1-16)
 
 os="${RUNNER_OS:-$(uname -s)}"
 arch="${RUNNER_ARCH:-$(uname -m)}"

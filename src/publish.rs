@@ -110,8 +110,7 @@ pub(crate) fn publish<R>(
             Some(tip) => tip.clone(),
             None => {
                 let tip = checkout.fetch()?;
-                remember_tip(checkout, tip.as_deref());
-                just_pushed().remove(&key(checkout));
+                remember_tip(checkout, tip.as_deref(), false);
                 tip
             }
         };
@@ -152,10 +151,7 @@ pub(crate) fn publish<R>(
                 .push_commit(&checkout.remote, &id, &checkout.branch)?,
         };
         if pushed {
-            remember_tip(checkout, Some(&id));
-            if remember_enabled() {
-                just_pushed().insert(key(checkout), id.clone());
-            }
+            remember_tip(checkout, Some(&id), true);
             return Ok((
                 report,
                 Published::Pushed {
@@ -184,24 +180,24 @@ pub(crate) fn publish<R>(
     })
 }
 
-/// The tips this process pushed last, per (remote, branch): a server that is the branch's
-/// usual writer saves a fetch per release. One-shot commands start empty and always fetch.
-static TIPS: std::sync::Mutex<BTreeMap<(String, String), Option<String>>> =
-    std::sync::Mutex::new(BTreeMap::new());
-
-fn tips() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), Option<String>>> {
-    TIPS.lock().unwrap_or_else(|p| p.into_inner())
+/// A branch tip this process knows, per (remote, branch).
+#[derive(Debug, Clone)]
+struct Tip {
+    /// The commit (`None`: the branch did not exist).
+    commit: Option<String>,
+    /// This process pushed it and nothing has read it since: the sync that follows a bump in
+    /// the same batch reads the config at that commit instead of fetching it again (the bump
+    /// fetched, or its compare-and-swap proved the tip, a moment ago).
+    just_pushed: bool,
 }
 
-/// The commits this process has just pushed and not fetched over since, per (remote, branch):
-/// the sync that follows a bump in the same batch reads the config at the commit the bump
-/// pushed instead of fetching it again (the bump fetched, or its compare-and-swap proved the
-/// tip, a moment ago).
-static JUST_PUSHED: std::sync::Mutex<BTreeMap<(String, String), String>> =
+/// The tips this process pushed or fetched last: a server that is the branch's usual writer
+/// saves a fetch per release. One-shot commands start empty and always fetch.
+static TIPS: std::sync::Mutex<BTreeMap<(String, String), Tip>> =
     std::sync::Mutex::new(BTreeMap::new());
 
-fn just_pushed() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), String>> {
-    JUST_PUSHED.lock().unwrap_or_else(|p| p.into_inner())
+fn tips() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), Tip>> {
+    TIPS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The commit this process pushed to `checkout`'s branch a moment ago, once (the next call
@@ -210,7 +206,10 @@ pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<String> {
     if !remember_enabled() {
         return None;
     }
-    just_pushed().remove(&key(checkout))
+    let mut tips = tips();
+    let tip = tips.get_mut(&key(checkout)).filter(|t| t.just_pushed)?;
+    tip.just_pushed = false;
+    tip.commit.clone()
 }
 
 fn key(checkout: &Checkout) -> (String, String) {
@@ -221,12 +220,16 @@ fn known_tip(checkout: &Checkout) -> Option<Option<String>> {
     if !remember_enabled() {
         return None;
     }
-    tips().get(&key(checkout)).cloned()
+    tips().get(&key(checkout)).map(|t| t.commit.clone())
 }
 
-fn remember_tip(checkout: &Checkout, tip: Option<&str>) {
+fn remember_tip(checkout: &Checkout, commit: Option<&str>, just_pushed: bool) {
     if remember_enabled() {
-        tips().insert(key(checkout), tip.map(str::to_string));
+        let tip = Tip {
+            commit: commit.map(str::to_string),
+            just_pushed,
+        };
+        tips().insert(key(checkout), tip);
     }
 }
 
@@ -248,6 +251,5 @@ pub fn plan_on_pushed_tips(enabled: bool) {
     REMEMBER.store(enabled, std::sync::atomic::Ordering::Relaxed);
     if !enabled {
         tips().clear();
-        just_pushed().clear();
     }
 }

@@ -5,7 +5,7 @@
 //! serving. Blue/green adds a preview Service the new version answers on before promotion.
 //! Previews (pull-request environments) always render a plain Deployment.
 
-use glueops_model::values::{Analysis, CanaryStep as StepValues, Progressive, ProgressiveKind};
+use glueops_model::values::{CanaryStep as StepValues, Progressive, ProgressiveKind};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -212,14 +212,7 @@ pub(crate) fn workload(i: &Instance, deployment: Deployment) -> Object {
         return deployment.into();
     };
     let Deployment { metadata, spec, .. } = deployment;
-    let Some(spec) = spec else {
-        return Deployment {
-            metadata,
-            ..Deployment::default()
-        }
-        .into();
-    };
-    rollout(i, kind, p, metadata, spec).into()
+    rollout(i, kind, p, metadata, spec.unwrap_or_default()).into()
 }
 
 /// The Rollout with the Deployment's metadata, selector, replicas and pod template.
@@ -342,7 +335,7 @@ pub(crate) fn analysis_template(i: &Instance) -> Option<AnalysisTemplate> {
                             .prometheus
                             .clone()
                             .unwrap_or_else(|| DEFAULT_PROMETHEUS.into()),
-                        query: a.query.clone().unwrap_or_else(|| default_query(i, &a)),
+                        query: a.query.clone().unwrap_or_else(|| default_query(i)),
                     },
                 },
             }],
@@ -352,7 +345,7 @@ pub(crate) fn analysis_template(i: &Instance) -> Option<AnalysisTemplate> {
 
 /// The share of the Service's requests through ingress-nginx over 5 minutes that did not
 /// answer 5xx; no traffic at all counts as success (nothing failed).
-fn default_query(i: &Instance, _a: &Analysis) -> String {
+fn default_query(i: &Instance) -> String {
     let labels = format!(
         "exported_namespace=\"{}\",exported_service=\"{{{{args.service}}}}\"",
         i.namespace

@@ -249,7 +249,7 @@ impl ManifestRepo {
         trailers: &[Trailer],
     ) -> Result<Option<String>> {
         let base = base.map(|b| self.resolve_id(b)).transpose()?;
-        let hash_kind = self.with_gix(|repo| repo.object_hash());
+        let hash_kind = self.repo.hash;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let mut batch = Batch::default();
         let mut root = Level::default();

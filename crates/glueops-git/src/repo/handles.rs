@@ -10,6 +10,8 @@ use std::sync::Mutex;
 pub(super) struct Handles {
     shared: gix::ThreadSafeRepository,
     idle: Mutex<Vec<gix::Repository>>,
+    /// The repository's object hash (asked on every tree written: kept, not looked up).
+    pub(super) hash: gix::hash::Kind,
 }
 
 /// Idle handles kept for reuse: enough for the threads that use one repository at a time.
@@ -20,6 +22,7 @@ impl Handles {
     pub(super) fn new(repo: gix::Repository) -> Handles {
         Handles {
             shared: repo.clone().into_sync(),
+            hash: repo.object_hash(),
             idle: Mutex::new(vec![repo]),
         }
     }

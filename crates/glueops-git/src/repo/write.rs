@@ -167,7 +167,7 @@ impl ManifestRepo {
         // Every id is computed before a single object is written (the paths were checked when
         // they entered the `Files`).
         let mut root = BTreeMap::new();
-        let hash_kind = self.with_gix(|repo| repo.object_hash());
+        let hash_kind = self.repo.hash;
         let mut seen = Vec::with_capacity(files.len());
         for (path, bytes) in files.iter() {
             let parts: Vec<&str> = path.split('/').collect();
@@ -288,12 +288,8 @@ impl ManifestRepo {
         let mut bytes = Vec::with_capacity(tree.entries.len() * 40);
         tree.write_to(&mut bytes)
             .map_err(|e| self.err("encode tree", e))?;
-        let id = gix::objs::compute_hash(
-            self.with_gix(|repo| repo.object_hash()),
-            gix::objs::Kind::Tree,
-            &bytes,
-        )
-        .map_err(|e| self.err("hash tree", e))?;
+        let id = gix::objs::compute_hash(self.repo.hash, gix::objs::Kind::Tree, &bytes)
+            .map_err(|e| self.err("hash tree", e))?;
         if !cache.known.contains(&id) {
             batch.add(id, gix::objs::Kind::Tree, std::borrow::Cow::Owned(bytes));
         }
