@@ -59,9 +59,13 @@ impl Checkout {
         })
     }
 
-    /// Fetches the branch: its commit at the remote, `None` when it does not exist yet.
+    /// Fetches the branch: its commit at the remote, `None` when it does not exist yet. A
+    /// process that plans on known tips ([`crate::plan_on_pushed_tips`]) remembers it: its
+    /// next write to the branch is a compare-and-swap on this tip, without fetching again.
     pub fn fetch(&self) -> Result<Option<String>, Error> {
-        Ok(self.repo.fetch(&self.remote, &self.branch)?)
+        let tip = self.repo.fetch(&self.remote, &self.branch)?;
+        crate::publish::remember_fetched(self, tip.as_deref());
+        Ok(tip)
     }
 }
 

@@ -108,11 +108,7 @@ pub(crate) fn publish<R>(
         };
         let base = match &known {
             Some(tip) => tip.clone(),
-            None => {
-                let tip = checkout.fetch()?;
-                remember_tip(checkout, tip.as_deref(), false);
-                tip
-            }
+            None => checkout.fetch()?,
         };
         let (report, commit) = plan(base.as_deref())?;
         let Some(commit) = commit else {
@@ -233,11 +229,21 @@ fn remember_tip(checkout: &Checkout, commit: Option<&str>, just_pushed: bool) {
     }
 }
 
+/// The tip a fetch just found (any fetch also clears the just-pushed mark).
+pub(crate) fn remember_fetched(checkout: &Checkout, commit: Option<&str>) {
+    remember_tip(checkout, commit, false);
+}
+
 fn forget_tip(checkout: &Checkout) {
     tips().remove(&key(checkout));
 }
 
 static REMEMBER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this is a long-running process ([`plan_on_pushed_tips`] on).
+pub(crate) fn long_running() -> bool {
+    remember_enabled()
+}
 
 fn remember_enabled() -> bool {
     REMEMBER.load(std::sync::atomic::Ordering::Relaxed)
