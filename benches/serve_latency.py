@@ -9,11 +9,12 @@ N apps x 3 environments (default N = 1000), local bare remotes, one run:
 
 Each is measured from the start of the signed POST until the manifest remote's `main` moves
 (the 202 comes back at once; the work follows). Between events the bench waits for the server
-to go idle. Beside it, in the same run: each event's git transport floor with the `git` CLI on
-packed copies of the remotes (a sync: fetch the config commit, push one manifest commit; a
-preview: push one manifest commit; a bump: push one config commit, then one manifest commit —
-the server knows both branch tips from its last fetch or push), and the peers' polling
-intervals. The remotes are packed, as a hosting server keeps them.
+to go idle. Beside it, in the same run: each event's git transport floor — the `git` CLI
+fetching the config commit a push names (syncs), and pushing exactly the commits the server
+pushed (the manifest commit; for a bump the config commit first) to packed copies of the
+remotes standing at their parents (the server knows both branch tips from its last fetch or
+push) — and the peers' polling intervals. The remotes are packed, as a hosting server keeps
+them.
 
 GLUEOPS_BENCH_RUNS events of each kind (default 40). Build first:
 cargo build --profile dist -p glueops-cli
@@ -142,6 +143,32 @@ def measure(server, man, event, delivery, body):
     return took
 
 
+class Replay:
+    """git alone moving exactly the commit glueops moved: fetched (not timed) into a clone,
+    then pushed (timed) to a packed copy of the remote standing at the commit's parent."""
+
+    def __init__(self, tmp, name, remote):
+        self.remote = remote
+        self.copy = os.path.join(tmp, f"floor-{name}.git")
+        self.clone = os.path.join(tmp, f"floor-{name}-clone.git")
+        loop_sync.clone_packed(remote, self.copy)
+        loop_sync.clone_packed(remote, self.clone)
+
+    def rev(self, repo, name):
+        return loop_sync.git("-C", repo, "rev-parse", name).decode().strip()
+
+    def push_last(self):
+        """Seconds git takes to push the remote's `main` from its parent."""
+        loop_sync.git("-C", self.clone, "fetch", "-q", "--no-tags", self.remote, "+refs/heads/main:refs/heads/main")
+        commit = self.rev(self.clone, "main")
+        parent = self.rev(self.clone, "main^")
+        if self.rev(self.copy, "main") != parent:
+            loop_sync.git("-C", self.clone, "push", "-q", "--force", self.copy, f"{parent}:refs/heads/main")
+        start = time.perf_counter()
+        loop_sync.push(self.clone, self.copy, commit)
+        return time.perf_counter() - start
+
+
 def quantile(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round((len(xs) - 1) * q))]
@@ -168,56 +195,43 @@ def main():
                          "--github-secret-file", secret, "--cache", os.path.join(tmp, "cache"), "--resync", "1h"])
         server.wait(lambda l: '"status refreshed"' in l, 900)
         first = time.perf_counter() - start
-        # The transport each event needs at the least, with the git CLI on packed copies of the
-        # remotes (the server knows both branch tips from its last fetch or push).
-        floor_cfg, man_remote, man_clone, cfg_remote, cfg_clone = (
-            os.path.join(tmp, f"floor-{d}.git") for d in ("config", "manifests", "manifests-clone",
-                                                          "config-remote", "config-clone"))
+        # What git alone takes for each event's transport, in the same run: fetching the config
+        # commit a push event names, and pushing exactly the commits the server pushed.
+        floor_cfg = os.path.join(tmp, "floor-config-fetch.git")
         loop_sync.clone_packed(cfg, floor_cfg)
-        loop_sync.clone_packed(man, man_remote)
-        loop_sync.clone_packed(man_remote, man_clone)
-        loop_sync.clone_packed(cfg, cfg_remote)
-        loop_sync.clone_packed(cfg_remote, cfg_clone)
-
-        def floor(steps):
-            start = time.perf_counter()
-            for step in steps:
-                step()
-            return time.perf_counter() - start
-
+        manifests, config = Replay(tmp, "manifests", man), Replay(tmp, "config", cfg)
         pushes, previews, images = [], [], []
         floors = {"sync": [], "preview": [], "bump": []}
         for r in range(RUNS):
             loop_sync.change(work, cfg, f"app{(r * 37) % n:05d}", r)
-            m1, m2, m3 = (loop_sync.prepare_commit(man_clone, f"{r} {k}") for k in ("sync", "preview", "bump"))
-            c1 = loop_sync.prepare_commit(cfg_clone, r)
-            floors["sync"].append(floor([lambda: loop_sync.fetch(floor_cfg, cfg),
-                                         lambda: loop_sync.push(man_clone, man_remote, m1)]))
-            floors["preview"].append(floor([lambda: loop_sync.push(man_clone, man_remote, m2)]))
-            floors["bump"].append(floor([lambda: loop_sync.push(cfg_clone, cfg_remote, c1),
-                                         lambda: loop_sync.push(man_clone, man_remote, m3)]))
+            start = time.perf_counter()
+            loop_sync.fetch(floor_cfg, cfg)
+            fetched = time.perf_counter() - start
             after = loop_sync.git("rev-parse", "HEAD", cwd=work).decode().strip()
             body = fixture("push/payload.json", {"/repository/full_name": "acme/config", "/ref": "refs/heads/main",
                                                  "/after": after, "/deleted": False})
             pushes.append(measure(server, man, "push", f"push-{r}", body))
+            floors["sync"].append(fetched + manifests.push_last())
             app = f"app{(r * 53) % n:05d}"
             body = fixture("pull_request/opened.payload.json", {
                 "/repository/full_name": f"acme/{app}", "/number": 1000 + r, "/pull_request/number": 1000 + r,
                 "/pull_request/head/sha": f"{r:040d}"})
             previews.append(measure(server, man, "pull_request", f"pr-{r}", body))
+            floors["preview"].append(manifests.push_last())
             body = fixture("package/published.docker.payload.json", {
                 "/repository/full_name": f"acme/{app}", "/package/name": app,
                 "/package/package_version/container_metadata/tag/name": f"7.{r}.0"})
             images.append(measure(server, man, "package", f"pkg-{r}", body))
+            floors["bump"].append(config.push_last() + manifests.push_last())
             loop_sync.git("pull", "-q", "--ff-only", cfg, "main", cwd=work)
         status, metrics = server.get("/metrics")
         server.stop()
     print(f"N = {n} apps x 3 environments, {RUNS} events of each kind (start pass, first render: {first:.1f} s)")
     print("  request -> commit pushed to the manifest remote       p50       p90       p99       max"
           " | git alone: p50     p99 | p50/p50  p99/p99")
-    for name, xs, fs, what in [("push to config -> sync", pushes, floors["sync"], "fetch config, push manifests"),
-                               ("pull request opened -> preview", previews, floors["preview"], "push manifests"),
-                               ("image published -> bump + sync", images, floors["bump"], "push config, push manifests")]:
+    for name, xs, fs, what in [("push to config -> sync", pushes, floors["sync"], "fetch the config commit, push the same manifest commit"),
+                               ("pull request opened -> preview", previews, floors["preview"], "push the same manifest commit"),
+                               ("image published -> bump + sync", images, floors["bump"], "push the same config commit, then manifest commit")]:
         print(f"  {name:<50} {quantile(xs, .5) * 1000:6.1f} ms {quantile(xs, .9) * 1000:6.1f} ms "
               f"{quantile(xs, .99) * 1000:6.1f} ms {max(xs) * 1000:6.1f} ms | {quantile(fs, .5) * 1000:6.1f} ms "
               f"{quantile(fs, .99) * 1000:6.1f} ms | {quantile(xs, .5) / quantile(fs, .5):.2f}x   "
