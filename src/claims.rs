@@ -121,18 +121,22 @@ fn prune(dir: &std::path::Path) {
 /// The claims of `commit`: taken from memory when this process wrote them last (the caller
 /// saves the next commit's), read from the file otherwise.
 fn take(checkout: &Checkout, commit: &str) -> Option<Claims> {
-    let key = folder(checkout);
-    let kept = {
-        let mut last = last();
-        match last.get(&key) {
-            Some((c, _)) if c == commit => last.remove(&key),
-            _ => None,
-        }
-    };
-    match kept {
+    match kept(checkout, commit, true) {
         // Unshared once the file is written; copied while the writer still holds them.
-        Some((_, claims)) => Some(Arc::try_unwrap(claims).unwrap_or_else(|a| Claims::clone(&a))),
+        Some(claims) => Some(Arc::try_unwrap(claims).unwrap_or_else(|a| Claims::clone(&a))),
         None => read(checkout, commit),
+    }
+}
+
+/// The claims of `commit` kept in memory, if this process wrote them last (`remove`: taken
+/// out, for a caller that saves the next commit's).
+fn kept(checkout: &Checkout, commit: &str, remove: bool) -> Option<Arc<Claims>> {
+    let key = folder(checkout);
+    let mut last = last();
+    match last.get(&key) {
+        Some((c, _)) if c == commit && remove => last.remove(&key).map(|(_, claims)| claims),
+        Some((c, claims)) if c == commit => Some(Arc::clone(claims)),
+        _ => None,
     }
 }
 
@@ -229,13 +233,8 @@ pub(crate) fn validate_edit(
     let apps = BTreeSet::from([app.to_string()]);
     let repo = load_apps(&checkout.repo, base, Some((path, bytes)), &apps)?;
     let changed = claims_of(&repo);
-    let key = folder(checkout);
-    let clash = last()
-        .get(&key)
-        .filter(|(c, _)| c == base)
-        .map(|(_, claims)| clash_with(claims, &apps, &changed));
-    let clash = clash.or_else(|| read(checkout, base).map(|c| clash_with(&c, &apps, &changed)));
-    if clash == Some(false) {
+    let known = kept(checkout, base, false).or_else(|| read(checkout, base).map(Arc::new));
+    if known.is_some_and(|claims| !clash_with(&claims, &apps, &changed)) {
         return Ok(());
     }
     crate::checkout::load_at(&checkout.repo, base, Some((path, bytes))).map(|_| ())

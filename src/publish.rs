@@ -199,7 +199,7 @@ fn tips() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), Tip>> {
 /// The commit this process pushed to `checkout`'s branch a moment ago, once (the next call
 /// answers `None` and the caller fetches). Only with [`plan_on_pushed_tips`] on.
 pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<String> {
-    if !remember_enabled() {
+    if !long_running() {
         return None;
     }
     let mut tips = tips();
@@ -213,14 +213,14 @@ fn key(checkout: &Checkout) -> (String, String) {
 }
 
 fn known_tip(checkout: &Checkout) -> Option<Option<String>> {
-    if !remember_enabled() {
+    if !long_running() {
         return None;
     }
     tips().get(&key(checkout)).map(|t| t.commit.clone())
 }
 
 fn remember_tip(checkout: &Checkout, commit: Option<&str>, just_pushed: bool) {
-    if remember_enabled() {
+    if long_running() {
         let tip = Tip {
             commit: commit.map(str::to_string),
             just_pushed,
@@ -240,12 +240,9 @@ fn forget_tip(checkout: &Checkout) {
 
 static REMEMBER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Whether this is a long-running process ([`plan_on_pushed_tips`] on).
+/// Whether this is a long-running process ([`plan_on_pushed_tips`] on): it remembers tips
+/// and keeps caches in memory.
 pub(crate) fn long_running() -> bool {
-    remember_enabled()
-}
-
-fn remember_enabled() -> bool {
     REMEMBER.load(std::sync::atomic::Ordering::Relaxed)
 }
 
