@@ -156,8 +156,9 @@ fn abandoned_after(delay: Duration, repos: &Repos, round: u32) -> bool {
     let task = runtime.spawn(reconcile(settings(&repos.cache), rx, report));
     std::thread::sleep(delay);
     task.abort();
+    // The branch is read atomically, so it is checked while the abandoned pass may still
+    // push; fsck only once that pass has ended (fsck beside a landing push reads "missing").
     let whole = |when: &str| {
-        fsck(&repos.manifests);
         let tip = git(&repos.manifests, &["rev-parse", "main"])
             .trim()
             .to_string();
@@ -174,6 +175,7 @@ fn abandoned_after(delay: Duration, repos: &Repos, round: u32) -> bool {
     drop(tx);
     drop(runtime); // waits for the abandoned blocking pass, if it still runs
     whole("after the abandoned pass ended");
+    fsck(&repos.manifests);
     let landed = git(&repos.manifests, &["rev-parse", "main"]).trim() != old;
 
     let converge = tokio::runtime::Runtime::new().unwrap();

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Runs `git -C dir args` and returns its stdout; a failure fails the test with git's stderr.
+/// Runs `git -C dir args` and returns its stdout; a failure fails the test with git's output.
 #[expect(
     clippy::panic,
     reason = "test support: a git call that fails is the test's failure, reported with git's words"
@@ -28,18 +28,45 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         Err(e) => panic!("cannot run git ({e}): install git 2.x"),
     };
     if !out.status.success() {
+        // `git fsck` reports missing and broken objects on stdout, errors on stderr.
         panic!(
-            "git {args:?} in {}: {}",
+            "git {args:?} in {} ({}): {}{}",
             dir.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     }
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+const FSCK: [&str; 4] = ["fsck", "--strict", "--no-dangling", "--no-progress"];
+
 /// `git fsck --strict` of the repository at `dir` passes.
+///
+/// Run it only when no push into `dir` is in flight: git's fsck lists the objects first and
+/// reads the refs after, so a push that lands in between reads as "missing" objects.
 pub fn fsck(dir: &Path) {
-    git(dir, &["fsck", "--strict", "--no-dangling", "--no-progress"]);
+    git(dir, &FSCK);
+}
+
+/// `git fsck --strict` of `dir` passes once a writer this test cannot wait for (a `git push`
+/// orphaned by a killed process) has finished: it is retried for up to ten seconds, then the
+/// last failure fails the test. A torn repository stays torn and still fails.
+pub fn fsck_settled(dir: &Path) {
+    for _ in 0..50 {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(FSCK)
+            .env("LC_ALL", "C")
+            .output();
+        if out.is_ok_and(|out| out.status.success()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    fsck(dir);
 }
 
 /// A config repo and a manifest repo, as bare remotes on disk.

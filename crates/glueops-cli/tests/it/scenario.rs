@@ -347,9 +347,8 @@ fn a_killed_sync_leaves_old_or_new_and_the_next_converges() {
         std::thread::sleep(std::time::Duration::from_millis(delay));
         let _ = child.kill();
         let _ = child.wait();
-        // A `git push` the kill orphaned finishes or fails on its own.
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        glueops_testkit::repos::fsck(&repos.manifests);
+        // A `git push` the kill orphaned finishes or fails on its own; fsck waits for it.
+        glueops_testkit::repos::fsck_settled(&repos.manifests);
         seen.push(repos.manifest_tree());
     }
     let out = run(&repos, &["sync"], "2026-12-01T09:10:00Z");
