@@ -189,37 +189,67 @@ pub fn free_port() -> Result<u16, Failure> {
 /// `count` consecutive free TCP ports on 127.0.0.1; returns the first. A port is handed out
 /// once per process, so tests running in parallel never start two servers on one port (the
 /// OpenBao dev server also listens on the port after its API port, for cluster traffic).
+///
+/// Ports come from below the kernel's ephemeral range: a port from inside it can be taken by
+/// any outgoing connection between the moment it is released here and the moment the server
+/// binds it. Each process starts at its own place in the pool, and every port is bound (so
+/// free) when it is handed out.
 pub fn free_ports(count: u16) -> Result<u16, Failure> {
     static HANDED_OUT: OnceLock<Mutex<BTreeSet<u16>>> = OnceLock::new();
     let handed_out = HANDED_OUT.get_or_init(Mutex::default);
     let bind = |port: u16| TcpListener::bind((Ipv4Addr::LOCALHOST, port));
+    let (low, high) = listening_pool();
+    let size = u32::from(high - low) + 1;
+    let start = std::process::id().wrapping_mul(7919) % size;
     let mut last_error = None;
-    for _ in 0..200 {
-        let first = match bind(0).and_then(|l| Ok((l.local_addr()?.port(), l))) {
-            Ok(bound) => bound,
-            Err(e) => {
-                last_error = Some(e);
-                continue;
-            }
+    let mut taken = handed_out.lock().unwrap_or_else(|p| p.into_inner());
+    for step in 0..size.min(4000) {
+        let Ok(first) = u16::try_from(u32::from(low) + (start + step) % size) else {
+            continue;
         };
         let Some(ports) = (0..count)
-            .map(|i| first.0.checked_add(i))
+            .map(|i| first.checked_add(i).filter(|p| *p <= high))
             .collect::<Option<Vec<u16>>>()
         else {
             continue;
         };
-        // Hold every port of the run until it is recorded.
-        let held: Result<Vec<TcpListener>, _> = ports.iter().skip(1).map(|p| bind(*p)).collect();
-        let mut taken = handed_out.lock().unwrap_or_else(|p| p.into_inner());
-        if held.is_ok() && ports.iter().all(|p| !taken.contains(p)) {
-            taken.extend(&ports);
-            return Ok(first.0);
+        if ports.iter().any(|p| taken.contains(p)) {
+            continue;
+        }
+        match ports
+            .iter()
+            .map(|p| bind(*p))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(_held) => {
+                taken.extend(&ports);
+                return Ok(first);
+            }
+            Err(e) => last_error = Some(e),
         }
     }
     Err(Failure(format!(
-        "no {count} consecutive free ports on 127.0.0.1{}",
+        "no {count} consecutive free ports on 127.0.0.1 in {low}..={high}{}",
         last_error.map_or_else(String::new, |e| format!(": {e}"))
     )))
+}
+
+/// The ports `free_ports` hands out: from 10000 to just below the ephemeral range that
+/// `/proc/sys/net/ipv4/ip_local_port_range` names (Linux's default is 32768-60999), or above
+/// it when there is no room below.
+fn listening_pool() -> (u16, u16) {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| {
+            let mut parts = text.split_whitespace().map(str::parse::<u16>);
+            Some((parts.next()?.ok()?, parts.next()?.ok()?))
+        })
+        .unwrap_or((32768, 60999));
+    match range {
+        (low, _) if low > 11_000 => (10_000, low - 1),
+        (_, high) if high < 64_000 => (high + 1, 65_535),
+        _ => (10_000, 65_535),
+    }
 }
 
 /// A server process listening on `127.0.0.1:<port>`, killed when dropped.

@@ -68,3 +68,23 @@ fn ports_handed_out_in_parallel_never_overlap() {
         "a port was handed out twice"
     );
 }
+
+#[test]
+fn ports_are_handed_out_outside_the_ephemeral_range() {
+    // An outgoing connection may take any port of the ephemeral range the moment a free
+    // port is released, before the server binds it.
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let range: Vec<u16> = text
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    for _ in 0..20 {
+        let port = glueops_testkit::free_ports(2).unwrap();
+        for p in [port, port + 1] {
+            assert!(
+                p < range[0] || p > range[1],
+                "port {p} lies in the ephemeral range {range:?}"
+            );
+        }
+    }
+}
