@@ -120,74 +120,86 @@ pub(crate) fn sync_with(
     let checkout = manifest_checkout(config, manifests, opts)?;
     let layout = Layout::new(config.platform()?);
     let mut plan_time = std::time::Duration::ZERO;
-    let (plan, published) = publish::publish(&checkout, opts.now, opts.dry_run, |base| {
-        let started = std::time::Instant::now();
-        let mut state = publish::state_of(&checkout, base)?;
-        let since = since(config, &state);
-        let carried = carried(config, &state);
-        let scope = if full {
-            Scope::Full {
-                reason: "a fresh render of every deployment".into(),
+    let beside = publish::Beside {
+        after: config.after.clone(),
+        during: None,
+    };
+    let (plan, published) =
+        publish::publish_beside(&checkout, opts.now, opts.dry_run, beside, |base| {
+            let started = std::time::Instant::now();
+            let mut state = publish::state_of(&checkout, base)?;
+            let since = since(config, &state);
+            let carried = carried(config, &state);
+            let scope = if full {
+                Scope::Full {
+                    reason: "a fresh render of every deployment".into(),
+                }
+            } else {
+                plan::scope(since.as_ref(), &state, request, &Index(config))
+            };
+            let selected: Option<BTreeSet<(String, String)>> = match &scope {
+                Scope::Full { .. } => None,
+                Scope::Deployments { deployments } => Some(
+                    deployments
+                        .iter()
+                        .filter_map(|d| d.split_once('/'))
+                        .map(|(a, e)| (a.to_string(), e.to_string()))
+                        .collect(),
+                ),
+            };
+            let (repo, complete) = match &selected {
+                None => (std::borrow::Cow::Borrowed(config.repo()?), true),
+                Some(pairs) => {
+                    let apps: BTreeSet<String> = pairs.iter().map(|(a, _)| a.clone()).collect();
+                    let base_config = state.last_own.as_ref().and_then(|o| t::value(o, t::CONFIG));
+                    config.with_apps(base_config, &apps)?
+                }
+            };
+            let cs = ConfigState {
+                repo: &repo,
+                commit: config.commit.as_deref(),
+                since: since.as_ref(),
+                carried: &carried,
+                complete,
+            };
+            state.files = list(&checkout, base, &layout, &scope, repo.platform())?;
+            let rendered = crate::render::render_selected(&repo, &[], &|d| {
+                selected.as_ref().is_none_or(|s| {
+                    d.environment()
+                        .is_some_and(|e| s.contains(&(d.app.clone(), e.to_string())))
+                })
+            })?
+            .files()?;
+            let mut p = plan::plan(
+                &cs,
+                &state,
+                scope,
+                rendered,
+                request,
+                opts.now,
+                opts.allow_delete,
+            )?;
+            plan_time += started.elapsed();
+            if p.refused.is_some() || p.is_empty() {
+                return Ok((p, None));
             }
-        } else {
-            plan::scope(since.as_ref(), &state, request, &Index(config))
-        };
-        let selected: Option<BTreeSet<(String, String)>> = match &scope {
-            Scope::Full { .. } => None,
-            Scope::Deployments { deployments } => Some(
-                deployments
-                    .iter()
-                    .filter_map(|d| d.split_once('/'))
-                    .map(|(a, e)| (a.to_string(), e.to_string()))
-                    .collect(),
-            ),
-        };
-        let (repo, complete) = match &selected {
-            None => (std::borrow::Cow::Borrowed(config.repo()?), true),
-            Some(pairs) => {
-                let apps: BTreeSet<String> = pairs.iter().map(|(a, _)| a.clone()).collect();
-                let base_config = state.last_own.as_ref().and_then(|o| t::value(o, t::CONFIG));
-                config.with_apps(base_config, &apps)?
+            if opts.dry_run {
+                return Ok((p, Some(Commit::default())));
             }
-        };
-        let cs = ConfigState {
-            repo: &repo,
-            commit: config.commit.as_deref(),
-            since: since.as_ref(),
-            carried: &carried,
-            complete,
-        };
-        state.files = list(&checkout, base, &layout, &scope, repo.platform())?;
-        let rendered = crate::render::render_selected(&repo, &[], &|d| {
-            selected.as_ref().is_none_or(|s| {
-                d.environment()
-                    .is_some_and(|e| s.contains(&(d.app.clone(), e.to_string())))
-            })
-        })?
-        .files()?;
-        let mut p = plan::plan(
-            &cs,
-            &state,
-            scope,
-            rendered,
-            request,
-            opts.now,
-            opts.allow_delete,
-        )?;
-        plan_time += started.elapsed();
-        if p.refused.is_some() || p.is_empty() {
-            return Ok((p, None));
-        }
-        if opts.dry_run {
-            return Ok((p, Some(Commit::default())));
-        }
-        let commit = Commit {
-            edit: std::mem::take(&mut p.edit),
-            title: p.title.clone(),
-            trailers: p.trailers.clone(),
-        };
-        Ok((p, Some(commit)))
-    })?;
+            let commit = Commit {
+                edit: std::mem::take(&mut p.edit),
+                title: p.title.clone(),
+                trailers: p.trailers.clone(),
+            };
+            Ok((p, Some(commit)))
+        })?;
+    // Planned on a config push in flight: the outcome stands only once that push landed
+    // (a release was pushed only then; one that released nothing waits here).
+    if let Some(config) = &config.after
+        && !config.accepted()
+    {
+        return Err(publish::superseded(config.commit.clone()));
+    }
     let dry_run = published == Published::DryRun;
     let (commit, attempts) = match published {
         Published::Pushed { commit, attempts } => (Some(commit), attempts),

@@ -142,6 +142,9 @@ pub struct Config {
     pub commit: Option<String>,
     /// The checkout, when the config is a repository.
     pub checkout: Option<Checkout>,
+    /// The push of `commit` when it was still in flight as the config was opened: what is
+    /// planned on it is pushed only once the remote accepted it.
+    pub(crate) after: Option<std::sync::Arc<crate::publish::Pending>>,
     folder: Option<PathBuf>,
     full: std::sync::OnceLock<Repo>,
     platform: std::sync::OnceLock<crate::model::Platform>,
@@ -164,16 +167,16 @@ impl Config {
             return Ok(Config {
                 commit,
                 checkout: None,
+                after: None,
                 folder: Some(PathBuf::from(spec)),
                 full: Default::default(),
                 platform: Default::default(),
             });
         }
         let checkout = Checkout::open(spec, cache, branch)?;
-        let pushed = crate::publish::take_just_pushed(&checkout);
-        let fetched = match pushed {
-            Some(commit) => Some(commit),
-            None => checkout.fetch()?,
+        let (fetched, after) = match crate::publish::take_just_pushed(&checkout) {
+            Some((commit, pending)) => (Some(commit), pending),
+            None => (checkout.fetch()?, None),
         };
         let commit = fetched.ok_or_else(|| Error::Invalid {
             message: format!(
@@ -185,6 +188,7 @@ impl Config {
         Ok(Config {
             commit: Some(commit),
             checkout: Some(checkout),
+            after,
             folder: None,
             full: Default::default(),
             platform: Default::default(),

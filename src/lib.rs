@@ -79,7 +79,9 @@ pub use glueops_render as render;
 pub use glueops_secrets as secrets;
 pub use output::{WriteSummary, write_tree};
 pub use publish::plan_on_pushed_tips;
-pub use release::{ConfigEdit, Refused, Release, SourceCommit, bump, promote, rollback};
+pub use release::{
+    Bump, ConfigEdit, Refused, Release, SourceCommit, bump, bump_beside, promote, rollback,
+};
 pub use review::config_diff;
 pub use secrets_check::{MissingSecret, check_secrets};
 
@@ -154,6 +156,15 @@ pub enum Error {
         message: String,
         /// What to do.
         help: String,
+    },
+    /// A release was planned on a config commit while its push was in flight, and the config
+    /// remote refused that push: nothing planned on it was pushed.
+    #[error(
+        "the config remote did not accept commit {commit}, so the release planned on it was not pushed; sync again (it plans on the config remote's branch)"
+    )]
+    Superseded {
+        /// The config commit the remote refused.
+        commit: String,
     },
     /// Pushes kept losing the race to other writers.
     #[error(

@@ -3,6 +3,7 @@
 //! new tip and plan again (level-triggered: the plan is always made on what is there).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -92,6 +93,122 @@ pub(crate) fn publish<R>(
     checkout: &Checkout,
     now: Timestamp,
     dry_run: bool,
+    plan: impl FnMut(Option<&str>) -> Result<(R, Option<Commit>), Error>,
+) -> Result<(R, Published), Error> {
+    publish_beside(checkout, now, dry_run, Beside::default(), plan)
+}
+
+/// How one publish overlaps another push (a long-running process only).
+#[derive(Default)]
+pub(crate) struct Beside<'a> {
+    /// The commit is planned on a config commit whose push is still in flight: it is pushed
+    /// only once the config remote accepted that one, and never when it refused it.
+    pub(crate) after: Option<Arc<Pending>>,
+    /// Runs on another thread while this publish's first push is in flight, with the commit
+    /// being pushed standing as the branch's just-pushed tip, gated by the push's outcome.
+    pub(crate) during: Option<Box<dyn FnOnce() + Send + 'a>>,
+}
+
+/// A push in flight, for work planned on its commit meanwhile: settled once, when the remote
+/// accepted or refused it (refused also when the push failed, or its thread unwound).
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// The commit being pushed.
+    pub(crate) commit: String,
+    accepted: std::sync::Mutex<Option<bool>>,
+    settled: std::sync::Condvar,
+}
+
+impl Pending {
+    fn new(commit: &str) -> Pending {
+        Pending {
+            commit: commit.to_string(),
+            accepted: std::sync::Mutex::new(None),
+            settled: std::sync::Condvar::new(),
+        }
+    }
+
+    fn settle(&self, accepted: bool) {
+        let mut slot = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(accepted);
+        self.settled.notify_all();
+    }
+
+    /// Waits for the push; true when the remote accepted it.
+    pub(crate) fn accepted(&self) -> bool {
+        let mut slot = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(accepted) = *slot {
+                return accepted;
+            }
+            slot = self.settled.wait(slot).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// Settles a pending push as refused unless it was settled first (an error or an unwinding
+/// thread never leaves the work planned on it waiting).
+struct Refuse<'a>(&'a Pending);
+
+impl Drop for Refuse<'_> {
+    fn drop(&mut self) {
+        self.0.settle(false);
+    }
+}
+
+/// Pushes `id` (a compare-and-swap on `known` when this process knew the tip) while `during`
+/// runs beside, the commit standing as the branch's pending just-pushed tip meanwhile.
+fn push_beside(
+    checkout: &Checkout,
+    id: &str,
+    known: Option<&Option<String>>,
+    during: Option<Box<dyn FnOnce() + Send + '_>>,
+) -> Result<bool, Error> {
+    let push = || match known {
+        Some(tip) => {
+            checkout
+                .repo
+                .push_commit_if_at(&checkout.remote, id, &checkout.branch, tip.as_deref())
+        }
+        None => checkout
+            .repo
+            .push_commit(&checkout.remote, id, &checkout.branch),
+    };
+    let Some(during) = during else {
+        return Ok(push()?);
+    };
+    let pending = Arc::new(Pending::new(id));
+    tips().insert(
+        key(checkout),
+        Tip {
+            commit: Some(id.to_string()),
+            just_pushed: true,
+            pending: Some(Arc::clone(&pending)),
+        },
+    );
+    let pushed = std::thread::scope(|s| {
+        let refuse = Refuse(&pending);
+        let side = s.spawn(during);
+        let pushed = push();
+        pending.settle(matches!(pushed, Ok(true)));
+        drop(refuse);
+        // A `during` that unwound reported nothing; its caller does the work again.
+        let _ = side.join();
+        pushed
+    });
+    if let Some(tip) = tips().get_mut(&key(checkout)) {
+        tip.pending = None;
+    }
+    Ok(pushed?)
+}
+
+/// Plans on the branch tip and publishes, re-planning on a moved tip, overlapping another
+/// push as `beside` says.
+pub(crate) fn publish_beside<R>(
+    checkout: &Checkout,
+    now: Timestamp,
+    dry_run: bool,
+    mut beside: Beside<'_>,
     mut plan: impl FnMut(Option<&str>) -> Result<(R, Option<Commit>), Error>,
 ) -> Result<(R, Published), Error> {
     let author = Author {
@@ -135,19 +252,18 @@ pub(crate) fn publish<R>(
             }
             return Ok((report, Published::Unchanged));
         };
-        let pushed = match &known {
-            Some(tip) => checkout.repo.push_commit_if_at(
-                &checkout.remote,
-                &id,
-                &checkout.branch,
-                tip.as_deref(),
-            )?,
-            None => checkout
-                .repo
-                .push_commit(&checkout.remote, &id, &checkout.branch)?,
-        };
+        if let Some(config) = &beside.after
+            && !config.accepted()
+        {
+            return Err(superseded(config.commit.clone()));
+        }
+        let during = beside.during.take().filter(|_| long_running());
+        let overlapped = during.is_some();
+        let pushed = push_beside(checkout, &id, known.as_ref(), during)?;
         if pushed {
-            remember_tip(checkout, Some(&id), true);
+            if !overlapped {
+                remember_tip(checkout, Some(&id), true);
+            }
             return Ok((
                 report,
                 Published::Pushed {
@@ -185,6 +301,8 @@ struct Tip {
     /// the same batch reads the config at that commit instead of fetching it again (the bump
     /// fetched, or its compare-and-swap proved the tip, a moment ago).
     just_pushed: bool,
+    /// Its push is still in flight (work planned on it waits for the outcome).
+    pending: Option<Arc<Pending>>,
 }
 
 /// The tips this process pushed or fetched last: a server that is the branch's usual writer
@@ -198,14 +316,20 @@ fn tips() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), Tip>> {
 
 /// The commit this process pushed to `checkout`'s branch a moment ago, once (the next call
 /// answers `None` and the caller fetches). Only with [`plan_on_pushed_tips`] on.
-pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<String> {
+/// With it, the push still in flight when there is one.
+pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<(String, Option<Arc<Pending>>)> {
     if !long_running() {
         return None;
     }
     let mut tips = tips();
     let tip = tips.get_mut(&key(checkout)).filter(|t| t.just_pushed)?;
     tip.just_pushed = false;
-    tip.commit.clone()
+    Some((tip.commit.clone()?, tip.pending.clone()))
+}
+
+/// The error for work planned on a config commit the remote refused.
+pub(crate) fn superseded(commit: String) -> Error {
+    Error::Superseded { commit }
 }
 
 fn key(checkout: &Checkout) -> (String, String) {
@@ -224,6 +348,7 @@ fn remember_tip(checkout: &Checkout, commit: Option<&str>, just_pushed: bool) {
         let tip = Tip {
             commit: commit.map(str::to_string),
             just_pushed,
+            pending: None,
         };
         tips().insert(key(checkout), tip);
     }

@@ -55,6 +55,68 @@ pub fn bump(
     extra: &[Trailer],
     opts: &Options,
 ) -> Result<ConfigEdit, Error> {
+    let request = Bump {
+        app,
+        env,
+        tag,
+        source,
+        extra,
+    };
+    bump_with(spec, &request, opts, None)
+}
+
+/// A [`bump`]'s request: set `image.tag` of `app` in `env` to `tag`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bump<'a> {
+    /// The app.
+    pub app: &'a str,
+    /// The environment.
+    pub env: &'a str,
+    /// The image tag.
+    pub tag: &'a str,
+    /// The source commit the image was built from, recorded in trailers.
+    pub source: Option<&'a SourceCommit>,
+    /// More trailers for the config commit.
+    pub extra: &'a [Trailer],
+}
+
+/// [`bump`], with `during` run on another thread while the config commit's push is in flight
+/// (a long-running process only: [`plan_on_pushed_tips`](crate::plan_on_pushed_tips) on).
+/// Meanwhile the commit stands as the config branch's just-pushed tip, so a [`sync`](crate::sync)
+/// in `during` plans on it at once, and pushes its release only after the config remote
+/// accepted the bump: when the remote refuses it, that sync pushes nothing and answers
+/// [`Error::Superseded`], and the bump is planned again on the fetched tip.
+///
+/// Answers `during`'s result when it ran: not when nothing was committed (the file already
+/// had the tag), not outside a long-running process, and not when `during` unwound.
+pub fn bump_beside<T: Send>(
+    spec: &str,
+    request: &Bump<'_>,
+    opts: &Options,
+    during: impl FnOnce() -> T + Send,
+) -> Result<(ConfigEdit, Option<T>), Error> {
+    let result = std::sync::Mutex::new(None);
+    let during = Box::new(|| {
+        let out = during();
+        *result.lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
+    });
+    let edit = bump_with(spec, request, opts, Some(during))?;
+    Ok((edit, result.into_inner().unwrap_or_else(|p| p.into_inner())))
+}
+
+fn bump_with(
+    spec: &str,
+    request: &Bump<'_>,
+    opts: &Options,
+    during: Option<Box<dyn FnOnce() + Send + '_>>,
+) -> Result<ConfigEdit, Error> {
+    let Bump {
+        app,
+        env,
+        tag,
+        source,
+        extra,
+    } = *request;
     crate::model::check::image_tag(tag).map_err(|reason| Error::Unsafe {
         path: values_path(app, env),
         reason,
@@ -68,7 +130,11 @@ pub fn bump(
         trailers.extend(t::make(t::SOURCE_TIME, s.time.to_string()));
     }
     trailers.extend(extra.iter().cloned());
-    let (edit, published) = publish::publish(&checkout, opts.now, false, |base| {
+    let beside = publish::Beside {
+        after: None,
+        during,
+    };
+    let (edit, published) = publish::publish_beside(&checkout, opts.now, false, beside, |base| {
         let base = base.ok_or_else(|| Error::Invalid {
             message: format!(
                 "the config repo {} has no branch `{}`",

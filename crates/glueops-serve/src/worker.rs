@@ -156,10 +156,16 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
             .timed("review", None, started.elapsed().as_secs_f64());
     }
     previews(shared, &fresh, &opts, &mut failures)?;
-    let bumped = bumps(shared, &fresh, &opts, &mut failures)?;
+    let (bumped, synced) = bumps(shared, &fresh, &ledger, &opts, &mut failures)?;
     let wants_sync = works(&fresh).any(|w| matches!(w, Work::Sync | Work::Review { .. })) || bumped;
     if wants_sync {
-        sync(shared, &ledger, &opts).or_else(|e| {
+        // The sync planned while the last bump was pushed stands, unless the config remote
+        // refused that bump (then sync on what the remote has).
+        let synced = match synced {
+            Some(Err(glueops::Error::Superseded { .. })) | None => sync(shared, &ledger, &opts),
+            Some(result) => result,
+        };
+        synced.or_else(|e| {
             if transient(&e) {
                 return Err(e);
             }
@@ -303,13 +309,16 @@ fn previews(
     }
 }
 
-/// The last tag per deployment wins; true when the config changed.
+/// The last tag per deployment wins; true when the config changed. The last bump's push
+/// overlaps the sync that follows it (planned on the bump, pushed once the bump landed): its
+/// result comes back when that sync ran.
 fn bumps(
     shared: &Shared,
     jobs: &[&Job],
+    ledger: &Ledger,
     opts: &glueops::Options,
     failures: &mut Failures,
-) -> Result<bool, glueops::Error> {
+) -> Result<(bool, Option<Result<(), glueops::Error>>), glueops::Error> {
     let mut last: BTreeMap<(&str, &str), (&str, Vec<u64>)> = BTreeMap::new();
     for job in jobs {
         for w in &job.work {
@@ -323,9 +332,30 @@ fn bumps(
         }
     }
     let mut changed = false;
-    for ((app, env), (tag, seqs)) in &last {
+    let mut synced = None;
+    let count = last.len();
+    for (i, ((app, env), (tag, seqs))) in last.iter().enumerate() {
         let started = Instant::now();
-        let result = glueops::bump(&shared.settings.config, app, env, tag, None, &[], opts);
+        let request = glueops::Bump {
+            app,
+            env,
+            tag,
+            source: None,
+            extra: &[],
+        };
+        let config = &shared.settings.config;
+        let result = if i + 1 == count {
+            glueops::bump_beside(config, &request, opts, || sync(shared, ledger, opts)).map(
+                |(edit, result)| {
+                    synced = result;
+                    edit
+                },
+            )
+        } else {
+            glueops::bump(config, app, env, tag, None, &[], opts)
+        };
+        // The last bump's time includes the sync beside its push when that sync took longer
+        // (the sync is timed on its own too).
         shared
             .metrics
             .timed("bump", None, started.elapsed().as_secs_f64());
@@ -344,7 +374,7 @@ fn bumps(
             }
         }
     }
-    Ok(changed)
+    Ok((changed, synced))
 }
 
 /// After a transient failure: which remote answers (for `/readyz`).
@@ -402,6 +432,9 @@ fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(),
                 }
             }
         }
+        // Planned on a bump the config remote refused: nothing was pushed, and the batch
+        // syncs again on the remote's branch.
+        Err(glueops::Error::Superseded { .. }) => {}
         Err(e) => {
             shared.metrics.failed("sync");
             shared.set_synced(false, Some(chain(e)));

@@ -12,6 +12,7 @@ mod scenario;
 mod secrets;
 mod serve;
 mod serve_backup;
+mod serve_bump;
 mod serve_faults;
 mod serve_load;
 mod validate;
