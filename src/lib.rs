@@ -18,7 +18,9 @@
 //! [`dora_of`] do the I/O around it: bare clones in a cache folder, commits with `gix`, pushes
 //! that re-plan on a moved tip. For a long-running server (`glueops-serve`): [`sync_approved`]
 //! counts the approvals a [`ledger`] kept in git holds, [`preview::apply`] applies a burst of
-//! pull-request events in one commit, and [`status`] says what is released where.
+//! pull-request events in one commit, [`bump_beside`] plans the sync that follows a bump
+//! while the bump's push is in flight (releasing it only once the config remote accepted the
+//! bump), and [`status`] says what is released where.
 //!
 //! ## Blocking, async and cancellation (for controllers)
 //! Every loop function ([`sync`], [`preview`], [`bump`], [`promote`], [`rollback`],
