@@ -198,7 +198,9 @@ pub(crate) fn sync_with(
     if let Some(config) = &config.after
         && !config.accepted()
     {
-        return Err(publish::superseded(config.commit.clone()));
+        return Err(Error::Superseded {
+            commit: config.commit.clone(),
+        });
     }
     let dry_run = published == Published::DryRun;
     let (commit, attempts) = match published {

@@ -255,7 +255,9 @@ pub(crate) fn publish_beside<R>(
         if let Some(config) = &beside.after
             && !config.accepted()
         {
-            return Err(superseded(config.commit.clone()));
+            return Err(Error::Superseded {
+                commit: config.commit.clone(),
+            });
         }
         let during = beside.during.take().filter(|_| long_running());
         let overlapped = during.is_some();
@@ -325,11 +327,6 @@ pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<(String, Option<Ar
     let tip = tips.get_mut(&key(checkout)).filter(|t| t.just_pushed)?;
     tip.just_pushed = false;
     Some((tip.commit.clone()?, tip.pending.clone()))
-}
-
-/// The error for work planned on a config commit the remote refused.
-pub(crate) fn superseded(commit: String) -> Error {
-    Error::Superseded { commit }
 }
 
 fn key(checkout: &Checkout) -> (String, String) {

@@ -78,6 +78,21 @@ fn config_tip(p: &Platform) -> String {
         .to_string()
 }
 
+/// The manifest branch's head releases `tag` for api/staging on the config remote's tip (the
+/// bump that landed), and every release names a config commit the remote holds; both remotes
+/// pass fsck.
+fn released_on_the_landed_bump(p: &Platform, tag: &str) {
+    let bump = config_tip(p);
+    let message = p.head_message();
+    assert!(
+        message.contains(&format!("Glueops-Config: {bump}"))
+            && message.contains(&format!("api/staging tag={tag}")),
+        "the release is not made on the bump that landed ({bump}): {message}"
+    );
+    every_release_names_an_accepted_config_commit(p);
+    p.repos.fsck();
+}
+
 /// A hook that reads the manifest branch, holds the config push `hold`, reads it again and
 /// records in `flag` whether it moved meanwhile (git's own variables unset: they name the
 /// config remote and its quarantine).
@@ -112,16 +127,7 @@ fn the_release_beside_a_bump_waits_until_the_config_remote_accepted_it() {
     );
     // One release, made on the bump's commit.
     assert_eq!(manifest_commits(&p).len(), before + 1);
-    let bump = config_tip(&p);
-    assert!(
-        p.head_message()
-            .contains(&format!("Glueops-Config: {bump}")),
-        "{}",
-        p.head_message()
-    );
-    assert!(p.head_message().contains("api/staging tag=9.9.1"));
-    every_release_names_an_accepted_config_commit(&p);
-    p.repos.fsck();
+    released_on_the_landed_bump(&p, "9.9.1");
 }
 
 #[test]
@@ -153,17 +159,8 @@ fn a_bump_the_config_remote_refuses_releases_nothing_until_it_is_accepted() {
     // Unfrozen: the retry lands the bump, then its release.
     hook(&p, None);
     wait_outcome(&served, "img-1", "applied");
-    let bump = config_tip(&p);
-    assert!(
-        p.head_message()
-            .contains(&format!("Glueops-Config: {bump}"))
-            && p.head_message().contains("api/staging tag=9.9.1"),
-        "{}",
-        p.head_message()
-    );
     assert_eq!(manifest_commits(&p).len(), before.len() + 1);
-    every_release_names_an_accepted_config_commit(&p);
-    p.repos.fsck();
+    released_on_the_landed_bump(&p, "9.9.1");
 }
 
 #[test]
@@ -180,18 +177,10 @@ fn a_bump_on_a_config_branch_another_writer_moved_is_released_as_landed() {
     let theirs = config_tip(&p);
     post(&served, "package", "img-2", &image("9.9.2"), SECRET);
     wait_outcome(&served, "img-2", "applied");
-    let bump = config_tip(&p);
     assert_eq!(
         git(&p.repos.config, &["rev-parse", "main^"]).trim(),
         theirs,
         "the bump does not build on the other writer's commit"
     );
-    let message = p.head_message();
-    assert!(
-        message.contains(&format!("Glueops-Config: {bump}"))
-            && message.contains("api/staging tag=9.9.2"),
-        "the release is not made on the bump that landed: {message}"
-    );
-    every_release_names_an_accepted_config_commit(&p);
-    p.repos.fsck();
+    released_on_the_landed_bump(&p, "9.9.2");
 }
