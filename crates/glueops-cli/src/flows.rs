@@ -218,6 +218,29 @@ pub(crate) struct BumpArgs {
     common: Common,
 }
 
+/// The bump, and the sync that releases it planned while the bump's push is in flight (this
+/// one process writes both branches, as `glueops serve` does): the release is pushed only once
+/// the config remote accepted the bump; when it refused it (another writer moved the config
+/// branch), the bump is made again on the new tip and the sync runs after it.
+fn bump_then_sync(
+    config: &str,
+    request: &glueops::Bump<'_>,
+    manifests: &str,
+    opts: &glueops::Options,
+) -> Result<(glueops::ConfigEdit, glueops::Outcome), Error> {
+    glueops::plan_on_pushed_tips(true);
+    let (edit, beside) = glueops::bump_beside(config, request, opts, || {
+        glueops::sync(config, manifests, opts)
+    })?;
+    let synced = match beside {
+        Some(Err(glueops::Error::Superseded { .. })) | None => {
+            glueops::sync(config, manifests, opts)?
+        }
+        Some(result) => result?,
+    };
+    Ok((edit, synced))
+}
+
 pub(crate) fn bump(args: &BumpArgs) -> Result<u8, Error> {
     let opts = args.common.options(&args.branch);
     let source = match (&args.source_commit, args.source_time) {
@@ -227,18 +250,30 @@ pub(crate) fn bump(args: &BumpArgs) -> Result<u8, Error> {
         }),
         _ => None,
     };
-    let edit = glueops::bump(
-        &args.config,
-        &args.app,
-        &args.env,
-        &args.tag,
-        source.as_ref(),
-        &[],
-        &opts,
-    )?;
-    let synced = match &args.manifests {
-        Some(m) => Some(glueops::sync(&args.config, m, &opts)?),
-        None => None,
+    let request = glueops::Bump {
+        app: &args.app,
+        env: &args.env,
+        tag: &args.tag,
+        source: source.as_ref(),
+        extra: &[],
+    };
+    let (edit, synced) = match &args.manifests {
+        Some(m) => {
+            let (edit, synced) = bump_then_sync(&args.config, &request, m, &opts)?;
+            (edit, Some(synced))
+        }
+        None => (
+            glueops::bump(
+                &args.config,
+                request.app,
+                request.env,
+                request.tag,
+                request.source,
+                request.extra,
+                &opts,
+            )?,
+            None,
+        ),
     };
     args.common
         .report(|| Report::bump(&edit, &args.tag, synced.as_ref()))?;

@@ -1,6 +1,7 @@
 //! `glueops serve` planning a release while the bump it follows is still being pushed: the
 //! release reaches the manifest remote only after the config remote accepted the bump, and
 //! never when it refused it. The config remote's `pre-receive` hook holds or refuses pushes.
+//! `glueops bump --manifests` does the same in one process.
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use glueops_testkit::repos::git;
 use serde_json::Value;
 
-use crate::serve::{Platform, SECRET, payload, post, wait_outcome, wait_until};
+use crate::serve::{INSIDE, Platform, SECRET, payload, post, wait_outcome, wait_until};
 
 /// An image published for acme/api (staging bumps on it).
 fn image(tag: &str) -> Vec<u8> {
@@ -177,6 +178,143 @@ fn a_bump_on_a_config_branch_another_writer_moved_is_released_as_landed() {
     let theirs = config_tip(&p);
     post(&served, "package", "img-2", &image("9.9.2"), SECRET);
     wait_outcome(&served, "img-2", "applied");
+    assert_eq!(
+        git(&p.repos.config, &["rev-parse", "main^"]).trim(),
+        theirs,
+        "the bump does not build on the other writer's commit"
+    );
+    released_on_the_landed_bump(&p, "9.9.2");
+}
+
+/// `glueops <args> --config C --cache K --now INSIDE` (and `--manifests M`).
+fn cli(p: &Platform, args: &[&str]) -> std::process::Output {
+    let (config, manifests) = (
+        p.repos.config.to_string_lossy(),
+        p.repos.manifests.to_string_lossy(),
+    );
+    let cache = p.root.path().join("cli-cache");
+    let cache = cache.to_string_lossy();
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    for flag in [
+        "--config",
+        &config,
+        "--manifests",
+        &manifests,
+        "--cache",
+        &cache,
+        "--now",
+        INSIDE,
+    ] {
+        all.push(std::ffi::OsStr::new(flag));
+    }
+    crate::glueops(&all)
+}
+
+fn cli_bump(p: &Platform, tag: &str) -> std::process::Output {
+    cli(
+        p,
+        &["bump", "--app", "api", "--env", "staging", "--tag", tag],
+    )
+}
+
+#[test]
+fn the_cli_bump_releases_only_after_the_config_remote_accepted_it() {
+    let p = Platform::new();
+    assert!(cli(&p, &["sync"]).status.success());
+    let flag = p.root.path().join("hook.log");
+    hook(&p, Some(&holding_hook(&p.repos.manifests, &flag, "0.6")));
+    let before = manifest_commits(&p).len();
+    let out = cli_bump(&p, "9.9.1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(&flag).unwrap();
+    assert_eq!(
+        log.trim(),
+        "still",
+        "the manifest remote moved while the bump's push was held"
+    );
+    assert_eq!(manifest_commits(&p).len(), before + 1);
+    released_on_the_landed_bump(&p, "9.9.1");
+}
+
+#[test]
+fn a_cli_bump_the_config_remote_refuses_releases_nothing() {
+    let p = Platform::new();
+    assert!(cli(&p, &["sync"]).status.success());
+    hook(&p, Some("echo 'pushes are frozen' >&2\nexit 1\n"));
+    let before = manifest_commits(&p);
+    let out = cli_bump(&p, "9.9.1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a refused bump succeeded: {stderr}");
+    assert!(
+        stderr.contains("pushes are frozen"),
+        "the remote's reason is not shown: {stderr}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        manifest_commits(&p),
+        before,
+        "a release planned on a refused bump reached the manifest remote"
+    );
+    // Unfrozen: the same command lands the bump, then its release.
+    hook(&p, None);
+    assert!(cli_bump(&p, "9.9.1").status.success());
+    assert_eq!(manifest_commits(&p).len(), before.len() + 1);
+    released_on_the_landed_bump(&p, "9.9.1");
+}
+
+#[test]
+fn a_cli_bump_on_a_config_branch_moved_during_its_push_is_released_as_landed() {
+    let p = Platform::new();
+    assert!(cli(&p, &["sync"]).status.success());
+    // While the bump's push is held, another writer lands a commit first (the hook pushes it
+    // from a clone of its own before letting the first push go on): the bump is refused,
+    // made again on that commit, and only then released.
+    let other = p.root.path().join("other");
+    git(
+        p.root.path(),
+        &[
+            "clone",
+            "-q",
+            &p.repos.config.to_string_lossy(),
+            &other.to_string_lossy(),
+        ],
+    );
+    std::fs::write(other.join("NOTES.md"), "hand written\n").unwrap();
+    git(&other, &["add", "NOTES.md"]);
+    git(
+        &other,
+        &[
+            "-c",
+            "user.name=ops",
+            "-c",
+            "user.email=ops@example.com",
+            "commit",
+            "-qm",
+            "ops: a note",
+        ],
+    );
+    let theirs = git(&other, &["rev-parse", "HEAD"]).trim().to_string();
+    let once = p.root.path().join("once");
+    hook(
+        &p,
+        Some(&format!(
+            "if [ ! -e '{once}' ]; then touch '{once}'; \
+             env -u GIT_DIR -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES -u GIT_QUARANTINE_PATH \
+             git -C '{other}' push -q origin HEAD:refs/heads/main >/dev/null 2>&1 & sleep 0.5; fi\nexit 0\n",
+            once = once.display(),
+            other = other.display()
+        )),
+    );
+    let out = cli_bump(&p, "9.9.2");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         git(&p.repos.config, &["rev-parse", "main^"]).trim(),
         theirs,

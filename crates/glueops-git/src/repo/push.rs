@@ -100,6 +100,26 @@ impl ManifestRepo {
         self.resolve_id(&tracking).map(Some)
     }
 
+    /// What `refs/glueops/remotes/<branch>` says the remote had when this clone last talked
+    /// to it (`None`: nothing yet, or unreadable).
+    fn tracked(&self, branch: &str) -> Option<gix::ObjectId> {
+        self.try_resolve_id(&format!("refs/glueops/remotes/{branch}"))
+            .ok()
+            .flatten()
+    }
+
+    /// After a push landed: the remote's branch is `commit`, so the tracking ref says so (as
+    /// `git push` does for a configured remote), and the next fetch finds it up to date
+    /// instead of walking the pushed commit's objects again. Moved only from the value read
+    /// before the push; when another process fetched meanwhile, or the write fails, the ref
+    /// stays as it is: it is a hint, and the next fetch sets it from the remote either way.
+    fn track_pushed(&self, branch: &str, commit: &str, before: Option<gix::ObjectId>) {
+        let Ok(commit) = self.resolve_id(commit) else {
+            return;
+        };
+        let _ignored = self.move_ref(&format!("refs/glueops/remotes/{branch}"), commit, before);
+    }
+
     fn fetch_once(&self, remote: &str, branch: &str, tracking: &str) -> Result<String> {
         // One round trip: a branch the remote does not have yet is an answer, not an error.
         git(
@@ -155,8 +175,12 @@ impl ManifestRepo {
     /// moved the branch first (fetch, re-plan on the new tip and try again).
     pub fn push_commit(&self, remote: &str, commit: &str, branch: &str) -> Result<bool> {
         let refspec = format!("{commit}:refs/heads/{branch}");
+        let tracked = self.tracked(branch);
         match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                self.track_pushed(branch, commit, tracked);
+                Ok(true)
+            }
             Err(Error::GitCommand { stderr, .. }) if lost_race(&stderr) => Ok(false),
             Err(e) => Err(e),
         }
@@ -178,11 +202,15 @@ impl ManifestRepo {
             expected.unwrap_or("")
         );
         let refspec = format!("{commit}:refs/heads/{branch}");
+        let tracked = self.tracked(branch);
         match git(
             Some(self.path()),
             &["push", "--quiet", &lease, remote, &refspec],
         ) {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                self.track_pushed(branch, commit, tracked);
+                Ok(true)
+            }
             Err(Error::GitCommand { stderr, .. }) if lost_race(&stderr) => Ok(false),
             Err(e) => Err(e),
         }
@@ -211,6 +239,7 @@ impl ManifestRepo {
             let refspec = format!("{commit}:refs/heads/{branch}");
             match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
                 Ok(_) => {
+                    self.track_pushed(branch, &commit.to_string(), base);
                     return Ok(PushOutcome::Pushed {
                         commit: commit.to_string(),
                         attempts: attempt,

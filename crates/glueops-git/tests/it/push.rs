@@ -317,3 +317,64 @@ fn clone_and_read_over_http() {
     let history = reader.history("main", "apps/api", 5).unwrap();
     assert_eq!(history[0].trailers, trailers("api"));
 }
+
+#[test]
+fn a_push_moves_the_tracking_ref_so_the_next_fetch_has_nothing_to_walk() {
+    let (_remote_dir, url) = remote();
+    let work = tempfile::tempdir().unwrap();
+    let a = ManifestRepo::clone_bare(&url, work.path().join("a")).unwrap();
+    let b = ManifestRepo::clone_bare(&url, work.path().join("b")).unwrap();
+    let tracking = "refs/glueops/remotes/main";
+    let tracked = |repo: &ManifestRepo| repo.try_resolve(tracking).unwrap();
+    let (author, trailers) = (author(), trailers("web"));
+    let (one, two) = (files(&[("d.yaml", "1")]), files(&[("d.yaml", "2")]));
+    let preview = |prefix, files| TreeChange {
+        prefix,
+        files,
+        author: &author,
+        message: "pr",
+        trailers: &trailers,
+    };
+    // publish: fetch, commit, push; the ref names what landed.
+    let PushOutcome::Pushed { commit: first, .. } = a
+        .publish(&url, "main", &preview("previews/web-pr-1", &one), 3)
+        .unwrap()
+    else {
+        panic!("nothing pushed")
+    };
+    assert_eq!(tracked(&a), Some(first.clone()));
+    // push_commit and push_commit_if_at, of commits written without moving any ref.
+    let commit_on = |base: &str, body: &str| {
+        let mut edit = glueops_git::Edit::default();
+        edit.write("clusters/a.yaml", body.as_bytes().to_vec())
+            .unwrap();
+        a.commit_edit(Some(base), &edit, &author, body, &[])
+            .unwrap()
+            .unwrap()
+    };
+    let second = commit_on(&first, "a: 1\n");
+    assert!(a.push_commit(&url, &second, "main").unwrap());
+    assert_eq!(tracked(&a), Some(second.clone()));
+    let third = commit_on(&second, "a: 2\n");
+    assert!(
+        a.push_commit_if_at(&url, &third, "main", Some(&second))
+            .unwrap()
+    );
+    assert_eq!(tracked(&a), Some(third.clone()));
+    // A refused push leaves it where it was.
+    let stale = commit_on(&second, "a: 3\n");
+    assert!(
+        !a.push_commit_if_at(&url, &stale, "main", Some(&second))
+            .unwrap()
+    );
+    assert_eq!(tracked(&a), Some(third.clone()));
+    // Another writer lands: a fetch says what the remote has.
+    let PushOutcome::Pushed { commit: theirs, .. } = b
+        .publish(&url, "main", &preview("previews/web-pr-2", &two), 3)
+        .unwrap()
+    else {
+        panic!("nothing pushed")
+    };
+    assert_eq!(a.fetch(&url, "main").unwrap(), Some(theirs.clone()));
+    assert_eq!(tracked(&a), Some(theirs));
+}
