@@ -172,7 +172,8 @@ impl ManifestRepo {
     }
 
     /// Pushes `commit` to the remote's `branch` without force: `Ok(false)` when another writer
-    /// moved the branch first (fetch, re-plan on the new tip and try again).
+    /// moved the branch first (fetch, re-plan on the new tip and try again). Once pushed,
+    /// `refs/glueops/remotes/<branch>` names `commit`, as after a fetch.
     pub fn push_commit(&self, remote: &str, commit: &str, branch: &str) -> Result<bool> {
         let refspec = format!("{commit}:refs/heads/{branch}");
         let tracked = self.tracked(branch);
@@ -189,7 +190,8 @@ impl ManifestRepo {
     /// Pushes `commit` to the remote's `branch` only if the branch is exactly at `expected`
     /// (`None`: does not exist) — git's `--force-with-lease` compare-and-swap, for a writer that
     /// believes it knows the tip without fetching. `Ok(false)` when the branch is elsewhere
-    /// (moved on, or rewound by someone): fetch and plan again.
+    /// (moved on, or rewound by someone): fetch and plan again. Once pushed, the tracking ref
+    /// names `commit`.
     pub fn push_commit_if_at(
         &self,
         remote: &str,
