@@ -88,6 +88,29 @@ fn default_branch(repo: &ManifestRepo, remote: &str) -> Result<String, Error> {
     }
 }
 
+/// Packs the loose objects of every clone in the `cache` folder holding more than
+/// [`LOOSE_LIMIT`](crate::git::LOOSE_LIMIT) of them (fetches and commits leave them, and
+/// thousands slow every later fetch and push); the clones packed. Cheap when there is nothing
+/// to do (a directory listing per clone): call it after a command, or when a server is idle.
+pub fn keep_packed(cache: &Path) -> Result<Vec<PathBuf>, Error> {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return Ok(Vec::new());
+    };
+    let mut clones: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "git") && p.join("HEAD").is_file())
+        .collect();
+    clones.sort();
+    let mut packed = Vec::new();
+    for dir in clones {
+        if ManifestRepo::open(&dir)?.pack_loose_objects(crate::git::LOOSE_LIMIT)? {
+            packed.push(dir);
+        }
+    }
+    Ok(packed)
+}
+
 /// A cache folder name for a remote: readable, and unique by a hash of the whole remote.
 fn folder_name(remote: &str) -> String {
     use sha2::Digest as _;

@@ -73,7 +73,7 @@ pub mod trailers;
 
 pub use apply::{Options, Outcome, drift, drift_diff, sync, sync_approved};
 pub use bump::{Unsafe, set_image_tag};
-pub use checkout::{Checkout, Config};
+pub use checkout::{Checkout, Config, keep_packed};
 pub use glueops_files as files;
 pub use glueops_git as git;
 pub use glueops_model as model;

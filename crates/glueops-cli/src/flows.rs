@@ -45,6 +45,7 @@ pub(crate) struct Common {
 impl Common {
     pub(crate) fn options(&self, branch: &Branch) -> Options {
         let cache = self.cache.clone().unwrap_or_else(default_cache);
+        let _first = CACHE_USED.set(cache.clone());
         let mut opts = Options::new(cache, self.now.unwrap_or_else(Timestamp::now));
         opts.branch = branch.branch.clone();
         opts.config_branch = self.config_branch.clone();
@@ -68,6 +69,24 @@ impl Common {
             );
         }
         Ok(self.json)
+    }
+}
+
+/// The cache folder the command works in, its clones packed once the command is done.
+static CACHE_USED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Packs the clones of the cache folder the command used when their loose objects piled up
+/// (every fetch and commit leaves some; thousands slow each later fetch and push). A failure
+/// is a warning: the command's own result stands.
+pub(crate) fn keep_cache_packed() {
+    let Some(cache) = CACHE_USED.get() else {
+        return;
+    };
+    if let Err(e) = glueops::keep_packed(cache) {
+        eprintln!(
+            "warning: could not pack the clones in {}: {e} (they still work; `git repack -d` in one, or removing the folder, fixes it)",
+            cache.display()
+        );
     }
 }
 

@@ -100,6 +100,7 @@ fn main() -> ExitCode {
         Command::Dora(args) => history::dora(&args),
         Command::Serve(args) => serve::serve(*args),
     };
+    flows::keep_cache_packed();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

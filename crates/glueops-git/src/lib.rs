@@ -47,7 +47,7 @@ pub use event::{
     PullRequestAction, Push, RepoEvent, Repository, Review,
 };
 pub use repo::{
-    Author, ChangeSet, Edit, HistoryEntry, ManifestRepo, PushOutcome, Trailer, TreeChange,
-    WriteOutcome, blob_id,
+    Author, ChangeSet, Edit, HistoryEntry, LOOSE_LIMIT, ManifestRepo, PushOutcome, Trailer,
+    TreeChange, WriteOutcome, blob_id,
 };
 pub use webhook::{DEFAULT_MAX_BODY, DeliveryLog, Headers, WebhookReceiver};

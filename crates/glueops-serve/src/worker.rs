@@ -18,6 +18,8 @@ use crate::route::{Routes, Work};
 const BATCH: usize = 256;
 /// How long the queue stays empty before `/status` and the gauges are recomputed.
 const IDLE: Duration = Duration::from_millis(500);
+/// Batches applied back to back between two checks of the cache's loose objects.
+const PACK_EVERY: u32 = 64;
 /// The longest pause between retries of a failing batch.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -26,6 +28,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     let mut next_resync = Instant::now();
     let mut backoff = Duration::from_millis(250);
     let mut dirty = true;
+    let mut batches: u32 = 0;
     loop {
         if Instant::now() >= next_resync {
             if !shared.queue.is_closed() {
@@ -60,6 +63,10 @@ pub(crate) fn run(shared: &Arc<Shared>) {
                 shared.queue.done(&jobs);
                 backoff = Duration::from_millis(250);
                 dirty = true;
+                batches = (batches + 1) % PACK_EVERY;
+                if batches == 0 {
+                    keep_packed(shared);
+                }
             }
             Err(e) => {
                 probe(shared);
@@ -547,8 +554,23 @@ fn refresh(shared: &Shared) {
         Ok(metrics) => shared.metrics.dora(&metrics),
         Err(e) => tracing::warn!(error = %chain(&e), "DORA figures cannot be read"),
     }
+    keep_packed(shared);
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         "status refreshed"
     );
+}
+
+/// Packs the cache's clones when fetches and commits left many loose objects (when idle, and
+/// every [`PACK_EVERY`] batches under a load that never lets the server idle).
+fn keep_packed(shared: &Shared) {
+    match glueops::keep_packed(&shared.settings.cache) {
+        Ok(packed) if !packed.is_empty() => {
+            tracing::info!(clones = packed.len(), "packed the cache's loose objects")
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "the cache's clones cannot be packed (they still work)")
+        }
+    }
 }

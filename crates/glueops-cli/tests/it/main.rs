@@ -7,6 +7,7 @@
 
 mod action;
 mod action_runner;
+mod cache;
 mod render;
 mod scenario;
 mod secrets;

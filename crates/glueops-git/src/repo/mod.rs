@@ -1,6 +1,7 @@
 //! A manifest repository: read, diff, walk history and write commits with `gix`; push and
 //! fetch with the `git` CLI (transport only).
 
+mod compact;
 mod edit;
 mod handles;
 mod pack;
@@ -16,6 +17,7 @@ use gix::objs::tree::EntryMode;
 
 use crate::error::{BoxError, Error, Result};
 
+pub use compact::LOOSE_LIMIT;
 pub use edit::{Edit, blob_id};
 pub use paths::Trailer;
 pub use push::PushOutcome;

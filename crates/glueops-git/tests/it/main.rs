@@ -5,6 +5,7 @@
     reason = "tests fail loudly: a panic with the value is the failure report"
 )]
 
+mod compact;
 mod edit;
 mod push;
 mod repo;
