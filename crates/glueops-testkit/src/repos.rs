@@ -40,6 +40,69 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Writes `n` distinct loose blobs (`<tag> <i>`) into the repository at `dir`, no ref
+/// pointing to them (what a long run of small fetches and commits leaves); their ids.
+#[expect(
+    clippy::panic,
+    reason = "test support: a git call that fails is the test's failure, reported with git's words"
+)]
+pub fn write_loose_blobs(dir: &Path, tag: &str, n: usize) -> Vec<String> {
+    use std::io::Write as _;
+    let mut child = match Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["hash-object", "-w", "--stdin-paths"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => panic!("cannot run git ({e}): install git 2.x"),
+    };
+    // The blobs' files beside the repository, one folder per call.
+    let files = dir.with_extension(format!("loose-{tag}"));
+    let mut paths = String::new();
+    for i in 0..n {
+        let path = files.join(format!("f{i}"));
+        if let Err(e) = std::fs::create_dir_all(&files)
+            .and_then(|()| std::fs::write(&path, format!("{tag} {i}\n")))
+        {
+            panic!("cannot write {}: {e}", path.display());
+        }
+        paths.push_str(&format!("{}\n", path.display()));
+    }
+    let written = child
+        .stdin
+        .take()
+        .map(|mut stdin| stdin.write_all(paths.as_bytes()));
+    let out = match (written, child.wait_with_output()) {
+        (Some(Ok(())), Ok(out)) if out.status.success() => out,
+        (_, out) => panic!("git hash-object in {} failed: {out:?}", dir.display()),
+    };
+    let _ = std::fs::remove_dir_all(&files);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The loose objects of the repository at `dir` (`git count-objects`).
+#[expect(
+    clippy::panic,
+    reason = "test support: an answer git does not give is the test's failure"
+)]
+pub fn loose_count(dir: &Path) -> usize {
+    let counted = git(dir, &["count-objects", "-v"]);
+    match counted
+        .lines()
+        .find_map(|l| l.strip_prefix("count: "))
+        .and_then(|n| n.trim().parse().ok())
+    {
+        Some(n) => n,
+        None => panic!("git count-objects said: {counted}"),
+    }
+}
+
 const FSCK: [&str; 4] = ["fsck", "--strict", "--no-dangling", "--no-progress"];
 
 /// `git fsck --strict` of the repository at `dir` passes.

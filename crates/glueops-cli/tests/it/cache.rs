@@ -2,11 +2,10 @@
 //! (and earlier runs) left once they pass the limit, and so does an idle server.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use glueops_testkit::repos::git;
+use glueops_testkit::repos::{git, loose_count as loose, write_loose_blobs};
 
-use crate::serve::{INSIDE, Platform, SECRET, payload, post, wait_outcome, wait_until};
+use crate::serve::{Platform, SECRET, payload, post, wait_outcome, wait_until};
 
 /// The clones in a cache folder.
 fn clones(cache: &Path) -> Vec<PathBuf> {
@@ -20,37 +19,9 @@ fn clones(cache: &Path) -> Vec<PathBuf> {
     all
 }
 
-fn loose(clone: &Path) -> usize {
-    let counted = git(clone, &["count-objects", "-v"]);
-    counted
-        .lines()
-        .find_map(|l| l.strip_prefix("count: "))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// Adds 300 loose objects no ref points to (a long history of small fetches, in short).
 fn pile_up(clone: &Path) {
-    let files = tempfile::tempdir().unwrap();
-    let paths: String = (0..300)
-        .map(|i| {
-            let path = files.path().join(format!("f{i}"));
-            std::fs::write(&path, format!("{} {i}\n", clone.display())).unwrap();
-            format!("{}\n", path.display())
-        })
-        .collect();
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(clone)
-        .args(["hash-object", "-w", "--stdin-paths"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), paths.as_bytes()).unwrap();
-    assert!(child.wait().unwrap().success());
+    write_loose_blobs(clone, "pile", 300);
     assert!(loose(clone) >= 300);
 }
 
@@ -63,14 +34,7 @@ fn a_command_packs_the_clones_of_its_cache_once_loose_objects_pile_up() {
     let p = Platform::new();
     let cache = p.root.path().join("cli-cache");
     let sync = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_glueops"))
-            .arg("sync")
-            .args(["--config".as_ref(), p.repos.config.as_os_str()])
-            .args(["--manifests".as_ref(), p.repos.manifests.as_os_str()])
-            .args(["--cache".as_ref(), cache.as_os_str()])
-            .args(["--now", INSIDE])
-            .output()
-            .unwrap();
+        let out = p.cli(&["sync"]);
         assert!(
             out.status.success(),
             "{}",
@@ -109,6 +73,13 @@ fn an_idle_server_packs_the_clones_of_its_cache() {
     );
     post(&served, "package", "img-1", &image, SECRET);
     wait_outcome(&served, "img-1", "applied");
+    // Once the server idled after it (the objects are piled up between two idle passes).
+    let idled_after_img_1 = || {
+        let log = served.log_text();
+        log.find("\"img-1\"")
+            .is_some_and(|at| log[at..].contains("status refreshed"))
+    };
+    assert!(wait_until(idled_after_img_1), "{}", served.log_text());
     let all = clones(&cache);
     assert!(!all.is_empty());
     for clone in &all {
@@ -116,18 +87,20 @@ fn an_idle_server_packs_the_clones_of_its_cache() {
     }
     post(&served, "package", "img-2", &image, SECRET);
     wait_outcome(&served, "img-2", "applied");
-    assert!(
-        wait_until(|| all.iter().all(|c| loose(c) <= 256)),
-        "the idle server left its clones loose: {:?}\n{}",
-        all.iter().map(|c| loose(c)).collect::<Vec<_>>(),
-        served.log_text()
-    );
-    assert!(
+    // The server logs the packing once git finished it.
+    let packed = || {
         served
             .log_text()
             .contains("packed the cache's loose objects")
+    };
+    assert!(
+        wait_until(packed),
+        "the idle server did not pack its clones: {:?}\n{}",
+        all.iter().map(|c| loose(c)).collect::<Vec<_>>(),
+        served.log_text()
     );
     for clone in &all {
+        assert!(loose(clone) <= 256, "{} left loose", clone.display());
         fsck(clone);
     }
 }

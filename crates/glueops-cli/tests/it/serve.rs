@@ -96,6 +96,24 @@ impl Platform {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
+    /// `glueops <args> --config C --manifests M --cache <root>/cli-cache --now INSIDE`: the
+    /// one-shot commands on this platform, with a cache of their own.
+    pub(crate) fn cli(&self, args: &[&str]) -> std::process::Output {
+        let cache = self.root.path().join("cli-cache");
+        let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        all.extend([
+            "--config".as_ref(),
+            self.repos.config.as_os_str(),
+            "--manifests".as_ref(),
+            self.repos.manifests.as_os_str(),
+            "--cache".as_ref(),
+            cache.as_os_str(),
+            "--now".as_ref(),
+            INSIDE.as_ref(),
+        ]);
+        crate::glueops(&all)
+    }
+
     pub(crate) fn head_message(&self) -> String {
         self.manifest(&["log", "-1", "--format=%B", "main"])
             .unwrap_or_default()

@@ -9,7 +9,7 @@ use std::time::Duration;
 use glueops_testkit::repos::git;
 use serde_json::Value;
 
-use crate::serve::{INSIDE, Platform, SECRET, payload, post, wait_outcome, wait_until};
+use crate::serve::{Platform, SECRET, payload, post, wait_outcome, wait_until};
 
 /// An image published for acme/api (staging bumps on it).
 fn image(tag: &str) -> Vec<u8> {
@@ -186,41 +186,14 @@ fn a_bump_on_a_config_branch_another_writer_moved_is_released_as_landed() {
     released_on_the_landed_bump(&p, "9.9.2");
 }
 
-/// `glueops <args> --config C --cache K --now INSIDE` (and `--manifests M`).
-fn cli(p: &Platform, args: &[&str]) -> std::process::Output {
-    let (config, manifests) = (
-        p.repos.config.to_string_lossy(),
-        p.repos.manifests.to_string_lossy(),
-    );
-    let cache = p.root.path().join("cli-cache");
-    let cache = cache.to_string_lossy();
-    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-    for flag in [
-        "--config",
-        &config,
-        "--manifests",
-        &manifests,
-        "--cache",
-        &cache,
-        "--now",
-        INSIDE,
-    ] {
-        all.push(std::ffi::OsStr::new(flag));
-    }
-    crate::glueops(&all)
-}
-
 fn cli_bump(p: &Platform, tag: &str) -> std::process::Output {
-    cli(
-        p,
-        &["bump", "--app", "api", "--env", "staging", "--tag", tag],
-    )
+    p.cli(&["bump", "--app", "api", "--env", "staging", "--tag", tag])
 }
 
 #[test]
 fn the_cli_bump_releases_only_after_the_config_remote_accepted_it() {
     let p = Platform::new();
-    assert!(cli(&p, &["sync"]).status.success());
+    assert!(p.cli(&["sync"]).status.success());
     let flag = p.root.path().join("hook.log");
     hook(&p, Some(&holding_hook(&p.repos.manifests, &flag, "0.6")));
     let before = manifest_commits(&p).len();
@@ -243,7 +216,7 @@ fn the_cli_bump_releases_only_after_the_config_remote_accepted_it() {
 #[test]
 fn a_cli_bump_the_config_remote_refuses_releases_nothing() {
     let p = Platform::new();
-    assert!(cli(&p, &["sync"]).status.success());
+    assert!(p.cli(&["sync"]).status.success());
     hook(&p, Some("echo 'pushes are frozen' >&2\nexit 1\n"));
     let before = manifest_commits(&p);
     let out = cli_bump(&p, "9.9.1");
@@ -269,7 +242,7 @@ fn a_cli_bump_the_config_remote_refuses_releases_nothing() {
 #[test]
 fn a_cli_bump_on_a_config_branch_moved_during_its_push_is_released_as_landed() {
     let p = Platform::new();
-    assert!(cli(&p, &["sync"]).status.success());
+    assert!(p.cli(&["sync"]).status.success());
     // While the bump's push is held, another writer lands a commit first (the hook pushes it
     // from a clone of its own before letting the first push go on): the bump is refused,
     // made again on that commit, and only then released.

@@ -31,7 +31,7 @@ fn loose_objects(objects: &Path) -> usize {
 impl ManifestRepo {
     /// How many loose objects the repository holds.
     pub fn loose_object_count(&self) -> usize {
-        loose_objects(&self.objects_dir())
+        loose_objects(&self.with_gix(|r| r.common_dir().join("objects")))
     }
 
     /// Packs the loose objects once there are more than `limit`: `git repack -d --geometric=2`
@@ -54,14 +54,5 @@ impl ManifestRepo {
             ],
         )?;
         Ok(true)
-    }
-
-    fn objects_dir(&self) -> std::path::PathBuf {
-        let bare = self.path().join("objects");
-        if bare.is_dir() {
-            bare
-        } else {
-            self.path().join(".git/objects")
-        }
     }
 }

@@ -113,10 +113,7 @@ impl ManifestRepo {
     /// instead of walking the pushed commit's objects again. Moved only from the value read
     /// before the push; when another process fetched meanwhile, or the write fails, the ref
     /// stays as it is: it is a hint, and the next fetch sets it from the remote either way.
-    fn track_pushed(&self, branch: &str, commit: &str, before: Option<gix::ObjectId>) {
-        let Ok(commit) = self.resolve_id(commit) else {
-            return;
-        };
+    fn track_pushed(&self, branch: &str, commit: gix::ObjectId, before: Option<gix::ObjectId>) {
         let _ignored = self.move_ref(&format!("refs/glueops/remotes/{branch}"), commit, before);
     }
 
@@ -176,10 +173,10 @@ impl ManifestRepo {
     /// `refs/glueops/remotes/<branch>` names `commit`, as after a fetch.
     pub fn push_commit(&self, remote: &str, commit: &str, branch: &str) -> Result<bool> {
         let refspec = format!("{commit}:refs/heads/{branch}");
-        let tracked = self.tracked(branch);
+        let (id, tracked) = (self.resolve_id(commit)?, self.tracked(branch));
         match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
             Ok(_) => {
-                self.track_pushed(branch, commit, tracked);
+                self.track_pushed(branch, id, tracked);
                 Ok(true)
             }
             Err(Error::GitCommand { stderr, .. }) if lost_race(&stderr) => Ok(false),
@@ -204,13 +201,13 @@ impl ManifestRepo {
             expected.unwrap_or("")
         );
         let refspec = format!("{commit}:refs/heads/{branch}");
-        let tracked = self.tracked(branch);
+        let (id, tracked) = (self.resolve_id(commit)?, self.tracked(branch));
         match git(
             Some(self.path()),
             &["push", "--quiet", &lease, remote, &refspec],
         ) {
             Ok(_) => {
-                self.track_pushed(branch, commit, tracked);
+                self.track_pushed(branch, id, tracked);
                 Ok(true)
             }
             Err(Error::GitCommand { stderr, .. }) if lost_race(&stderr) => Ok(false),
@@ -241,7 +238,7 @@ impl ManifestRepo {
             let refspec = format!("{commit}:refs/heads/{branch}");
             match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
                 Ok(_) => {
-                    self.track_pushed(branch, &commit.to_string(), base);
+                    self.track_pushed(branch, commit, base);
                     return Ok(PushOutcome::Pushed {
                         commit: commit.to_string(),
                         attempts: attempt,

@@ -1,36 +1,8 @@
 //! Packing a clone's loose objects once they pile up, losing none (referenced or not).
 
-use std::process::{Command, Stdio};
-
 use crate::support::{fsck, git};
 use glueops_git::ManifestRepo;
-
-/// Writes `n` distinct loose blobs (`<batch> <i>`) no ref points to; their ids.
-fn loose_blobs(repo: &std::path::Path, batch: &str, n: usize) -> Vec<String> {
-    let files = tempfile::tempdir().unwrap();
-    let mut paths = String::new();
-    for i in 0..n {
-        let path = files.path().join(format!("f{i}"));
-        std::fs::write(&path, format!("{batch} {i}\n")).unwrap();
-        paths.push_str(&format!("{}\n", path.display()));
-    }
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["hash-object", "-w", "--stdin-paths"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), paths.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
+use glueops_testkit::repos::write_loose_blobs as loose_blobs;
 
 #[test]
 fn loose_objects_past_the_limit_are_packed_and_none_is_lost() {
