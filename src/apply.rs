@@ -30,6 +30,10 @@ pub struct Options {
     pub branch: Option<String>,
     /// The config branch (default the config repository's default branch).
     pub config_branch: Option<String>,
+    /// How long one git process (a fetch, a push) may run before it is killed with its
+    /// children and the call fails with a timeout (default
+    /// [`DEFAULT_GIT_TIMEOUT`](crate::git::DEFAULT_GIT_TIMEOUT)).
+    pub git_timeout: std::time::Duration,
 }
 
 impl Options {
@@ -42,6 +46,7 @@ impl Options {
             allow_delete: false,
             branch: None,
             config_branch: None,
+            git_timeout: crate::git::DEFAULT_GIT_TIMEOUT,
         }
     }
 }
@@ -66,7 +71,7 @@ pub struct Outcome {
 
 /// Makes the manifest branch what the gates allow from the config's tip.
 pub fn sync(config: &str, manifests: &str, opts: &Options) -> Result<Outcome, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     sync_with(&config, manifests, &Request::Sync, opts, false)
 }
 
@@ -79,7 +84,7 @@ pub fn sync_approved(
     ledger: &Ledger,
     opts: &Options,
 ) -> Result<Outcome, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     let approved_by = match (&config.checkout, &config.commit) {
         (Some(checkout), Some(commit)) => {
             ledger.approvers_of(commit, &checkout.repo.parents(commit)?)
@@ -106,7 +111,7 @@ pub(crate) fn manifest_checkout(
         .clone()
         .or_else(|| platform.spec.manifest_repo.branch.clone())
         .unwrap_or_else(|| "main".to_string());
-    Checkout::open(manifests, &opts.cache, Some(&branch))
+    Checkout::open(manifests, opts, Some(&branch))
 }
 
 /// Plans and applies `request` against the manifest branch. `full` compares every file.
@@ -337,7 +342,7 @@ fn list(
 /// A fresh render of every deployment against the manifest branch, nothing written: the
 /// files a sync would change (held changes are not drift).
 pub fn drift(config: &str, manifests: &str, opts: &Options) -> Result<Outcome, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     let opts = Options {
         dry_run: true,
         ..opts.clone()
@@ -352,7 +357,7 @@ pub fn drift_diff(
     opts: &Options,
 ) -> Result<Vec<crate::render::Change>, Error> {
     let branch = opts.branch.as_deref().unwrap_or("main");
-    let checkout = Checkout::open(manifests, &opts.cache, Some(branch))?;
+    let checkout = Checkout::open(manifests, opts, Some(branch))?;
     let Some(base) = &outcome.plan.base else {
         return Ok(Vec::new());
     };

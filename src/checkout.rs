@@ -4,45 +4,41 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::Error;
-use crate::git::ManifestRepo;
+use crate::git::{ManifestRepo, Remote};
 use crate::model::{Repo, SourceTree};
+use crate::{Error, Options};
 
 /// A remote repository and the bare clone glueops works in.
 #[derive(Debug)]
 pub struct Checkout {
     /// The clone in the cache folder.
     pub repo: ManifestRepo,
-    /// What `git fetch`/`git push` talk to: the URL or absolute path given.
-    pub remote: String,
+    /// What `git fetch`/`git push` talk to: the URL (its credentials kept apart, never
+    /// printed) or the absolute path given, with the deadline of every git process.
+    pub remote: Remote,
     /// The branch.
     pub branch: String,
 }
 
-/// Whether `spec` is a URL (`file://`, `http(s)://`, `ssh://`, `git://` or `user@host:path`)
-/// rather than a local path.
-fn is_url(spec: &str) -> bool {
-    spec.contains("://")
-        || spec
-            .split_once(':')
-            .is_some_and(|(host, _)| host.contains('@') && !host.contains('/'))
-}
-
 impl Checkout {
-    /// Opens (creating it on first use) the cache clone of `spec` under `cache`. `branch`
-    /// `None` is the remote's default branch.
-    pub fn open(spec: &str, cache: &Path, branch: Option<&str>) -> Result<Checkout, Error> {
-        let remote = if is_url(spec) {
-            spec.to_string()
-        } else {
+    /// Opens (creating it on first use) the cache clone of `spec` under `opts.cache`; every git
+    /// process talking to it is killed after `opts.git_timeout`. `branch` `None` is the
+    /// remote's default branch. `spec` is parsed into a [`Remote`] first: a string that could
+    /// be read as an option, or names a transport other than a path, `file://`, `http(s)://`,
+    /// `ssh://`, `git://` or `user@host:path`, is refused; so is a branch git would refuse.
+    pub fn open(spec: &str, opts: &Options, branch: Option<&str>) -> Result<Checkout, Error> {
+        let mut remote = Remote::parse(spec)
+            .map_err(crate::git::Error::from)?
+            .with_timeout(opts.git_timeout);
+        if remote.is_path() {
             let path = std::fs::canonicalize(spec).map_err(|e| Error::Invalid {
-                message: format!("`{spec}` is not a repository ({e})"),
+                message: format!("`{}` is not a repository ({e})", spec.escape_debug()),
                 help: "pass the path of a git repository, or a file://, http(s):// or ssh:// URL"
                     .into(),
             })?;
-            path.to_string_lossy().into_owned()
-        };
-        let dir = cache.join(folder_name(&remote));
+            remote = remote.at_path(path);
+        }
+        let dir = opts.cache.join(folder_name(remote.url()));
         let repo = if dir.join("HEAD").is_file() {
             ManifestRepo::open(&dir)?
         } else {
@@ -52,6 +48,7 @@ impl Checkout {
             Some(b) => b.to_string(),
             None => default_branch(&repo, &remote)?,
         };
+        crate::git::check_branch(&branch).map_err(crate::git::Error::from)?;
         Ok(Checkout {
             repo,
             remote,
@@ -71,7 +68,7 @@ impl Checkout {
 
 /// The remote's default branch, asked once per clone (`git ls-remote`) and remembered beside
 /// it.
-fn default_branch(repo: &ManifestRepo, remote: &str) -> Result<String, Error> {
+fn default_branch(repo: &ManifestRepo, remote: &Remote) -> Result<String, Error> {
     let memo = repo.path().join("glueops-default-branch");
     if let Ok(name) = std::fs::read_to_string(&memo)
         && !name.trim().is_empty()
@@ -178,11 +175,12 @@ impl Config {
     /// `need_repository`; anything else is a repository, fetched (read when first needed).
     pub fn open(
         spec: &str,
-        cache: &Path,
+        opts: &Options,
         branch: Option<&str>,
         need_repository: bool,
     ) -> Result<Config, Error> {
-        let folder = !is_url(spec) && Path::new(spec).join("glueops.yaml").is_file();
+        let folder = Remote::parse(spec).is_ok_and(|r| r.is_path())
+            && Path::new(spec).join("glueops.yaml").is_file();
         if folder && !need_repository {
             let commit = ManifestRepo::open(spec)
                 .ok()
@@ -196,7 +194,7 @@ impl Config {
                 platform: Default::default(),
             });
         }
-        let checkout = Checkout::open(spec, cache, branch)?;
+        let checkout = Checkout::open(spec, opts, branch)?;
         let (fetched, after) = match crate::publish::take_just_pushed(&checkout) {
             Some((commit, pending)) => (Some(commit), pending),
             None => (checkout.fetch()?, None),

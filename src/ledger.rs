@@ -50,6 +50,10 @@ pub struct Ledger {
     /// Scheduled jobs (`backup`) → when each last ran (Unix seconds).
     #[serde(default)]
     pub jobs: BTreeMap<String, i64>,
+    /// `app/env` → the event time (Unix seconds, by the event's own payload) of the newest
+    /// bump applied there: an older event is never applied after it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bumps: BTreeMap<String, i64>,
 }
 
 impl Ledger {
@@ -89,6 +93,18 @@ impl Ledger {
             .map(|a| a.reviewer.as_str())
             .collect();
         names.into_iter().map(str::to_string).collect()
+    }
+
+    /// The event time of the newest bump applied to `app` in `env`.
+    pub fn bumped_at(&self, app: &str, env: &str) -> Option<i64> {
+        self.bumps.get(&format!("{app}/{env}")).copied()
+    }
+
+    /// Records that a bump of `app` in `env` by an event of time `at` was applied (the newest
+    /// time is kept).
+    pub fn record_bump(&mut self, app: &str, env: &str, at: i64) {
+        let newest = self.bumps.entry(format!("{app}/{env}")).or_insert(at);
+        *newest = (*newest).max(at);
     }
 
     /// Whether delivery `id` was applied.
@@ -138,7 +154,7 @@ impl Ledger {
 
 /// The ledger in the manifest remote `manifests` (empty when the branch does not exist yet).
 pub fn load(manifests: &str, opts: &crate::Options) -> Result<Ledger, Error> {
-    let checkout = Checkout::open(manifests, &opts.cache, Some(BRANCH))?;
+    let checkout = Checkout::open(manifests, opts, Some(BRANCH))?;
     match checkout.fetch()? {
         Some(tip) => read(&checkout, &tip),
         None => Ok(Ledger::default()),
@@ -161,7 +177,7 @@ pub fn update(
     opts: &crate::Options,
     mut change: impl FnMut(&mut Ledger),
 ) -> Result<Ledger, Error> {
-    let checkout = Checkout::open(manifests, &opts.cache, Some(BRANCH))?;
+    let checkout = Checkout::open(manifests, opts, Some(BRANCH))?;
     let (ledger, published) = publish::publish(&checkout, opts.now, false, |base| {
         let before = match base {
             Some(tip) => read(&checkout, tip)?,

@@ -112,7 +112,7 @@ pub fn dora_of(
     until: Option<jiff::Timestamp>,
     opts: &Options,
 ) -> Result<Vec<dora::Metrics>, Error> {
-    let checkout = Checkout::open(manifests, &opts.cache, Some(branch))?;
+    let checkout = Checkout::open(manifests, opts, Some(branch))?;
     let Some(tip) = checkout.fetch()? else {
         return Ok(Vec::new());
     };

@@ -288,7 +288,7 @@ pub(crate) fn publish_beside<R>(
         std::thread::sleep(Duration::from_millis(15 * u64::from(attempt) + jitter));
     }
     Err(Error::Contention {
-        remote: checkout.remote.clone(),
+        remote: checkout.remote.to_string(),
         branch: checkout.branch.clone(),
         attempts: ATTEMPTS,
     })
@@ -330,7 +330,7 @@ pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<(String, Option<Ar
 }
 
 fn key(checkout: &Checkout) -> (String, String) {
-    (checkout.remote.clone(), checkout.branch.clone())
+    (checkout.remote.url().to_string(), checkout.branch.clone())
 }
 
 fn known_tip(checkout: &Checkout) -> Option<Option<String>> {

@@ -121,7 +121,7 @@ fn bump_with(
         path: values_path(app, env),
         reason,
     })?;
-    let checkout = Checkout::open(spec, &opts.cache, opts.config_branch.as_deref())?;
+    let checkout = Checkout::open(spec, opts, opts.config_branch.as_deref())?;
     let path = values_path(app, env);
     let mut trailers: Vec<Trailer> = Vec::new();
     trailers.extend(t::make(t::BUMP, format!("{app}/{env} image.tag={tag}")));
@@ -262,7 +262,7 @@ pub fn promote(
     approved_by: &[String],
     opts: &Options,
 ) -> Result<Release, Error> {
-    let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
+    let loaded = Config::open(config, opts, opts.config_branch.as_deref(), true)?;
     let environment = loaded
         .platform()?
         .environment(env)
@@ -321,7 +321,7 @@ pub fn rollback(
     reason: &str,
     opts: &Options,
 ) -> Result<Release, Error> {
-    let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
+    let loaded = Config::open(config, opts, opts.config_branch.as_deref(), true)?;
     let checkout = crate::apply::manifest_checkout(&loaded, manifests, opts)?;
     let tag = match to {
         Some(tag) => tag.to_string(),
@@ -367,7 +367,7 @@ fn released_after(
     edit: ConfigEdit,
     opts: &Options,
 ) -> Result<Release, Error> {
-    let loaded = Config::open(config, &opts.cache, opts.config_branch.as_deref(), true)?;
+    let loaded = Config::open(config, opts, opts.config_branch.as_deref(), true)?;
     let outcome = sync_with(&loaded, manifests, &request, opts, false)?;
     let held = request.target().and_then(|(app, env)| {
         outcome

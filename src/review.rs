@@ -13,7 +13,7 @@ pub fn config_diff(
     head: &str,
     opts: &Options,
 ) -> Result<Vec<crate::render::Change>, Error> {
-    let checkout = Checkout::open(spec, &opts.cache, opts.config_branch.as_deref())?;
+    let checkout = Checkout::open(spec, opts, opts.config_branch.as_deref())?;
     checkout.repo.fetch_branches(&checkout.remote)?;
     // A branch name (with git's `~N`/`^` suffixes) reads the fetched branch; anything else
     // is a commit id.

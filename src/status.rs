@@ -73,7 +73,7 @@ pub fn status(
     ledger: &Ledger,
     opts: &Options,
 ) -> Result<Status, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     let checkout = manifest_checkout(&config, manifests, opts)?;
     let repo = config.repo()?;
     let platform = repo.platform();

@@ -51,7 +51,7 @@ pub fn apply(
     changes: &[PreviewChange],
     opts: &Options,
 ) -> Result<PreviewOutcome, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     apply_loaded(&config, manifests, changes, opts)
 }
 

@@ -120,7 +120,7 @@ pub fn open(
     pr: &PullRequest,
     opts: &Options,
 ) -> Result<PreviewOutcome, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     let settings = settings(&config)?;
     let change = PreviewChange::Open {
         target: target.clone(),
@@ -207,7 +207,7 @@ pub(crate) fn open_with_times(
 /// Closes every preview whose last open or update is older than `previews.ttl` at
 /// `opts.now`.
 pub fn gc(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcome, Error> {
-    let config = Config::open(config, &opts.cache, opts.config_branch.as_deref(), false)?;
+    let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     let settings = settings(&config)?;
     let Some(ttl) = &settings.ttl else {
         return Ok(PreviewOutcome {

@@ -40,6 +40,20 @@ pub(crate) struct Common {
     /// FILE (the format of `$GITHUB_OUTPUT`).
     #[arg(long, global = true, value_name = "FILE")]
     outputs: Option<PathBuf>,
+    /// How long one git process (a fetch, a push) may run before it is stopped, e.g. `120s`
+    /// or `5m`.
+    #[arg(long, global = true, env = "GLUEOPS_GIT_TIMEOUT", default_value = "120s", value_parser = duration)]
+    git_timeout: std::time::Duration,
+}
+
+/// A duration flag: `90`, `90s`, `5m`, `1h30m` (at least one second).
+pub(crate) fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let seconds = if text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse::<u64>().map_err(|e| e.to_string())?
+    } else {
+        glueops::model::check::go_duration_seconds(text)?
+    };
+    Ok(std::time::Duration::from_secs(seconds.max(1)))
 }
 
 impl Common {
@@ -49,6 +63,7 @@ impl Common {
         let mut opts = Options::new(cache, self.now.unwrap_or_else(Timestamp::now));
         opts.branch = branch.branch.clone();
         opts.config_branch = self.config_branch.clone();
+        opts.git_timeout = self.git_timeout;
         opts
     }
 

@@ -157,8 +157,8 @@ async fn run_async(args: Args) -> Result<(), Error> {
 
 /// `secrets check`: the missing references, located; an error when there is any.
 async fn check(config: &str, json: bool, store: &dyn SecretStore) -> Result<(), Error> {
-    let cache = crate::flows::default_cache();
-    let config = glueops::Config::open(config, &cache, None, false)?;
+    let opts = glueops::Options::new(crate::flows::default_cache(), jiff::Timestamp::now());
+    let config = glueops::Config::open(config, &opts, None, false)?;
     let missing = glueops::check_secrets(config.repo()?, store).await?;
     if json {
         println!(

@@ -58,6 +58,10 @@ pub(crate) struct ServeArgs {
     /// Bare clones and the journal of accepted deliveries (one folder per replica).
     #[arg(long, env = "GLUEOPS_CACHE")]
     cache: Option<PathBuf>,
+    /// How long one git process (a fetch, a push) may run before it is stopped; the batch is
+    /// retried and `/readyz` says which remote did not answer.
+    #[arg(long, env = "GLUEOPS_GIT_TIMEOUT", default_value = "120s", value_parser = crate::flows::duration)]
+    git_timeout: std::time::Duration,
     /// Log one JSON object per line.
     #[arg(long, env = "GLUEOPS_LOG_JSON")]
     log_json: bool,
@@ -112,6 +116,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
     settings.config_repo = args.config_repo;
     settings.config_branch = args.config_branch;
     settings.manifest_branch = args.branch;
+    settings.git_timeout = args.git_timeout;
     let resync = glueops::model::check::go_duration_seconds(&args.resync)
         .map_err(|e| Error::Invalid(format!("--resync {}: {e}", args.resync)))?;
     settings.resync = std::time::Duration::from_secs(resync.max(1));

@@ -17,6 +17,10 @@
 
 use std::collections::BTreeMap;
 
+mod branch;
+
+pub use branch::{BranchError, check_branch};
+
 /// A path that cannot be part of a [`Files`] tree, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

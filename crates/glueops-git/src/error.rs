@@ -108,11 +108,27 @@ pub enum Error {
     /// The `git` command ran and failed.
     #[error("git {args}: {stderr}")]
     GitCommand {
-        /// The arguments.
+        /// The arguments (credentials redacted).
         args: String,
-        /// What git printed on stderr.
+        /// What git printed on stderr (credentials redacted).
         stderr: String,
     },
+    /// A `git` process passed its deadline and was killed with its children.
+    #[error(
+        "git {args}: no answer within {after:?}, so it was stopped; check that the remote is reachable, or allow more time with --git-timeout"
+    )]
+    GitTimeout {
+        /// The arguments (credentials redacted).
+        args: String,
+        /// The deadline.
+        after: std::time::Duration,
+    },
+    /// A repository string that cannot be a remote.
+    #[error(transparent)]
+    InvalidRemote(#[from] crate::remote::RemoteError),
+    /// A branch name git would refuse, or that could be read as an option.
+    #[error(transparent)]
+    InvalidBranch(#[from] glueops_files::BranchError),
     /// A push kept losing the race after all retries.
     #[error(
         "push to {remote} {branch} still rejected after {attempts} attempts; the branch is busy, retry later"

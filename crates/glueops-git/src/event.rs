@@ -125,8 +125,16 @@ pub struct PullRequest {
     pub base_branch: String,
     /// Labels after the event, sorted.
     pub labels: Vec<String>,
-    /// Who opened it.
+    /// Who opened it (GitLab: empty unless the event's user is the author).
     pub author: String,
+    /// The repository the head branch lives in (`owner/name`; GitHub `head.repo`, GitLab the
+    /// source project), when the payload names it.
+    pub head_repo: Option<String>,
+    /// The head branch lives in another repository than the one the pull request is on (a
+    /// fork): its code is untrusted.
+    pub fork: bool,
+    /// Who caused this event (GitHub `sender`, GitLab `user`): for a label, who added it.
+    pub sender: String,
 }
 
 /// A review that approves a pull request's commits, or withdraws an approval (a dismissed
@@ -163,6 +171,18 @@ pub struct ImagePublished {
     pub digest: Option<String>,
 }
 
+/// Why a pipeline or workflow ran (GitHub `workflow_run.event`, GitLab pipeline `source`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Commits pushed to a branch of the repository itself.
+    Push,
+    /// A pull or merge request (possibly from a fork).
+    PullRequest,
+    /// Anything else (`schedule`, `workflow_dispatch`, `web`, `api`, ...), as the host names it.
+    Other(String),
+}
+
 /// How a pipeline or workflow ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -190,6 +210,13 @@ pub struct PipelineCompleted {
     pub sha: String,
     /// The result.
     pub conclusion: Conclusion,
+    /// Why it ran: only a push to the repository itself may release.
+    pub trigger: Trigger,
+    /// The repository whose code ran (GitHub `head_repository`, GitLab the project), when
+    /// the payload names it.
+    pub head_repo: Option<String>,
+    /// The workflow file (GitHub `workflow_run.path`, e.g. `.github/workflows/build.yml`).
+    pub workflow_path: Option<String>,
 }
 
 /// The normalized event.
@@ -236,4 +263,27 @@ pub struct Delivery {
     pub id: Option<String>,
     /// What happened.
     pub event: RepoEvent,
+    /// When it happened, by the payload's own clock (`updated_at`, `finished_at`), for the
+    /// events whose replay could re-apply an older state (pull requests, published images,
+    /// pipelines): the freshness check of a body sent again under a new delivery id.
+    #[serde(serialize_with = "rfc3339")]
+    pub at: Option<jiff::Timestamp>,
+}
+
+fn rfc3339<S: serde::Serializer>(at: &Option<jiff::Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(t) => s.serialize_some(&t.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+impl Delivery {
+    /// Whether the payload's own time is more than `window` before `now`: a body captured
+    /// and sent again (GitHub does not sign the delivery id). A delivery without a time is
+    /// never stale.
+    pub fn is_stale(&self, now: jiff::Timestamp, window: std::time::Duration) -> bool {
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        self.at
+            .is_some_and(|at| at.as_second() < now.as_second().saturating_sub(window))
+    }
 }

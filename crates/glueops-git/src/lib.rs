@@ -38,14 +38,18 @@
 
 mod error;
 mod event;
+mod remote;
 mod repo;
+mod run;
 mod webhook;
 
 pub use error::{BoxError, Error, Result};
 pub use event::{
     Commit, Conclusion, Delivery, Host, ImagePublished, PipelineCompleted, PullRequest,
-    PullRequestAction, Push, RepoEvent, Repository, Review,
+    PullRequestAction, Push, RepoEvent, Repository, Review, Trigger,
 };
+pub use glueops_files::{BranchError, check_branch};
+pub use remote::{DEFAULT_GIT_TIMEOUT, Remote, RemoteError, Transport, redact};
 pub use repo::{
     Author, ChangeSet, Edit, HistoryEntry, LOOSE_LIMIT, ManifestRepo, PushOutcome, Trailer,
     TreeChange, WriteOutcome, blob_id,

@@ -236,6 +236,22 @@ pub struct Previews {
     /// Pull-request labels that turn a preview on or off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<PreviewLabels>,
+    /// Previews of pull requests from forks (untrusted code): `deny` (the default) or
+    /// `allow`, and then only once someone other than the author adds an `labels.optIn`
+    /// label; new commits on the fork wait for the label to be added again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forks: Option<ForkPreviews>,
+}
+
+/// Whether pull requests from forks get previews.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ForkPreviews {
+    /// Never (the default).
+    #[default]
+    Deny,
+    /// When someone other than the author adds an opt-in label.
+    Allow,
 }
 
 /// Which pull requests get a preview, by label.

@@ -16,7 +16,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
     let Some(url) = &s.store else {
         return Ok(());
     };
-    let config = glueops::Config::open(&s.config, &s.cache, s.config_branch.as_deref(), false)
+    let config = glueops::Config::open(&s.config, opts, s.config_branch.as_deref(), false)
         .map_err(|e| crate::worker::chain(&e))?;
     let platform = config.platform().map_err(|e| crate::worker::chain(&e))?;
     let Some(backup) = platform

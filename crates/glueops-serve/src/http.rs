@@ -62,17 +62,74 @@ fn answer(code: StatusCode, outcome: &str, detail: &str) -> Response {
         .into_response()
 }
 
-fn event_type(host: Host, headers: &Headers) -> String {
-    let name = match host {
-        Host::GitHub => headers.get("x-github-event"),
-        Host::GitLab => headers.get("x-gitlab-event"),
+/// The events each host sends that get their own metrics label; any other is `unknown`, so
+/// no request can add a series.
+const GITHUB_EVENTS: &[&str] = &[
+    "push",
+    "pull_request",
+    "pull_request_review",
+    "package",
+    "registry_package",
+    "workflow_run",
+    "delete",
+    "create",
+    "ping",
+    "release",
+    "check_run",
+    "check_suite",
+    "status",
+    "workflow_job",
+    "deployment",
+    "deployment_status",
+    "issue_comment",
+    "issues",
+];
+const GITLAB_EVENTS: &[&str] = &[
+    "push_hook",
+    "tag_push_hook",
+    "merge_request_hook",
+    "pipeline_hook",
+    "note_hook",
+    "issue_hook",
+    "job_hook",
+    "deployment_hook",
+    "release_hook",
+    "system_hook",
+];
+
+/// The event type as a metrics label and log field, from a fixed set: read only once the
+/// signature matched (`unverified` before).
+fn event_type(host: Host, headers: &Headers) -> &'static str {
+    let (name, known) = match host {
+        Host::GitHub => (headers.get("x-github-event"), GITHUB_EVENTS),
+        Host::GitLab => (headers.get("x-gitlab-event"), GITLAB_EVENTS),
     };
-    name.unwrap_or("unknown")
+    let name = name
+        .unwrap_or_default()
         .to_ascii_lowercase()
-        .replace(' ', "_")
-        .chars()
-        .take(40)
-        .collect()
+        .replace(' ', "_");
+    known
+        .iter()
+        .find(|k| **k == name)
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// A delivery id as it is logged: ids are UUIDs; anything else is logged as `invalid`, so a
+/// header can never forge a log field.
+fn loggable(id: Option<&str>) -> String {
+    match id {
+        None => "-".into(),
+        Some(id)
+            if id.len() <= 100
+                && id.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')
+                }) =>
+        {
+            id.to_string()
+        }
+        Some(_) => "invalid".into(),
+    }
 }
 
 fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Response {
@@ -82,18 +139,20 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())));
     let headers = Headers::new(pairs);
     let host = path_host.name();
-    let kind = event_type(path_host, &headers);
-    let delivery_id = headers
-        .get("x-github-delivery")
-        .or_else(|| headers.get("x-gitlab-event-uuid"))
-        .unwrap_or("-")
-        .to_string();
+    let delivery_id = loggable(
+        headers
+            .get("x-github-delivery")
+            .or_else(|| headers.get("x-gitlab-event-uuid")),
+    );
+    // The event type counts only once the signature matched: until then it is `unverified`.
+    let kind = std::cell::Cell::new("unverified");
     let log = |outcome: &str, reason: &str| {
-        s.metrics.event(host, &kind, outcome);
+        let kind = kind.get();
+        s.metrics.event(host, kind, outcome);
         tracing::info!(
             delivery = %delivery_id,
             host,
-            event = %kind,
+            event = kind,
             outcome,
             reason,
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -102,6 +161,7 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
     };
     let delivery = match s.receiver.receive(&headers, body) {
         Ok(d) if d.host != path_host => {
+            kind.set(event_type(d.host, &headers));
             log("rejected", "sent to the other host's endpoint");
             return answer(
                 StatusCode::BAD_REQUEST,
@@ -113,8 +173,17 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
                 ),
             );
         }
-        Ok(d) => d,
+        Ok(d) => {
+            kind.set(event_type(d.host, &headers));
+            d
+        }
         Err(e) => {
+            if matches!(
+                e,
+                GitError::Duplicate { .. } | GitError::MalformedPayload { .. }
+            ) {
+                kind.set(event_type(path_host, &headers));
+            }
             let reason = crate::worker::chain(&e);
             let (code, outcome) = match &e {
                 GitError::Duplicate { .. } => (StatusCode::OK, "duplicate"),
@@ -145,7 +214,18 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
         log("refused", "the config is not read yet");
         return busy("the server is starting: the config is not read yet");
     };
-    let work = match routes.route(&delivery.event) {
+    let now = s.settings.clock.now();
+    if delivery.is_stale(now, s.settings.max_event_age) {
+        let reason = format!(
+            "stale: the event happened at {}, more than {}s before now; a body sent again is never applied (GitHub does not sign delivery ids)",
+            delivery.at.map(|t| t.to_string()).unwrap_or_default(),
+            s.settings.max_event_age.as_secs()
+        );
+        log("ignored", &reason);
+        return answer(StatusCode::ACCEPTED, "ignored", &reason);
+    }
+    let at = delivery.at.map(|t| t.as_second());
+    let work = match routes.route(&delivery.event, at) {
         Ok(work) => work,
         Err(reason) => {
             let reason = if matches!(delivery.event, RepoEvent::Ping { .. }) {
@@ -157,9 +237,9 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
             return answer(StatusCode::ACCEPTED, "ignored", &reason);
         }
     };
-    match s.queue.push(delivery.id.clone(), host, &kind, work) {
+    match s.queue.push(delivery.id.clone(), host, kind.get(), work) {
         Ok(true) => {
-            s.metrics.event(host, &kind, "accepted");
+            s.metrics.event(host, kind.get(), "accepted");
             s.metrics
                 .queued
                 .set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));

@@ -62,7 +62,7 @@ pub enum Clock {
 }
 
 impl Clock {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         match self {
             Clock::System => Timestamp::now(),
             Clock::File(path) => std::fs::read_to_string(path)
@@ -103,14 +103,20 @@ pub struct Settings {
     pub max_body: usize,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// Events whose payload time is older than this are never applied (a captured body sent
+    /// again under a new delivery id).
+    pub max_event_age: Duration,
+    /// How long one git process may run before it is killed (the batch is retried; `/readyz`
+    /// says which remote did not answer).
+    pub git_timeout: Duration,
 }
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Secrets are counted, never printed.
         f.debug_struct("Settings")
-            .field("config", &self.config)
-            .field("manifests", &self.manifests)
+            .field("config", &glueops::git::redact(&self.config))
+            .field("manifests", &glueops::git::redact(&self.manifests))
             .field("config_repo", &self.config_repo)
             .field("github_secrets", &self.github_secrets.len())
             .field("gitlab_tokens", &self.gitlab_tokens.len())
@@ -144,6 +150,8 @@ impl Settings {
             cache: cache.into(),
             max_body: glueops::git::DEFAULT_MAX_BODY,
             clock: Clock::System,
+            git_timeout: glueops::git::DEFAULT_GIT_TIMEOUT,
+            max_event_age: Duration::from_secs(3600),
         }
     }
 
@@ -191,6 +199,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The config or manifest repository string cannot be a git remote.
+    #[error("{0}")]
+    Remote(#[source] glueops::git::RemoteError),
+    /// A branch name git would refuse.
+    #[error("{0}")]
+    Branch(#[source] glueops::git::BranchError),
     /// No webhook secret is configured.
     #[error("no webhook secret: give --github-secret-file or --gitlab-token-file (or both)")]
     NoSecret,
@@ -199,19 +213,33 @@ pub enum Error {
     Worker(String),
 }
 
-/// What `/readyz` reports.
+/// What `/readyz` reports: reachability and a reason code, never an error's text (it is
+/// answered to anyone; the text, credentials redacted, is in the log).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Health {
     config_reachable: bool,
     manifests_reachable: bool,
     last_sync_ok: bool,
-    last_sync_error: Option<String>,
+    /// Why the last batch or sync failed: `git-timeout`, `git-failed`, `config-invalid`,
+    /// `render-failed` or `failed`; `null` after a success.
+    reason: Option<&'static str>,
 }
 
 impl Health {
     fn ready(&self) -> bool {
         self.config_reachable && self.manifests_reachable && self.last_sync_ok
+    }
+}
+
+/// The reason code of a failure, for `/readyz`.
+fn reason_code(e: &glueops::Error) -> &'static str {
+    match e {
+        glueops::Error::Git(glueops::git::Error::GitTimeout { .. }) => "git-timeout",
+        glueops::Error::Git(_) | glueops::Error::Contention { .. } => "git-failed",
+        glueops::Error::Config(_) => "config-invalid",
+        glueops::Error::Render(_) => "render-failed",
+        _ => "failed",
     }
 }
 
@@ -235,6 +263,7 @@ impl Shared {
         let mut opts = glueops::Options::new(&self.settings.cache, self.settings.clock.now());
         opts.config_branch.clone_from(&self.settings.config_branch);
         opts.branch.clone_from(&self.settings.manifest_branch);
+        opts.git_timeout = self.settings.git_timeout;
         opts
     }
 
@@ -288,14 +317,20 @@ impl Shared {
             .manifests_reachable = ok;
     }
 
-    fn set_synced(&self, ok: bool, error: Option<String>) {
+    fn set_synced(&self, error: Option<&glueops::Error>) {
         let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        let ok = error.is_none();
         h.last_sync_ok = ok;
-        h.last_sync_error = error;
+        h.reason = error.map(reason_code);
         if ok {
             h.config_reachable = true;
             h.manifests_reachable = true;
         }
+    }
+
+    /// A batch failed (and is retried): `/readyz` says why.
+    fn set_failed(&self, error: &glueops::Error) {
+        self.health.lock().unwrap_or_else(|p| p.into_inner()).reason = Some(reason_code(error));
     }
 
     fn applied_ledger(&self) -> glueops::ledger::Ledger {
@@ -324,6 +359,16 @@ impl Server {
     pub async fn bind(addr: SocketAddr, settings: Settings) -> Result<Server, Error> {
         if settings.github_secrets.is_empty() && settings.gitlab_tokens.is_empty() {
             return Err(Error::NoSecret);
+        }
+        // Repository strings and branch names are checked before anything reaches git.
+        for spec in [&settings.config, &settings.manifests] {
+            glueops::git::Remote::parse(spec).map_err(Error::Remote)?;
+        }
+        for branch in [&settings.config_branch, &settings.manifest_branch]
+            .into_iter()
+            .flatten()
+        {
+            glueops::git::check_branch(branch).map_err(Error::Branch)?;
         }
         let mut receiver = WebhookReceiver::new()
             .max_body(settings.max_body)

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use glueops::git::{Conclusion, PullRequestAction, RepoEvent};
+use glueops::git::{
+    Conclusion, PipelineCompleted, PullRequest, PullRequestAction, RepoEvent, Trigger,
+};
 use serde::{Deserialize, Serialize};
 
 /// One piece of work, as journaled and applied.
@@ -37,6 +39,10 @@ pub(crate) enum Work {
         env: String,
         /// The tag.
         tag: String,
+        /// When the event happened by its payload (Unix seconds): a bump older than the
+        /// newest one applied to the same app and environment is never applied.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
     },
     /// A reviewer approved (or withdrew their approval of) a config pull request's commit.
     Review {
@@ -61,6 +67,8 @@ struct AppRoute {
     branch: String,
     /// `image.repository`.
     image: Option<String>,
+    /// `source.workflow`: the one workflow whose runs deploy, when set.
+    workflow: Option<String>,
     /// The environments it deploys to whose promotion is `auto`.
     auto_envs: Vec<String>,
 }
@@ -76,6 +84,10 @@ pub(crate) struct Routes {
     pub(crate) manifest_branch: String,
     /// Apps by `source.repo` (lowercase).
     apps: BTreeMap<String, Vec<AppRoute>>,
+    /// `spec.previews.forks: allow`.
+    fork_previews: bool,
+    /// `spec.previews.labels.optIn`.
+    opt_in: Vec<String>,
 }
 
 impl Routes {
@@ -108,6 +120,7 @@ impl Routes {
                     .and_then(|s| s.branch.clone())
                     .unwrap_or_else(|| "main".into()),
                 image: d.values.image.as_ref().and_then(|i| i.repository.clone()),
+                workflow: source.and_then(|s| s.workflow.clone()),
                 auto_envs: Vec::new(),
             });
             if auto(env) {
@@ -118,16 +131,24 @@ impl Routes {
         for ((source_repo, _), route) in by_app {
             apps.entry(source_repo).or_default().push(route);
         }
+        let previews = platform.spec.previews.as_ref();
         Routes {
             config_repo: config_repo.to_ascii_lowercase(),
             config_branch: config_branch.to_string(),
             manifest_branch: "main".into(),
             apps,
+            fork_previews: previews.and_then(|p| p.forks)
+                == Some(glueops::model::platform::ForkPreviews::Allow),
+            opt_in: previews
+                .and_then(|p| p.labels.as_ref())
+                .map(|l| l.opt_in.clone())
+                .unwrap_or_default(),
         }
     }
 
-    /// The work `event` asks for, or why it asks for none.
-    pub(crate) fn route(&self, event: &RepoEvent) -> Result<Vec<Work>, String> {
+    /// The work `event` asks for, or why it asks for none; `at` is the event's own time
+    /// (Unix seconds), when it has one.
+    pub(crate) fn route(&self, event: &RepoEvent, at: Option<i64>) -> Result<Vec<Work>, String> {
         match event {
             RepoEvent::Push(push) => {
                 let repo = push.repo.full_name.to_ascii_lowercase();
@@ -147,7 +168,11 @@ impl Routes {
                 let Some(apps) = self.apps.get(&repo) else {
                     return Err(format!("a pull request on {repo}, which no app builds"));
                 };
-                let open = !matches!(pr.action, PullRequestAction::Closed { .. });
+                let open = if pr.fork {
+                    self.fork_preview(pr)?
+                } else {
+                    !matches!(pr.action, PullRequestAction::Closed { .. })
+                };
                 Ok(apps
                     .iter()
                     .map(|a| Work::Preview {
@@ -179,23 +204,26 @@ impl Routes {
                         })
                         .collect()
                 };
-                bumps(&matching, tag, &image.name)
+                bumps(&matching, tag, &image.name, at)
             }
             RepoEvent::PipelineCompleted(run) => {
                 if run.conclusion != Conclusion::Success {
                     return Err(format!("{} did not succeed", describe_run(&run.name)));
                 }
+                trusted_run(run)?;
                 let routes = self.apps_of(&run.repo.full_name)?;
-                let matching: Vec<&AppRoute> =
-                    routes.iter().filter(|r| r.branch == run.branch).collect();
+                let matching: Vec<&AppRoute> = routes
+                    .iter()
+                    .filter(|r| r.branch == run.branch && runs_workflow(r, run))
+                    .collect();
                 if matching.is_empty() {
                     return Err(format!(
-                        "{} ran on {}, not a branch an app deploys from",
+                        "{} ran on {}, not a branch (and workflow) an app deploys from",
                         describe_run(&run.name),
                         run.branch
                     ));
                 }
-                bumps(&matching, &run.sha, &run.repo.full_name)
+                bumps(&matching, &run.sha, &run.repo.full_name, at)
             }
             RepoEvent::Review(review) => {
                 let repo = review.repo.full_name.to_ascii_lowercase();
@@ -218,6 +246,36 @@ impl Routes {
         }
     }
 
+    /// Whether a fork's pull-request event opens or updates (true) or closes (false) its
+    /// preview, or why it does neither. A fork's code runs only when the platform allows
+    /// forks and someone other than the author added an opt-in label (a label event: the
+    /// host lets only people with triage or write access add labels); new commits on the
+    /// fork change nothing until the label is added again.
+    fn fork_preview(&self, pr: &PullRequest) -> Result<bool, String> {
+        let from = pr.head_repo.as_deref().unwrap_or("a deleted fork");
+        match &pr.action {
+            PullRequestAction::Closed { .. } => Ok(false),
+            PullRequestAction::Unlabeled { label } if self.opt_in.contains(label) => Ok(false),
+            _ if !self.fork_previews => Err(format!(
+                "a pull request from the fork {from}: previews of forks are off (spec.previews.forks: allow turns them on, behind an opt-in label)"
+            )),
+            PullRequestAction::Labeled { label }
+                if self.opt_in.contains(label)
+                    && !pr.sender.is_empty()
+                    && !pr.sender.eq_ignore_ascii_case(&pr.author) =>
+            {
+                Ok(true)
+            }
+            PullRequestAction::Labeled { label } if self.opt_in.contains(label) => Err(format!(
+                "the opt-in label `{label}` on the fork {from}'s pull request was added by its author: someone else must add it"
+            )),
+            _ => Err(format!(
+                "a pull request from the fork {from}: its preview opens or follows new commits only when someone other than the author adds an opt-in label ({})",
+                self.opt_in.join(", ")
+            )),
+        }
+    }
+
     fn apps_of(&self, repo: &str) -> Result<&[AppRoute], String> {
         let repo = repo.to_ascii_lowercase();
         self.apps
@@ -235,7 +293,52 @@ fn describe_run(name: &str) -> String {
     }
 }
 
-fn bumps(routes: &[&AppRoute], tag: &str, what: &str) -> Result<Vec<Work>, String> {
+/// Only a run triggered by a push to the app's own repository may release: not one for a
+/// pull request (a fork's code), and not one whose code came from another repository.
+fn trusted_run(run: &PipelineCompleted) -> Result<(), String> {
+    let name = describe_run(&run.name);
+    match &run.trigger {
+        Trigger::Push => {}
+        Trigger::PullRequest => {
+            return Err(format!(
+                "{name} ran for a pull request: only runs triggered by a push release"
+            ));
+        }
+        Trigger::Other(why) => {
+            return Err(format!(
+                "{name} was triggered by `{why}`: only runs triggered by a push release"
+            ));
+        }
+    }
+    match run.head_repo.as_deref() {
+        Some(head) if head.eq_ignore_ascii_case(&run.repo.full_name) => Ok(()),
+        Some(head) => Err(format!(
+            "{name} built {head}, not {}: a fork's run never releases",
+            run.repo.full_name
+        )),
+        None => Err(format!(
+            "{name} does not name the repository whose code it built: it does not release"
+        )),
+    }
+}
+
+/// Whether `run` is of the workflow the app names in `source.workflow` (any, when unset):
+/// its path, its file name or its name.
+fn runs_workflow(route: &AppRoute, run: &PipelineCompleted) -> bool {
+    let Some(wanted) = route.workflow.as_deref() else {
+        return true;
+    };
+    let path = run.workflow_path.as_deref().unwrap_or_default();
+    wanted == run.name
+        || (!path.is_empty() && (wanted == path || path.rsplit('/').next() == Some(wanted)))
+}
+
+fn bumps(
+    routes: &[&AppRoute],
+    tag: &str,
+    what: &str,
+    at: Option<i64>,
+) -> Result<Vec<Work>, String> {
     let work: Vec<Work> = routes
         .iter()
         .flat_map(|r| {
@@ -243,6 +346,7 @@ fn bumps(routes: &[&AppRoute], tag: &str, what: &str) -> Result<Vec<Work>, Strin
                 app: r.app.clone(),
                 env: env.clone(),
                 tag: tag.to_string(),
+                at,
             })
         })
         .collect();
@@ -255,133 +359,5 @@ fn bumps(routes: &[&AppRoute], tag: &str, what: &str) -> Result<Vec<Work>, Strin
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use glueops::git::{ImagePublished, PipelineCompleted, PullRequest, Push, Repository, Review};
-
-    fn routes() -> Routes {
-        let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-config");
-        let repo = glueops::model::Repo::load(demo).unwrap();
-        Routes::new("Acme/Config", "main", &repo)
-    }
-
-    fn repo(name: &str) -> Repository {
-        Repository {
-            full_name: name.into(),
-            clone_url: None,
-        }
-    }
-
-    fn push(name: &str, git_ref: &str) -> RepoEvent {
-        RepoEvent::Push(Push {
-            repo: repo(name),
-            git_ref: git_ref.into(),
-            before: "0".repeat(40),
-            after: "1".repeat(40),
-            commits: Vec::new(),
-            pusher: "dev".into(),
-        })
-    }
-
-    #[test]
-    fn only_a_push_to_the_config_branch_syncs() {
-        let r = routes();
-        assert_eq!(
-            r.route(&push("acme/config", "refs/heads/main")),
-            Ok(vec![Work::Sync])
-        );
-        assert!(r.route(&push("acme/config", "refs/heads/feature")).is_err());
-        assert!(r.route(&push("acme/web", "refs/heads/main")).is_err());
-    }
-
-    #[test]
-    fn pull_requests_on_an_app_repo_open_and_close_previews() {
-        let r = routes();
-        let pr = |action| {
-            RepoEvent::PullRequest(PullRequest {
-                repo: repo("acme/web"),
-                number: 7,
-                action,
-                head_branch: "feature".into(),
-                head_sha: "abc".into(),
-                base_branch: "main".into(),
-                labels: vec!["preview".into()],
-                author: "dev".into(),
-            })
-        };
-        let open = r.route(&pr(PullRequestAction::Synchronized)).unwrap();
-        assert!(matches!(
-            &open[..],
-            [Work::Preview {
-                open: true,
-                number: 7,
-                app,
-                ..
-            }] if app == "web"
-        ));
-        let closed = r
-            .route(&pr(PullRequestAction::Closed { merged: true }))
-            .unwrap();
-        assert!(matches!(&closed[..], [Work::Preview { open: false, .. }]));
-        let RepoEvent::PullRequest(mut other) = pr(PullRequestAction::Opened) else {
-            unreachable!()
-        };
-        other.repo = repo("acme/unknown");
-        assert!(r.route(&RepoEvent::PullRequest(other)).is_err());
-    }
-
-    #[test]
-    fn an_image_or_a_green_pipeline_bumps_the_auto_environments() {
-        let r = routes();
-        let image = RepoEvent::ImagePublished(ImagePublished {
-            repo: repo("acme/api"),
-            name: "api".into(),
-            package_type: "container".into(),
-            version: "1.2.3".into(),
-            tag: Some("1.2.3".into()),
-            digest: None,
-        });
-        assert_eq!(
-            r.route(&image),
-            Ok(vec![Work::Bump {
-                app: "api".into(),
-                env: "staging".into(),
-                tag: "1.2.3".into()
-            }])
-        );
-        let run = |branch: &str, conclusion| {
-            RepoEvent::PipelineCompleted(PipelineCompleted {
-                repo: repo("acme/web"),
-                name: "build".into(),
-                branch: branch.into(),
-                sha: "f".repeat(40),
-                conclusion,
-            })
-        };
-        assert!(matches!(
-            &r.route(&run("main", Conclusion::Success)).unwrap()[..],
-            [Work::Bump { env, .. }] if env == "staging"
-        ));
-        assert!(r.route(&run("main", Conclusion::Failure)).is_err());
-        assert!(r.route(&run("feature", Conclusion::Success)).is_err());
-    }
-
-    #[test]
-    fn reviews_count_on_the_config_repo_only() {
-        let r = routes();
-        let review = |name: &str| {
-            RepoEvent::Review(Review {
-                repo: repo(name),
-                number: 3,
-                sha: "abc".into(),
-                reviewer: "alice".into(),
-                approved: true,
-            })
-        };
-        assert!(matches!(
-            &r.route(&review("acme/config")).unwrap()[..],
-            [Work::Review { .. }]
-        ));
-        assert!(r.route(&review("acme/web")).is_err());
-    }
-}
+#[path = "route_tests.rs"]
+mod tests;

@@ -69,6 +69,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
                 }
             }
             Err(e) => {
+                shared.set_failed(&e);
                 probe(shared);
                 tracing::warn!(error = %chain(&e), jobs = jobs.len(), retry_in_ms = backoff.as_millis() as u64, "the batch is kept and retried");
                 shared.queue.requeue(jobs);
@@ -163,7 +164,15 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
             .timed("review", None, started.elapsed().as_secs_f64());
     }
     previews(shared, &fresh, &opts, &mut failures)?;
-    let (bumped, synced) = bumps(shared, &fresh, &ledger, &opts, &mut failures)?;
+    let mut bump_times = Vec::new();
+    let (bumped, synced) = bumps(
+        shared,
+        &fresh,
+        &ledger,
+        &opts,
+        &mut failures,
+        &mut bump_times,
+    )?;
     let wants_sync = works(&fresh).any(|w| matches!(w, Work::Sync | Work::Review { .. })) || bumped;
     if wants_sync {
         // The sync planned while the last bump was pushed stands, unless the config remote
@@ -187,13 +196,16 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
         })?;
     }
     let ids: Vec<&str> = fresh.iter().filter_map(|j| j.delivery.as_deref()).collect();
-    if !ids.is_empty() {
+    if !ids.is_empty() || !bump_times.is_empty() {
         let written = ledger::update(
             &s.manifests,
             &format!("ledger: {} deliveries applied", ids.len()),
             &opts,
             |l| {
                 l.record(ids.iter().copied(), opts.now.as_second());
+                for (app, env, at) in &bump_times {
+                    l.record_bump(app, env, *at);
+                }
             },
         )?;
         shared.remember_applied(&written);
@@ -325,23 +337,47 @@ fn bumps(
     ledger: &Ledger,
     opts: &glueops::Options,
     failures: &mut Failures,
+    applied: &mut Vec<(String, String, i64)>,
 ) -> Result<(bool, Option<Result<(), glueops::Error>>), glueops::Error> {
-    let mut last: BTreeMap<(&str, &str), (&str, Vec<u64>)> = BTreeMap::new();
+    // Per app and environment the newest event wins (by its own time; arrival order among
+    // events of one time or without one).
+    let mut last: BTreeMap<(&str, &str), (&str, Option<i64>, Vec<u64>)> = BTreeMap::new();
     for job in jobs {
         for w in &job.work {
-            if let Work::Bump { app, env, tag } = w {
-                let entry = last
-                    .entry((app.as_str(), env.as_str()))
-                    .or_insert((tag, Vec::new()));
-                entry.0 = tag;
-                entry.1.push(job.seq);
+            if let Work::Bump { app, env, tag, at } = w {
+                let entry =
+                    last.entry((app.as_str(), env.as_str()))
+                        .or_insert((tag, *at, Vec::new()));
+                if at.unwrap_or(i64::MAX) >= entry.1.unwrap_or(i64::MIN) {
+                    (entry.0, entry.1) = (tag, *at);
+                }
+                entry.2.push(job.seq);
             }
         }
     }
+    // Never back: an event older than the newest bump applied there is not applied.
+    last.retain(|(app, env), (_, at, seqs)| {
+        let Some(newest) = ledger.bumped_at(app, env) else {
+            return true;
+        };
+        if at.is_some_and(|at| at < newest) {
+            for seq in seqs.iter() {
+                failures.insert(
+                    *seq,
+                    format!("ignored: {app}/{env} already runs a bump from a newer event; a webhook never moves an environment back"),
+                );
+            }
+            return false;
+        }
+        true
+    });
     let mut changed = false;
     let mut synced = None;
     let count = last.len();
-    for (i, ((app, env), (tag, seqs))) in last.iter().enumerate() {
+    for (i, ((app, env), (tag, at, seqs))) in last.iter().enumerate() {
+        if let Some(at) = at {
+            applied.push((app.to_string(), env.to_string(), *at));
+        }
         let started = Instant::now();
         let request = glueops::Bump {
             app,
@@ -389,7 +425,7 @@ fn probe(shared: &Shared) {
     let opts = shared.options();
     let s = &shared.settings;
     shared.set_manifests_ok(ledger::load(&s.manifests, &opts).is_ok());
-    let config = glueops::Checkout::open(&s.config, &s.cache, s.config_branch.as_deref())
+    let config = glueops::Checkout::open(&s.config, &opts, s.config_branch.as_deref())
         .and_then(|c| c.fetch());
     shared.set_config_ok(config.is_ok());
 }
@@ -429,7 +465,7 @@ fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(),
             }
             shared.metrics.held.set(gauge(out.plan.held.len()));
             *shared.held.write().unwrap_or_else(|p| p.into_inner()) = Some(out.plan.held.clone());
-            shared.set_synced(true, None);
+            shared.set_synced(None);
             if out.plan.config.as_deref() != shared.routes_commit().as_deref() {
                 match load_routes(shared) {
                     Ok(routes) => shared.set_routes(routes),
@@ -444,7 +480,7 @@ fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(),
         Err(glueops::Error::Superseded { .. }) => {}
         Err(e) => {
             shared.metrics.failed("sync");
-            shared.set_synced(false, Some(chain(e)));
+            shared.set_synced(Some(e));
         }
     }
     result.map(|_| ())
@@ -453,8 +489,13 @@ fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(),
 /// The config's routing index, read at the config branch's tip.
 pub(crate) fn load_routes(shared: &Shared) -> Result<(Routes, Option<String>), glueops::Error> {
     let s = &shared.settings;
-    let config = glueops::Config::open(&s.config, &s.cache, s.config_branch.as_deref(), false)
-        .inspect_err(|_| shared.set_config_ok(false))?;
+    let config = glueops::Config::open(
+        &s.config,
+        &shared.options(),
+        s.config_branch.as_deref(),
+        false,
+    )
+    .inspect_err(|_| shared.set_config_ok(false))?;
     shared.set_config_ok(true);
     let branch = config
         .checkout
@@ -480,6 +521,7 @@ fn resync(shared: &Shared) {
         match load_routes(shared) {
             Ok(routes) => shared.set_routes(routes),
             Err(e) => {
+                shared.set_failed(&e);
                 probe(shared);
                 tracing::warn!(error = %chain(&e), "resync: the config cannot be read");
                 shared.metrics.failed("resync");

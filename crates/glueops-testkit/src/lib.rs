@@ -14,6 +14,7 @@
 //! ```
 
 pub mod generated;
+pub mod hostile;
 pub mod repos;
 pub mod serve;
 

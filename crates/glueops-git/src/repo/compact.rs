@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use super::ManifestRepo;
-use super::push::git;
 use crate::error::Result;
+use crate::run::git;
 
 /// Loose objects a clone may hold before [`ManifestRepo::pack_loose_objects`] packs them: a
 /// few dozen releases' worth; packing that many takes git a few milliseconds.

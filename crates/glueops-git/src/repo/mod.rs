@@ -16,6 +16,7 @@ use gix::ObjectId;
 use gix::objs::tree::EntryMode;
 
 use crate::error::{BoxError, Error, Result};
+use crate::remote::Remote;
 
 pub use compact::LOOSE_LIMIT;
 pub use edit::{Edit, blob_id};
@@ -105,22 +106,12 @@ impl ManifestRepo {
         })
     }
 
-    /// Clones `url` (a local path, `file://`, `git://`, `http(s)://` or ssh) into a new bare
-    /// repository at `dir`, with the `git` CLI (network transport is the one thing gix does
-    /// not do here), then opens it.
-    pub fn clone_bare(url: &str, dir: impl AsRef<Path>) -> Result<ManifestRepo> {
+    /// Clones `remote` into a new bare repository at `dir`, with the `git` CLI (network
+    /// transport is the one thing gix does not do here), then opens it.
+    pub fn clone_bare(remote: &Remote, dir: impl AsRef<Path>) -> Result<ManifestRepo> {
         let dir = dir.as_ref();
-        push::git(
-            None,
-            &[
-                "clone",
-                "--bare",
-                "--quiet",
-                "--",
-                url,
-                &dir.to_string_lossy(),
-            ],
-        )?;
+        let target = dir.to_string_lossy();
+        crate::run::git_remote(None, &["clone", "--bare", "--quiet"], remote, &[&target])?;
         ManifestRepo::open(dir)
     }
 

@@ -1,13 +1,13 @@
 //! Transport with the `git` CLI (gix cannot push): fetch, push, and the retry loop that
 //! re-applies a tree change on a moved tip.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use super::ManifestRepo;
 use super::write::TreeChange;
 use crate::error::{Error, Result};
+use crate::remote::Remote;
+use crate::run::git_remote;
 
 /// What [`ManifestRepo::publish`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,28 +26,10 @@ pub enum PushOutcome {
     },
 }
 
-/// Runs `git` (in `dir`, when given) and returns its stdout.
-pub(crate) fn git(dir: Option<&Path>, args: &[&str]) -> Result<String> {
-    let mut cmd = Command::new("git");
-    if let Some(dir) = dir {
-        cmd.arg("-C").arg(dir);
-    }
-    // English messages: retries and "no such branch" are recognized by what git says.
-    cmd.args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C");
-    let out = cmd.output().map_err(|source| Error::GitMissing {
-        args: args.join(" "),
-        source,
-    })?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(Error::GitCommand {
-            args: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        })
-    }
+/// `branch` as git would take it, or the error naming what is wrong: checked before it is
+/// part of any refspec or ref.
+fn checked(branch: &str) -> Result<()> {
+    glueops_files::check_branch(branch).map_err(Error::InvalidBranch)
 }
 
 /// True for the answers git gives when someone else moved the branch first.
@@ -67,12 +49,13 @@ fn lost_race(reason: &str) -> bool {
 impl ManifestRepo {
     /// Fetches `branch` from `remote` into `refs/glueops/remotes/<branch>`; `None` when the
     /// remote has no such branch yet.
-    pub fn fetch(&self, remote: &str, branch: &str) -> Result<Option<String>> {
+    pub fn fetch(&self, remote: &Remote, branch: &str) -> Result<Option<String>> {
         self.fetch_id(remote, branch)
             .map(|id| id.map(|id| id.to_string()))
     }
 
-    fn fetch_id(&self, remote: &str, branch: &str) -> Result<Option<gix::ObjectId>> {
+    fn fetch_id(&self, remote: &Remote, branch: &str) -> Result<Option<gix::ObjectId>> {
+        checked(branch)?;
         let tracking = format!("refs/glueops/remotes/{branch}");
         // Another process fetching into the same clone holds the ref's lock for a moment:
         // wait and try again rather than fail.
@@ -117,9 +100,9 @@ impl ManifestRepo {
         let _ignored = self.move_ref(&format!("refs/glueops/remotes/{branch}"), commit, before);
     }
 
-    fn fetch_once(&self, remote: &str, branch: &str, tracking: &str) -> Result<String> {
+    fn fetch_once(&self, remote: &Remote, branch: &str, tracking: &str) -> Result<String> {
         // One round trip: a branch the remote does not have yet is an answer, not an error.
-        git(
+        git_remote(
             Some(self.path()),
             &[
                 // A clone glueops owns: no commit graph, FETCH_HEAD or auto-maintenance per
@@ -132,34 +115,32 @@ impl ManifestRepo {
                 "--quiet",
                 "--no-tags",
                 "--no-write-fetch-head",
-                remote,
-                &format!("+refs/heads/{branch}:{tracking}"),
             ],
+            remote,
+            &[&format!("+refs/heads/{branch}:{tracking}")],
         )
     }
 
     /// Fetches every branch of `remote` into `refs/glueops/remotes/*` (for reading any of
     /// them by name afterwards).
-    pub fn fetch_branches(&self, remote: &str) -> Result<()> {
-        git(
+    pub fn fetch_branches(&self, remote: &Remote) -> Result<()> {
+        git_remote(
             Some(self.path()),
-            &[
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                remote,
-                "+refs/heads/*:refs/glueops/remotes/*",
-            ],
+            &["fetch", "--quiet", "--no-tags"],
+            remote,
+            &["+refs/heads/*:refs/glueops/remotes/*"],
         )
         .map(|_| ())
     }
 
     /// The branch the remote's `HEAD` points to (`git ls-remote --symref`); `None` for an
     /// empty remote that names none.
-    pub fn remote_default_branch(&self, remote: &str) -> Result<Option<String>> {
-        let out = git(
+    pub fn remote_default_branch(&self, remote: &Remote) -> Result<Option<String>> {
+        let out = git_remote(
             Some(self.path()),
-            &["ls-remote", "--symref", remote, "HEAD"],
+            &["ls-remote", "--symref"],
+            remote,
+            &["HEAD"],
         )?;
         Ok(out.lines().find_map(|l| {
             l.strip_prefix("ref: refs/heads/")
@@ -171,10 +152,11 @@ impl ManifestRepo {
     /// Pushes `commit` to the remote's `branch` without force: `Ok(false)` when another writer
     /// moved the branch first (fetch, re-plan on the new tip and try again). Once pushed,
     /// `refs/glueops/remotes/<branch>` names `commit`, as after a fetch.
-    pub fn push_commit(&self, remote: &str, commit: &str, branch: &str) -> Result<bool> {
-        let refspec = format!("{commit}:refs/heads/{branch}");
+    pub fn push_commit(&self, remote: &Remote, commit: &str, branch: &str) -> Result<bool> {
+        checked(branch)?;
         let (id, tracked) = (self.resolve_id(commit)?, self.tracked(branch));
-        match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
+        let refspec = format!("{id}:refs/heads/{branch}");
+        match git_remote(Some(self.path()), &["push", "--quiet"], remote, &[&refspec]) {
             Ok(_) => {
                 self.track_pushed(branch, id, tracked);
                 Ok(true)
@@ -191,20 +173,27 @@ impl ManifestRepo {
     /// names `commit`.
     pub fn push_commit_if_at(
         &self,
-        remote: &str,
+        remote: &Remote,
         commit: &str,
         branch: &str,
         expected: Option<&str>,
     ) -> Result<bool> {
-        let lease = format!(
-            "--force-with-lease=refs/heads/{branch}:{}",
-            expected.unwrap_or("")
-        );
-        let refspec = format!("{commit}:refs/heads/{branch}");
+        checked(branch)?;
+        let expected = expected.unwrap_or_default();
+        if !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::NoSuchRef {
+                repo: self.path().to_path_buf(),
+                rev: expected.to_string(),
+            });
+        }
+        let lease = format!("--force-with-lease=refs/heads/{branch}:{expected}");
         let (id, tracked) = (self.resolve_id(commit)?, self.tracked(branch));
-        match git(
+        let refspec = format!("{id}:refs/heads/{branch}");
+        match git_remote(
             Some(self.path()),
-            &["push", "--quiet", &lease, remote, &refspec],
+            &["push", "--quiet", &lease],
+            remote,
+            &[&refspec],
         ) {
             Ok(_) => {
                 self.track_pushed(branch, id, tracked);
@@ -222,7 +211,7 @@ impl ManifestRepo {
     /// the last one's files.
     pub fn publish(
         &self,
-        remote: &str,
+        remote: &Remote,
         branch: &str,
         change: &TreeChange<'_>,
         attempts: u32,
@@ -236,7 +225,7 @@ impl ManifestRepo {
                 });
             };
             let refspec = format!("{commit}:refs/heads/{branch}");
-            match git(Some(self.path()), &["push", "--quiet", remote, &refspec]) {
+            match git_remote(Some(self.path()), &["push", "--quiet"], remote, &[&refspec]) {
                 Ok(_) => {
                     self.track_pushed(branch, commit, base);
                     return Ok(PushOutcome::Pushed {

@@ -6,7 +6,7 @@ use super::{PushedCommit, decode, push_event};
 use crate::error::Result;
 use crate::event::{
     Conclusion, ImagePublished, PipelineCompleted, PullRequest, PullRequestAction, RepoEvent,
-    Repository, Review,
+    Repository, Review, Trigger,
 };
 
 #[derive(Deserialize)]
@@ -59,6 +59,8 @@ struct PullPayload {
     #[serde(default)]
     label: Option<Named>,
     repository: Repo,
+    #[serde(default)]
+    sender: Option<Login>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +72,8 @@ struct Pull {
     #[serde(default)]
     merged: Option<bool>,
     user: Login,
+    #[serde(default)]
+    updated_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +81,9 @@ struct Branch {
     #[serde(rename = "ref")]
     name: String,
     sha: String,
+    /// `null` when the fork was deleted.
+    #[serde(default)]
+    repo: Option<Repo>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +123,8 @@ struct Package {
     #[serde(default)]
     package_type: String,
     package_version: Option<PackageVersion>,
+    #[serde(default)]
+    updated_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +163,14 @@ struct WorkflowRun {
     head_branch: Option<String>,
     head_sha: String,
     conclusion: Option<String>,
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    head_repository: Option<Repo>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -189,7 +206,31 @@ fn ignored(reason: String) -> RepoEvent {
     RepoEvent::Ignored { reason }
 }
 
-pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
+/// The event, and its time as the payload states it (for the freshness check; `None` for
+/// events whose replay re-applies nothing old: pushes sync from the config's tip).
+pub(crate) fn parse(event: &str, body: &[u8]) -> Result<(RepoEvent, Option<String>)> {
+    match event {
+        "pull_request" => {
+            let p: PullPayload = decode("github", event, body)?;
+            let at = p.pull_request.updated_at.clone();
+            return Ok((pull_request(p), at));
+        }
+        "package" | "registry_package" => {
+            let p: PackagePayload = decode("github", event, body)?;
+            let at = p.package.updated_at.clone();
+            return Ok((package(event, p), at));
+        }
+        "workflow_run" => {
+            let p: WorkflowPayload = decode("github", event, body)?;
+            let at = p.workflow_run.updated_at.clone();
+            return Ok((workflow_run(p), at));
+        }
+        _ => {}
+    }
+    parse_untimed(event, body).map(|e| (e, None))
+}
+
+fn parse_untimed(event: &str, body: &[u8]) -> Result<RepoEvent> {
     match event {
         "push" => {
             let p: PushPayload = decode("github", event, body)?;
@@ -203,10 +244,7 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 p.pusher.name,
             ))
         }
-        "pull_request" => Ok(pull_request(decode("github", event, body)?)),
         "pull_request_review" => Ok(review(decode("github", event, body)?)),
-        "package" | "registry_package" => Ok(package(event, decode("github", event, body)?)),
-        "workflow_run" => Ok(workflow_run(decode("github", event, body)?)),
         "delete" => {
             let p: DeletePayload = decode("github", event, body)?;
             Ok(if p.ref_type == "branch" {
@@ -251,7 +289,15 @@ fn pull_request(p: PullPayload) -> RepoEvent {
     };
     let mut labels: Vec<String> = p.pull_request.labels.into_iter().map(|l| l.name).collect();
     labels.sort();
+    // A head repository other than the base one, or one deleted since: a fork.
+    let head_repo = p.pull_request.head.repo.map(|r| r.full_name);
+    let fork = !head_repo
+        .as_deref()
+        .is_some_and(|h| h.eq_ignore_ascii_case(&p.repository.full_name));
     RepoEvent::PullRequest(PullRequest {
+        head_repo,
+        fork,
+        sender: p.sender.map(|s| s.login).unwrap_or_default(),
         repo: p.repository.into(),
         number: p.number,
         action,
@@ -315,5 +361,12 @@ fn workflow_run(p: WorkflowPayload) -> RepoEvent {
         branch: run.head_branch.unwrap_or_default(),
         sha: run.head_sha,
         conclusion: conclusion(run.conclusion.as_deref().unwrap_or("")),
+        trigger: match run.event.as_str() {
+            "push" => Trigger::Push,
+            "pull_request" | "pull_request_target" => Trigger::PullRequest,
+            other => Trigger::Other(other.to_string()),
+        },
+        head_repo: run.head_repository.map(|r| r.full_name),
+        workflow_path: run.path,
     })
 }

@@ -6,7 +6,7 @@ use super::github::conclusion;
 use super::{PushedCommit, decode, push_event};
 use crate::error::Result;
 use crate::event::{
-    PipelineCompleted, PullRequest, PullRequestAction, RepoEvent, Repository, Review,
+    PipelineCompleted, PullRequest, PullRequestAction, RepoEvent, Repository, Review, Trigger,
 };
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
@@ -46,19 +46,13 @@ struct Label {
 }
 
 #[derive(Deserialize)]
-struct User {
-    #[serde(default)]
-    username: String,
-}
-
-#[derive(Deserialize)]
 struct MergePayload {
     object_attributes: MergeAttributes,
     #[serde(default)]
     labels: Vec<Label>,
     #[serde(default)]
     changes: Option<Changes>,
-    user: User,
+    user: MergeUser,
     project: Project,
 }
 
@@ -72,6 +66,24 @@ struct MergeAttributes {
     #[serde(default)]
     oldrev: Option<String>,
     last_commit: LastCommit,
+    #[serde(default)]
+    source_project_id: Option<u64>,
+    #[serde(default)]
+    target_project_id: Option<u64>,
+    #[serde(default)]
+    source: Option<Project>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    author_id: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct MergeUser {
+    #[serde(default)]
+    id: Option<u64>,
+    #[serde(default)]
+    username: String,
 }
 
 #[derive(Deserialize)]
@@ -107,18 +119,25 @@ struct PipelineAttributes {
     status: String,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    tag: bool,
+    #[serde(default)]
+    finished_at: Option<String>,
 }
 
 fn ignored(reason: String) -> RepoEvent {
     RepoEvent::Ignored { reason }
 }
 
-pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
+/// The event, and its time as the payload states it (see the GitHub parser).
+pub(crate) fn parse(event: &str, body: &[u8]) -> Result<(RepoEvent, Option<String>)> {
     Ok(match event {
         "Push Hook" | "Tag Push Hook" => {
             let p: PushPayload = decode("gitlab", event, body)?;
             let deleted = p.after == ZERO;
-            push_event(
+            let event = push_event(
                 p.project.into(),
                 p.git_ref,
                 p.before,
@@ -126,11 +145,13 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 deleted,
                 p.commits,
                 p.user_username,
-            )
+            );
+            (event, None)
         }
         "Merge Request Hook" => {
             let p: MergePayload = decode("gitlab", event, body)?;
             let a = p.object_attributes;
+            let at = a.updated_at.clone();
             let changed = p.changes.and_then(|c| c.labels);
             let added_label = changed.as_ref().and_then(|l| {
                 l.current
@@ -150,13 +171,14 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 _ => None,
             };
             if let Some(approved) = approval {
-                return Ok(RepoEvent::Review(Review {
+                let review = RepoEvent::Review(Review {
                     repo: p.project.into(),
                     number: a.iid,
                     sha: a.last_commit.id,
                     reviewer: p.user.username,
                     approved,
-                }));
+                });
+                return Ok((review, None));
             }
             let action = match (
                 a.action.as_deref().unwrap_or(""),
@@ -172,14 +194,24 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 ("update", None, Some(label), _) => PullRequestAction::Labeled { label },
                 ("update", None, None, Some(label)) => PullRequestAction::Unlabeled { label },
                 (other, ..) => {
-                    return Ok(ignored(format!(
-                        "merge_request action `{other}` (no new commits or labels)"
-                    )));
+                    let reason =
+                        format!("merge_request action `{other}` (no new commits or labels)");
+                    return Ok((ignored(reason), None));
                 }
             };
             let mut labels: Vec<String> = p.labels.into_iter().map(|l| l.title).collect();
             labels.sort();
-            RepoEvent::PullRequest(PullRequest {
+            // A source project other than the target (or none named): a fork.
+            let fork = match (a.source_project_id, a.target_project_id) {
+                (Some(source), Some(target)) => source != target,
+                _ => true,
+            };
+            // The author is named by id; the user is who caused this event.
+            let by_author = a.author_id.is_some() && a.author_id == p.user.id;
+            let event = RepoEvent::PullRequest(PullRequest {
+                head_repo: a.source.map(|s| s.path_with_namespace),
+                fork,
+                sender: p.user.username.clone(),
                 repo: p.project.into(),
                 number: a.iid,
                 action,
@@ -187,8 +219,13 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 head_sha: a.last_commit.id,
                 base_branch: a.target_branch,
                 labels,
-                author: p.user.username,
-            })
+                author: if by_author {
+                    p.user.username
+                } else {
+                    String::new()
+                },
+            });
+            (event, at)
         }
         "Pipeline Hook" => {
             let p: PipelinePayload = decode("gitlab", event, body)?;
@@ -197,19 +234,28 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<RepoEvent> {
                 a.status.as_str(),
                 "success" | "failed" | "canceled" | "skipped"
             ) {
-                return Ok(ignored(format!("pipeline status `{}`", a.status)));
+                return Ok((ignored(format!("pipeline status `{}`", a.status)), None));
             }
-            RepoEvent::PipelineCompleted(PipelineCompleted {
+            let head_repo = Some(p.project.path_with_namespace.clone());
+            let event = RepoEvent::PipelineCompleted(PipelineCompleted {
                 repo: p.project.into(),
                 name: a.name.unwrap_or_default(),
                 branch: a.git_ref,
                 sha: a.sha,
                 conclusion: conclusion(&a.status),
-            })
+                trigger: match a.source.as_str() {
+                    "push" if !a.tag => Trigger::Push,
+                    "merge_request_event" | "external_pull_request_event" => Trigger::PullRequest,
+                    other => Trigger::Other(other.to_string()),
+                },
+                head_repo,
+                workflow_path: None,
+            });
+            (event, a.finished_at)
         }
         other => {
             decode::<serde_json::Value>("gitlab", other, body)?;
-            ignored(format!("gitlab event `{other}`"))
+            (ignored(format!("gitlab event `{other}`")), None)
         }
     })
 }

@@ -123,8 +123,14 @@ impl WebhookReceiver {
                 return Err(Error::Duplicate { id: id.clone() });
             }
         }
-        let event = parse(host, headers, body)?;
-        Ok(Delivery { host, id, event })
+        let (event, at) = parse(host, headers, body)?;
+        let at = at.as_deref().and_then(event_time);
+        Ok(Delivery {
+            host,
+            id,
+            event,
+            at,
+        })
     }
 
     /// Forgets delivery `id`: its next arrival is not a replay (call it when a delivery
@@ -191,9 +197,24 @@ impl Default for WebhookReceiver {
     }
 }
 
-/// Parses an already verified body. Unknown events and actions are
-/// [`RepoEvent::Ignored`](crate::RepoEvent::Ignored), never errors.
-pub(crate) fn parse(host: Host, headers: &Headers, body: &[u8]) -> Result<crate::RepoEvent> {
+/// A payload's time: RFC 3339 (GitHub, GitLab's newer fields) or GitLab's
+/// `2016-08-12 15:23:28 UTC`. Years before 2000 (GitHub's `0001-01-01` placeholders) are no
+/// time at all.
+fn event_time(text: &str) -> Option<jiff::Timestamp> {
+    let parsed = text.parse::<jiff::Timestamp>().ok().or_else(|| {
+        let utc = text.strip_suffix(" UTC")?.replacen(' ', "T", 1);
+        format!("{utc}Z").parse().ok()
+    })?;
+    (parsed.as_second() > 946_684_800).then_some(parsed)
+}
+
+/// Parses an already verified body, with the time the payload states. Unknown events and
+/// actions are [`RepoEvent::Ignored`](crate::RepoEvent::Ignored), never errors.
+pub(crate) fn parse(
+    host: Host,
+    headers: &Headers,
+    body: &[u8],
+) -> Result<(crate::RepoEvent, Option<String>)> {
     match host {
         Host::GitHub => github::parse(headers.get("x-github-event").unwrap_or(""), body),
         Host::GitLab => gitlab::parse(headers.get("x-gitlab-event").unwrap_or(""), body),

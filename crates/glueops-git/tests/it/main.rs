@@ -10,4 +10,5 @@ mod edit;
 mod push;
 mod repo;
 mod support;
+mod trust;
 mod webhooks;

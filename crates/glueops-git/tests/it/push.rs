@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crate::support::{author, files, fsck, git, trailers};
 use glueops_files::Files;
-use glueops_git::{Error, ManifestRepo, PushOutcome, TreeChange};
+use glueops_git::{Error, ManifestRepo, PushOutcome, Remote, TreeChange};
 use glueops_testkit::{Server, free_port};
 
-fn remote() -> (tempfile::TempDir, String) {
+fn remote() -> (tempfile::TempDir, Remote) {
     let dir = tempfile::tempdir().unwrap();
     let bare = dir.path().join("manifests.git");
     let out = Command::new("git")
@@ -19,7 +19,7 @@ fn remote() -> (tempfile::TempDir, String) {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let url = format!("file://{}", bare.display());
+    let url = Remote::parse(&format!("file://{}", bare.display())).unwrap();
     (dir, url)
 }
 
@@ -84,40 +84,24 @@ fn publish_over_file_url_and_retry_on_a_moved_tip() {
         )
         .unwrap();
     assert!(matches!(again, PushOutcome::Unchanged { .. }), "{again:?}");
-    let err = ManifestRepo::clone_bare("file:///nonexistent/repo.git", work.path().join("c"))
-        .unwrap_err();
+    let err = ManifestRepo::clone_bare(
+        &Remote::parse("file:///nonexistent/repo.git").unwrap(),
+        work.path().join("c"),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::GitCommand { .. }), "{err}");
 }
 
 /// `git daemon` serving `root` with pushes enabled, on 127.0.0.1 and a free port.
 fn daemon(root: &Path) -> Server {
-    let port = free_port().unwrap();
-    let mut cmd = Command::new("git");
-    cmd.args([
-        "daemon",
-        "--reuseaddr",
-        "--listen=127.0.0.1",
-        "--export-all",
-        "--enable=receive-pack",
-    ])
-    .arg(format!("--port={port}"))
-    .arg(format!("--base-path={}", root.display()))
-    .arg(root);
-    Server::start(
-        "git daemon",
-        cmd,
-        port,
-        Duration::from_secs(20),
-        "git daemon ships with git (Debian package `git`)",
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    glueops_testkit::hostile::git_daemon(root).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn eight_writers_at_once_through_git_daemon_all_land() {
     let (remote_dir, _) = remote();
     let server = daemon(remote_dir.path());
-    let url = format!("git://127.0.0.1:{}/manifests.git", server.port());
+    let url = Remote::parse(&format!("git://127.0.0.1:{}/manifests.git", server.port())).unwrap();
     let work = tempfile::tempdir().unwrap();
     let writers: Vec<_> = (0..8)
         .map(|i| {
@@ -305,7 +289,7 @@ fn clone_and_read_over_http() {
         "needs python3",
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let http = format!("{}/manifests.git", server.url());
+    let http = Remote::parse(&format!("{}/manifests.git", server.url())).unwrap();
     let reader = ManifestRepo::clone_bare(&http, work.path().join("r")).unwrap();
     assert_eq!(
         reader

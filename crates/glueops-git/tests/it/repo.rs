@@ -544,7 +544,11 @@ const NO_GIT: &str = "GLUEOPS_TEST_NO_GIT";
 fn missing_git_is_a_clear_error() {
     if std::env::var_os(NO_GIT).is_some() {
         let dir = tempfile::tempdir().unwrap();
-        let err = ManifestRepo::clone_bare("file:///x.git", dir.path().join("c")).unwrap_err();
+        let err = ManifestRepo::clone_bare(
+            &glueops_git::Remote::parse("file:///x.git").unwrap(),
+            dir.path().join("c"),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("install git 2.x"), "{err}");
         // Objects and commits need no git at all.
         let repo = ManifestRepo::init_bare(dir.path().join("b")).unwrap();

@@ -48,6 +48,7 @@ pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
         );
     }
     check_image(d, report);
+    check_source(v, d, report);
     check_ports(v, d, report);
     check_ingress(v, d, report);
     let workloads = v.workloads();
@@ -380,4 +381,22 @@ fn valid_cidr(s: &str) -> bool {
 /// Hostnames after templating must be DNS names (a leading `*.` is allowed).
 pub(crate) fn check_hostname(host: &str) -> bool {
     is_dns_subdomain(host.strip_prefix("*.").unwrap_or(host))
+}
+
+/// `source.branch` reaches git and webhook matching: it must be a branch name git accepts.
+fn check_source(v: &crate::values::AppValues, d: &AppInstance, report: &mut Report) {
+    let Some(branch) = v.source.as_ref().and_then(|s| s.branch.as_deref()) else {
+        return;
+    };
+    if let Err(e) = glueops_files::check_branch(branch) {
+        report.push(
+            at(
+                &d.tree,
+                &[k("source"), k("branch")],
+                Code::InvalidValue,
+                format!("source.branch {e}"),
+            )
+            .help("name the branch whose pipelines deploy, e.g. `main`"),
+        );
+    }
 }

@@ -65,6 +65,19 @@ pub(crate) fn check_platform(platform: &Platform, tree: &Node, report: &mut Repo
             .help("use a clone URL such as https://github.com/acme/manifests.git"),
         );
     }
+    if let Some(branch) = &platform.spec.manifest_repo.branch
+        && let Err(e) = glueops_files::check_branch(branch)
+    {
+        report.push(
+            at(
+                tree,
+                &[k("spec"), k("manifestRepo"), k("branch")],
+                Code::InvalidValue,
+                format!("spec.manifestRepo.branch {e}"),
+            )
+            .help("name the manifest repo's branch, e.g. `main`"),
+        );
+    }
     check_clusters(platform, tree, report);
     check_environments(platform, tree, report);
     check_promotion_cycles(platform, tree, report);
@@ -464,6 +477,18 @@ fn check_previews(platform: &Platform, tree: &Node, report: &mut Report) {
             &clusters,
             "spec.clusters",
         ));
+    }
+    let opt_in = previews.labels.as_ref().map_or(0, |l| l.opt_in.len());
+    if previews.forks == Some(crate::platform::ForkPreviews::Allow) && opt_in == 0 {
+        report.push(
+            at(
+                tree,
+                &path("forks"),
+                Code::InvalidValue,
+                "previews of forks need an opt-in label: without one, every fork's pull request would run its code with the platform's credentials".to_string(),
+            )
+            .help("add spec.previews.labels.optIn, e.g. [safe-to-preview]; someone other than the author adds it to each fork's pull request"),
+        );
     }
     let env = previews.environment();
     if !is_dns_label(env) {

@@ -181,6 +181,11 @@ pub struct Source {
     /// The branch that deploys (default `main`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// The CI workflow whose successful runs deploy (GitHub: its file, `build.yml` or
+    /// `.github/workflows/build.yml`, or its name); when unset, any workflow run on `branch`
+    /// triggered by a push to `repo` deploys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
 }
 
 /// A Git host.
