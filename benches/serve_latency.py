@@ -54,6 +54,14 @@ def fixture(path, edits):
         for p in parts[:-1]:
             node = node[p]
         node[parts[-1]] = value
+    # The events glueops checks for freshness happened now, and pull requests come from the
+    # repository itself (a fork's would be refused).
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for key in ("pull_request", "package", "registry_package", "workflow_run"):
+        if isinstance(v.get(key), dict) and "updated_at" in v[key]:
+            v[key]["updated_at"] = now
+    if "pull_request" in v:
+        v["pull_request"]["head"]["repo"]["full_name"] = v["repository"]["full_name"]
     return json.dumps(v).encode()
 
 

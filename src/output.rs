@@ -36,6 +36,7 @@ pub fn write_tree(
     for rel in files.paths() {
         let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
         if !fresh.contains_key(parent) {
+            no_link_on_the_way(dir, parent)?;
             let path = dir.join(parent);
             let existed = path.is_dir();
             if !existed {
@@ -84,8 +85,11 @@ fn write_one(
 ) -> Result<WriteSummary, Error> {
     let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
     let path = dir.join(rel);
-    let unchanged = !fresh.get(parent).copied().unwrap_or(false)
-        && fs::read(&path).is_ok_and(|existing| existing == contents);
+    let made_now = fresh.get(parent).copied().unwrap_or(false);
+    if !made_now && fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return Err(not_regular(&path));
+    }
+    let unchanged = !made_now && fs::read(&path).is_ok_and(|existing| existing == contents);
     if unchanged {
         return Ok(WriteSummary {
             unchanged: 1,
@@ -97,6 +101,34 @@ fn write_one(
         written: 1,
         ..WriteSummary::default()
     })
+}
+
+/// Refuses a folder on the way from `dir` to `dir/parent` that is a symlink: a link planted
+/// in the output tree must not make glueops write outside it.
+fn no_link_on_the_way(dir: &Path, parent: &str) -> Result<(), Error> {
+    let mut path = dir.to_path_buf();
+    for part in parent.split('/').filter(|p| !p.is_empty()) {
+        path.push(part);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => return Err(not_regular(&path)),
+            Ok(_) => {}
+            // Not there yet: created as a real folder below.
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+fn not_regular(path: &Path) -> Error {
+    Error::Invalid {
+        message: format!(
+            "`{}` in the output folder is a symlink or not a regular file: glueops never writes through one",
+            path.display()
+        ),
+        help:
+            "remove it (glueops writes real files and folders there), or render into another folder"
+                .into(),
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error {

@@ -62,6 +62,16 @@ pub(super) fn apply_loaded(
     opts: &Options,
 ) -> Result<PreviewOutcome, Error> {
     let settings = settings(config)?;
+    for change in changes {
+        if let PreviewChange::Open { pr, .. } = change
+            && let Some(sha) = &pr.sha
+        {
+            crate::model::check::commit_id(sha).map_err(|message| Error::Invalid {
+                message,
+                help: "the preview's image tag is the pull request's head commit".into(),
+            })?;
+        }
+    }
     let mut wanted = WantedPreviews::new();
     for change in changes {
         let (target, number) = match change {

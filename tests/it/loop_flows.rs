@@ -293,11 +293,11 @@ fn a_clash_with_an_app_not_loaded_is_still_found() {
     assert_eq!(repos.manifest_tree(), tree);
 }
 
-/// Opens the preview of pull request `number` of `app` (head sha `sha<number>`).
+/// Opens the preview of pull request `number` of `app` (head sha: the number, 7 digits).
 fn open_preview(repos: &Repos, app: &str, number: u64, o: &Options) -> Result<(), Error> {
     let pr = PullRequest {
         number,
-        sha: Some(format!("sha{number}")),
+        sha: Some(format!("{number:0>7}")),
         ..PullRequest::default()
     };
     let target = PreviewTarget::App(app.into());

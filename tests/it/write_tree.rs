@@ -55,3 +55,43 @@ fn a_file_that_cannot_be_written_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+/// A symlink planted in the output tree (a file, or a folder on the way) is refused: nothing
+/// outside the folder is written. Without the links, the same render writes (positive
+/// control).
+#[cfg(unix)]
+#[test]
+fn a_symlink_in_the_output_tree_is_never_written_through() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let tree = files(&[
+        ("clusters/a/x.yaml", "x: 1\n"),
+        ("clusters/b/y.yaml", "y: 1\n"),
+    ]);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("clusters/a")).unwrap();
+    symlink(&victim, dir.path().join("clusters/a/x.yaml")).unwrap();
+    let err = write_tree(dir.path(), &tree, |_| {}).unwrap_err();
+    assert!(
+        matches!(err, Error::Invalid { .. }) && err.to_string().contains("symlink"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("clusters")).unwrap();
+    symlink(outside.path(), dir.path().join("clusters/b")).unwrap();
+    let err = write_tree(dir.path(), &tree, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("symlink"), "{err}");
+    assert!(
+        !outside.path().join("y.yaml").exists(),
+        "written through the link"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+
+    std::fs::remove_file(dir.path().join("clusters/b")).unwrap();
+    let s = write_tree(dir.path(), &tree, |_| {}).unwrap();
+    assert_eq!(s.written, 2);
+}

@@ -33,9 +33,17 @@ pub(crate) enum Error {
     /// The arguments name something that does not exist, or do not fit together.
     #[error("{0}")]
     Invalid(String),
-    /// Stdin held something other than what the command reads there.
-    #[error("stdin is not a JSON object of strings")]
-    Stdin(#[source] serde_json::Error),
+    /// Stdin held something other than what the command reads there. Only the position is
+    /// kept: the parser's message quotes the value, which may be a secret.
+    #[error(
+        "stdin is not a JSON object of strings (line {line}, column {column}; the text is not shown: it may be a secret)"
+    )]
+    Stdin {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
     /// The webhook server failed.
     #[error(transparent)]
     Serve(#[from] glueops_serve::Error),

@@ -148,11 +148,11 @@ async fn run_async(args: Args) -> Result<(), Error> {
     {
         return rotate(&url, recipients, *dry_run, &audit).await;
     }
-    let store = open(&url, audit).await?;
+    let store = open(&url, audit.clone()).await?;
     if let Command::Check { config, json } = &args.command {
         return check(config, *json, store.as_ref()).await;
     }
-    run_on(store.as_ref(), args.command).await
+    run_on(store.as_ref(), &audit, args.command).await
 }
 
 /// `secrets check`: the missing references, located; an error when there is any.
@@ -231,7 +231,7 @@ async fn run_on(store: &dyn SecretStore, command: Command) -> Result<(), Error> 
             path,
             version,
             reveal,
-        } => get(store, &path, version, reveal).await?,
+        } => get(store, audit, &path, version, reveal).await?,
         Command::List { prefix } => {
             for path in store.list(&prefix).await? {
                 println!("{path}");
@@ -279,17 +279,22 @@ fn read_pairs(pairs: &[String]) -> Result<SecretData, Error> {
                     path: "<stdin>".into(),
                     source,
                 })?;
+            // serde's message quotes the offending value: only its position is reported.
             let map: BTreeMap<String, String> =
-                serde_json::from_str(&text).map_err(Error::Stdin)?;
+                serde_json::from_str(&text).map_err(|e| Error::Stdin {
+                    line: e.line(),
+                    column: e.column(),
+                })?;
             for (k, v) in map {
                 data.insert(k, v);
             }
             continue;
         }
+        // The argument may be the value itself, typed without its key: never echo it.
         let (key, value) = pair.split_once('=').ok_or_else(|| {
             Error::Invalid(format!(
-                "`{}`: expected KEY=VALUE or KEY=@file",
-                pair.split('=').next().unwrap_or("")
+                "argument {} is not KEY=VALUE, KEY=@file or `-` (its text is not shown: it may be a secret)",
+                data.len() + 1
             ))
         })?;
         let value = match value.strip_prefix('@') {
@@ -306,6 +311,7 @@ fn read_pairs(pairs: &[String]) -> Result<SecretData, Error> {
 
 async fn get(
     store: &dyn SecretStore,
+    audit: &AuditLog,
     path: &SecretPath,
     version: Option<String>,
     reveal: bool,
@@ -314,6 +320,18 @@ async fn get(
         .get(path, version.map(|v| v.as_str().into()).as_ref())
         .await?;
     if reveal {
+        // Values leave the store in clear: recorded before they are printed.
+        let (audit, backend, at, version) = (
+            audit.clone(),
+            store.backend(),
+            secret.path.to_string(),
+            secret.version.to_string(),
+        );
+        tokio::task::spawn_blocking(move || {
+            audit.record(backend, "reveal", &at, Some(&version), Ok(()))
+        })
+        .await
+        .map_err(|e| Error::Invalid(format!("the audit record could not be written: {e}")))??;
         let map: BTreeMap<&str, &str> = secret.data.iter().map(|(k, v)| (k, v.expose())).collect();
         let text = serde_json::to_string_pretty(&map).map_err(Error::Json)?;
         println!("{text}");

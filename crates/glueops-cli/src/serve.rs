@@ -37,6 +37,10 @@ pub(crate) struct ServeArgs {
     /// The secret store that `spec.secretStore.backup` backs up (`sops://`, `vault://`, ...).
     #[arg(long, env = "GLUEOPS_STORE")]
     store: Option<String>,
+    /// The age recipients scheduled backups are encrypted to, one per line (`#` comments):
+    /// the only readers of an archive; the config repo's list may only repeat them.
+    #[arg(long, env = "GLUEOPS_BACKUP_RECIPIENTS", value_name = "FILE")]
+    backup_recipients: Option<PathBuf>,
     /// How often the level-triggered pass runs (sync, windows, preview gc, backups).
     #[arg(long, env = "GLUEOPS_RESYNC", default_value = "5m")]
     resync: String,
@@ -111,6 +115,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
         .map(read_secret)
         .collect::<Result<_, _>>()?;
     settings.store = args.store;
+    settings.backup_recipients = args.backup_recipients;
     settings.queue = args.queue;
     settings.max_body = args.max_body;
     settings.config_repo = args.config_repo;

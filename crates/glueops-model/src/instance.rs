@@ -138,7 +138,7 @@ impl PreviewRef {
 impl std::str::FromStr for PreviewRef {
     type Err = InvalidPreviewRef;
 
-    /// Parses `<app>:<N>[:<head sha>]`.
+    /// Parses `<app>:<N>[:<head sha>]` (the sha: 7 to 64 hex digits).
     fn from_str(s: &str) -> Result<Self, InvalidPreviewRef> {
         const EXPECTED: &str = "<app>:<pull-request number>[:<head sha>]";
         let mut parts = s.splitn(3, ':');
@@ -149,7 +149,11 @@ impl std::str::FromStr for PreviewRef {
             });
         };
         let head_sha = parts.next().map(str::to_string);
-        if app.is_empty() || head_sha.as_deref().is_some_and(str::is_empty) {
+        if app.is_empty()
+            || head_sha
+                .as_deref()
+                .is_some_and(|sha| crate::check::commit_id(sha).is_err())
+        {
             return Err(InvalidPreviewRef {
                 input: s.to_string(),
                 expected: EXPECTED,

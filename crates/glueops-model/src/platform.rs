@@ -52,6 +52,10 @@ pub struct PlatformSpec {
     /// Pull-request preview environments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previews: Option<Previews>,
+    /// The cluster-scoped kinds an app may render in `customResources` (default none: a
+    /// ClusterRoleBinding or a ClusterIssuer in an app's values is refused at validate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_scoped_kinds: Vec<String>,
 }
 
 /// A GitOps engine.
@@ -111,7 +115,11 @@ pub struct SecretBackup {
     pub schedule: String,
     /// The folder archives are written to (named by time, pruned to `keep`).
     pub to: String,
-    /// Who can restore an archive: age recipients (`age1...`).
+    /// Who may read the archives (`age1...`): informational. `glueops serve` encrypts to
+    /// the recipients of its own `--backup-recipients` file only, and refuses to back up
+    /// while this list names anyone that file does not (a merged config change can never
+    /// add a reader of every secret).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipients: Vec<String>,
     /// How many archives to keep (default 7).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -246,6 +246,7 @@ impl Repo {
         rules::check_hostnames(&deployments, report);
         rules::check_template_values(deployments.iter().chain(&previews), &read, report);
         rules::check_object_names(deployments.iter().chain(&previews), report);
+        rules::check_containment(&self.platform, deployments.iter().chain(&previews), report);
         self.deployments = deployments;
         self.previews = previews;
     }

@@ -318,8 +318,20 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
                 };
                 self.read_plain_file(opened, child_rel);
             }
+            Kind::Other if is_yaml(name_str) => self.not_regular(&child_rel),
             Kind::File | Kind::Other => {}
         }
+    }
+
+    /// A pipe, socket or device where a config file is expected: reading it could block
+    /// forever or read anything, and skipping it would silently drop an environment.
+    fn not_regular(&mut self, rel: &str) {
+        self.problems.problem(
+            Code::Io,
+            rel,
+            format!("`{rel}` is not a regular file (a pipe, socket or device)"),
+            "glueops reads only regular files: replace it with the file it stands for",
+        );
     }
 
     /// Reads a regular (non-symlink) file just opened: for a file that fits the walk's buffer,
@@ -329,6 +341,11 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
             Ok(f) => f,
             Err(e) => return self.io(&rel, &e),
         };
+        match file.metadata() {
+            Ok(m) if !m.is_file() => return self.not_regular(&rel),
+            Ok(_) => {}
+            Err(e) => return self.io(&rel, &e),
+        }
         match read_bounded(file, &mut self.buffer) {
             Ok(Ok(bytes)) => self.files.push((self.on_file)(rel, bytes)),
             Ok(Err(len)) => self.too_large(&rel, len),
@@ -364,6 +381,7 @@ impl<'a, T: Send, F: Fn(String, Vec<u8>) -> T + Sync> Walk<'a, T, F> {
         };
         match fs::metadata(&target) {
             Ok(m) if m.is_dir() => self.enter(&target, rel),
+            Ok(m) if !m.is_file() => self.not_regular(&rel),
             Ok(m) if m.len() > MAX_FILE_BYTES => self.too_large(&rel, m.len()),
             Ok(_) if !self.budget.take() => self.too_many(&rel),
             Ok(_) => match fs::read(&target) {

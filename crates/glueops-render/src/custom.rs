@@ -411,6 +411,11 @@ pub struct KustomizationSpec {
     pub wait: bool,
     /// Timeout for apply and health checks.
     pub timeout: String,
+    /// The namespace every namespaced object is applied in, whatever it names.
+    pub target_namespace: String,
+    /// The service account Flux impersonates (in the Kustomization's namespace): one per
+    /// target namespace, allowed only there (see [`crate::delivery`]).
+    pub service_account_name: String,
     /// The GitRepository.
     pub source_ref: SourceRef,
 }

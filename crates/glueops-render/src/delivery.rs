@@ -108,6 +108,8 @@ pub(crate) fn deploy(platform: &Platform, t: Deliverable<'_>) -> Object {
                 prune: true,
                 wait: true,
                 timeout: "3m".to_string(),
+                target_namespace: t.namespace.to_string(),
+                service_account_name: flux_account(t.namespace),
                 source_ref: SourceRef {
                     kind: "GitRepository".to_string(),
                     name: FLUX_SOURCE.to_string(),
@@ -116,6 +118,48 @@ pub(crate) fn deploy(platform: &Platform, t: Deliverable<'_>) -> Object {
         )
         .into(),
     }
+}
+
+/// The service account a Flux Kustomization deploying into `namespace` impersonates.
+fn flux_account(namespace: &str) -> String {
+    format!("glueops-{namespace}")
+}
+
+/// What lets a Flux Kustomization deploy into `namespace` and nowhere else (Flux only): its
+/// ServiceAccount in `flux-system`, bound to the built-in `admin` ClusterRole in `namespace`
+/// alone (a RoleBinding: no cluster-scoped objects, no other namespace). Rendered into the
+/// cluster's `flux/` folder, which the platform's own bootstrap applies with full rights.
+pub(crate) fn access(platform: &Platform, namespace: &str) -> Vec<Object> {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
+    if platform.spec.delivery != Delivery::Flux {
+        return Vec::new();
+    }
+    let account = flux_account(namespace);
+    let binding = RoleBinding {
+        metadata: meta(
+            &format!("glueops-flux-{namespace}"),
+            namespace,
+            BTreeMap::new(),
+            BTreeMap::new(),
+        ),
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".to_string(),
+            kind: "ClusterRole".to_string(),
+            name: "admin".to_string(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".to_string(),
+            name: account.clone(),
+            namespace: Some(FLUX_NAMESPACE.to_string()),
+            ..Subject::default()
+        }]),
+    };
+    let sa = ServiceAccount {
+        metadata: meta(&account, FLUX_NAMESPACE, BTreeMap::new(), BTreeMap::new()),
+        ..ServiceAccount::default()
+    };
+    vec![sa.into(), binding.into()]
 }
 
 /// The AppProject of an environment (Argo CD only): deploys from the manifest repo into the

@@ -251,6 +251,9 @@ fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, prefix: &str, engin
             _ => None,
         };
         out.push(manifest(&dir, namespace(ns, env, None)));
+        for object in delivery::access(platform, ns) {
+            out.push(manifest(&dir, object));
+        }
     }
 }
 
@@ -280,10 +283,18 @@ fn render_preview(
             number: request.number,
         })?;
     let folder = format!("{prefix}clusters/{}/previews/{}", d.cluster, d.name);
+    let dir = format!("{prefix}clusters/{}/{engine}", d.cluster);
+    // Under Flux the preview's Kustomization may write only inside its namespace: the
+    // Namespace and its access come with the delivery objects, applied by the bootstrap.
+    let access = delivery::access(platform, &d.namespace);
+    let namespace_dir = if access.is_empty() { &folder } else { &dir };
     out.push(manifest(
-        &folder,
+        namespace_dir,
         namespace(&d.namespace, None, Some(request.number)),
     ));
+    for object in access {
+        out.push(manifest(&dir, object));
+    }
     push_instance(out, platform, &d, Some(tag), &folder);
     let mut annotations = BTreeMap::from([(
         "glueops.dev/pull-request".to_string(),
@@ -298,7 +309,6 @@ fn render_preview(
     if let Placement::Preview { hostname, .. } = &d.placement {
         annotations.insert("glueops.dev/hostname".to_string(), hostname.clone());
     }
-    let dir = format!("{prefix}clusters/{}/{engine}", d.cluster);
     let server = server(platform, &d.cluster);
     out.push(manifest(
         &dir,
@@ -495,7 +505,7 @@ fn custom_resources(v: &glueops_model::AppValues, namespace: &str) -> Vec<custom
                 .and_then(|m| serde_json::from_value(m).ok())
                 .unwrap_or_default();
             // As Helm installs them: namespaced objects land in the release's namespace.
-            if metadata.namespace.is_none() && !cluster_scoped(&kind) {
+            if metadata.namespace.is_none() && !glueops_model::check::cluster_scoped(&kind) {
                 metadata.namespace = Some(namespace.to_string());
             }
             out.push(custom::RawObject {
@@ -507,30 +517,6 @@ fn custom_resources(v: &glueops_model::AppValues, namespace: &str) -> Vec<custom
         }
     }
     out
-}
-
-/// Kinds that live outside namespaces: the built-in ones, and by convention every
-/// `Cluster*` kind (ClusterIssuer, ClusterSecretStore, ...).
-fn cluster_scoped(kind: &str) -> bool {
-    kind.starts_with("Cluster")
-        || matches!(
-            kind,
-            "Namespace"
-                | "Node"
-                | "PersistentVolume"
-                | "StorageClass"
-                | "PriorityClass"
-                | "IngressClass"
-                | "RuntimeClass"
-                | "CSIDriver"
-                | "CSINode"
-                | "CustomResourceDefinition"
-                | "APIService"
-                | "ValidatingWebhookConfiguration"
-                | "MutatingWebhookConfiguration"
-                | "ValidatingAdmissionPolicy"
-                | "ValidatingAdmissionPolicyBinding"
-        )
 }
 
 /// sha256 over the ConfigMaps' data and the ExternalSecret specs, so pods roll when either

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::RoleBinding;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -100,7 +101,7 @@ macro_rules! objects {
 objects!(
     core: Namespace, ServiceAccount, Deployment, StatefulSet, Service, Ingress,
         HorizontalPodAutoscaler, PodDisruptionBudget, ConfigMap, CronJob, Job,
-        PersistentVolumeClaim, NetworkPolicy;
+        PersistentVolumeClaim, NetworkPolicy, RoleBinding;
     custom: ExternalSecret, ServiceMonitor, PrometheusRule, AppProject, Application,
         GitRepository, Kustomization, ScaledObject, TriggerAuthentication, Rollout,
         AnalysisTemplate

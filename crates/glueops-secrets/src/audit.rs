@@ -39,7 +39,7 @@ pub struct AuditRecord<'a> {
     pub actor: &'a str,
     /// Which backend.
     pub backend: &'a str,
-    /// `put`, `delete`, `rotate`, `restore`.
+    /// `put`, `delete`, `rotate`, `restore`, `reveal` (values printed in clear).
     pub operation: &'a str,
     /// Which secret.
     pub path: &'a str,

@@ -36,7 +36,7 @@ pub enum Error {
     /// A store URL that cannot be opened.
     #[error("cannot open secret store `{url}`: {reason}")]
     InvalidUrl {
-        /// The URL (never holds a secret: tokens come from the environment).
+        /// The URL, without its query or user info (a key or token pasted there is not shown).
         url: String,
         /// What is wrong and how to fix it.
         reason: String,

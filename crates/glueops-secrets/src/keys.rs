@@ -27,9 +27,16 @@ impl Recipients {
         let mut out: Vec<(String, age::x25519::Recipient)> = Vec::new();
         for key in keys {
             let key = key.as_ref().trim();
+            if key.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+                // Never echoed: this is the private half.
+                return Err(Error::InvalidAgeKey(
+                    "a recipient is an age identity (a private key, `AGE-SECRET-KEY-...`), not its public key; give the `age1...` recipient (`age-keygen -y`) and keep the identity secret".into(),
+                ));
+            }
             let recipient = age::x25519::Recipient::from_str(key).map_err(|e| {
                 Error::InvalidAgeKey(format!(
-                    "`{key}` is not an age X25519 recipient ({e}); expected `age1...`"
+                    "`{}` is not an age X25519 recipient ({e}); expected `age1...`",
+                    shown(key)
                 ))
             })?;
             let text = recipient.to_string();
@@ -262,5 +269,15 @@ impl std::fmt::Debug for Identities {
         f.debug_list()
             .entries(self.0.iter().map(|k| k.to_public().to_string()))
             .finish()
+    }
+}
+
+/// A key that did not parse, as an error shows it: short ones whole, long ones by their
+/// start (a mistyped secret pasted in the wrong place is not printed in full).
+fn shown(key: &str) -> String {
+    if key.chars().count() <= 12 {
+        key.to_string()
+    } else {
+        format!("{}...", key.chars().take(8).collect::<String>())
     }
 }

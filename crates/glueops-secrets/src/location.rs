@@ -52,7 +52,7 @@ impl StoreUrl {
     /// ```
     pub fn parse(url: &str) -> Result<StoreUrl> {
         let invalid = |reason: &str| Error::InvalidUrl {
-            url: url.to_string(),
+            url: shown(url),
             reason: reason.to_string(),
         };
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
@@ -255,4 +255,21 @@ fn vault(
         scheme: "vault",
         feature: "vault",
     })
+}
+
+/// A store URL as an error shows it: without its query (a key pasted as `recipient=`) and
+/// without user info (a token).
+fn shown(url: &str) -> String {
+    let base = url.split('?').next().unwrap_or_default();
+    let query = if base.len() < url.len() { "?..." } else { "" };
+    match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority
+                .rsplit_once('@')
+                .map_or(authority.to_string(), |(_, h)| format!("***@{h}"));
+            format!("{scheme}://{host}{path}{query}")
+        }
+        None => format!("{base}{query}"),
+    }
 }

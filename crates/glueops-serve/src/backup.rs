@@ -10,6 +10,39 @@ use crate::Shared;
 /// The ledger's job name.
 const JOB: &str = "backup";
 
+/// The recipients archives are encrypted to: the server's own file (`--backup-recipients`),
+/// never the config repo. `listed` (the config's `recipients`) may only name recipients
+/// that file holds: a config change naming another reader is refused, not followed.
+fn server_recipients(
+    file: Option<&std::path::Path>,
+    listed: &[String],
+) -> Result<Recipients, String> {
+    let Some(file) = file else {
+        return Err("backups need --backup-recipients FILE (age recipients, one per line): archives are never encrypted to recipients from the config repo".into());
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read --backup-recipients {}: {e}", file.display()))?;
+    let own: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    if let Some(stranger) = listed.iter().find(|r| !own.contains(r)) {
+        return Err(format!(
+            "spec.secretStore.backup.recipients names `{stranger}`, which {} does not hold: no backup is made until the server's own recipients file allows it",
+            file.display()
+        ));
+    }
+    Recipients::parse(&own).map_err(|e| {
+        format!(
+            "--backup-recipients {}: {}",
+            file.display(),
+            crate::worker::chain(&e)
+        )
+    })
+}
+
 /// Runs the backup when one is configured and due. `Err` says what to fix.
 pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(), String> {
     let s = &shared.settings;
@@ -29,6 +62,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
     };
     let every = glueops::model::check::go_duration_seconds(&backup.schedule)
         .map_err(|e| format!("spec.secretStore.backup.schedule: {e}"))?;
+    let recipients = server_recipients(s.backup_recipients.as_deref(), &backup.recipients)?;
     let now = opts.now;
     // What this replica last read says it is not due: it is not (times only move forward).
     if !ledger::due(shared.applied_ledger().jobs.get(JOB).copied(), every, now) {
@@ -46,12 +80,6 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
     if !claimed {
         return Ok(());
     }
-    let recipients = Recipients::parse(&backup.recipients).map_err(|e| {
-        format!(
-            "spec.secretStore.backup.recipients: {}",
-            crate::worker::chain(&e)
-        )
-    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -93,6 +93,9 @@ pub struct Settings {
     pub gitlab_tokens: Vec<String>,
     /// The secret store for scheduled backups (`sops://`, `vault://`, `awssm://`, ...).
     pub store: Option<String>,
+    /// The age recipients backups are encrypted to, one per line: the server's own, never
+    /// the config repo's.
+    pub backup_recipients: Option<PathBuf>,
     /// How often the level-triggered pass runs.
     pub resync: Duration,
     /// Deliveries waiting at most; more are answered 503 with `Retry-After`.
@@ -145,6 +148,7 @@ impl Settings {
             github_secrets: Vec::new(),
             gitlab_tokens: Vec::new(),
             store: None,
+            backup_recipients: None,
             resync: Duration::from_secs(300),
             queue: 1000,
             cache: cache.into(),

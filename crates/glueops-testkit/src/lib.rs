@@ -17,6 +17,7 @@ pub mod generated;
 pub mod hostile;
 pub mod repos;
 pub mod serve;
+pub mod smart_http;
 
 use std::collections::BTreeSet;
 use std::io::Read;

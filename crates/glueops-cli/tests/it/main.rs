@@ -8,6 +8,7 @@
 mod action;
 mod action_runner;
 mod cache;
+mod credentials;
 mod hostile;
 mod render;
 mod scenario;

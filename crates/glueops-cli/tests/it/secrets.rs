@@ -334,3 +334,80 @@ fn relative_folders_work_from_the_current_directory() {
         1
     );
 }
+
+/// A value typed without its key, a JSON value of the wrong shape on stdin, and a private key
+/// pasted as a recipient are refused without being echoed; revealing values is audited. The
+/// same commands written correctly work (positive controls).
+#[test]
+fn secrets_are_never_echoed_and_reveals_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("age.key");
+    let recipient = ok(run(&[], &["keygen", "--out", key.to_str().unwrap()], None));
+    let identity = std::fs::read_to_string(&key).unwrap();
+    let private = identity
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_string();
+    let folder = dir.path().join("store");
+    let store = format!("sops://{}?recipient={}", folder.display(), recipient.trim());
+    let audit = dir.path().join("audit.log");
+    let audit_flag = ["--audit", audit.to_str().unwrap()];
+    let env = [("SOPS_AGE_KEY_FILE", key.to_str().unwrap())];
+    let leaked = |out: &Output, secret: &str| {
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "accepted: {all}");
+        assert!(!all.contains(secret), "echoed: {all}");
+    };
+    let no_key = run(&env, &["--store", &store, "put", "api/db", "hunter2"], None);
+    leaked(&no_key, "hunter2");
+    let json = run(
+        &env,
+        &["--store", &store, "put", "api/db", "-"],
+        Some(r#"{"password": ["hunter2"]}"#),
+    );
+    leaked(&json, "hunter2");
+    let pasted = format!("sops://{}?recipient={private}", folder.display());
+    let as_recipient = run(
+        &env,
+        &["--store", &pasted, "put", "api/db", "password=x"],
+        None,
+    );
+    leaked(&as_recipient, &private[15..]);
+
+    ok(run(
+        &env,
+        &["--store", &store, "put", "api/db", "password=hunter2"],
+        None,
+    ));
+    let json = ok(run(
+        &env,
+        &["--store", &store, "put", "api/db", "-"],
+        Some(r#"{"password": "hunter3"}"#),
+    ));
+    assert!(json.contains("version"), "{json}");
+    let shown = ok(run(
+        &env,
+        &[
+            &audit_flag[..],
+            &["--store", &store, "get", "api/db", "--reveal"],
+        ]
+        .concat(),
+        None,
+    ));
+    assert!(shown.contains("hunter3"), "{shown}");
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"operation\":\"reveal\"") && l.contains("\"path\":\"api/db\"")),
+        "{log}"
+    );
+    assert!(
+        !log.contains("hunter"),
+        "the audit log holds a value: {log}"
+    );
+}

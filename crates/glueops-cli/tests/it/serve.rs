@@ -137,11 +137,41 @@ pub(crate) fn payload(fixture: &str, edits: &[(&str, Value)]) -> Vec<u8> {
         .join("crates/glueops-git/tests/fixtures/github")
         .join(fixture);
     let mut v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    fresh(
+        &mut v,
+        &[
+            "pull_request",
+            "package",
+            "registry_package",
+            "workflow_run",
+        ],
+    );
+    // A pull request from the repository itself unless an edit names another head.
+    if v.pointer("/pull_request/head/repo").is_some() {
+        let repo = edits
+            .iter()
+            .find(|(p, _)| *p == "/repository/full_name")
+            .map(|(_, r)| r.clone());
+        if let Some(repo) = repo {
+            v["pull_request"]["head"]["repo"]["full_name"] = repo;
+        }
+    }
     for (pointer, value) in edits {
         *v.pointer_mut(pointer)
             .unwrap_or_else(|| panic!("{fixture} has no {pointer}")) = value.clone();
     }
     serde_json::to_vec(&v).unwrap()
+}
+
+/// The events glueops checks for freshness happened at the servers' clock ([`INSIDE`]).
+pub(crate) fn fresh(v: &mut Value, objects: &[&str]) {
+    for key in objects {
+        for field in ["updated_at", "finished_at"] {
+            if let Some(at) = v.get_mut(*key).and_then(|o| o.get_mut(field)) {
+                *at = INSIDE.into();
+            }
+        }
+    }
 }
 
 /// POSTs a GitHub delivery signed with `secret`.

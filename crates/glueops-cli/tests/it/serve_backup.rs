@@ -59,8 +59,21 @@ fn the_store_is_backed_up_once_per_period_across_restarts() {
         );
         std::fs::write(&f, text.replace(line, &with)).unwrap();
     });
+    let own = root.join("backup.recipients");
+    std::fs::write(&own, format!("# who reads the archives\n{recipient}\n")).unwrap();
+    let own = own.to_string_lossy().into_owned();
     let start = || {
-        let args = p.args("cache", &["--resync", "1h", "--store", &store]);
+        let args = p.args(
+            "cache",
+            &[
+                "--resync",
+                "1h",
+                "--store",
+                &store,
+                "--backup-recipients",
+                &own,
+            ],
+        );
         Served::start_with_env(Path::new(env!("CARGO_BIN_EXE_glueops")), &args, &env)
     };
     let archives = || std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0);
@@ -130,4 +143,82 @@ fn the_store_is_backed_up_once_per_period_across_restarts() {
         ],
     );
     assert!(got.contains("hunter2"), "{got}");
+}
+
+/// A merged config change that names another recipient is refused, not followed: no archive
+/// is made for anyone until the server's own file allows it; without the stranger, the
+/// backup runs (positive control).
+#[test]
+fn recipients_come_from_the_server_not_the_config_repo() {
+    let p = Platform::new();
+    let root = p.root.path();
+    let keygen = |name: &str| {
+        let key = root.join(name).to_string_lossy().into_owned();
+        glueops(&[], &["secrets", "keygen", "--out", &key])
+            .trim()
+            .to_string()
+    };
+    let (ours, theirs) = (keygen("ours.key"), keygen("theirs.key"));
+    let key_text = root.join("ours.key").to_string_lossy().into_owned();
+    let store = format!("sops://{}?recipient={ours}", root.join("secrets").display());
+    let env = [("SOPS_AGE_KEY_FILE", key_text.as_str())];
+    glueops(
+        &env,
+        &[
+            "secrets",
+            "--store",
+            &store,
+            "put",
+            "api/database",
+            "password=hunter2",
+        ],
+    );
+    let backups = root.join("backups");
+    let set_recipients = |list: &str| {
+        p.repos.change_config("backup recipients", |w| {
+            let f = w.join("glueops.yaml");
+            let text = std::fs::read_to_string(&f).unwrap();
+            let start = text.find("secretStore:").unwrap();
+            let end = start + text[start..].find('\n').unwrap();
+            let with = format!(
+                "secretStore: {{name: vault-backend, kind: ClusterSecretStore, backup: {{schedule: 1h, to: \"{}/\", recipients: [{list}]}}}}",
+                backups.display()
+            );
+            std::fs::write(&f, format!("{}{with}{}", &text[..start], &text[end..])).unwrap();
+        });
+    };
+    set_recipients(&format!("{ours}, {theirs}"));
+    let own = root.join("backup.recipients");
+    std::fs::write(&own, format!("{ours}\n")).unwrap();
+    let own = own.to_string_lossy().into_owned();
+    let args = p.args(
+        "cache",
+        &[
+            "--resync",
+            "1s",
+            "--store",
+            &store,
+            "--backup-recipients",
+            &own,
+        ],
+    );
+    let served = Served::start_with_env(Path::new(env!("CARGO_BIN_EXE_glueops")), &args, &env);
+    assert!(
+        served
+            .wait_log(std::time::Duration::from_secs(30), |l| l
+                .contains(&format!("names `{theirs}`")))
+            .is_some(),
+        "{}",
+        served.log_text()
+    );
+    assert_eq!(
+        std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0),
+        0
+    );
+    set_recipients(&ours);
+    assert!(
+        wait_until(|| std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0) == 1),
+        "no backup after the config matched: {}",
+        served.log_text()
+    );
 }

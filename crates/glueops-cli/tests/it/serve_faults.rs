@@ -16,6 +16,7 @@ fn gitlab_payload(fixture: &str, edits: &[(&str, Value)]) -> Vec<u8> {
         .join("crates/glueops-git/tests/fixtures/gitlab")
         .join(fixture);
     let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    super::serve::fresh(&mut v, &["object_attributes"]);
     for (pointer, value) in edits {
         *v.pointer_mut(pointer).unwrap() = value.clone();
     }

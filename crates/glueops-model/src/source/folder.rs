@@ -60,7 +60,9 @@ mod by_descriptor {
 
         /// Opens the regular file `name` for reading.
         pub(crate) fn file(&self, name: &OsStr) -> io::Result<File> {
-            let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+            // Non-blocking: a pipe put in the file's place never blocks the open (the reader
+            // then refuses anything but a regular file).
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
             Ok(File::from(openat(
                 self.dir.fd()?,
                 name,

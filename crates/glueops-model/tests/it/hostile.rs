@@ -290,3 +290,52 @@ fn a_symlink_loop_through_two_apps_is_refused_and_a_shared_folder_is_not_a_loop(
     assert!(d.iter().any(|x| x.code == Code::SymlinkLoop), "{d}");
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
+
+/// A pipe where a values file belongs, reached directly or through a symlink inside the repo:
+/// a located error at once, never a hang and never a silently missing environment. The same
+/// repo with the regular file back loads (positive control).
+#[cfg(unix)]
+#[test]
+fn a_pipe_is_refused_whether_named_directly_or_through_a_symlink() {
+    use std::os::unix::fs::symlink;
+    let mkfifo = |path: &Path| {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo ships with coreutils");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_base(dir.path());
+    Repo::load(dir.path()).unwrap();
+    let values = dir.path().join("apps/api/envs/staging/values.yaml");
+    let regular = fs::read(&values).unwrap();
+    fs::remove_file(&values).unwrap();
+    mkfifo(&values);
+    let (d, took) = load(dir.path());
+    only(
+        &d,
+        Code::Io,
+        "apps/api/envs/staging/values.yaml",
+        "not a regular file",
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    fs::remove_file(&values).unwrap();
+    let pipe = dir.path().join("apps/api/envs/staging/pipe");
+    mkfifo(&pipe);
+    symlink("pipe", &values).unwrap();
+    let (d, took) = load(dir.path());
+    only(
+        &d,
+        Code::Io,
+        "apps/api/envs/staging/values.yaml",
+        "not a regular file",
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    fs::remove_file(&values).unwrap();
+    fs::remove_file(&pipe).unwrap();
+    fs::write(&values, regular).unwrap();
+    Repo::load(dir.path()).unwrap();
+}

@@ -33,7 +33,7 @@ fn one_object_of_every_kind() {
     }
     assert_eq!(
         seen.len(),
-        17,
+        18,
         "kinds: {:?}",
         seen.keys().collect::<Vec<_>>()
     );

@@ -1,0 +1,74 @@
+//! What an app may render: objects in its own namespace, and cluster-scoped objects only of
+//! the kinds `spec.clusterScopedKinds` lists. Argo CD's AppProject would refuse the rest at
+//! sync time; Flux applies whatever its service account may, so glueops refuses it at load.
+
+use crate::diagnostics::{Code, Report};
+use crate::instance::AppInstance;
+use crate::platform::Platform;
+use crate::rules::diagnose::{at, i, k};
+
+/// Every custom resource of every instance stays in the instance's namespace, and is
+/// cluster-scoped only when the platform allows its kind.
+pub(crate) fn check_containment<'a>(
+    platform: &Platform,
+    instances: impl Iterator<Item = &'a AppInstance>,
+    report: &mut Report,
+) {
+    let allowed = &platform.spec.cluster_scoped_kinds;
+    for d in instances {
+        let v = &d.values;
+        let listed = v
+            .custom_resources
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(n, t)| (vec![k("customResources"), i(n)], t));
+        let keyed = v
+            .custom_resources_map
+            .iter()
+            .flatten()
+            .filter_map(|(key, t)| {
+                t.as_ref()
+                    .map(|t| (vec![k("customResourcesMap"), k(key)], t))
+            });
+        for (path, text) in listed.chain(keyed) {
+            // Objects that do not read are reported by the workload rules.
+            for object in crate::values::custom_objects(text).unwrap_or_default() {
+                let field =
+                    |key: &str| object.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+                let kind = field("kind");
+                let meta = |key: &str| {
+                    object
+                        .get("metadata")
+                        .and_then(|m| m.get(key))
+                        .and_then(|v| v.as_str())
+                };
+                let name = meta("name").unwrap_or_default();
+                if crate::check::cluster_scoped(kind) && !allowed.iter().any(|a| a == kind) {
+                    report.push(
+                        at(
+                            &d.tree,
+                            &path,
+                            Code::InvalidValue,
+                            format!("`{kind}/{name}` is cluster-scoped: an app may render only the cluster-scoped kinds spec.clusterScopedKinds allows (none by default)"),
+                        )
+                        .help(format!("create it from the platform's own manifests, or add `{kind}` to spec.clusterScopedKinds in glueops.yaml if every app may")),
+                    );
+                }
+                if let Some(ns) = meta("namespace")
+                    && ns != d.namespace
+                {
+                    report.push(
+                        at(
+                            &d.tree,
+                            &path,
+                            Code::InvalidValue,
+                            format!("`{kind}/{name}` names the namespace `{ns}`: an app's objects live in its own namespace `{}`", d.namespace),
+                        )
+                        .help("remove metadata.namespace: glueops puts the object in the app's namespace"),
+                    );
+                }
+            }
+        }
+    }
+}
