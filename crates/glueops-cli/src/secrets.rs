@@ -221,7 +221,7 @@ async fn rotate(url: &str, to: &[String], dry_run: bool, audit: &AuditLog) -> Re
 }
 
 /// The commands that work on an open store.
-async fn run_on(store: &dyn SecretStore, command: Command) -> Result<(), Error> {
+async fn run_on(store: &dyn SecretStore, audit: &AuditLog, command: Command) -> Result<(), Error> {
     match command {
         Command::Put { path, pairs } => {
             let version = store.put(&path, &read_pairs(&pairs)?).await?;

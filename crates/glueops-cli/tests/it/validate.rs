@@ -175,3 +175,47 @@ fn an_overlay_folder_no_namespace_matches_is_an_error_naming_the_namespaces() {
     );
     assert!(err.contains("nonprod, prod"), "{err}");
 }
+
+/// An app may not render cluster-scoped objects the platform does not allow, nor objects in
+/// another namespace: both located at the entry. Allowed by `spec.clusterScopedKinds` and
+/// without the foreign namespace, the same entries load (positive control).
+#[test]
+fn apps_render_only_in_their_namespace_and_allowed_cluster_kinds() {
+    let (_dir, repo) = demo_copy();
+    let values = repo.join("apps/api/envs/staging/values.yaml");
+    let with = |binding_ns: &str| {
+        format!(
+            "image: {{tag: 2.8.0}}\ncustomResources:\n  - |\n    apiVersion: rbac.authorization.k8s.io/v1\n    kind: ClusterRoleBinding\n    metadata: {{name: take-over}}\n    roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\n    subjects: [{{kind: ServiceAccount, name: api, namespace: staging}}]\n  - |\n    apiVersion: v1\n    kind: ConfigMap\n    metadata: {{name: planted{binding_ns}}}\n    data: {{a: b}}\n"
+        )
+    };
+    std::fs::write(&values, with(", namespace: kube-system")).unwrap();
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert_eq!(run.status.code(), Some(1), "{}", stdout(&run));
+    let err = stderr(&run);
+    assert!(
+        err.contains("apps/api/envs/staging/values.yaml:4:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`ClusterRoleBinding/take-over` is cluster-scoped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("apps/api/envs/staging/values.yaml:10:"),
+        "{err}"
+    );
+    assert!(err.contains("names the namespace `kube-system`"), "{err}");
+
+    std::fs::write(&values, with("")).unwrap();
+    let platform = repo.join("glueops.yaml");
+    let text = std::fs::read_to_string(&platform).unwrap();
+    let allowed = text.replacen(
+        "spec:\n",
+        "spec:\n  clusterScopedKinds: [ClusterRoleBinding]\n",
+        1,
+    );
+    assert_ne!(text, allowed, "glueops.yaml has a `spec:` line");
+    std::fs::write(&platform, allowed).unwrap();
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+}
