@@ -108,8 +108,9 @@ fn transient(e: &glueops::Error) -> bool {
     )
 }
 
-/// What a batch's steps report for one job: `None` applied, `Some(why)` failed for good.
-type Failures = BTreeMap<u64, String>;
+/// What a batch's steps report for the jobs not applied: the outcome (`failed` for good, or
+/// `ignored`) and why.
+type Failures = BTreeMap<u64, (&'static str, String)>;
 
 /// Applies `jobs`; `Err` only for a transient failure (the whole batch is retried, and every
 /// step is idempotent, so what already landed lands again as nothing).
@@ -190,7 +191,9 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
                     .iter()
                     .any(|w| matches!(w, Work::Sync | Work::Bump { .. }))
             }) {
-                failures.entry(job.seq).or_insert_with(|| chain(&e));
+                failures
+                    .entry(job.seq)
+                    .or_insert_with(|| ("failed", chain(&e)));
             }
             Ok(())
         })?;
@@ -212,7 +215,7 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
     }
     for job in fresh {
         match failures.get(&job.seq) {
-            Some(why) => finish(shared, job, "failed", Some(why)),
+            Some((outcome, why)) => finish(shared, job, outcome, Some(why)),
             None => finish(shared, job, "applied", None),
         }
     }
@@ -314,7 +317,7 @@ fn previews(
                     Err(e) if transient(&e) => return Err(e),
                     Err(e) => {
                         shared.metrics.failed("preview");
-                        failures.insert(*seq, chain(&e));
+                        failures.insert(*seq, ("failed", chain(&e)));
                     }
                 }
             }
@@ -322,7 +325,7 @@ fn previews(
         }
         Err(e) => {
             shared.metrics.failed("preview");
-            failures.insert(changes[0].1, chain(&e));
+            failures.insert(changes[0].1, ("failed", chain(&e)));
             Ok(())
         }
     }
@@ -364,7 +367,7 @@ fn bumps(
             for seq in seqs.iter() {
                 failures.insert(
                     *seq,
-                    format!("ignored: {app}/{env} already runs a bump from a newer event; a webhook never moves an environment back"),
+                    ("ignored", format!("{app}/{env} already runs a bump from a newer event; a webhook never moves an environment back")),
                 );
             }
             return false;
@@ -412,7 +415,7 @@ fn bumps(
             Err(e) => {
                 shared.metrics.failed("bump");
                 for seq in seqs {
-                    failures.insert(*seq, chain(&e));
+                    failures.insert(*seq, ("failed", chain(&e)));
                 }
             }
         }
