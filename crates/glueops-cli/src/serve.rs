@@ -12,6 +12,22 @@ pub(crate) struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "GLUEOPS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Serve `/status` and `/metrics` on this address instead (one only operators reach).
+    #[arg(long, env = "GLUEOPS_ADMIN_LISTEN")]
+    admin_listen: Option<SocketAddr>,
+    /// A file holding a bearer token that `/status` and `/metrics` require.
+    #[arg(long, env = "GLUEOPS_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Events whose own time (pull requests, images, pipelines) is older than this are never
+    /// applied: a captured body sent again.
+    #[arg(long, env = "GLUEOPS_MAX_EVENT_AGE", default_value = "1h", value_parser = crate::flows::duration)]
+    max_event_age: std::time::Duration,
+    /// How long a client may take to send a request's headers, and again its body.
+    #[arg(long, env = "GLUEOPS_REQUEST_TIMEOUT", default_value = "10s", value_parser = crate::flows::duration)]
+    request_timeout: std::time::Duration,
+    /// Connections served at once; more wait in the kernel's backlog.
+    #[arg(long, env = "GLUEOPS_MAX_CONNECTIONS", default_value_t = 256)]
+    max_connections: usize,
     /// The config repo (URL or path).
     #[arg(long, env = "GLUEOPS_CONFIG")]
     config: String,
@@ -82,7 +98,7 @@ fn read_secret(path: &PathBuf) -> Result<String, Error> {
     let secret = text.trim_end_matches(['\n', '\r']).to_string();
     if secret.is_empty() {
         return Err(Error::Invalid(format!(
-            "{} is empty: put the webhook secret in it",
+            "{} is empty: put the secret in it",
             path.display()
         )));
     }
@@ -122,6 +138,15 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
     settings.config_branch = args.config_branch;
     settings.manifest_branch = args.branch;
     settings.git_timeout = args.git_timeout;
+    settings.max_event_age = args.max_event_age;
+    settings.request_timeout = args.request_timeout;
+    settings.max_connections = args.max_connections;
+    settings.admin_listen = args.admin_listen;
+    settings.admin_token = args
+        .admin_token_file
+        .as_ref()
+        .map(read_secret)
+        .transpose()?;
     let resync = glueops::model::check::go_duration_seconds(&args.resync)
         .map_err(|e| Error::Invalid(format!("--resync {}: {e}", args.resync)))?;
     settings.resync = std::time::Duration::from_secs(resync.max(1));

@@ -1,5 +1,6 @@
-//! The routes: two webhook endpoints and four for operators (`/healthz`, `/readyz`,
-//! `/status`, `/metrics`). A webhook is answered as soon as it is verified and journaled:
+//! The routes: two webhook endpoints, `/healthz` and `/readyz` for anyone, and `/status` and
+//! `/metrics` for operators (on `--admin-listen` when given, behind `--admin-token-file`
+//! when given). A webhook is answered as soon as it is verified and journaled:
 //! 202 accepted or ignored, 200 for a replay, 401/400/413 for bad input, 503 with
 //! `Retry-After` when the queue is full.
 
@@ -7,8 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,25 +21,92 @@ use crate::Shared;
 /// Seconds a sender is asked to wait when the queue is full.
 const RETRY_AFTER: &str = "5";
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    let limit = shared.settings.max_body;
-    Router::new()
+/// The routes anyone may reach: the two webhook endpoints (each delivery verified), and
+/// `/healthz`, `/readyz` (reason codes, no error text). With `admin` the operators' routes
+/// are served here too (behind the bearer token, when one is set).
+pub(crate) fn router(shared: Arc<Shared>, admin: bool) -> Router {
+    let public = Router::new()
         .route("/webhooks/github", post(github))
         .route("/webhooks/gitlab", post(gitlab))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    let router = if admin {
+        public.merge(admin_routes())
+    } else {
+        public
+    };
+    router.with_state(shared)
+}
+
+/// The operators' routes alone (`--admin-listen`).
+pub(crate) fn admin_router(shared: Arc<Shared>) -> Router {
+    admin_routes().with_state(shared)
+}
+
+fn admin_routes() -> Router<Arc<Shared>> {
+    Router::new()
         .route("/status", get(status))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(shared)
 }
 
-async fn github(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    off_the_runtime(s, Host::GitHub, headers, body).await
+/// Whether the request may see the operators' routes: always without an admin token,
+/// otherwise only with `Authorization: Bearer <token>` (compared in constant time).
+fn authorized(s: &Shared, headers: &HeaderMap) -> bool {
+    let Some(token) = &s.settings.admin_token else {
+        return true;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn gitlab(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    off_the_runtime(s, Host::GitLab, headers, body).await
+fn unauthorized() -> Response {
+    let mut response = answer(
+        StatusCode::UNAUTHORIZED,
+        "refused",
+        "give the admin token: Authorization: Bearer <token>",
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+async fn github(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    match read_body(&s, body).await {
+        Ok(body) => off_the_runtime(s, Host::GitHub, headers, body).await,
+        Err(response) => response,
+    }
+}
+
+async fn gitlab(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    match read_body(&s, body).await {
+        Ok(body) => off_the_runtime(s, Host::GitLab, headers, body).await,
+        Err(response) => response,
+    }
+}
+
+/// The body, within the request timeout and the size limit: a client that declares a large
+/// body and sends it slowly (or never) is answered 408 and its connection freed.
+async fn read_body(s: &Shared, body: Body) -> Result<Bytes, Response> {
+    let (limit, timeout) = (s.settings.max_body, s.settings.request_timeout);
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "rejected",
+            &format!("the body is over the {limit}-byte limit, or broke off"),
+        )),
+        Err(_) => Err(answer(
+            StatusCode::REQUEST_TIMEOUT,
+            "rejected",
+            &format!("the body did not arrive within {}s", timeout.as_secs()),
+        )),
+    }
 }
 
 /// Verifying, parsing and journaling (a synced file write) block: not on the async threads.
@@ -281,7 +349,10 @@ async fn readyz(State(s): State<Arc<Shared>>) -> Response {
     (code, axum::Json(health)).into_response()
 }
 
-async fn status(State(s): State<Arc<Shared>>) -> Response {
+async fn status(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !authorized(&s, &headers) {
+        return unauthorized();
+    }
     match s.status() {
         Some(status) => axum::Json(status.as_ref().clone()).into_response(),
         None => answer(
@@ -292,7 +363,10 @@ async fn status(State(s): State<Arc<Shared>>) -> Response {
     }
 }
 
-async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+async fn metrics(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !authorized(&s, &headers) {
+        return unauthorized();
+    }
     s.metrics
         .queued
         .set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));

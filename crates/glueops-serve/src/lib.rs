@@ -32,6 +32,7 @@
 
 mod backup;
 mod http;
+mod listen;
 mod metrics;
 mod queue;
 mod route;
@@ -104,6 +105,16 @@ pub struct Settings {
     pub cache: PathBuf,
     /// The largest webhook body accepted.
     pub max_body: usize,
+    /// Where `/status` and `/metrics` are served instead of the main address (an address
+    /// only operators reach); `None`: on the main address.
+    pub admin_listen: Option<SocketAddr>,
+    /// A bearer token `/status` and `/metrics` require (`Authorization: Bearer <token>`).
+    pub admin_token: Option<String>,
+    /// How long a client may take to send a request's headers, and again its body: a slow
+    /// or silent client is answered (408) or dropped and its connection freed.
+    pub request_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
     /// Where "now" comes from.
     pub clock: Clock,
     /// Events whose payload time is older than this are never applied (a captured body sent
@@ -124,6 +135,8 @@ impl std::fmt::Debug for Settings {
             .field("github_secrets", &self.github_secrets.len())
             .field("gitlab_tokens", &self.gitlab_tokens.len())
             .field("store", &self.store.as_ref().map(|_| "set"))
+            .field("admin_listen", &self.admin_listen)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "set"))
             .field("resync", &self.resync)
             .field("queue", &self.queue)
             .field("cache", &self.cache)
@@ -153,6 +166,10 @@ impl Settings {
             queue: 1000,
             cache: cache.into(),
             max_body: glueops::git::DEFAULT_MAX_BODY,
+            admin_listen: None,
+            admin_token: None,
+            request_timeout: Duration::from_secs(10),
+            max_connections: 256,
             clock: Clock::System,
             git_timeout: glueops::git::DEFAULT_GIT_TIMEOUT,
             max_event_age: Duration::from_secs(3600),
@@ -354,6 +371,7 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 #[derive(Debug)]
 pub struct Server {
     listener: tokio::net::TcpListener,
+    admin: Option<tokio::net::TcpListener>,
     shared: Arc<Shared>,
 }
 
@@ -403,6 +421,14 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| Error::Listen { addr, source })?;
+        let admin = match settings.admin_listen {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| Error::Listen { addr, source })?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             settings,
             receiver,
@@ -423,12 +449,24 @@ impl Server {
             }
             Err(e) => return Err(Error::Worker(e.to_string())),
         }
-        Ok(Server { listener, shared })
+        Ok(Server {
+            listener,
+            admin,
+            shared,
+        })
     }
 
     /// The address listened on.
     pub fn local_addr(&self) -> Result<SocketAddr, Error> {
         self.listener.local_addr().map_err(Error::Serve)
+    }
+
+    /// The operators' address (`/status`, `/metrics`), when they have their own.
+    pub fn admin_addr(&self) -> Result<Option<SocketAddr>, Error> {
+        self.admin
+            .as_ref()
+            .map(|l| l.local_addr().map_err(Error::Serve))
+            .transpose()
     }
 
     /// Serves until `shutdown` completes, then stops accepting, finishes every accepted
@@ -442,10 +480,32 @@ impl Server {
             .name("glueops-worker".into())
             .spawn(move || worker::run(&shared))
             .map_err(|e| Error::Worker(e.to_string()))?;
-        tracing::info!(address = %self.local_addr()?, "glueops serve listening");
-        let served = axum::serve(self.listener, http::router(Arc::clone(&self.shared)))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let admin_address = self.admin_addr()?.map(|a| a.to_string());
+        tracing::info!(address = %self.local_addr()?, admin = admin_address.as_deref().unwrap_or("-"), "glueops serve listening");
+        // One stop signal for both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }
+        };
+        let settings = &self.shared.settings;
+        let limits = (settings.max_connections, settings.request_timeout);
+        let admin = self.admin.map(|listener| {
+            let router = http::admin_router(Arc::clone(&self.shared));
+            tokio::spawn(listen::serve(listener, router, limits, until_stopped()))
+        });
+        let public = http::router(Arc::clone(&self.shared), admin.is_none());
+        let main = listen::serve(self.listener, public, limits, until_stopped());
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        tokio::join!(main, signal);
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         tracing::info!(
             waiting = self.shared.queue.len(),
             "shutting down: finishing accepted deliveries"
@@ -455,7 +515,6 @@ impl Server {
             .await
             .map_err(|e| Error::Worker(e.to_string()))?;
         joined.map_err(|_| Error::Worker("the worker panicked".into()))?;
-        served.map_err(Error::Serve)?;
         tracing::info!("stopped");
         Ok(())
     }

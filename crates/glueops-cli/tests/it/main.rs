@@ -18,6 +18,7 @@ mod serve_backup;
 mod serve_bump;
 mod serve_faults;
 mod serve_load;
+mod serve_surface;
 mod serve_trust;
 mod validate;
 mod workflows;
