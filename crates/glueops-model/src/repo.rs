@@ -247,6 +247,7 @@ impl Repo {
         rules::check_template_values(deployments.iter().chain(&previews), &read, report);
         rules::check_object_names(deployments.iter().chain(&previews), report);
         rules::check_containment(&self.platform, deployments.iter().chain(&previews), report);
+        rules::check_preview_secrets(&deployments, &previews, report);
         self.deployments = deployments;
         self.previews = previews;
     }
@@ -360,7 +361,17 @@ impl Repo {
             report.add_source(file.clone(), text.clone());
         }
         match self.preview_in(app, number, &mut report) {
-            Ok(Some((d, _))) if report.is_empty() => Ok(d),
+            Ok(Some((d, _))) if report.is_empty() => {
+                // What the load checks of its own previews, for this one too.
+                let one = std::slice::from_ref(&d);
+                rules::check_containment(&self.platform, one.iter(), &mut report);
+                rules::check_preview_secrets(&self.deployments, one, &mut report);
+                if report.is_empty() {
+                    Ok(d)
+                } else {
+                    Err(report.finish())
+                }
+            }
             Ok(_) => Err(report.finish()),
             Err(d) => {
                 report.push(*d);

@@ -344,7 +344,7 @@ fn bumps(
 ) -> Result<(bool, Option<Result<(), glueops::Error>>), glueops::Error> {
     // Per app and environment the newest event wins (by its own time; arrival order among
     // events of one time or without one).
-    let mut last: BTreeMap<(&str, &str), (&str, Option<i64>, Vec<u64>)> = BTreeMap::new();
+    let mut last: BTreeMap<(&str, &str), NewestBump<'_>> = BTreeMap::new();
     for job in jobs {
         for w in &job.work {
             if let Work::Bump { app, env, tag, at } = w {
@@ -422,6 +422,10 @@ fn bumps(
     }
     Ok((changed, synced))
 }
+
+/// Per app and environment: the tag of the newest bump event, its time, and every job that
+/// asked for a bump there.
+type NewestBump<'a> = (&'a str, Option<i64>, Vec<u64>);
 
 /// After a transient failure: which remote answers (for `/readyz`).
 fn probe(shared: &Shared) {

@@ -219,3 +219,51 @@ fn apps_render_only_in_their_namespace_and_allowed_cluster_kinds() {
     let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
     assert!(run.status.success(), "{}", stderr(&run));
 }
+
+/// A preview that inherits a store key of a non-preview environment is refused, located
+/// where the key is set, at validate and when a pull request's preview is rendered; with
+/// its own preview key it renders (positive control).
+#[test]
+fn a_preview_never_reads_the_secrets_of_another_environment() {
+    let (dir, repo) = demo_copy();
+    let previews = repo.join("apps/api/envs/previews/common/values.yaml");
+    let own = std::fs::read_to_string(&previews).unwrap();
+    assert!(own.contains("api/db-preview"), "{own}");
+    std::fs::write(&previews, own.replace("api/db-preview", "api/db")).unwrap();
+    // A pull request with values of its own is loaded (and checked) with the repo.
+    let pr = repo.join("apps/api/envs/previews/pull-request-number/12");
+    std::fs::create_dir_all(&pr).unwrap();
+    std::fs::write(pr.join("values.yaml"), "# PR 12 changes nothing but the code.\n").unwrap();
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert!(err.contains("would read the store key `api/db`"), "{err}");
+    assert!(
+        err.contains("apps/api/envs/previews/common/values.yaml:3:"),
+        "{err}"
+    );
+    let out = dir.path().join("out");
+    let render = |repo: &std::path::Path| {
+        glueops(&[
+            OsStr::new("render"),
+            repo.as_os_str(),
+            OsStr::new("--preview"),
+            OsStr::new("api:77:4f2a9c1"),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ])
+    };
+    let refused = render(&repo);
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains("would read the store key `api/db`"),
+        "{}",
+        stderr(&refused)
+    );
+
+    std::fs::write(&previews, own).unwrap();
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let ok = render(&repo);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+}

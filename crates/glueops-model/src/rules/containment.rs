@@ -72,3 +72,74 @@ pub(crate) fn check_containment<'a>(
         }
     }
 }
+
+/// The store keys an instance's ExternalSecrets read, with the key path that sets each.
+fn secret_keys(d: &AppInstance) -> Vec<(String, Vec<crate::node::Segment>)> {
+    let Some(es) = d
+        .values
+        .external_secret
+        .as_ref()
+        .filter(|e| e.enabled == Some(true))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, source) in es.secrets.iter().flatten() {
+        let base = [k("externalSecret"), k("secrets"), k(name)];
+        for (key, data) in source.data.iter().flatten() {
+            if let Some(remote) = data.remote_ref.as_ref().and_then(|r| r.key.as_ref()) {
+                let path = [&base[..], &[k("data"), k(key), k("remoteRef"), k("key")]].concat();
+                out.push((remote.trim().to_string(), path));
+            }
+        }
+        if let Some(remote) = source.data_from.as_ref().and_then(|f| f.key.as_ref()) {
+            out.push((
+                remote.trim().to_string(),
+                [&base[..], &[k("dataFrom"), k("key")]].concat(),
+            ));
+        }
+    }
+    out
+}
+
+/// A preview runs a pull request's code: it never reads a store key that a non-preview
+/// deployment (of any app) reads. A preview that inherits such a key from `base/` or
+/// `common/` without overriding it under `envs/previews/` is refused, located where the key
+/// is set.
+pub(crate) fn check_preview_secrets(
+    deployments: &[AppInstance],
+    previews: &[AppInstance],
+    report: &mut Report,
+) {
+    let guarded: std::collections::BTreeMap<String, &AppInstance> = deployments
+        .iter()
+        .flat_map(|d| secret_keys(d).into_iter().map(move |(key, _)| (key, d)))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for p in previews {
+        for (key, path) in secret_keys(p) {
+            let Some(owner) = guarded.get(&key) else {
+                continue;
+            };
+            let location = p.tree.locate(&path);
+            if !seen.insert((location.clone(), key.clone())) {
+                continue;
+            }
+            report.push(
+                at(
+                    &p.tree,
+                    &path,
+                    Code::InvalidValue,
+                    format!(
+                        "the preview `{}` would read the store key `{key}`, which `{}` reads: a preview runs a pull request's code and never reads the secrets of a non-preview environment",
+                        p.name, owner.name
+                    ),
+                )
+                .help(format!(
+                    "set a preview-only key in apps/{}/envs/previews/common/values.yaml (e.g. `{key}-preview`), or turn externalSecret off there",
+                    p.app
+                )),
+            );
+        }
+    }
+}

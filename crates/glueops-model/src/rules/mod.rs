@@ -20,7 +20,7 @@ use crate::rules::diagnose::at;
 use crate::values::AppValues;
 
 pub(crate) use app::check_deployment;
-pub(crate) use containment::check_containment;
+pub(crate) use containment::{check_containment, check_preview_secrets};
 pub(crate) use platform::check_platform;
 pub(crate) use templates::resolve as resolve_templates;
 
