@@ -189,9 +189,12 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         work, cfg, man = loop_sync.setup(tmp, n)
         # The apps whose pull requests get previews declare them.
+        # Previews read throwaway keys, never the environments' own.
         for r in range(RUNS):
-            loop_sync.write(os.path.join(work, f"apps/app{(r * 53) % n:05d}/envs/previews/common/values.yaml"),
-                            "deployment: {replicas: 1}\n")
+            app = f"app{(r * 53) % n:05d}"
+            loop_sync.write(os.path.join(work, f"apps/{app}/envs/previews/common/values.yaml"),
+                            "deployment: {replicas: 1}\nexternalSecret:\n  secrets: {db: {data: {url: "
+                            f"{{envName: DATABASE_URL, remoteRef: {{key: {app}/db-preview, property: url}}}}}}}}}}\n")
         loop_sync.git("add", "-A", cwd=work)
         loop_sync.git("commit", "-qm", "previews", cwd=work)
         loop_sync.git("push", "-q", cfg, "HEAD:main", cwd=work)

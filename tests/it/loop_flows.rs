@@ -33,7 +33,11 @@ fn generated_with(apps: usize, tweak: impl FnOnce(&Path)) -> (tempfile::TempDir,
     for i in 0..apps {
         let folder = source.join(format!("apps/app{i:05}/envs/previews/common"));
         std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("values.yaml"), "deployment: {replicas: 1}\n").unwrap();
+        // Previews read throwaway keys, never the environments' own.
+        let values = format!(
+            "deployment: {{replicas: 1}}\nexternalSecret:\n  secrets: {{db: {{data: {{url: {{envName: DATABASE_URL, remoteRef: {{key: app{i:05}/db-preview, property: url}}}}}}}}}}\n"
+        );
+        std::fs::write(folder.join("values.yaml"), values).unwrap();
     }
     tweak(&source);
     let repos = Repos::new(dir.path(), &source);

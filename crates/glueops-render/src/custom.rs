@@ -414,7 +414,7 @@ pub struct KustomizationSpec {
     /// The namespace every namespaced object is applied in, whatever it names.
     pub target_namespace: String,
     /// The service account Flux impersonates (in the Kustomization's namespace): one per
-    /// target namespace, allowed only there (see [`crate::delivery`]).
+    /// target namespace, bound to the `admin` ClusterRole in that namespace alone.
     pub service_account_name: String,
     /// The GitRepository.
     pub source_ref: SourceRef,

@@ -233,7 +233,11 @@ fn a_preview_never_reads_the_secrets_of_another_environment() {
     // A pull request with values of its own is loaded (and checked) with the repo.
     let pr = repo.join("apps/api/envs/previews/pull-request-number/12");
     std::fs::create_dir_all(&pr).unwrap();
-    std::fs::write(pr.join("values.yaml"), "# PR 12 changes nothing but the code.\n").unwrap();
+    std::fs::write(
+        pr.join("values.yaml"),
+        "# PR 12 changes nothing but the code.\n",
+    )
+    .unwrap();
     let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
     assert_eq!(run.status.code(), Some(1));
     let err = stderr(&run);
