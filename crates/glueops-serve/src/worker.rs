@@ -101,7 +101,7 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-fn transient(e: &glueops::Error) -> bool {
+pub(crate) fn transient(e: &glueops::Error) -> bool {
     matches!(
         e,
         glueops::Error::Git(_) | glueops::Error::Io { .. } | glueops::Error::Contention { .. }
@@ -110,7 +110,7 @@ fn transient(e: &glueops::Error) -> bool {
 
 /// What a batch's steps report for the jobs not applied: the outcome (`failed` for good, or
 /// `ignored`) and why.
-type Failures = BTreeMap<u64, (&'static str, String)>;
+pub(crate) type Failures = BTreeMap<u64, (&'static str, String)>;
 
 /// Applies `jobs`; `Err` only for a transient failure (the whole batch is retried, and every
 /// step is idempotent, so what already landed lands again as nothing).
@@ -166,7 +166,7 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
     }
     previews(shared, &fresh, &opts, &mut failures)?;
     let mut bump_times = Vec::new();
-    let (bumped, synced) = bumps(
+    let (bumped, synced) = crate::bumps::apply(
         shared,
         &fresh,
         &ledger,
@@ -331,102 +331,6 @@ fn previews(
     }
 }
 
-/// The last tag per deployment wins; true when the config changed. The last bump's push
-/// overlaps the sync that follows it (planned on the bump, pushed once the bump landed): its
-/// result comes back when that sync ran.
-fn bumps(
-    shared: &Shared,
-    jobs: &[&Job],
-    ledger: &Ledger,
-    opts: &glueops::Options,
-    failures: &mut Failures,
-    applied: &mut Vec<(String, String, i64)>,
-) -> Result<(bool, Option<Result<(), glueops::Error>>), glueops::Error> {
-    // Per app and environment the newest event wins (by its own time; arrival order among
-    // events of one time or without one).
-    let mut last: BTreeMap<(&str, &str), NewestBump<'_>> = BTreeMap::new();
-    for job in jobs {
-        for w in &job.work {
-            if let Work::Bump { app, env, tag, at } = w {
-                let entry =
-                    last.entry((app.as_str(), env.as_str()))
-                        .or_insert((tag, *at, Vec::new()));
-                if at.unwrap_or(i64::MAX) >= entry.1.unwrap_or(i64::MIN) {
-                    (entry.0, entry.1) = (tag, *at);
-                }
-                entry.2.push(job.seq);
-            }
-        }
-    }
-    // Never back: an event older than the newest bump applied there is not applied.
-    last.retain(|(app, env), (_, at, seqs)| {
-        let Some(newest) = ledger.bumped_at(app, env) else {
-            return true;
-        };
-        if at.is_some_and(|at| at < newest) {
-            for seq in seqs.iter() {
-                failures.insert(
-                    *seq,
-                    ("ignored", format!("{app}/{env} already runs a bump from a newer event; a webhook never moves an environment back")),
-                );
-            }
-            return false;
-        }
-        true
-    });
-    let mut changed = false;
-    let mut synced = None;
-    let count = last.len();
-    for (i, ((app, env), (tag, at, seqs))) in last.iter().enumerate() {
-        if let Some(at) = at {
-            applied.push((app.to_string(), env.to_string(), *at));
-        }
-        let started = Instant::now();
-        let request = glueops::Bump {
-            app,
-            env,
-            tag,
-            source: None,
-            extra: &[],
-        };
-        let config = &shared.settings.config;
-        let result = if i + 1 == count {
-            glueops::bump_beside(config, &request, opts, || sync(shared, ledger, opts)).map(
-                |(edit, result)| {
-                    synced = result;
-                    edit
-                },
-            )
-        } else {
-            glueops::bump(config, app, env, tag, None, &[], opts)
-        };
-        // The last bump's time includes the sync beside its push when that sync took longer
-        // (the sync is timed on its own too).
-        shared
-            .metrics
-            .timed("bump", None, started.elapsed().as_secs_f64());
-        match result {
-            Ok(edit) if edit.changed => {
-                shared.metrics.pushed("config", 1);
-                changed = true;
-            }
-            Ok(_) => {}
-            Err(e) if transient(&e) => return Err(e),
-            Err(e) => {
-                shared.metrics.failed("bump");
-                for seq in seqs {
-                    failures.insert(*seq, ("failed", chain(&e)));
-                }
-            }
-        }
-    }
-    Ok((changed, synced))
-}
-
-/// Per app and environment: the tag of the newest bump event, its time, and every job that
-/// asked for a bump there.
-type NewestBump<'a> = (&'a str, Option<i64>, Vec<u64>);
-
 /// After a transient failure: which remote answers (for `/readyz`).
 fn probe(shared: &Shared) {
     let opts = shared.options();
@@ -448,7 +352,11 @@ fn waits_for_approval(out: &glueops::Outcome) -> bool {
 /// Syncs with the ledger's approvals (read afresh, and the sync made again, when it holds for
 /// want of an approval another replica may have recorded); refreshes the routes when the
 /// config moved.
-fn sync(shared: &Shared, ledger: &Ledger, opts: &glueops::Options) -> Result<(), glueops::Error> {
+pub(crate) fn sync(
+    shared: &Shared,
+    ledger: &Ledger,
+    opts: &glueops::Options,
+) -> Result<(), glueops::Error> {
     let s = &shared.settings;
     let started = Instant::now();
     let mut result = glueops::sync_approved(&s.config, &s.manifests, ledger, opts);

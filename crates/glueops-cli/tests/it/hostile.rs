@@ -197,3 +197,66 @@ fn serve_stays_responsive_while_a_remote_hangs_and_recovers_when_it_returns() {
     assert!(p.repos.manifest_commits() > before);
     p.repos.fsck();
 }
+
+#[test]
+fn a_preview_sha_and_a_manifest_url_are_checked_before_use() {
+    let root = tempfile::tempdir().unwrap();
+    let repos = demo_repos(root.path());
+    let cache = repos.cache.to_string_lossy().into_owned();
+    let (config, manifests) = (
+        repos.config.to_string_lossy().into_owned(),
+        repos.manifests.to_string_lossy().into_owned(),
+    );
+    let preview = |sha: &str| {
+        let args: Vec<&std::ffi::OsStr> = [
+            "preview",
+            "open",
+            "--app",
+            "web",
+            "--pr",
+            "42",
+            "--sha",
+            sha,
+            "--config",
+            &config,
+            "--manifests",
+            &manifests,
+            "--cache",
+            &cache,
+        ]
+        .into_iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+        glueops(&args)
+    };
+    let bad = preview("a b");
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("is not a commit id"),
+        "{}",
+        stderr(&bad)
+    );
+    let ok = preview("4f2a9c1");
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+
+    // A token in glueops.yaml's manifest URL would be committed into every Application.
+    let (_dir, copy) = super::demo_copy();
+    let platform = copy.join("glueops.yaml");
+    let text = std::fs::read_to_string(&platform).unwrap();
+    let url = text
+        .lines()
+        .find_map(|l| l.split("url: \"").nth(1))
+        .and_then(|u| u.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("https://"), "{url}");
+    let with_token = url.replacen("https://", "https://x:ghp_token@", 1);
+    std::fs::write(&platform, text.replace(&url, &with_token)).unwrap();
+    let run = glueops(&[std::ffi::OsStr::new("validate"), copy.as_os_str()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stderr(&run).contains("the manifest repo URL holds credentials"),
+        "{}",
+        stderr(&run)
+    );
+}

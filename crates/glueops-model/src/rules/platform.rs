@@ -78,6 +78,23 @@ pub(crate) fn check_platform(platform: &Platform, tree: &Node, report: &mut Repo
             .help("name the manifest repo's branch, e.g. `main`"),
         );
     }
+    if let Some((scheme, rest)) = repo_url.split_once("://")
+        && matches!(scheme, "http" | "https")
+        && rest
+            .split('/')
+            .next()
+            .is_some_and(|authority| authority.contains('@'))
+    {
+        report.push(
+            at(
+                tree,
+                &[k("spec"), k("manifestRepo"), k("url")],
+                Code::InvalidValue,
+                "the manifest repo URL holds credentials: it is rendered into every Application or GitRepository and committed".to_string(),
+            )
+            .help("give the URL without user info; the cluster reads the repo with Argo CD's repository secret or Flux's secretRef"),
+        );
+    }
     check_clusters(platform, tree, report);
     check_environments(platform, tree, report);
     check_promotion_cycles(platform, tree, report);
