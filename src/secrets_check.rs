@@ -36,12 +36,7 @@ struct Reference<'a> {
 fn references(repo: &Repo) -> Vec<Reference<'_>> {
     let mut out = Vec::new();
     for d in repo.deployments() {
-        let Some(es) = d
-            .values
-            .external_secret
-            .as_ref()
-            .filter(|e| e.enabled == Some(true))
-        else {
+        let Some(es) = d.values.enabled_external_secret() else {
             continue;
         };
         for (suffix, source) in es.secrets.iter().flatten() {

@@ -16,12 +16,7 @@ pub const DEFAULT_SECRET_STORE: &str = "vault-backend";
 /// One ExternalSecret per declared secret, named `<name>-<suffix>`, creating the Secret of
 /// the same name (or the secret's `name`). glueops never renders a plaintext Secret.
 pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<ExternalSecret> {
-    let Some(es) = i
-        .values
-        .external_secret
-        .as_ref()
-        .filter(|e| e.enabled == Some(true))
-    else {
+    let Some(es) = i.values.enabled_external_secret() else {
         return Vec::new();
     };
     let platform_store = platform.spec.secret_store.as_ref();

@@ -215,6 +215,22 @@ pub(crate) fn pull_request(fixture: &str, number: u64, sha: &str) -> Vec<u8> {
     )
 }
 
+/// An image of acme/api tagged `tag`, published at `at` (staging follows it).
+pub(crate) fn image_published(tag: &str, at: &str) -> Vec<u8> {
+    payload(
+        "package/published.docker.payload.json",
+        &[
+            ("/repository/full_name", "acme/api".into()),
+            ("/package/name", "api".into()),
+            (
+                "/package/package_version/container_metadata/tag/name",
+                Value::from(tag),
+            ),
+            ("/package/updated_at", Value::from(at)),
+        ],
+    )
+}
+
 pub(crate) fn config_push(after: &str) -> Vec<u8> {
     payload(
         "push/payload.json",

@@ -22,31 +22,38 @@ fn glueops(env: &[(&str, &str)], args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn the_store_is_backed_up_once_per_period_across_restarts() {
-    let p = Platform::new();
-    let root = p.root.path();
-    let key = root.join("age.key");
-    let key_text = key.to_string_lossy().into_owned();
-    let recipient = glueops(&[], &["secrets", "keygen", "--out", &key_text])
-        .trim()
-        .to_string();
+/// A new age key in `root/<name>`: its recipient and the key file.
+fn keygen(root: &Path, name: &str) -> (String, String) {
+    let key = root.join(name).to_string_lossy().into_owned();
+    let recipient = glueops(&[], &["secrets", "keygen", "--out", &key]);
+    (recipient.trim().to_string(), key)
+}
+
+/// A SOPS store in `root/secrets` for `recipient`, holding api/database.
+fn store_with_a_secret(root: &Path, recipient: &str, key: &str) -> String {
     let store = format!(
         "sops://{}?recipient={recipient}",
         root.join("secrets").display()
     );
+    let put = [
+        "secrets",
+        "--store",
+        &store,
+        "put",
+        "api/database",
+        "password=hunter2",
+    ];
+    glueops(&[("SOPS_AGE_KEY_FILE", key)], &put);
+    store
+}
+
+#[test]
+fn the_store_is_backed_up_once_per_period_across_restarts() {
+    let p = Platform::new();
+    let root = p.root.path();
+    let (recipient, key_text) = keygen(root, "age.key");
+    let store = store_with_a_secret(root, &recipient, &key_text);
     let env = [("SOPS_AGE_KEY_FILE", key_text.as_str())];
-    glueops(
-        &env,
-        &[
-            "secrets",
-            "--store",
-            &store,
-            "put",
-            "api/database",
-            "password=hunter2",
-        ],
-    );
     let backups = root.join("backups");
     p.repos.change_config("back the store up hourly", |w| {
         let f = w.join("glueops.yaml");
@@ -152,27 +159,9 @@ fn the_store_is_backed_up_once_per_period_across_restarts() {
 fn recipients_come_from_the_server_not_the_config_repo() {
     let p = Platform::new();
     let root = p.root.path();
-    let keygen = |name: &str| {
-        let key = root.join(name).to_string_lossy().into_owned();
-        glueops(&[], &["secrets", "keygen", "--out", &key])
-            .trim()
-            .to_string()
-    };
-    let (ours, theirs) = (keygen("ours.key"), keygen("theirs.key"));
-    let key_text = root.join("ours.key").to_string_lossy().into_owned();
-    let store = format!("sops://{}?recipient={ours}", root.join("secrets").display());
+    let ((ours, key_text), (theirs, _)) = (keygen(root, "ours.key"), keygen(root, "theirs.key"));
+    let store = store_with_a_secret(root, &ours, &key_text);
     let env = [("SOPS_AGE_KEY_FILE", key_text.as_str())];
-    glueops(
-        &env,
-        &[
-            "secrets",
-            "--store",
-            &store,
-            "put",
-            "api/database",
-            "password=hunter2",
-        ],
-    );
     let backups = root.join("backups");
     let set_recipients = |list: &str| {
         p.repos.change_config("backup recipients", |w| {

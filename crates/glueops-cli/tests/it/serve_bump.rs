@@ -7,23 +7,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use glueops_testkit::repos::git;
-use serde_json::Value;
 
-use crate::serve::{Platform, SECRET, payload, post, wait_outcome, wait_until};
+use crate::serve::{Platform, SECRET, post, wait_outcome, wait_until};
 
 /// An image published for acme/api (staging bumps on it).
 fn image(tag: &str) -> Vec<u8> {
-    payload(
-        "package/published.docker.payload.json",
-        &[
-            ("/repository/full_name", "acme/api".into()),
-            ("/package/name", "api".into()),
-            (
-                "/package/package_version/container_metadata/tag/name",
-                Value::from(tag),
-            ),
-        ],
-    )
+    crate::serve::image_published(tag, crate::serve::INSIDE)
 }
 
 /// Installs the config remote's `pre-receive` hook (`None`: removes it).

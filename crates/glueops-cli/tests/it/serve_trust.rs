@@ -5,23 +5,9 @@
 
 use serde_json::Value;
 
-use super::serve::{INSIDE, Platform, SECRET, payload, post, pull_request, wait_outcome};
-
-/// An image of acme/api published at `at` (staging follows it).
-fn image(tag: &str, at: &str) -> Vec<u8> {
-    payload(
-        "package/published.docker.payload.json",
-        &[
-            ("/repository/full_name", "acme/api".into()),
-            ("/package/name", "api".into()),
-            (
-                "/package/package_version/container_metadata/tag/name",
-                Value::from(tag),
-            ),
-            ("/package/updated_at", Value::from(at)),
-        ],
-    )
-}
+use super::serve::{
+    INSIDE, Platform, SECRET, image_published, payload, post, pull_request, wait_outcome,
+};
 
 fn staging_tag(p: &Platform, app: &str) -> String {
     let file = format!("main:apps/{app}/envs/staging/values.yaml");
@@ -36,14 +22,14 @@ fn replays_and_older_events_never_move_staging_back() {
         let at: jiff::Timestamp = INSIDE.parse().unwrap();
         (at + jiff::SignedDuration::from_mins(minutes)).to_string()
     };
-    let old = image("1.6.0", &later(0));
+    let old = image_published("1.6.0", &later(0));
     post(&served, "package", "img-1.6", &old, SECRET);
     wait_outcome(&served, "img-1.6", "applied");
     post(
         &served,
         "package",
         "img-1.7",
-        &image("1.7.0", &later(10)),
+        &image_published("1.7.0", &later(10)),
         SECRET,
     );
     wait_outcome(&served, "img-1.7", "applied");
@@ -59,7 +45,7 @@ fn replays_and_older_events_never_move_staging_back() {
         &served,
         "package",
         "img-stale",
-        &image("1.9.0", &later(-120)),
+        &image_published("1.9.0", &later(-120)),
         SECRET,
     );
     assert!(stale.body.contains("stale"), "{}", stale.body);
@@ -75,7 +61,7 @@ fn replays_and_older_events_never_move_staging_back() {
         &served,
         "package",
         "img-1.8",
-        &image("1.8.0", &later(20)),
+        &image_published("1.8.0", &later(20)),
         SECRET,
     );
     wait_outcome(&served, "img-1.8", "applied");

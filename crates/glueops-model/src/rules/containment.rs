@@ -5,7 +5,7 @@
 use crate::diagnostics::{Code, Report};
 use crate::instance::AppInstance;
 use crate::platform::Platform;
-use crate::rules::diagnose::{at, i, k};
+use crate::rules::diagnose::{at, custom_resource_texts, k};
 
 /// Every custom resource of every instance stays in the instance's namespace, and is
 /// cluster-scoped only when the platform allows its kind.
@@ -16,22 +16,7 @@ pub(crate) fn check_containment<'a>(
 ) {
     let allowed = &platform.spec.cluster_scoped_kinds;
     for d in instances {
-        let v = &d.values;
-        let listed = v
-            .custom_resources
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(n, t)| (vec![k("customResources"), i(n)], t));
-        let keyed = v
-            .custom_resources_map
-            .iter()
-            .flatten()
-            .filter_map(|(key, t)| {
-                t.as_ref()
-                    .map(|t| (vec![k("customResourcesMap"), k(key)], t))
-            });
-        for (path, text) in listed.chain(keyed) {
+        for (path, text) in custom_resource_texts(&d.values) {
             // Objects that do not read are reported by the workload rules.
             for object in crate::values::custom_objects(text).unwrap_or_default() {
                 let field =
@@ -75,12 +60,7 @@ pub(crate) fn check_containment<'a>(
 
 /// The store keys an instance's ExternalSecrets read, with the key path that sets each.
 fn secret_keys(d: &AppInstance) -> Vec<(String, Vec<crate::node::Segment>)> {
-    let Some(es) = d
-        .values
-        .external_secret
-        .as_ref()
-        .filter(|e| e.enabled == Some(true))
-    else {
+    let Some(es) = d.values.enabled_external_secret() else {
         return Vec::new();
     };
     let mut out = Vec::new();

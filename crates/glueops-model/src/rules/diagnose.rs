@@ -66,3 +66,22 @@ pub(crate) fn i(index: usize) -> Segment {
 pub(crate) fn enabled(flag: Option<bool>) -> bool {
     flag == Some(true)
 }
+
+/// Every `customResources` entry and `customResourcesMap` value, with its key path.
+pub(crate) fn custom_resource_texts(v: &crate::values::AppValues) -> Vec<(Vec<Segment>, &str)> {
+    let listed = v
+        .custom_resources
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(n, t)| (vec![k("customResources"), i(n)], t.as_str()));
+    let keyed = v
+        .custom_resources_map
+        .iter()
+        .flatten()
+        .filter_map(|(key, t)| {
+            t.as_deref()
+                .map(|t| (vec![k("customResourcesMap"), k(key)], t))
+        });
+    listed.chain(keyed).collect()
+}

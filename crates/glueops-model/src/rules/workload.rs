@@ -254,22 +254,7 @@ fn container_context(
 
 /// Every `customResources` entry parses into objects with `apiVersion`, `kind` and a name.
 fn check_custom_resources(d: &AppInstance, report: &mut Report) {
-    let v = &d.values;
-    let listed = v
-        .custom_resources
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(n, t)| (vec![k("customResources"), i(n)], t));
-    let keyed = v
-        .custom_resources_map
-        .iter()
-        .flatten()
-        .filter_map(|(key, t)| {
-            t.as_ref()
-                .map(|t| (vec![k("customResourcesMap"), k(key)], t))
-        });
-    for (path, text) in listed.chain(keyed) {
+    for (path, text) in crate::rules::diagnose::custom_resource_texts(&d.values) {
         if let Err(e) = crate::values::custom_objects(text) {
             report.push(
                 at(

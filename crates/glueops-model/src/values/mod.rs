@@ -292,4 +292,12 @@ impl AppValues {
     pub fn known_keys() -> Vec<String> {
         crate::schema::app_keys()
     }
+
+    /// `externalSecret`, when it is on (`enabled: true`): what ExternalSecrets are rendered
+    /// from.
+    pub fn enabled_external_secret(&self) -> Option<&ExternalSecret> {
+        self.external_secret
+            .as_ref()
+            .filter(|e| e.enabled == Some(true))
+    }
 }
