@@ -174,9 +174,15 @@ fn sources(apps: &[App]) -> SourceTree {
             tree.insert(format!("apps/{}/envs/{env}/values.yaml", app.name), "{}\n");
         }
         if app.previews {
+            // A preview reads its own key, never the environments' (glueops refuses that).
+            let own_key = if app.values.external_secret.is_some() {
+                "externalSecret:\n  secrets: {db: {data: {url: {remoteRef: {key: k/db-preview}}}}}\n"
+            } else {
+                ""
+            };
             tree.insert(
                 format!("apps/{}/envs/previews/common/values.yaml", app.name),
-                "deployment: {replicas: 1}\n",
+                format!("deployment: {{replicas: 1}}\n{own_key}"),
             );
         }
     }
