@@ -44,6 +44,9 @@ enum Command {
     Validate {
         /// The config repo (the folder holding glueops.yaml).
         repo: PathBuf,
+        /// Fail (exit 1) on warnings too: for CI.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Print the merged values of one app in one environment, each leaf annotated with the
     /// file and line it came from.
@@ -86,7 +89,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate { repo } => validate::run(&repo).map(|()| 0),
+        Command::Validate {
+            repo,
+            deny_warnings,
+        } => validate::run(&repo, deny_warnings),
         Command::Explain { repo, app, env } => explain::run(&repo, &app, &env).map(|()| 0),
         Command::Render(args) => render::run(&args).map(|()| 0),
         Command::Secrets(args) => secrets::run(args).map(|()| 0),

@@ -37,6 +37,7 @@ struct Timings {
 pub(crate) fn run(args: &Args) -> Result<(), Error> {
     let start = Instant::now();
     let repo = Repo::load(&args.repo).map_err(Error::Config)?;
+    crate::validate::print_warnings(&repo);
     let load = start.elapsed();
     let set = render(&repo, &args.previews)?;
     let rendered = start.elapsed();

@@ -6,7 +6,9 @@ use glueops::model::{AppInstance, Repo};
 
 use crate::error::Error;
 
-pub(crate) fn run(repo: &Path) -> Result<(), Error> {
+/// The table, then the warnings (located, like errors) on stderr; exit 1 on an error, or on
+/// a warning with `deny_warnings`.
+pub(crate) fn run(repo: &Path, deny_warnings: bool) -> Result<u8, Error> {
     let repo = Repo::load(repo).map_err(Error::Config)?;
     let rows: Vec<[String; 5]> = repo
         .deployments()
@@ -15,13 +17,27 @@ pub(crate) fn run(repo: &Path) -> Result<(), Error> {
         .collect();
     let header = ["APP", "ENVIRONMENT", "REPLICAS", "IMAGE", "HOSTNAMES"].map(String::from);
     print_table(&header, &rows);
+    let warnings = repo.warnings();
     println!(
-        "\n{} apps, {} deployments, {} previews: valid",
+        "\n{} apps, {} deployments, {} previews: valid{}",
         repo.apps().count(),
         repo.deployments().count(),
-        repo.previews().count()
+        repo.previews().count(),
+        match warnings.len() {
+            0 => String::new(),
+            1 => ", 1 warning".to_string(),
+            n => format!(", {n} warnings"),
+        }
     );
-    Ok(())
+    print_warnings(&repo);
+    Ok(u8::from(deny_warnings && !warnings.is_empty()))
+}
+
+/// The repo's warnings on stderr, located, with their summary line.
+pub(crate) fn print_warnings(repo: &Repo) {
+    if !repo.warnings().is_empty() {
+        eprintln!("{}", repo.warnings());
+    }
 }
 
 /// Prints `rows` under `header`, each column as wide as its widest cell.

@@ -97,11 +97,24 @@ pub enum Code {
     NameConflict,
 }
 
+/// How serious a [`Diagnostic`] is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The repo does not load.
+    #[default]
+    Error,
+    /// The repo loads, and does what GlueOps would do, but something is likely a mistake or
+    /// is ignored (`glueops validate --deny-warnings` fails on it).
+    Warning,
+}
+
 /// One problem, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// What kind of problem.
     pub code: Code,
+    /// An error, or a warning.
+    pub severity: Severity,
     /// Where (for a merged value: the layer it came from).
     pub location: Location,
     /// The key path of the offending value, e.g. `deployment.replicas` (empty for files).
@@ -126,6 +139,7 @@ impl Diagnostic {
     ) -> Self {
         Self {
             code,
+            severity: Severity::Error,
             location,
             path: path.into(),
             message: message.into(),
@@ -138,6 +152,12 @@ impl Diagnostic {
     /// Adds how to fix it.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// The same diagnostic as a warning: reported, but the repo loads.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
         self
     }
 
@@ -154,7 +174,11 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error[{}]: {}", self.code, self.message)?;
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(f, "{level}[{}]: {}", self.code, self.message)?;
         let gutter = " ".repeat(self.location.line.max(1).to_string().len());
         writeln!(f, "{gutter}--> {}", self.location)?;
         if let Some(line) = &self.source_line {
@@ -202,6 +226,19 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// How many are errors.
+    pub fn errors(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    /// How many are warnings.
+    pub fn warnings(&self) -> usize {
+        self.items.len() - self.errors()
+    }
 }
 
 impl std::error::Error for Diagnostics {}
@@ -219,20 +256,35 @@ impl fmt::Display for Diagnostics {
         for d in &self.items {
             writeln!(f, "{d}")?;
         }
-        let n = self.items.len();
+        let (n, w) = (self.errors(), self.warnings());
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        if n == 0 {
+            return write!(
+                f,
+                "warning: the config repo has {w} warning{}; it loads (`glueops validate --deny-warnings` fails on them)",
+                plural(w)
+            );
+        }
         write!(
             f,
-            "error: the config repo has {n} problem{}; fix {} and run again",
-            if n == 1 { "" } else { "s" },
+            "error: the config repo has {n} problem{}{}; fix {} and run again",
+            plural(n),
+            if w == 0 {
+                String::new()
+            } else {
+                format!(" and {w} warning{}", plural(w))
+            },
             if n == 1 { "it" } else { "them" }
         )
     }
 }
 
-/// Collects diagnostics while a repo loads, and attaches source lines at the end.
+/// Collects diagnostics while a repo loads, and attaches source lines at the end. Warnings
+/// are kept apart: `len` and `is_empty` count errors, the ones that stop a load.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     items: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
     sources: BTreeMap<Arc<str>, Arc<str>>,
 }
 
@@ -242,9 +294,12 @@ impl Report {
         self.sources.insert(file, text);
     }
 
-    /// Records one problem.
+    /// Records one problem (or warning).
     pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
+        match diagnostic.severity {
+            Severity::Error => self.items.push(diagnostic),
+            Severity::Warning => self.warnings.push(diagnostic),
+        }
     }
 
     /// True when nothing was recorded.
@@ -252,14 +307,18 @@ impl Report {
         self.items.is_empty()
     }
 
-    /// The recorded problems, unsorted and without source lines (to merge into another report).
-    pub(crate) fn into_items(self) -> Vec<Diagnostic> {
+    /// The recorded problems and warnings, unsorted and without source lines (to merge into
+    /// another report).
+    pub(crate) fn into_items(mut self) -> Vec<Diagnostic> {
+        self.items.append(&mut self.warnings);
         self.items
     }
 
-    /// Adds the problems another report recorded.
+    /// Adds the problems and warnings another report recorded.
     pub(crate) fn absorb(&mut self, items: Vec<Diagnostic>) {
-        self.items.extend(items);
+        for d in items {
+            self.push(d);
+        }
     }
 
     /// How many problems were recorded.
@@ -267,8 +326,9 @@ impl Report {
         self.items.len()
     }
 
-    /// The sorted, de-duplicated diagnostics with their source lines.
+    /// The sorted, de-duplicated diagnostics (errors and warnings) with their source lines.
     pub(crate) fn finish(mut self) -> Diagnostics {
+        self.items.append(&mut self.warnings);
         for d in &mut self.items {
             if d.location.line > 0
                 && let Some(text) = self.sources.get(&d.location.file)

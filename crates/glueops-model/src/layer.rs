@@ -52,6 +52,9 @@ pub(crate) fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
     };
     out.text = Some(text.clone());
     match classify(path) {
+        // A file that holds no YAML at all (blank, comments only) changes nothing wherever it
+        // is: never more than a warning.
+        Err(d) if no_content(&text) => out.problems.push(d.warning()),
         Err(d) => out.problems.push(*d),
         Ok(kind) => match yaml::parse(&file, &text) {
             Err(e) => out.problems.push(e.diagnostic(&file)),
@@ -64,18 +67,32 @@ pub(crate) fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
     out
 }
 
-/// Validates the layer of a parsed file against its schema: whether it is valid, and why not.
-pub(crate) fn validate(file: &ParsedFile) -> (bool, Vec<Diagnostic>) {
+/// Whether `text` holds nothing but blank lines, comments and document markers.
+fn no_content(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    })
+}
+
+/// Validates the layer of a parsed file against its schema: whether it is valid, why not,
+/// and the keys to drop from it (ones the chart ignores: reported as warnings).
+pub(crate) fn validate(
+    file: &ParsedFile,
+) -> (bool, Vec<Diagnostic>, Vec<Vec<crate::node::Segment>>) {
     let (Some((kind, layer)), Some(text)) = (&file.layer, &file.text) else {
-        return (false, Vec::new());
+        return (false, Vec::new(), Vec::new());
     };
     let document = if *kind == FileKind::Platform {
         Document::Platform
     } else {
         Document::AppValues
     };
-    let problems = schema::validate(document, &layer.node, text);
-    (problems.is_empty(), problems)
+    let (problems, ignored) = schema::validate(document, &layer.node, text);
+    let valid = problems
+        .iter()
+        .all(|d| d.severity == crate::diagnostics::Severity::Warning);
+    (valid, problems, ignored)
 }
 
 fn decode(file: &Arc<str>, bytes: &[u8], report: &mut Report) -> Option<Arc<str>> {

@@ -79,18 +79,28 @@ fn unexpected(path: &str, parts: &[&str]) -> Diagnostic {
         ["apps", _, "envs", "previews", "pull-request-number", _, _] => Some("values.yaml"),
         _ => None,
     };
-    let help = match expected.and_then(|e| did_you_mean(name, [e])) {
-        Some(e) => format!("rename it to `{e}`; glueops would silently ignore it otherwise"),
-        None => match expected {
+    // A near miss of the file's expected name is a mistake that would drop its values; any
+    // other file is one GlueOps never reads: a warning.
+    match expected.and_then(|e| did_you_mean(name, [e])) {
+        Some(e) => Diagnostic::new(
+            Code::UnexpectedFile,
+            Location::file(path),
+            "",
+            format!("glueops does not read `{path}`"),
+        )
+        .help(format!(
+            "rename it to `{e}`; glueops would silently ignore it otherwise"
+        )),
+        None => Diagnostic::new(
+            Code::UnexpectedFile,
+            Location::file(path),
+            "",
+            format!("`{path}` is not a file GlueOps reads; glueops ignores it too"),
+        )
+        .help(match expected {
             Some(e) => format!("the file in this folder is called `{e}`; {LAYOUT}"),
             None => format!("move or remove it; {LAYOUT}"),
-        },
-    };
-    Diagnostic::new(
-        Code::UnexpectedFile,
-        Location::file(path),
-        "",
-        format!("glueops does not read `{path}`"),
-    )
-    .help(help)
+        })
+        .warning(),
+    }
 }

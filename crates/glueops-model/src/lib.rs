@@ -90,7 +90,7 @@ mod template;
 pub mod values;
 mod yaml;
 
-pub use diagnostics::{Code, Diagnostic, Diagnostics};
+pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity};
 
 /// Starts compiling the built-in schemas on a background thread, so that a load that comes
 /// later does not wait for them (a tool that first fetches a repository can overlap the two).

@@ -107,6 +107,11 @@ impl Map {
         self.entries.get(key)
     }
 
+    /// Removes `key`'s entry.
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Entry> {
+        self.entries.remove(key)
+    }
+
     /// Entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries.iter()
@@ -293,6 +298,26 @@ impl Node {
             other => other.clone(),
         };
         Node::new(value, self.location.clone())
+    }
+
+    /// Removes the value at `path` (a key of a map), if there is one.
+    pub(crate) fn remove(&mut self, path: &[Segment]) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        let mut at = self;
+        for segment in parents {
+            let next = match (&mut at.value, segment) {
+                (Value::Map(map), Segment::Key(k)) => map.entries.get_mut(k).map(|e| &mut e.node),
+                (Value::List(items), Segment::Index(i)) => items.get_mut(*i),
+                _ => None,
+            };
+            let Some(next) = next else { return };
+            at = next;
+        }
+        if let (Value::Map(map), Segment::Key(k)) = (&mut at.value, last) {
+            map.remove(k);
+        }
     }
 
     /// The node at `path`, if any.

@@ -30,6 +30,7 @@ pub struct Repo {
     deployments: Vec<AppInstance>,
     previews: Vec<AppInstance>,
     sources: Arc<BTreeMap<Arc<str>, Arc<str>>>,
+    warnings: Diagnostics,
 }
 
 impl Repo {
@@ -99,10 +100,12 @@ impl Repo {
             deployments: Vec::new(),
             previews: Vec::new(),
             sources: Arc::new(layers.sources),
+            warnings: Diagnostics::default(),
         };
         repo.check_overlays(&mut report);
         repo.build(&mut report);
         if report.is_empty() {
+            repo.warnings = report.finish();
             Ok(repo)
         } else {
             Err(report.finish())
@@ -129,22 +132,23 @@ impl Repo {
             }
             let mut known: Vec<&str> = namespaces.iter().copied().collect();
             known.extend(preview_overlay.as_deref());
-            let help = match did_you_mean(folder, known.iter().copied()) {
-                Some(s) => format!("did you mean `env-overlays/{s}/`?"),
-                None => format!(
-                    "overlays are keyed by namespace (GlueOps' rule): rename the folder to one of {}, or give an environment `namespace: {folder}` in glueops.yaml",
-                    known.join(", ")
-                ),
-            };
-            report.push(
-                Diagnostic::new(
-                    Code::Undeclared,
-                    Location::file(layer.node.location.file.clone()),
-                    "",
-                    format!("no environment runs in namespace `{folder}`, so env-overlays/{folder}/ applies to nothing"),
-                )
-                .help(help),
+            let message = format!(
+                "no environment runs in namespace `{folder}`, so env-overlays/{folder}/ applies to nothing"
             );
+            let file = Location::file(layer.node.location.file.clone());
+            // A typo of a namespace in use is a mistake; any other folder is one GlueOps'
+            // ApplicationSet never reads (it reads env-overlays/<its namespace>/ only).
+            let diagnostic = match did_you_mean(folder, known.iter().copied()) {
+                Some(s) => Diagnostic::new(Code::Undeclared, file, "", message)
+                    .help(format!("did you mean `env-overlays/{s}/`?")),
+                None => Diagnostic::new(Code::Undeclared, file, "", format!("{message}; GlueOps ignores it, and so does glueops"))
+                    .help(format!(
+                        "overlays are keyed by namespace: remove the folder, rename it to one of {}, or give an environment `namespace: {folder}` in glueops.yaml",
+                        known.join(", ")
+                    ))
+                    .warning(),
+            };
+            report.push(diagnostic);
         }
     }
 
@@ -222,19 +226,19 @@ impl Repo {
         }
         let mut previews = Vec::new();
         for (app, layers) in &self.apps {
-            if layers.previews_common.is_none() {
-                for layer in layers.pull_requests.values() {
-                    report.push(
-                        Diagnostic::new(
-                            Code::UnexpectedFile,
-                            Location::file(layer.node.location.file.clone()),
-                            "",
-                            format!("pull-request values for `{app}`, but `{app}` has no preview defaults"),
-                        )
-                        .help(format!("add apps/{app}/envs/previews/common/values.yaml to enable previews for `{app}`")),
-                    );
-                }
-                continue;
+            if layers.previews_common.is_none()
+                && let Some(first) = layers.pull_requests.values().next()
+            {
+                report.push(
+                    Diagnostic::new(
+                        Code::UnexpectedFile,
+                        Location::file(first.node.location.file.clone()),
+                        "",
+                        format!("pull-request values for `{app}`, but no apps/{app}/envs/previews/common/values.yaml: GlueOps reads a missing preview values file as empty (ignoreMissingValueFiles), and so does glueops"),
+                    )
+                    .help(format!("add apps/{app}/envs/previews/common/values.yaml with the preview defaults, even an empty one, to say previews of `{app}` are meant"))
+                    .warning(),
+                );
             }
             for number in layers.pull_requests.keys() {
                 if let Ok(Some((d, keys))) = self.preview_in(app, *number, report) {
@@ -283,12 +287,13 @@ impl Repo {
                 "pass an app folder under apps/".to_string(),
             ));
         };
-        let Some(common) = layers.previews_common.as_ref() else {
+        // An app has previews when it has preview values at all; each file is optional.
+        if layers.previews_common.is_none() && layers.pull_requests.is_empty() {
             return Err(no_previews(
                 format!("`{app}` has no previews"),
                 format!("add apps/{app}/envs/previews/common/values.yaml"),
             ));
-        };
+        }
         let Some(cluster) = self.platform.cluster(&settings.cluster) else {
             return Ok(None);
         };
@@ -303,7 +308,7 @@ impl Repo {
             self.common.as_ref(),
             self.overlays.get(env),
             layers.base.as_ref(),
-            Some(common),
+            layers.previews_common.as_ref(),
             layers.pull_requests.get(&number),
         ];
         let instance = Instance {
@@ -351,6 +356,12 @@ impl Repo {
     /// `envs/previews/pull-request-number/`, sorted by app then number.
     pub fn previews(&self) -> impl Iterator<Item = &AppInstance> {
         self.previews.iter()
+    }
+
+    /// What the repo loads with but is likely a mistake, or that GlueOps (and glueops)
+    /// ignores: located, with help; empty for a clean repo.
+    pub fn warnings(&self) -> &Diagnostics {
+        &self.warnings
     }
 
     /// The preview of pull request `number` of `app` (the pull request needs no folder of its
@@ -482,9 +493,12 @@ fn validate_all(parsed: &mut [ParsedFile]) {
     let checked = crate::parallel::map_chunks(parsed, |chunk| {
         chunk.iter().map(validate).collect::<Vec<_>>()
     });
-    for (file, (valid, problems)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
+    for (file, (valid, problems, ignored)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
         if let Some((_, layer)) = &mut file.layer {
             layer.valid = valid;
+            for path in &ignored {
+                layer.node.remove(path);
+            }
         }
         file.problems.extend(problems);
     }

@@ -193,25 +193,39 @@ fn prepared() -> bool {
 }
 
 /// Validates one raw file against its schema; every problem becomes a located diagnostic.
-pub(crate) fn validate(document: Document, node: &Node, text: &str) -> Vec<Diagnostic> {
+/// The file's problems, and the keys to drop from it: in app values, a key no schema knows
+/// and no known key is a near miss of is ignored by the chart, so it is a warning and is
+/// dropped (glueops ignores it too); a near miss stays an error.
+pub(crate) fn validate(
+    document: Document,
+    node: &Node,
+    text: &str,
+) -> (Vec<Diagnostic>, Vec<Vec<Segment>>) {
     let instance = node.to_json();
     let (validator, schema) = match document.compiled_for(&instance) {
         Ok(v) => (&v.0, &v.1),
         Err(e) => {
-            return vec![
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    node.location.clone(),
-                    "",
-                    format!("glueops' built-in schema failed to compile: {e}"),
-                )
-                .help("this is a bug in glueops; please report it"),
-            ];
+            let broken = Diagnostic::new(
+                Code::InvalidValue,
+                node.location.clone(),
+                "",
+                format!("glueops' built-in schema failed to compile: {e}"),
+            )
+            .help("this is a bug in glueops; please report it");
+            return (vec![broken], Vec::new());
         }
     };
     let mut out = Vec::new();
+    let mut ignored = Vec::new();
+    let app_values = document == Document::AppValues;
     for error in validator.iter_errors(&instance) {
-        convert(&error, node, schema, &mut out);
+        convert(
+            &error,
+            node,
+            schema,
+            &mut out,
+            app_values.then_some(&mut ignored),
+        );
     }
     // Show the value as the user wrote it (`1.10`, not the parsed `1.1`).
     for d in &mut out {
@@ -222,7 +236,7 @@ pub(crate) fn validate(document: Document, node: &Node, text: &str) -> Vec<Diagn
             *help = format!("quote it so YAML keeps it as text: \"{raw}\"");
         }
     }
-    out
+    (out, ignored)
 }
 
 fn instance_path(error: &ValidationError<'_>) -> Vec<Segment> {
@@ -236,7 +250,13 @@ fn instance_path(error: &ValidationError<'_>) -> Vec<Segment> {
         .collect()
 }
 
-fn convert(error: &ValidationError<'_>, node: &Node, schema: &Json, out: &mut Vec<Diagnostic>) {
+fn convert(
+    error: &ValidationError<'_>,
+    node: &Node,
+    schema: &Json,
+    out: &mut Vec<Diagnostic>,
+    mut ignored: Option<&mut Vec<Vec<Segment>>>,
+) {
     let path = instance_path(error);
     let shown = display_path(&path);
     let at = node.get(&path);
@@ -252,20 +272,31 @@ fn convert(error: &ValidationError<'_>, node: &Node, schema: &Json, out: &mut Ve
                 } else {
                     format!("in `{shown}`")
                 };
-                let help = match did_you_mean(key, allowed.iter().map(String::as_str)) {
+                let suggestion = did_you_mean(key, allowed.iter().map(String::as_str));
+                let help = match suggestion {
                     Some(s) => format!("did you mean `{s}`?"),
                     None if allowed.is_empty() => "remove this key".to_string(),
                     None => format!("remove it; keys allowed here: {}", allowed.join(", ")),
                 };
-                out.push(
-                    Diagnostic::new(
-                        Code::UnknownKey,
-                        node.locate_key(&key_path),
-                        display_path(&key_path),
-                        format!("unknown key `{key}` {parent}"),
-                    )
-                    .help(help),
-                );
+                let diagnostic = Diagnostic::new(
+                    Code::UnknownKey,
+                    node.locate_key(&key_path),
+                    display_path(&key_path),
+                    format!("unknown key `{key}` {parent}"),
+                )
+                .help(help);
+                match (suggestion, ignored.as_deref_mut()) {
+                    (None, Some(ignored)) => {
+                        out.push(Diagnostic {
+                            message: format!(
+                                "unknown key `{key}` {parent}: no chart template reads it, so GlueOps ignores it, and so does glueops"
+                            ),
+                            ..diagnostic.warning()
+                        });
+                        ignored.push(key_path);
+                    }
+                    _ => out.push(diagnostic),
+                }
             }
         }
         ValidationErrorKind::Required { property } => {
@@ -283,7 +314,7 @@ fn convert(error: &ValidationError<'_>, node: &Node, schema: &Json, out: &mut Ve
             );
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            alternatives(context, &path, node, schema, out);
+            alternatives(context, &path, node, schema, out, ignored);
         }
         kind => out.push(leaf(kind, &path, node, found)),
     }
@@ -429,6 +460,7 @@ fn alternatives(
     node: &Node,
     schema: &Json,
     out: &mut Vec<Diagnostic>,
+    mut ignored: Option<&mut Vec<Vec<Segment>>>,
 ) {
     let is_null = matches!(
         node.get(path).map(|n| &n.value),
@@ -500,7 +532,7 @@ fn alternatives(
         .max_by_key(|b| b.iter().map(|e| instance_path(e).len()).max().unwrap_or(0));
     if let Some(branch) = best {
         for e in branch.iter() {
-            convert(e, node, schema, out);
+            convert(e, node, schema, out, ignored.as_deref_mut());
         }
     }
 }

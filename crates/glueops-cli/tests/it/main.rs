@@ -20,6 +20,7 @@ mod serve_faults;
 mod serve_load;
 mod serve_surface;
 mod serve_trust;
+mod tolerance;
 mod validate;
 mod workflows;
 

@@ -151,7 +151,7 @@ fn a_glueops_shaped_repo_validates_clean() {
 }
 
 #[test]
-fn an_overlay_folder_no_namespace_matches_is_an_error_naming_the_namespaces() {
+fn an_overlay_folder_no_namespace_matches_is_a_warning_naming_the_namespaces() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     let copied = std::process::Command::new("cp")
@@ -166,11 +166,12 @@ fn an_overlay_folder_no_namespace_matches_is_an_error_naming_the_namespaces() {
         repo.join("env-overlays/stage"),
     )
     .unwrap();
+    // GlueOps' ApplicationSet never reads it: a warning, and the repo loads.
     let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
-    assert_eq!(run.status.code(), Some(1));
     let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("no environment runs in namespace `stage`"),
+        err.contains("warning[undeclared]: no environment runs in namespace `stage`"),
         "{err}"
     );
     assert!(err.contains("nonprod, prod"), "{err}");

@@ -29,6 +29,23 @@ pub(crate) fn check_containment<'a>(
                         .and_then(|v| v.as_str())
                 };
                 let name = meta("name").unwrap_or_default();
+                if kind == "Secret"
+                    && field("apiVersion") == "v1"
+                    && (object.contains_key("data") || object.contains_key("stringData"))
+                {
+                    report.push(
+                        at(
+                            &d.tree,
+                            &path,
+                            Code::PlaintextSecret,
+                            format!("`Secret/{name}` puts plaintext secret values in git, as `secret:` would; glueops does not render it"),
+                        )
+                        .help(format!(
+                            "move the values to the secret store (`glueops secrets put {}/{name} KEY=@file ...`) and read them with externalSecret",
+                            d.app
+                        )),
+                    );
+                }
                 if crate::check::cluster_scoped(kind) && !allowed.iter().any(|a| a == kind) {
                     report.push(
                         at(

@@ -89,22 +89,26 @@ pub(crate) fn check_template_values<'a>(
             if !seen.insert((location.clone(), key.clone())) {
                 continue;
             }
-            let help = match crate::suggest::did_you_mean(key, known.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => {
-                    "remove it, or read it in a customResources template as {{ .Values.<key> }}"
-                        .to_string()
-                }
-            };
-            report.push(
-                Diagnostic::new(
+            // A near miss of a known key is a mistake; any other key no template reads is
+            // one the chart ignores: a warning.
+            let diagnostic = match crate::suggest::did_you_mean(key, known.iter().map(String::as_str)) {
+                Some(s) => Diagnostic::new(
                     Code::UnknownKey,
                     location,
                     key.clone(),
                     format!("unknown key `{key}` at the top level"),
                 )
-                .help(help),
-            );
+                .help(format!("did you mean `{s}`?")),
+                None => Diagnostic::new(
+                    Code::UnknownKey,
+                    location,
+                    key.clone(),
+                    format!("unknown key `{key}` at the top level: no template reads it, so the chart ignores it, and so does glueops"),
+                )
+                .help("remove it, or read it in a customResources template as {{ .Values.<key> }}")
+                .warning(),
+            };
+            report.push(diagnostic);
         }
     }
 }

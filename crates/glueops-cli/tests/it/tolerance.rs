@@ -1,0 +1,141 @@
+//! What GlueOps itself tolerates loads with a warning (located, like an error, exit 0;
+//! `--deny-warnings` makes it fail): keys no chart template reads, files GlueOps never reads,
+//! overlay folders no environment uses, preview values without preview defaults. A near miss
+//! of a known key or file name stays an error, and so does a plaintext Secret.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use crate::{demo_copy, glueops, stderr, stdout};
+
+fn validate(repo: &Path, deny: bool) -> std::process::Output {
+    let mut args = vec![OsStr::new("validate"), repo.as_os_str()];
+    if deny {
+        args.push(OsStr::new("--deny-warnings"));
+    }
+    glueops(&args)
+}
+
+fn append(file: &Path, text: &str) {
+    let mut old = std::fs::read_to_string(file).unwrap_or_default();
+    old.push_str(text);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, old).unwrap();
+}
+
+#[test]
+fn what_glueops_tolerates_is_a_located_warning_and_deny_warnings_fails_on_it() {
+    let (_dir, repo) = demo_copy();
+    let staging = repo.join("apps/api/envs/staging/values.yaml");
+    std::fs::write(
+        &staging,
+        "image: {tag: 1.5.0-rc.1, pullPolicy: IfNotPresent}\nteamOwner: payments\n",
+    )
+    .unwrap();
+    append(
+        &repo.join("apps/api/envs/staging/env-values.yaml"),
+        "# nothing yet\n",
+    );
+    append(
+        &repo.join("env-overlays/qa-sandbox/env-values.yaml"),
+        "deployment: {replicas: 1}\n",
+    );
+    let pr = repo.join("apps/reports/envs/previews/pull-request-number/9/values.yaml");
+    append(&pr, "# reports PR 9\n");
+    let run = validate(&repo, false);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    for (needle, at) in [
+        (
+            "warning[unknown-key]: unknown key `pullPolicy` in `image`",
+            "apps/api/envs/staging/values.yaml:1:26",
+        ),
+        (
+            "warning[unknown-key]: unknown key `teamOwner` at the top level",
+            "apps/api/envs/staging/values.yaml:2:1",
+        ),
+        (
+            "warning[unexpected-file]",
+            "apps/api/envs/staging/env-values.yaml",
+        ),
+        (
+            "warning[undeclared]: no environment runs in namespace `qa-sandbox`",
+            "env-overlays/qa-sandbox/env-values.yaml",
+        ),
+        (
+            "warning[unexpected-file]: pull-request values for `reports`",
+            "apps/reports/envs/previews/pull-request-number/9/values.yaml",
+        ),
+    ] {
+        assert!(err.contains(needle), "{needle} not in:\n{err}");
+        assert!(err.contains(at), "{at} not in:\n{err}");
+    }
+    assert!(
+        err.contains("warning: the config repo has 5 warnings"),
+        "{err}"
+    );
+    assert!(
+        stdout(&run).contains("reports") && stdout(&run).contains("preview #9"),
+        "{}",
+        stdout(&run)
+    );
+    assert!(
+        stdout(&run).contains("valid, 5 warnings"),
+        "{}",
+        stdout(&run)
+    );
+    let denied = validate(&repo, true);
+    assert_eq!(denied.status.code(), Some(1), "{}", stderr(&denied));
+    // The ignored key is not rendered: the chart reads no imagePullPolicy from it.
+    let out = repo.parent().unwrap().join("out");
+    let render = glueops(&[
+        OsStr::new("render"),
+        repo.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]);
+    assert!(render.status.success(), "{}", stderr(&render));
+    assert!(
+        stderr(&render).contains("warning[unknown-key]"),
+        "{}",
+        stderr(&render)
+    );
+}
+
+#[test]
+fn near_misses_and_plaintext_secrets_stay_errors() {
+    let (_dir, repo) = demo_copy();
+    let staging = repo.join("apps/api/envs/staging/values.yaml");
+    for (text, needle) in [
+        ("image: {tagg: 1.5.0}\n", "did you mean `tag`?"),
+        (
+            "image: {tag: 1.5.0}\ningres: {enabled: true}\n",
+            "did you mean `ingress`?",
+        ),
+        (
+            "image: {tag: 1.5.0}\ncustomResources:\n  - |\n    apiVersion: v1\n    kind: Secret\n    metadata: {name: db}\n    stringData: {password: hunter2}\n",
+            "error[plaintext-secret]: `Secret/db` puts plaintext secret values in git",
+        ),
+    ] {
+        std::fs::write(&staging, text).unwrap();
+        let run = validate(&repo, false);
+        assert_eq!(run.status.code(), Some(1), "{text}");
+        assert!(
+            stderr(&run).contains(needle),
+            "{needle} not in:\n{}",
+            stderr(&run)
+        );
+    }
+    std::fs::remove_file(&staging).unwrap();
+    append(
+        &repo.join("apps/api/envs/staging/values.yml"),
+        "image: {tag: 1.5.0}\n",
+    );
+    let typo = validate(&repo, false);
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(
+        stderr(&typo).contains("rename it to `values.yaml`"),
+        "{}",
+        stderr(&typo)
+    );
+}
