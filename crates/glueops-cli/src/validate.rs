@@ -10,6 +10,7 @@ use crate::error::Error;
 /// a warning with `deny_warnings`.
 pub(crate) fn run(repo: &Path, deny_warnings: bool) -> Result<u8, Error> {
     let repo = Repo::load(repo).map_err(Error::Config)?;
+    sample_previews(&repo)?;
     let rows: Vec<[String; 5]> = repo
         .deployments()
         .chain(repo.previews())
@@ -31,6 +32,23 @@ pub(crate) fn run(repo: &Path, deny_warnings: bool) -> Result<u8, Error> {
     );
     print_warnings(&repo);
     Ok(u8::from(deny_warnings && !warnings.is_empty()))
+}
+
+/// The pull request number of the sample preview an app is checked with.
+const SAMPLE_PULL_REQUEST: u64 = 1;
+
+/// Every app with previews and no pull request of its own in the repo is checked as the
+/// preview of a sample pull request: a preview that cannot be built fails here, not first
+/// when a pull request opens.
+fn sample_previews(repo: &Repo) -> Result<(), Error> {
+    for app in repo.preview_apps() {
+        if repo.previews().any(|p| p.app == app) {
+            continue;
+        }
+        repo.preview(app, SAMPLE_PULL_REQUEST)
+            .map_err(Error::Config)?;
+    }
+    Ok(())
 }
 
 /// The repo's warnings on stderr, located, with their summary line.

@@ -58,13 +58,43 @@ pub(crate) fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
         Err(d) => out.problems.push(*d),
         Ok(kind) => match yaml::parse(&file, &text) {
             Err(e) => out.problems.push(e.diagnostic(&file)),
-            Ok(node) => {
+            Ok(mut node) => {
+                if kind != FileKind::Platform {
+                    out.problems.extend(tag_as_written(&mut node, &text));
+                }
                 out.layer = Some((kind, Layer { node, valid: false }));
             }
         },
     }
     out.problems.extend(report.into_items());
     out
+}
+
+/// `image.tag` written as a YAML number (`5.6`, `1.10`: the chart's own test cases do it) is
+/// taken as written, as text. Helm would print the number (`1.10` as `1.1`): when that
+/// differs from what is written, a warning says so.
+fn tag_as_written(node: &mut crate::node::Node, text: &str) -> Option<Diagnostic> {
+    use crate::node::{Segment, Value};
+    let path = [Segment::Key("image".into()), Segment::Key("tag".into())];
+    let tag = node.get_mut(&path)?;
+    let helm = match &tag.value {
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        _ => return None,
+    };
+    let written = crate::yaml::raw_scalar(text, tag.location.line, tag.location.column)
+        .unwrap_or_else(|| helm.clone());
+    tag.value = Value::String(written.clone());
+    (written != helm).then(|| {
+        Diagnostic::new(
+            Code::Image,
+            tag.location.clone(),
+            "image.tag",
+            format!("image.tag `{written}` is a YAML number: Helm would render it as `{helm}`; glueops keeps it as written"),
+        )
+        .help(format!("quote it so every tool reads it as text: \"{written}\""))
+        .warning()
+    })
 }
 
 /// Whether `text` holds nothing but blank lines, comments and document markers.

@@ -300,6 +300,19 @@ impl Node {
         Node::new(value, self.location.clone())
     }
 
+    /// The node at `path`, to change it.
+    pub(crate) fn get_mut(&mut self, path: &[Segment]) -> Option<&mut Node> {
+        let mut at = self;
+        for segment in path {
+            at = match (&mut at.value, segment) {
+                (Value::Map(map), Segment::Key(k)) => &mut map.entries.get_mut(k)?.node,
+                (Value::List(items), Segment::Index(i)) => items.get_mut(*i)?,
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+
     /// Removes the value at `path` (a key of a map), if there is one.
     pub(crate) fn remove(&mut self, path: &[Segment]) {
         let Some((last, parents)) = path.split_last() else {

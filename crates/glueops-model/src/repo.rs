@@ -358,6 +358,17 @@ impl Repo {
         self.previews.iter()
     }
 
+    /// The apps that have previews (preview values of any kind), when previews are enabled.
+    pub fn preview_apps(&self) -> impl Iterator<Item = &str> {
+        let enabled = self.platform.previews().is_some();
+        self.apps
+            .iter()
+            .filter(move |(_, l)| {
+                enabled && (l.previews_common.is_some() || !l.pull_requests.is_empty())
+            })
+            .map(|(app, _)| app.as_str())
+    }
+
     /// What the repo loads with but is likely a mistake, or that GlueOps (and glueops)
     /// ignores: located, with help; empty for a clean repo.
     pub fn warnings(&self) -> &Diagnostics {

@@ -139,3 +139,45 @@ fn near_misses_and_plaintext_secrets_stay_errors() {
         stderr(&typo)
     );
 }
+
+/// `image.tag` written as a YAML number renders as written: `5.6` as Helm would too, `1.10`
+/// as written where Helm would print `1.1` (with a warning saying so).
+#[test]
+fn a_numeric_tag_renders_as_written() {
+    let (dir, repo) = demo_copy();
+    let staging = repo.join("apps/api/envs/staging/values.yaml");
+    let out = dir.path().join("out");
+    let render = |tag: &str| {
+        std::fs::write(&staging, format!("image: {{tag: {tag}}}\n")).unwrap();
+        let run = glueops(&[
+            OsStr::new("render"),
+            repo.as_os_str(),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let deployment =
+            std::fs::read_to_string(out.join("clusters/nonprod/staging/api/deployment-api.yaml"))
+                .unwrap();
+        (deployment, stderr(&run))
+    };
+    let (deployment, warnings) = render("5.6");
+    assert!(
+        deployment.contains("image: ghcr.io/acme/api:5.6"),
+        "{deployment}"
+    );
+    assert!(!warnings.contains("warning"), "{warnings}");
+    let (deployment, warnings) = render("1.10");
+    assert!(
+        deployment.contains("image: ghcr.io/acme/api:1.10"),
+        "{deployment}"
+    );
+    assert!(
+        warnings.contains("Helm would render it as `1.1`"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("apps/api/envs/staging/values.yaml:1:14"),
+        "{warnings}"
+    );
+}
