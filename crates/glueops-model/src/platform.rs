@@ -56,6 +56,10 @@ pub struct PlatformSpec {
     /// ClusterRoleBinding or a ClusterIssuer in an app's values is refused at validate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cluster_scoped_kinds: Vec<String>,
+    /// Secrets the platform creates in every app namespace (a registry pull secret, say): an
+    /// app may name them in `image.pullSecrets` without creating them itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provided_secrets: Vec<String>,
 }
 
 /// A GitOps engine.

@@ -252,6 +252,7 @@ impl Repo {
         rules::check_object_names(deployments.iter().chain(&previews), report);
         rules::check_containment(&self.platform, deployments.iter().chain(&previews), report);
         rules::check_preview_secrets(&deployments, &previews, report);
+        rules::check_pull_secrets(&self.platform, deployments.iter().chain(&previews), report);
         self.deployments = deployments;
         self.previews = previews;
     }

@@ -181,3 +181,42 @@ fn a_numeric_tag_renders_as_written() {
         "{warnings}"
     );
 }
+
+/// A pull secret nothing creates is a warning at the key that names it; a Secret the app's
+/// externalSecret creates, or one glueops.yaml lists as provided, is not.
+#[test]
+fn a_pull_secret_nothing_creates_is_a_warning() {
+    let (_dir, repo) = demo_copy();
+    let staging = repo.join("apps/api/envs/staging/values.yaml");
+    std::fs::write(&staging, "image: {tag: 1.5.0, pullSecrets: regcred}\n").unwrap();
+    let run = validate(&repo, false);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("`api-staging` pulls its image with the Secret `regcred`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("apps/api/envs/staging/values.yaml:1:"),
+        "{err}"
+    );
+    // Created by the app itself: no warning.
+    std::fs::write(
+        &staging,
+        "image: {tag: 1.5.0, pullSecrets: regcred}\nexternalSecret:\n  secrets: {registry: {name: regcred, type: kubernetes.io/dockerconfigjson, dataFrom: {key: api/registry}}}\n",
+    )
+    .unwrap();
+    let run = validate(&repo, true);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    // Provided by the platform: no warning either.
+    std::fs::write(&staging, "image: {tag: 1.5.0, pullSecrets: regcred}\n").unwrap();
+    let platform = repo.join("glueops.yaml");
+    let text = std::fs::read_to_string(&platform).unwrap();
+    std::fs::write(
+        &platform,
+        text.replacen("spec:\n", "spec:\n  providedSecrets: [regcred]\n", 1),
+    )
+    .unwrap();
+    let run = validate(&repo, true);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+}

@@ -6,6 +6,7 @@ mod config;
 mod containment;
 mod diagnose;
 mod platform;
+mod pull;
 mod strategy;
 mod templates;
 mod workload;
@@ -22,6 +23,7 @@ use crate::values::AppValues;
 pub(crate) use app::check_deployment;
 pub(crate) use containment::{check_containment, check_preview_secrets};
 pub(crate) use platform::check_platform;
+pub(crate) use pull::check_pull_secrets;
 pub(crate) use templates::resolve as resolve_templates;
 
 /// App folder names become object names: they must be DNS labels.

@@ -208,9 +208,11 @@ pub struct Image {
     /// Repository within the registry, e.g. `acme/api`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
-    /// Image tag, e.g. `1.4.2` (quote tags that look like numbers: `"1.10"`); may carry a
-    /// digest (`1.4.2@sha256:...`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Image tag, e.g. `1.4.2`; may carry a digest (`1.4.2@sha256:...`). A tag written as a
+    /// YAML number is taken as written (`1.10` stays `1.10`, with a warning: Helm would
+    /// print `1.1`); quoting it says what you mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::values::text_or_number")]
     pub tag: Option<String>,
     /// Image digest, e.g. `sha256:<64 hex>`; pins the image when set.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -300,4 +302,10 @@ impl AppValues {
             .as_ref()
             .filter(|e| e.enabled == Some(true))
     }
+}
+
+/// The schema of a value glueops reads as text even when YAML reads a number there (as
+/// written): a string or a number.
+pub(crate) fn text_or_number(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": ["string", "number", "null"]})
 }

@@ -71,7 +71,7 @@ fn editors_and_glueops_agree_on_the_demo_repo() {
 fn editors_and_glueops_agree_on_bad_files() {
     for text in [
         "deployment: {replica: 3}\n",
-        "image: {tag: 1.10}\n",
+        "image: {tag: [1.10]}\n",
         "service: {type: Cluster}\n",
         "image: {port: 70000}\n",
     ] {
