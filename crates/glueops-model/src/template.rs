@@ -1,9 +1,14 @@
-//! The Go-template forms the GlueOps app chart documents, and nothing more: values
+//! The Go-template forms the GlueOps app chart evaluates, and nothing more: values
 //! (`{{ .Values.reference_domain }}`), the release (`.Release.Name`, `.Release.Namespace`),
-//! the chart (`.Chart.Name`, `.Chart.Version`), the app's name (`include "app.name" $`,
-//! `template "app.name" .`), `if`/`else`/`end`, `range` over maps and lists with variables,
-//! comments, `{{-`/`-}}` trimming and the pipes `quote`, `lower`, `upper`, `trim` and
-//! `default`. Anything else is an error naming the action, never text passed through.
+//! the chart (`.Chart.Name`, `.Chart.Version`), the chart's helpers (`include "app.name" .`,
+//! `include "app.namespace" $`, or with `template`), `if`/`else`/`end`, `range` over maps and
+//! lists with variables, comments, `{{-`/`-}}` trimming, and the pure Sprig functions real
+//! repos use, called or piped (`trunc`, `default`, `lower`, `upper`, `trim`, `replace`,
+//! `trimSuffix`, `trimPrefix`, `quote`, `squote`, `printf`, `b64enc`, `sha256sum`,
+//! `toString`). Anything else (`env`, `now`, `rand*`, `lookup`, `.Files`) is an error
+//! naming the action, never text passed through.
+
+mod functions;
 
 use std::collections::BTreeSet;
 
@@ -247,46 +252,54 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// `expr | fn args | ...`.
+    /// `command | fn args | ...`: each stage's value is the last argument of the next.
     fn pipeline(&mut self, action: &str, dot: &Json) -> Result<Json, String> {
-        let mut stages = action.split('|').map(str::trim);
-        let first = stages.next().unwrap_or_default();
-        let mut value = self.command(first, dot, action)?;
-        for stage in stages {
-            let words = words(stage)?;
-            let Some((name, args)) = words.split_first() else {
+        let mut value = None;
+        for stage in split_pipes(action) {
+            let words = words(stage.trim())?;
+            if words.is_empty() {
                 return Err(format!("`{{{{ {action} }}}}`: an empty pipe stage"));
-            };
-            value = match (name.as_str(), args) {
-                ("quote", []) => Json::String(format!("{:?}", print(&value, action)?)),
-                ("lower", []) => Json::String(print(&value, action)?.to_lowercase()),
-                ("upper", []) => Json::String(print(&value, action)?.to_uppercase()),
-                ("trim", []) => Json::String(print(&value, action)?.trim().to_string()),
-                ("toString", []) => Json::String(print(&value, action)?),
-                ("default", [fallback]) if !truthy(&value) => self.operand(fallback, dot)?,
-                ("default", [_]) => value,
-                _ => {
-                    return Err(format!(
-                        "`{{{{ {action} }}}}`: `{stage}` is not a pipe glueops reads (quote, lower, upper, trim, toString, default)"
-                    ));
-                }
-            };
+            }
+            value = Some(self.command(&words, value, dot, action)?);
         }
-        Ok(value)
+        value.ok_or_else(|| format!("`{{{{ {action} }}}}` is empty"))
     }
 
-    fn command(&mut self, text: &str, dot: &Json, action: &str) -> Result<Json, String> {
-        let words = words(text)?;
-        match words.as_slice() {
-            [one] => self.operand(one, dot),
-            [f, name, arg] if (f == "include" || f == "template") && (arg == "." || arg == "$") => {
-                match name.as_str() {
+    /// One command: a function call (with the piped value last), `include`/`template` of the
+    /// chart's helpers, or a single value.
+    fn command(
+        &mut self,
+        words: &[String],
+        piped: Option<Json>,
+        dot: &Json,
+        action: &str,
+    ) -> Result<Json, String> {
+        let Some((name, args)) = words.split_first() else {
+            return Err(format!("`{{{{ {action} }}}}`: an empty command"));
+        };
+        if functions::NAMES.contains(&name.as_str()) {
+            let mut values = args
+                .iter()
+                .map(|a| self.operand(a, dot))
+                .collect::<Result<Vec<_>, _>>()?;
+            values.extend(piped);
+            return functions::call(name, &values, action);
+        }
+        match (name.as_str(), args, piped) {
+            ("include" | "template", [helper, arg], None) if arg == "." || arg == "$" => {
+                match helper.as_str() {
                     "\"app.name\"" => Ok(Json::String(self.scope.app_name.to_string())),
+                    "\"app.namespace\"" => Ok(Json::String(self.scope.namespace.to_string())),
                     _ => Err(format!(
-                        "`{{{{ {action} }}}}`: glueops knows only the template \"app.name\""
+                        "`{{{{ {action} }}}}`: glueops knows the chart's templates \"app.name\" and \"app.namespace\""
                     )),
                 }
             }
+            (_, [], None) => self.operand(name, dot),
+            (_, _, Some(_)) => Err(format!(
+                "`{{{{ {action} }}}}`: `{name}` is not a function glueops reads ({})",
+                functions::NAMES.join(", ")
+            )),
             _ => Err(format!("`{{{{ {action} }}}}` is not a form glueops reads")),
         }
     }
@@ -374,6 +387,26 @@ fn chart(field: Option<&str>) -> Result<Json, String> {
     }
 }
 
+/// Splits an action at the `|` that are not inside a quoted string.
+fn split_pipes(action: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in action.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '|' if !quoted => {
+                out.push(&action[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&action[start..]);
+    out
+}
+
 /// Splits a command into words, keeping quoted strings whole.
 fn words(text: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
@@ -417,7 +450,7 @@ fn words(text: &str) -> Result<Vec<String>, String> {
 }
 
 /// Go's truthiness: false, 0, "", empty collections and nothing are false.
-fn truthy(v: &Json) -> bool {
+pub(super) fn truthy(v: &Json) -> bool {
     match v {
         Json::Null => false,
         Json::Bool(b) => *b,
@@ -428,7 +461,7 @@ fn truthy(v: &Json) -> bool {
     }
 }
 
-fn print(v: &Json, action: &str) -> Result<String, String> {
+pub(super) fn print(v: &Json, action: &str) -> Result<String, String> {
     match v {
         Json::String(s) => Ok(s.clone()),
         Json::Number(n) => Ok(n.to_string()),
@@ -509,10 +542,54 @@ mod tests {
             "{{ end }}",
             "{{ .Values.fruit_colors }}",
             "{{ .Values.x | b64enc }}",
+            "{{ env \"HOME\" }}",
+            "{{ randAlphaNum 8 }}",
+            "{{ now }}",
+            "{{ .Values.reference_domain | trunc }}",
+            "{{ printf \"%x\" 1 }}",
             "{{ with .Values.x }}{{ end }}",
             "{{ unclosed",
         ] {
             assert!(run(text).is_err(), "{text} should be refused");
+        }
+    }
+
+    #[test]
+    fn the_pure_sprig_functions_real_repos_use() {
+        for (text, want) in [
+            ("{{ .Values.reference_domain | trunc 7 }}", "example"),
+            ("{{ trunc -3 .Values.reference_domain }}", "com"),
+            ("{{ include \"app.namespace\" . }}", "staging"),
+            ("{{ include \"app.name\" . | upper | trunc 2 }}", "WE"),
+            (
+                "{{ .Values.reference_domain | replace \".\" \"-\" }}",
+                "example-com",
+            ),
+            (
+                "{{ .Values.reference_domain | trimSuffix \".com\" }}",
+                "example",
+            ),
+            (
+                "{{ trimPrefix \"exa\" .Values.reference_domain }}",
+                "mple.com",
+            ),
+            (
+                "{{ printf \"%s-%s|%d%%\" .Release.Name \"x\" 5 }}",
+                "web-staging-x|5%",
+            ),
+            (
+                "{{ .Values.reference_domain | b64enc }}",
+                "ZXhhbXBsZS5jb20=",
+            ),
+            ("{{ \"abc\" | sha256sum | trunc 12 }}", "ba7816bf8f01"),
+            ("{{ .Values.reference_domain | squote }}", "'example.com'"),
+            ("{{ default \"d\" .Values.missing }}", "d"),
+            (
+                "{{ .Values.reference_domain | default \"d\" }}",
+                "example.com",
+            ),
+        ] {
+            assert_eq!(run(text).as_deref(), Ok(want), "{text}");
         }
     }
 

@@ -11,7 +11,7 @@ use crate::node::{Node, Segment};
 use crate::rules::diagnose::at;
 use crate::template::{Scope, render};
 
-const WHERE: &str = "templates are read in ingress hostnames and TLS hosts, a workload's volumes, volumeMounts, affinity and topologySpreadConstraints, configMap data and customResources";
+const WHERE: &str = "templates are read in ingress hostnames and TLS hosts and secret names, a workload's volumes, volumeMounts, affinity and topologySpreadConstraints, configMap data and customResources";
 
 /// Renders every template in `json` (the merged values) in place; returns the top-level
 /// `.Values` keys the templates read.
@@ -55,7 +55,7 @@ fn walk(
                     read.extend(keys);
                 }
                 Err(e) => report.push(at(tree, path, Code::Template, e).help(
-                    "the forms glueops reads: {{ .Values.<key> }}, .Release.Name, .Release.Namespace, .Chart.Name, include \"app.name\" $, if/else/end, range, and the pipes quote, lower, upper, trim, toString, default",
+                    "the forms glueops reads: {{ .Values.<key> }}, .Release.Name, .Release.Namespace, .Chart.Name, include \"app.name\" . and include \"app.namespace\" ., if/else/end, range, and the pure functions trunc, default, lower, upper, trim, replace, trimSuffix, trimPrefix, quote, squote, printf, b64enc, sha256sum, toString (called or piped)",
                 )),
             }
         }
@@ -105,6 +105,16 @@ fn templated(path: &[Segment]) -> bool {
             None,
         ]
         | [Some("ingress"), Some("tls"), None, Some("hosts"), None]
+        // The chart runs the whole tls block through tpl: secretName too.
+        | [
+            Some("ingress"),
+            Some("entries"),
+            None,
+            Some("tls"),
+            None,
+            Some("secretName"),
+        ]
+        | [Some("ingress"), Some("tls"), None, Some("secretName")]
         | [Some("configMap"), Some("configs"), Some(_), Some("data")]
         | [Some("customResources"), None]
         | [Some("customResourcesMap"), Some(_)] => true,

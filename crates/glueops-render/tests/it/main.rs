@@ -9,6 +9,7 @@ mod alerts;
 mod chart_examples;
 mod chart_oracles;
 mod crds;
+mod glueops_repos;
 mod oracles;
 mod properties;
 mod rollouts;
