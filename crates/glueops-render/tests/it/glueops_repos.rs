@@ -27,7 +27,7 @@ fn the_examples_shaped_repo_loads_renders_and_validates() {
     let set = render(&repo, &previews).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut core = Vec::new();
-    let mut text = |suffix: &str| -> String {
+    let text = |suffix: &str| -> String {
         set.iter()
             .find(|m| m.path.ends_with(suffix))
             .map(|m| m.to_yaml().unwrap())
