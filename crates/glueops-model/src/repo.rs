@@ -205,6 +205,7 @@ impl Repo {
                 ];
                 let instance = Instance {
                     app,
+                    sources: &self.sources,
                     placement: Placement::Environment(env.clone()),
                     name: format!("{app}-{env}"),
                     cluster: &cluster.name,
@@ -314,6 +315,7 @@ impl Repo {
         ];
         let instance = Instance {
             app,
+            sources: &self.sources,
             placement: Placement::Preview {
                 number,
                 hostname: fill(settings.hostname_pattern()),
@@ -423,6 +425,8 @@ impl Repo {
 /// What is known about an app instance before its values are merged.
 struct Instance<'a> {
     app: &'a str,
+    /// The repo's files: where a template's failing action is located.
+    sources: &'a BTreeMap<Arc<str>, Arc<str>>,
     placement: Placement,
     name: String,
     cluster: &'a str,
@@ -469,7 +473,7 @@ impl Instance<'_> {
             app_name: &app_name,
         };
         let before = report.len();
-        let read = rules::resolve_templates(&mut json, &tree, &scope, report);
+        let read = rules::resolve_templates(&mut json, &tree, &scope, self.sources, report);
         if report.len() > before {
             return None;
         }

@@ -31,48 +31,63 @@ pub(crate) struct Scope<'a> {
     pub app_name: &'a str,
 }
 
-/// Renders `text`; on success also returns the top-level `.Values` keys it read.
-pub(crate) fn render(text: &str, scope: &Scope<'_>) -> Result<(String, BTreeSet<String>), String> {
+/// A template's failing action: the byte offset of its `{{` in the text, and what is wrong.
+pub(crate) type Failure = (usize, String);
+
+/// Renders `text`; on success also returns the top-level `.Values` keys it read. On failure,
+/// every failing action (one each, at its `{{`), or the one structural problem.
+pub(crate) fn render(
+    text: &str,
+    scope: &Scope<'_>,
+) -> Result<(String, BTreeSet<String>), Vec<Failure>> {
     if !text.contains("{{") {
         return Ok((text.to_string(), BTreeSet::new()));
     }
-    let tokens = lex(text)?;
+    let tokens = lex(text).map_err(|f| vec![f])?;
     let mut pos = 0;
-    let (nodes, stop) = parse(&tokens, &mut pos)?;
-    if let Some(stop) = stop {
-        return Err(format!(
-            "`{{{{ {stop} }}}}` without a matching `if` or `range`"
-        ));
+    let (nodes, stop) = parse(&tokens, &mut pos).map_err(|f| vec![f])?;
+    if let Some((stop, at)) = stop {
+        return Err(vec![(
+            at,
+            format!("`{{{{ {stop} }}}}` without a matching `if` or `range`"),
+        )]);
     }
     let mut run = Run {
         scope,
         vars: Vec::new(),
         read: BTreeSet::new(),
         out: String::new(),
+        failures: Vec::new(),
     };
     let root = Json::Null;
-    run.nodes(&nodes, &root)?;
-    Ok((run.out, run.read))
+    run.nodes(&nodes, &root);
+    if run.failures.is_empty() {
+        Ok((run.out, run.read))
+    } else {
+        Err(run.failures)
+    }
 }
 
 enum Token {
     Text(String),
-    Action(String),
+    /// An action's text and the offset of its `{{`.
+    Action(String, usize),
 }
 
 /// Splits text into literal text and actions, applying `{{-` and `-}}` trimming.
-fn lex(text: &str) -> Result<Vec<Token>, String> {
+fn lex(text: &str) -> Result<Vec<Token>, Failure> {
     let mut out = Vec::new();
     let mut rest = text;
     let mut trim_next = false;
     while let Some(open) = rest.find("{{") {
+        let at = text.len() - rest.len() + open;
         let mut literal = &rest[..open];
         if trim_next {
             literal = literal.trim_start();
         }
         let after = &rest[open + 2..];
         let Some(close) = after.find("}}") else {
-            return Err("`{{` without a closing `}}`".to_string());
+            return Err((at, "`{{` without a closing `}}`".to_string()));
         };
         let mut inner = &after[..close];
         if let Some(stripped) = inner.strip_prefix('-') {
@@ -87,7 +102,7 @@ fn lex(text: &str) -> Result<Vec<Token>, String> {
         if !literal.is_empty() {
             out.push(Token::Text(literal.to_string()));
         }
-        out.push(Token::Action(inner.trim().to_string()));
+        out.push(Token::Action(inner.trim().to_string(), at));
         rest = &after[close + 2..];
     }
     let literal = if trim_next { rest.trim_start() } else { rest };
@@ -99,31 +114,36 @@ fn lex(text: &str) -> Result<Vec<Token>, String> {
 
 enum Node {
     Text(String),
-    Print(String),
+    Print(String, usize),
     If {
         cond: String,
+        at: usize,
         then: Vec<Node>,
         other: Vec<Node>,
     },
     Range {
         vars: Vec<String>,
         over: String,
+        at: usize,
         body: Vec<Node>,
         other: Vec<Node>,
     },
 }
 
+/// A stop word (`end`, `else`) and where its action starts.
+type Stop = Option<(String, usize)>;
+
 /// Parses until `end`/`else` (returned as the stop word) or the end of the tokens.
-fn parse(tokens: &[Token], pos: &mut usize) -> Result<(Vec<Node>, Option<String>), String> {
+fn parse(tokens: &[Token], pos: &mut usize) -> Result<(Vec<Node>, Stop), Failure> {
     let mut nodes = Vec::new();
     while let Some(token) = tokens.get(*pos) {
         *pos += 1;
-        let action = match token {
+        let (action, at) = match token {
             Token::Text(t) => {
                 nodes.push(Node::Text(t.clone()));
                 continue;
             }
-            Token::Action(a) => a.as_str(),
+            Token::Action(a, at) => (a.as_str(), *at),
         };
         if action.starts_with("/*") && action.ends_with("*/") {
             continue;
@@ -132,11 +152,12 @@ fn parse(tokens: &[Token], pos: &mut usize) -> Result<(Vec<Node>, Option<String>
             .split_once(char::is_whitespace)
             .unwrap_or((action, ""));
         match word {
-            "end" | "else" => return Ok((nodes, Some(word.to_string()))),
+            "end" | "else" => return Ok((nodes, Some((word.to_string(), at)))),
             "if" => {
-                let (then, other) = block(tokens, pos, "if")?;
+                let (then, other) = block(tokens, pos, "if", at)?;
                 nodes.push(Node::If {
                     cond: rest.trim().to_string(),
+                    at,
                     then,
                     other,
                 });
@@ -150,37 +171,47 @@ fn parse(tokens: &[Token], pos: &mut usize) -> Result<(Vec<Node>, Option<String>
                     None => (Vec::new(), rest.trim().to_string()),
                 };
                 if vars.len() > 2 || vars.iter().any(|v: &String| !v.starts_with('$')) {
-                    return Err(format!(
-                        "`{{{{ {action} }}}}`: range declares one or two `$` variables"
+                    return Err((
+                        at,
+                        format!("`{{{{ {action} }}}}`: range declares one or two `$` variables"),
                     ));
                 }
-                let (body, other) = block(tokens, pos, "range")?;
+                let (body, other) = block(tokens, pos, "range", at)?;
                 nodes.push(Node::Range {
                     vars,
                     over,
+                    at,
                     body,
                     other,
                 });
             }
             "with" | "define" | "block" | "break" | "continue" => {
-                return Err(format!("`{{{{ {action} }}}}` is not a form glueops reads"));
+                return Err((
+                    at,
+                    format!("`{{{{ {action} }}}}` is not a form glueops reads"),
+                ));
             }
-            _ => nodes.push(Node::Print(action.to_string())),
+            _ => nodes.push(Node::Print(action.to_string(), at)),
         }
     }
     Ok((nodes, None))
 }
 
 /// The body of an `if` or `range` and its `else` part.
-fn block(tokens: &[Token], pos: &mut usize, what: &str) -> Result<(Vec<Node>, Vec<Node>), String> {
+fn block(
+    tokens: &[Token],
+    pos: &mut usize,
+    what: &str,
+    at: usize,
+) -> Result<(Vec<Node>, Vec<Node>), Failure> {
     let (body, stop) = parse(tokens, pos)?;
-    match stop.as_deref() {
-        Some("end") => Ok((body, Vec::new())),
-        Some("else") => match parse(tokens, pos)? {
-            (other, Some(end)) if end == "end" => Ok((body, other)),
-            _ => Err(format!("`{what} ... else` without its `end`")),
+    match stop {
+        Some((word, _)) if word == "end" => Ok((body, Vec::new())),
+        Some((word, _)) if word == "else" => match parse(tokens, pos)? {
+            (other, Some((end, _))) if end == "end" => Ok((body, other)),
+            _ => Err((at, format!("`{what} ... else` without its `end`"))),
         },
-        _ => Err(format!("`{what}` without its `end`")),
+        _ => Err((at, format!("`{what}` without its `end`"))),
     }
 }
 
@@ -189,30 +220,49 @@ struct Run<'a> {
     vars: Vec<(String, Json)>,
     read: BTreeSet<String>,
     out: String,
+    /// Every action that failed (the run goes on, so each is reported).
+    failures: Vec<Failure>,
 }
 
 impl Run<'_> {
-    fn nodes(&mut self, nodes: &[Node], dot: &Json) -> Result<(), String> {
+    fn nodes(&mut self, nodes: &[Node], dot: &Json) {
         for node in nodes {
-            match node {
-                Node::Text(t) => self.out.push_str(t),
-                Node::Print(action) => {
-                    let value = self.pipeline(action, dot)?;
-                    self.out.push_str(&print(&value, action)?);
+            let failed = match node {
+                Node::Text(t) => {
+                    self.out.push_str(t);
+                    Ok(())
                 }
-                Node::If { cond, then, other } => {
-                    let value = self.pipeline(cond, dot)?;
-                    self.nodes(if truthy(&value) { then } else { other }, dot)?;
-                }
+                Node::Print(action, at) => self
+                    .pipeline(action, dot)
+                    .and_then(|v| print(&v, action))
+                    .map(|text| self.out.push_str(&text))
+                    .map_err(|e| (*at, e)),
+                Node::If {
+                    cond,
+                    at,
+                    then,
+                    other,
+                } => match self.pipeline(cond, dot) {
+                    Ok(value) => {
+                        self.nodes(if truthy(&value) { then } else { other }, dot);
+                        Ok(())
+                    }
+                    Err(e) => Err((*at, e)),
+                },
                 Node::Range {
                     vars,
                     over,
+                    at,
                     body,
                     other,
-                } => self.range(vars, over, body, other, dot)?,
+                } => self
+                    .range(vars, over, body, other, dot)
+                    .map_err(|e| (*at, e)),
+            };
+            if let Err(failure) = failed {
+                self.failures.push(failure);
             }
         }
-        Ok(())
     }
 
     fn range(
@@ -234,7 +284,8 @@ impl Run<'_> {
             _ => return Err(format!("`range {over}`: not a map or a list")),
         };
         if items.is_empty() {
-            return self.nodes(other, dot);
+            self.nodes(other, dot);
+            return Ok(());
         }
         for (key, value) in items {
             let depth = self.vars.len();
@@ -246,7 +297,7 @@ impl Run<'_> {
                 }
                 _ => {}
             }
-            self.nodes(body, &value)?;
+            self.nodes(body, &value);
             self.vars.truncate(depth);
         }
         Ok(())
@@ -474,129 +525,4 @@ pub(super) fn print(v: &Json, action: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scope(values: &Json) -> Scope<'_> {
-        Scope {
-            values,
-            release: "web-staging",
-            namespace: "staging",
-            app_name: "web",
-        }
-    }
-
-    fn run(text: &str) -> Result<String, String> {
-        let values = serde_json::json!({
-            "reference_domain": "example.com",
-            "optional_resource": {"enabled": true, "size": "large"},
-            "fruit_colors": {"pear": "green", "apple": "red"},
-            "off": false,
-        });
-        render(text, &scope(&values)).map(|(s, _)| s)
-    }
-
-    #[test]
-    fn values_release_chart_and_app_name() {
-        assert_eq!(
-            run("foo.{{ .Values.reference_domain }}").unwrap(),
-            "foo.example.com"
-        );
-        assert_eq!(
-            run("{{ .Release.Name }}/{{ .Release.Namespace }}").unwrap(),
-            "web-staging/staging"
-        );
-        assert_eq!(
-            run("{{ .Chart.Name }}.example.com").unwrap(),
-            "app.example.com"
-        );
-        assert_eq!(run("{{ template \"app.name\" . }}-cm").unwrap(), "web-cm");
-        assert_eq!(run("{{ include \"app.name\" $ }}-x").unwrap(), "web-x");
-        assert_eq!(
-            run("{{ .Values.reference_domain | upper | quote }}").unwrap(),
-            "\"EXAMPLE.COM\""
-        );
-        assert_eq!(run("{{ .Values.missing | default \"d\" }}").unwrap(), "d");
-    }
-
-    #[test]
-    fn if_else_range_and_trimming() {
-        let text = "a:\n  {{- if .Values.optional_resource.enabled }}\n  size: {{ .Values.optional_resource.size }}\n  {{- end }}\n";
-        assert_eq!(run(text).unwrap(), "a:\n  size: large\n");
-        assert_eq!(
-            run("{{ if .Values.off }}yes{{ else }}no{{ end }}").unwrap(),
-            "no"
-        );
-        let text = "{{- range $fruit, $color := .Values.fruit_colors }}\n- {{ $fruit }}={{ $color }}\n{{- end }}";
-        assert_eq!(run(text).unwrap(), "\n- apple=red\n- pear=green");
-        assert_eq!(run("{{/* a comment */}}x").unwrap(), "x");
-    }
-
-    #[test]
-    fn what_is_not_read_is_an_error() {
-        for text in [
-            "{{ .Values.missing }}",
-            "{{ .Capabilities.KubeVersion }}",
-            "{{ lookup \"v1\" \"Secret\" \"ns\" \"n\" }}",
-            "{{ if .Values.off }}never closed",
-            "{{ end }}",
-            "{{ .Values.fruit_colors }}",
-            "{{ .Values.x | b64enc }}",
-            "{{ env \"HOME\" }}",
-            "{{ randAlphaNum 8 }}",
-            "{{ now }}",
-            "{{ .Values.reference_domain | trunc }}",
-            "{{ printf \"%x\" 1 }}",
-            "{{ with .Values.x }}{{ end }}",
-            "{{ unclosed",
-        ] {
-            assert!(run(text).is_err(), "{text} should be refused");
-        }
-    }
-
-    #[test]
-    fn the_pure_sprig_functions_real_repos_use() {
-        for (text, want) in [
-            ("{{ .Values.reference_domain | trunc 7 }}", "example"),
-            ("{{ trunc -3 .Values.reference_domain }}", "com"),
-            ("{{ include \"app.namespace\" . }}", "staging"),
-            ("{{ include \"app.name\" . | upper | trunc 2 }}", "WE"),
-            (
-                "{{ .Values.reference_domain | replace \".\" \"-\" }}",
-                "example-com",
-            ),
-            (
-                "{{ .Values.reference_domain | trimSuffix \".com\" }}",
-                "example",
-            ),
-            (
-                "{{ trimPrefix \"exa\" .Values.reference_domain }}",
-                "mple.com",
-            ),
-            (
-                "{{ printf \"%s-%s|%d%%\" .Release.Name \"x\" 5 }}",
-                "web-staging-x|5%",
-            ),
-            (
-                "{{ .Values.reference_domain | b64enc }}",
-                "ZXhhbXBsZS5jb20=",
-            ),
-            ("{{ \"abc\" | sha256sum | trunc 12 }}", "ba7816bf8f01"),
-            ("{{ .Values.reference_domain | squote }}", "'example.com'"),
-            ("{{ default \"d\" .Values.missing }}", "d"),
-            (
-                "{{ .Values.reference_domain | default \"d\" }}",
-                "example.com",
-            ),
-        ] {
-            assert_eq!(run(text).as_deref(), Ok(want), "{text}");
-        }
-    }
-
-    #[test]
-    fn reports_the_values_it_read() {
-        let values = serde_json::json!({"a": 1, "b": {"c": 2}});
-        let (_, read) = render("{{ .Values.a }}{{ $.Values.b.c }}", &scope(&values)).unwrap();
-        assert_eq!(read.into_iter().collect::<Vec<_>>(), ["a", "b"]);
-    }
-}
+mod tests;

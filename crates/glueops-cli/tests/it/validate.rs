@@ -272,3 +272,26 @@ fn a_preview_never_reads_the_secrets_of_another_environment() {
     let ok = render(&repo);
     assert!(ok.status.success(), "{}", stderr(&ok));
 }
+
+/// A template that does not render is reported at the `{{` of each failing action, inside a
+/// block scalar too, once per action.
+#[test]
+fn template_errors_point_at_each_failing_action() {
+    let (_dir, repo) = demo_copy();
+    std::fs::write(
+        repo.join("apps/api/envs/staging/values.yaml"),
+        "image: {tag: 1.5.0}\ncustomResources:\n  - |\n    apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: {{ include \"app.name\" . }}-x}\n    data:\n      home: {{ env \"HOME\" }}\n      when: \"{{ now }}\"\ningress:\n  enabled: true\n  entries: [{name: public, hosts: [{hostname: 'api.{{ .Values.nope }}.example'}]}]\n",
+    )
+    .unwrap();
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    for at in [
+        "apps/api/envs/staging/values.yaml:8:13",
+        "apps/api/envs/staging/values.yaml:9:14",
+        "apps/api/envs/staging/values.yaml:12:52",
+    ] {
+        assert!(err.contains(at), "{at} not in:\n{err}");
+    }
+    assert_eq!(err.matches("error[template]").count(), 3, "{err}");
+}

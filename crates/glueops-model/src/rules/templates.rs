@@ -2,12 +2,13 @@
 //! hosts, a pod's volumes, volume mounts, affinity and topology spread, ConfigMap `data`,
 //! custom resources), an error anywhere else.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::diagnostics::{Code, Report};
-use crate::node::{Node, Segment};
+use crate::diagnostics::{Code, Diagnostic, Report};
+use crate::node::{Location, Node, Segment};
 use crate::rules::diagnose::at;
 use crate::template::{Scope, render};
 
@@ -19,63 +20,114 @@ pub(crate) fn resolve(
     json: &mut Json,
     tree: &Node,
     scope: &Scope<'_>,
+    sources: &BTreeMap<Arc<str>, Arc<str>>,
     report: &mut Report,
 ) -> BTreeSet<String> {
-    let mut read = BTreeSet::new();
-    let mut path = Vec::new();
-    walk(json, &mut path, tree, scope, report, &mut read);
-    read
+    let mut walk = Walk {
+        tree,
+        scope,
+        sources,
+        report,
+        read: BTreeSet::new(),
+    };
+    walk.value(json, &mut Vec::new());
+    walk.read
 }
 
-fn walk(
-    json: &mut Json,
-    path: &mut Vec<Segment>,
-    tree: &Node,
-    scope: &Scope<'_>,
-    report: &mut Report,
-    read: &mut BTreeSet<String>,
-) {
-    match json {
-        Json::String(s) if s.contains("{{") => {
-            if !templated(path) {
-                report.push(
-                    at(
-                        tree,
-                        path,
-                        Code::Template,
-                        format!("`{s}` is a template where glueops does not read templates"),
-                    )
-                    .help(WHERE),
-                );
-                return;
-            }
-            match render(s, scope) {
-                Ok((out, keys)) => {
-                    *s = out;
-                    read.extend(keys);
+/// What a walk over the values carries.
+struct Walk<'a, 'r> {
+    tree: &'a Node,
+    scope: &'a Scope<'a>,
+    sources: &'a BTreeMap<Arc<str>, Arc<str>>,
+    report: &'r mut Report,
+    read: BTreeSet<String>,
+}
+
+/// Where byte `offset` of a string value written at `start` is in its file: for a quoted
+/// scalar one column past the quote, for a block scalar on the following lines at the
+/// block's indentation (escapes in double quotes are not counted).
+fn locate(start: &Location, text: Option<&str>, value: &str, offset: usize) -> Location {
+    let before = value.get(..offset).unwrap_or(value);
+    let line_in_value = before.matches('\n').count();
+    let column_in_line = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count();
+    let quoted = text
+        .and_then(|t| t.lines().nth((start.line as usize).saturating_sub(1)))
+        .and_then(|l| l.chars().nth((start.column as usize).saturating_sub(1)))
+        .is_some_and(|c| c == '"' || c == '\'');
+    let column = start.column as usize + column_in_line + usize::from(quoted && line_in_value == 0);
+    Location::new(
+        start.file.clone(),
+        start.line + u32::try_from(line_in_value).unwrap_or(0),
+        u32::try_from(column).unwrap_or(start.column),
+    )
+}
+
+impl Walk<'_, '_> {
+    fn value(&mut self, json: &mut Json, path: &mut Vec<Segment>) {
+        let (tree, scope) = (self.tree, self.scope);
+        match json {
+            Json::String(s) if s.contains("{{") => {
+                if !templated(path) {
+                    self.report.push(
+                        at(
+                            tree,
+                            path,
+                            Code::Template,
+                            format!("`{s}` is a template where glueops does not read templates"),
+                        )
+                        .help(WHERE),
+                    );
+                    return;
                 }
-                Err(e) => report.push(at(tree, path, Code::Template, e).help(
-                    "the forms glueops reads: {{ .Values.<key> }}, .Release.Name, .Release.Namespace, .Chart.Name, include \"app.name\" . and include \"app.namespace\" ., if/else/end, range, and the pure functions trunc, default, lower, upper, trim, replace, trimSuffix, trimPrefix, quote, squote, printf, b64enc, sha256sum, toString (called or piped)",
-                )),
+                match render(s, scope) {
+                    Ok((out, keys)) => {
+                        *s = out;
+                        self.read.extend(keys);
+                    }
+                    Err(failures) => {
+                        let start = tree.locate(path);
+                        let text = self.sources.get(&start.file).map(|t| t.as_ref());
+                        for (offset, message) in failures {
+                            let location = locate(&start, text, s, offset);
+                            self.report.push(
+                                Diagnostic::new(
+                                    Code::Template,
+                                    location,
+                                    crate::node::display_path(path),
+                                    message,
+                                )
+                                .help(FORMS),
+                            );
+                        }
+                    }
+                }
             }
-        }
-        Json::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                path.push(Segment::from(key.as_str()));
-                walk(value, path, tree, scope, report, read);
-                path.pop();
+            Json::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    path.push(Segment::from(key.as_str()));
+                    self.value(value, path);
+                    path.pop();
+                }
             }
-        }
-        Json::Array(list) => {
-            for (index, value) in list.iter_mut().enumerate() {
-                path.push(Segment::Index(index));
-                walk(value, path, tree, scope, report, read);
-                path.pop();
+            Json::Array(list) => {
+                for (index, value) in list.iter_mut().enumerate() {
+                    path.push(Segment::Index(index));
+                    self.value(value, path);
+                    path.pop();
+                }
             }
+            _ => {}
         }
-        _ => {}
     }
 }
+
+/// The help of a template that does not render.
+const FORMS: &str = "the forms glueops reads: {{ .Values.<key> }}, .Release.Name, .Release.Namespace, .Chart.Name, include \"app.name\" . and include \"app.namespace\" ., if/else/end, range, and the pure functions trunc, default, lower, upper, trim, replace, trimSuffix, trimPrefix, quote, squote, printf, b64enc, sha256sum, toString (called or piped)";
 
 /// Whether the chart renders templates at `path`.
 fn templated(path: &[Segment]) -> bool {
