@@ -15,6 +15,17 @@ pub fn is_dns_label(s: &str) -> bool {
         && b[b.len() - 1] != b'-'
 }
 
+/// The name an app's objects take from its folder, as GlueOps derives it: lowercase, with `_`
+/// and `.` as `-` (folders are named after source repositories, `Demo.ap-p_x`).
+///
+/// ```
+/// assert_eq!(glueops_model::names::app_object_name("Demo.ap-p_x"), "demo-ap-p-x");
+/// assert_eq!(glueops_model::names::app_object_name("web"), "web");
+/// ```
+pub fn app_object_name(folder: &str) -> String {
+    folder.to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
 /// True when `s` is a DNS-1123 subdomain: dot-separated labels, at most 253 characters.
 pub fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)

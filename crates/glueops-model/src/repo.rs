@@ -8,6 +8,7 @@ use crate::diagnostics::{Code, Diagnostic, Diagnostics, Report};
 use crate::instance::{AppInstance, Placement};
 use crate::layer::{AppLayers, Layer, ParsedFile, read_file, validate};
 use crate::layout::FileKind;
+use crate::names::app_object_name;
 use crate::node::{Location, Node};
 use crate::platform::Platform;
 use crate::rules;
@@ -76,9 +77,7 @@ impl Repo {
         let has_platform_file = parsed.iter().any(|f| &*f.path == "glueops.yaml");
         validate_all(&mut parsed);
         let layers = Layers::sort(parsed, &mut report);
-        for app in layers.apps.keys() {
-            rules::check_app_name(app, &mut report);
-        }
+        rules::check_app_names(layers.apps.keys().map(String::as_str), &mut report);
         let Some((platform_tree, platform_valid)) = layers.platform else {
             if !unreadable && !has_platform_file {
                 report.push(
@@ -207,7 +206,7 @@ impl Repo {
                     app,
                     sources: &self.sources,
                     placement: Placement::Environment(env.clone()),
-                    name: format!("{app}-{env}"),
+                    name: format!("{}-{env}", app_object_name(app)),
                     cluster: &cluster.name,
                     captain_domain: &cluster.captain_domain,
                     namespace: environment.namespace().to_string(),
@@ -302,7 +301,7 @@ impl Repo {
         let env = settings.environment();
         let fill = |pattern: &str| {
             pattern
-                .replace("{app}", app)
+                .replace("{app}", &app_object_name(app))
                 .replace("{number}", &number.to_string())
                 .replace("{captainDomain}", &cluster.captain_domain)
         };
@@ -320,7 +319,7 @@ impl Repo {
                 number,
                 hostname: fill(settings.hostname_pattern()),
             },
-            name: format!("{app}-pr-{number}"),
+            name: format!("{}-pr-{number}", app_object_name(app)),
             cluster: &cluster.name,
             captain_domain: &cluster.captain_domain,
             namespace: fill(settings.namespace_pattern()),

@@ -421,7 +421,7 @@ fn push_instance(
     folder: &str,
 ) {
     let i = instance::Instance {
-        app: d.app.clone(),
+        app: glueops_model::names::app_object_name(&d.app),
         name: d.values.object_name(&d.name).to_string(),
         instance: d.name.clone(),
         namespace: d.namespace.clone(),

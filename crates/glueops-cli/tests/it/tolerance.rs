@@ -220,3 +220,50 @@ fn a_pull_secret_nothing_creates_is_a_warning() {
     let run = validate(&repo, true);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
 }
+
+/// App folders are named after repositories and need not be DNS labels: objects take the
+/// name GlueOps derives (lowercase, `_` and `.` as `-`) with a warning; two folders that
+/// derive one name are an error naming both.
+#[test]
+fn app_folders_are_normalised_as_glueops_does() {
+    let (dir, repo) = demo_copy();
+    std::fs::rename(repo.join("apps/worker"), repo.join("apps/Worker.Queue_x")).unwrap();
+    let run = validate(&repo, false);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("its objects are named `worker-queue-x`"),
+        "{err}"
+    );
+    let out = dir.path().join("out");
+    let render = glueops(&[
+        OsStr::new("render"),
+        repo.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ]);
+    assert!(render.status.success(), "{}", stderr(&render));
+    // The release (and Application) name comes from the folder; the manifest path keeps it.
+    let application = out.join("clusters/nonprod/argocd/application-worker-queue-x-staging.yaml");
+    let text = std::fs::read_to_string(&application).unwrap();
+    assert!(text.contains("name: worker-queue-x-staging"), "{text}");
+    assert!(
+        text.contains("path: clusters/nonprod/staging/Worker.Queue_x"),
+        "{text}"
+    );
+
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(repo.join("apps/Worker.Queue_x"))
+        .arg(repo.join("apps/worker-queue-x"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let clash = validate(&repo, false);
+    assert_eq!(clash.status.code(), Some(1));
+    assert!(
+        stderr(&clash).contains("app folders `Worker.Queue_x` and `worker-queue-x` both name their objects `worker-queue-x`"),
+        "{}",
+        stderr(&clash)
+    );
+}

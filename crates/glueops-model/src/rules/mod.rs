@@ -26,18 +26,49 @@ pub(crate) use platform::check_platform;
 pub(crate) use pull::check_pull_secrets;
 pub(crate) use templates::resolve as resolve_templates;
 
-/// App folder names become object names: they must be DNS labels.
-pub(crate) fn check_app_name(app: &str, report: &mut Report) {
-    if !is_dns_label(app) {
-        report.push(
+/// App folder names become object names, normalised as GlueOps does (lowercase, `_` and `.`
+/// as `-`): a folder that is not a DNS label but normalises to one is a warning; one that
+/// does not is an error; two folders that normalise to one name are an error naming both.
+pub(crate) fn check_app_names<'a>(apps: impl Iterator<Item = &'a str>, report: &mut Report) {
+    let mut taken: BTreeMap<String, &str> = BTreeMap::new();
+    for app in apps {
+        let name = crate::names::app_object_name(app);
+        let location = Location::file(format!("apps/{app}"));
+        if let Some(first) = taken.get(&name) {
+            report.push(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    location,
+                    "",
+                    format!("app folders `{first}` and `{app}` both name their objects `{name}`"),
+                )
+                .help("rename one of the folders"),
+            );
+            continue;
+        }
+        taken.insert(name.clone(), app);
+        if is_dns_label(app) {
+            continue;
+        }
+        let diagnostic = if is_dns_label(&name) {
             Diagnostic::new(
                 Code::InvalidName,
-                Location::file(format!("apps/{app}")),
+                location,
+                "",
+                format!("app folder `{app}` is not a DNS-1123 label: its objects are named `{name}`, as GlueOps names them"),
+            )
+            .help(format!("rename the folder `{name}` to say so, if it need not match its repository"))
+            .warning()
+        } else {
+            Diagnostic::new(
+                Code::InvalidName,
+                location,
                 "",
                 format!("app name `{app}` is not a DNS-1123 label"),
             )
-            .help(format!("rename the folder: {}", label_help(app))),
-        );
+            .help(format!("rename the folder: {}", label_help(app)))
+        };
+        report.push(diagnostic);
     }
 }
 
