@@ -204,6 +204,7 @@ impl Repo {
                 ];
                 let instance = Instance {
                     app,
+                    head_sha: None,
                     sources: &self.sources,
                     placement: Placement::Environment(env.clone()),
                     name: format!("{}-{env}", app_object_name(app)),
@@ -241,7 +242,7 @@ impl Repo {
                 );
             }
             for number in layers.pull_requests.keys() {
-                if let Ok(Some((d, keys))) = self.preview_in(app, *number, report) {
+                if let Ok(Some((d, keys))) = self.preview_in(app, *number, None, report) {
                     previews.push(d);
                     read.extend(keys);
                 }
@@ -263,6 +264,7 @@ impl Repo {
         &self,
         app: &str,
         number: u64,
+        head_sha: Option<&str>,
         report: &mut Report,
     ) -> Result<Option<(AppInstance, BTreeSet<String>)>, Box<Diagnostic>> {
         let no_previews = |msg: String, help: String| {
@@ -314,6 +316,7 @@ impl Repo {
         ];
         let instance = Instance {
             app,
+            head_sha: Some(head_sha.unwrap_or(SAMPLE_HEAD_SHA)),
             sources: &self.sources,
             placement: Placement::Preview {
                 number,
@@ -380,11 +383,23 @@ impl Repo {
     /// The preview of pull request `number` of `app` (the pull request needs no folder of its
     /// own): the app's preview defaults plus that pull request's values if any.
     pub fn preview(&self, app: &str, number: u64) -> Result<AppInstance, Diagnostics> {
+        self.preview_at(app, number, None)
+    }
+
+    /// [`preview`](Self::preview) of the pull request whose head commit is `head_sha`: its
+    /// templates read it as `.Values.image.tag`, as GlueOps passes it (without one, a
+    /// placeholder commit id stands in).
+    pub fn preview_at(
+        &self,
+        app: &str,
+        number: u64,
+        head_sha: Option<&str>,
+    ) -> Result<AppInstance, Diagnostics> {
         let mut report = Report::default();
         for (file, text) in self.sources.iter() {
             report.add_source(file.clone(), text.clone());
         }
-        match self.preview_in(app, number, &mut report) {
+        match self.preview_in(app, number, head_sha, &mut report) {
             Ok(Some((d, _))) if report.is_empty() => {
                 // What the load checks of its own previews, for this one too.
                 let one = std::slice::from_ref(&d);
@@ -424,6 +439,9 @@ impl Repo {
 /// What is known about an app instance before its values are merged.
 struct Instance<'a> {
     app: &'a str,
+    /// A preview's head commit: what its templates read as `.Values.image.tag`, as GlueOps
+    /// sets it.
+    head_sha: Option<&'a str>,
     /// The repo's files: where a template's failing action is located.
     sources: &'a BTreeMap<Arc<str>, Arc<str>>,
     placement: Placement,
@@ -464,6 +482,14 @@ impl Instance<'_> {
         if let Some(map) = scope_values.as_object_mut() {
             map.insert("captain_domain".into(), self.captain_domain.into());
             map.insert("glueops_app_name".into(), self.name.clone().into());
+            if let Some(sha) = self.head_sha {
+                let image = map
+                    .entry("image")
+                    .or_insert_with(|| serde_json::Value::Object(Default::default()));
+                if let Some(image) = image.as_object_mut() {
+                    image.insert("tag".into(), sha.into());
+                }
+            }
         }
         let scope = crate::template::Scope {
             values: &scope_values,
@@ -502,6 +528,10 @@ impl Instance<'_> {
         (report.len() == before).then_some((deployment, read))
     }
 }
+
+/// What a preview's templates read as `.Values.image.tag` when no pull request names its head
+/// commit (a preview checked at load, or by `glueops validate`).
+const SAMPLE_HEAD_SHA: &str = "0000000000000000000000000000000000000000";
 
 /// Validates every parsed file against its schema, on every core.
 fn validate_all(parsed: &mut [ParsedFile]) {

@@ -268,7 +268,7 @@ fn render_preview(
 ) -> Result<String, Error> {
     let platform = repo.platform();
     let d = repo
-        .preview(&request.app, request.number)
+        .preview_at(&request.app, request.number, request.head_sha.as_deref())
         .map_err(|diagnostics| Error::Preview {
             app: request.app.clone(),
             number: request.number,

@@ -50,9 +50,10 @@ fn the_examples_shaped_repo_loads_renders_and_validates() {
         ingress.contains("host: web.apps.prod.acme.onglueops.rocks"),
         "{ingress}"
     );
+    // A preview's templates read its head commit as .Values.image.tag.
     let preview = text("previews/web-pr-7/ingress-web-pr-7-public.yaml");
     assert!(
-        preview.contains("host: web-web-pr-7.apps.prod.acme.onglueops.rocks"),
+        preview.contains("host: web-4f2a9c1.apps.prod.acme.onglueops.rocks"),
         "{preview}"
     );
     for m in set.iter() {
