@@ -159,22 +159,26 @@ impl Repo {
             .iter()
             .map(|e| e.name.as_str())
             .collect();
-        let help = match did_you_mean(env, declared.iter().copied()) {
-            Some(s) => format!(
-                "did you mean `{s}`? Otherwise declare `{env}` under spec.environments in glueops.yaml"
+        let message = format!("environment `{env}` is not declared in glueops.yaml");
+        match did_you_mean(env, declared.iter().copied()) {
+            // A near miss of a declared environment is a mistake.
+            Some(s) => Diagnostic::new(Code::Undeclared, Location::file(file), "", message).help(
+                format!("did you mean `{s}`? Otherwise declare `{env}` under spec.environments in glueops.yaml"),
             ),
-            None => format!(
-                "declare `{env}` under spec.environments in glueops.yaml (declared: {})",
+            // Any other folder is one no ApplicationSet of this platform reads: ignored, with a
+            // warning.
+            None => Diagnostic::new(
+                Code::Undeclared,
+                Location::file(file),
+                "",
+                format!("{message}; GlueOps deploys it only where an ApplicationSet reads envs/{env}/, and glueops ignores it"),
+            )
+            .help(format!(
+                "declare `{env}` under spec.environments in glueops.yaml to deploy it (declared: {})",
                 declared.join(", ")
-            ),
-        };
-        Diagnostic::new(
-            Code::Undeclared,
-            Location::file(file),
-            "",
-            format!("environment `{env}` is not declared in glueops.yaml"),
-        )
-        .help(help)
+            ))
+            .warning(),
+        }
     }
 
     fn build(&mut self, report: &mut Report) {

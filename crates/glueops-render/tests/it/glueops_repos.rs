@@ -25,8 +25,6 @@ fn the_examples_shaped_repo_loads_renders_and_validates() {
         branch: None,
     }];
     let set = render(&repo, &previews).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut core = Vec::new();
     let text = |suffix: &str| -> String {
         set.iter()
             .find(|m| m.path.ends_with(suffix))
@@ -56,6 +54,13 @@ fn the_examples_shaped_repo_loads_renders_and_validates() {
         preview.contains("host: web-4f2a9c1.apps.prod.acme.onglueops.rocks"),
         "{preview}"
     );
+    validate_core(&set);
+}
+
+/// Writes the render and checks every core object with `kubernetes-validate --strict`.
+fn validate_core(set: &glueops_render::ManifestSet) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut core = Vec::new();
     for m in set.iter() {
         let path = dir.path().join(&m.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -67,4 +72,56 @@ fn the_examples_shaped_repo_loads_renders_and_validates() {
     let (ok, out) = crate::oracles::kubernetes_validate(&core);
     assert!(ok, "kubernetes-validate --strict failed:\n{out}");
     assert_eq!(out.matches("passed").count(), core.len(), "{out}");
+}
+
+#[test]
+fn the_tenant_shaped_repo_loads_with_its_three_warnings_and_renders() {
+    let repo = glueops_model::Repo::load(fixture("tenant"))
+        .map_err(|d| d.to_string())
+        .unwrap();
+    let warnings: Vec<(String, String)> = repo
+        .warnings()
+        .iter()
+        .map(|d| (d.code.to_string(), d.location.file.to_string()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            (
+                "unknown-key".to_string(),
+                "apps/httpd-full/envs/prod/values.yaml".to_string()
+            ),
+            (
+                "unexpected-file".to_string(),
+                "apps/sample/demo/values.yaml".to_string()
+            ),
+            (
+                "undeclared".to_string(),
+                "apps/sample/envs/uat/values.yaml".to_string()
+            ),
+        ],
+        "{}",
+        repo.warnings()
+    );
+    assert_eq!(repo.deployments().count(), 4);
+    let previews = [PreviewRequest {
+        app: "tacos-api".into(),
+        number: 1,
+        head_sha: Some("4f2a9c1".into()),
+        branch: None,
+    }];
+    let set = render(&repo, &previews).unwrap();
+    let deployment = set
+        .iter()
+        .find(|m| {
+            m.path
+                .ends_with("prod/httpd-full/deployment-httpd-full-prod.yaml")
+        })
+        .map(|m| m.to_yaml().unwrap())
+        .unwrap();
+    assert!(
+        deployment.contains("image: docker.io/httpd:2-alpine3.20@sha256:0a4ae00d"),
+        "{deployment}"
+    );
+    validate_core(&set);
 }
