@@ -101,3 +101,25 @@ proptest! {
         prop_assert_eq!(glueops::set_image_tag(&once, &new).unwrap(), once);
     }
 }
+
+/// The QA-shaped fixture's values files (crates/glueops-render/tests/fixtures/glueops-repos/qa):
+/// a bump changes the tag and keeps every other byte, the sentinel comments included.
+#[test]
+fn a_bump_keeps_the_qa_fixtures_sentinel_comments() {
+    let root = glueops_testkit::workspace()
+        .join("crates/glueops-render/tests/fixtures/glueops-repos/qa/apps");
+    for app in ["test-app", "flow-app"] {
+        let text = std::fs::read_to_string(root.join(app).join("envs/prod/values.yaml")).unwrap();
+        let bumped = glueops::set_image_tag(&text, "abc1234").unwrap();
+        assert!(
+            bumped.contains("tag: \"abc1234\"") || bumped.contains("tag: abc1234"),
+            "{bumped}"
+        );
+        let (old, new): (Vec<&str>, Vec<&str>) = (text.lines().collect(), bumped.lines().collect());
+        assert_eq!(old.len(), new.len());
+        let changed: Vec<_> = old.iter().zip(&new).filter(|(a, b)| a != b).collect();
+        assert_eq!(changed.len(), 1, "{bumped}");
+        assert!(changed[0].0.contains("tag:"), "{changed:?}");
+        assert!(bumped.contains("sentinel"), "{bumped}");
+    }
+}

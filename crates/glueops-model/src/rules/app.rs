@@ -81,6 +81,22 @@ fn check_image(d: &AppInstance, report: &mut Report) {
                 .help("copy the digest from `docker buildx imagetools inspect`"),
         );
     }
+    // `ghcr.io/acme/api` as the repository under the default registry renders
+    // `docker.io/ghcr.io/acme/api`, which no registry serves; the chart renders it anyway.
+    if let Some(repository) = image.repository.as_deref()
+        && image.registry.as_deref().is_none_or(|r| r == "docker.io")
+        && let Some((first, _)) = repository.split_once('/')
+        && (first.contains('.') || first.contains(':') || first == "localhost")
+        && first != "docker.io"
+    {
+        report.push(
+            at(tree, &[k("image"), k("repository")], Code::Image, format!(
+                "image.repository `{repository}` starts with the registry `{first}`, but image.registry is docker.io: the image would be docker.io/{repository}"
+            ))
+            .help(format!("set image.registry: {first} and image.repository: {}", repository.split_once('/').map_or("", |(_, r)| r)))
+            .warning(),
+        );
+    }
     if image.port == Some(0) {
         report.push(
             at(

@@ -125,3 +125,21 @@ fn the_tenant_shaped_repo_loads_with_its_three_warnings_and_renders() {
     );
     validate_core(&set);
 }
+
+#[test]
+fn the_qa_shaped_repo_loads_with_a_warning_per_registry_in_the_repository() {
+    let repo = glueops_model::Repo::load(fixture("qa"))
+        .map_err(|d| d.to_string())
+        .unwrap();
+    let warnings: Vec<String> = repo.warnings().iter().map(|d| d.message.clone()).collect();
+    assert_eq!(warnings.len(), 2, "{}", repo.warnings());
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.contains("starts with the registry `ghcr.io`")),
+        "{}",
+        repo.warnings()
+    );
+    let set = render(&repo, &[]).unwrap();
+    validate_core(&set);
+}
