@@ -143,3 +143,36 @@ fn the_qa_shaped_repo_loads_with_a_warning_per_registry_in_the_repository() {
     let set = render(&repo, &[]).unwrap();
     validate_core(&set);
 }
+
+#[test]
+fn the_template_shaped_repo_loads_with_its_warning_and_previews_use_the_head_commit() {
+    let repo = glueops_model::Repo::load(fixture("template"))
+        .map_err(|d| d.to_string())
+        .unwrap();
+    let warnings: Vec<String> = repo.warnings().iter().map(|d| d.path.clone()).collect();
+    assert_eq!(warnings, ["image.pullPolicy"], "{}", repo.warnings());
+    let previews = [PreviewRequest {
+        app: "hello-app".into(),
+        number: 12,
+        head_sha: Some("9b8a7c6d5e4f".into()),
+        branch: None,
+    }];
+    let set = render(&repo, &previews).unwrap();
+    let host = |suffix: &str| {
+        set.iter()
+            .find(|m| m.path.ends_with(suffix))
+            .map(|m| m.to_yaml().unwrap())
+            .unwrap_or_else(|| panic!("no {suffix}"))
+    };
+    let stage = host("stage/hello-app/ingress-hello-app-stage-public.yaml");
+    assert!(
+        stage.contains("host: 4f2a9c1e-hello-app-stage.apps.nonprod.acme.onglueops.rocks"),
+        "{stage}"
+    );
+    let preview = host("previews/hello-app-pr-12/ingress-hello-app-pr-12-public.yaml");
+    assert!(
+        preview.contains("host: 9b8a7c6d-hello-app-pr-12.apps.nonprod.acme.onglueops.rocks"),
+        "{preview}"
+    );
+    validate_core(&set);
+}
