@@ -18,18 +18,18 @@ fn staging_tag(p: &Platform, app: &str) -> String {
 fn replays_and_older_events_never_move_staging_back() {
     let p = Platform::new();
     let served = p.start("cache", &["--resync", "1h"]);
-    let later = |minutes: i64| {
+    let from_clock = |minutes: i64| {
         let at: jiff::Timestamp = INSIDE.parse().unwrap();
         (at + jiff::SignedDuration::from_mins(minutes)).to_string()
     };
-    let old = image_published("1.6.0", &later(0));
+    let old = image_published("1.6.0", &from_clock(-30));
     post(&served, "package", "img-1.6", &old, SECRET);
     wait_outcome(&served, "img-1.6", "applied");
     post(
         &served,
         "package",
         "img-1.7",
-        &image_published("1.7.0", &later(10)),
+        &image_published("1.7.0", &from_clock(-20)),
         SECRET,
     );
     wait_outcome(&served, "img-1.7", "applied");
@@ -40,12 +40,12 @@ fn replays_and_older_events_never_move_staging_back() {
     let replay = post(&served, "package", "img-1.6-again", &old, SECRET);
     assert_eq!(replay.status, 202, "{}", replay.body);
     wait_outcome(&served, "img-1.6-again", "ignored");
-    // A body older than the window (an hour before the server's clock).
+    // A body older than the window (two hours before the server's clock).
     let stale = post(
         &served,
         "package",
         "img-stale",
-        &image_published("1.9.0", &later(-120)),
+        &image_published("1.9.0", &from_clock(-120)),
         SECRET,
     );
     assert!(stale.body.contains("stale"), "{}", stale.body);
@@ -61,7 +61,7 @@ fn replays_and_older_events_never_move_staging_back() {
         &served,
         "package",
         "img-1.8",
-        &image_published("1.8.0", &later(20)),
+        &image_published("1.8.0", &from_clock(-10)),
         SECRET,
     );
     wait_outcome(&served, "img-1.8", "applied");
