@@ -176,3 +176,27 @@ fn the_template_shaped_repo_loads_with_its_warning_and_previews_use_the_head_com
     );
     validate_core(&set);
 }
+
+#[test]
+fn the_charts_documented_snippets_load_and_render() {
+    let repo = glueops_model::Repo::load(fixture("docs"))
+        .map_err(|d| d.to_string())
+        .unwrap();
+    assert!(repo.warnings().is_empty(), "{}", repo.warnings());
+    let set = render(&repo, &[]).unwrap();
+    let text = |suffix: &str| {
+        set.iter()
+            .find(|m| m.path.ends_with(suffix))
+            .map(|m| m.to_yaml().unwrap())
+            .unwrap_or_else(|| panic!("no {suffix}"))
+    };
+    let config = text("prod/snippets/configmap-snippets-prod-example.yaml");
+    assert!(config.contains("myKey: from-the-values"), "{config}");
+    let ingress = text("prod/snippets/ingress-snippets-prod-public.yaml");
+    assert!(ingress.contains("- snippets-prod.example.com"), "{ingress}");
+    assert!(
+        ingress.contains("secretName: chart-example-tls"),
+        "{ingress}"
+    );
+    validate_core(&set);
+}
