@@ -295,3 +295,29 @@ fn template_errors_point_at_each_failing_action() {
     }
     assert_eq!(err.matches("error[template]").count(), 3, "{err}");
 }
+
+/// An app that has only previews is checked too: its broken preview template fails
+/// validate, located; fixed, it passes.
+#[test]
+fn a_preview_only_app_is_validated_with_a_sample_pull_request() {
+    let (_dir, repo) = demo_copy();
+    let values = repo.join("apps/previewonly/envs/previews/common/values.yaml");
+    std::fs::create_dir_all(values.parent().unwrap()).unwrap();
+    let write = |key: &str| {
+        let text = format!(
+            "image: {{repository: acme/po}}\ndeployment: {{enabled: true}}\ningress:\n  enabled: true\n  entries: [{{name: public, hosts: [{{hostname: \"po-{{{{ .Values.{key} | trunc 7 }}}}.example.com\"}}]}}]\n"
+        );
+        std::fs::write(&values, text).unwrap();
+    };
+    write("nope");
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stderr(&run).contains("apps/previewonly/envs/previews/common/values.yaml:5:51"),
+        "{}",
+        stderr(&run)
+    );
+    write("image.tag");
+    let run = glueops(&[OsStr::new("validate"), repo.as_os_str()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+}
