@@ -428,11 +428,17 @@ impl Run<'_> {
 }
 
 fn chart(field: Option<&str>) -> Result<Json, String> {
+    // The GlueOps app chart's Chart.yaml: it sets no appVersion, so Helm reads "".
     match field {
         Some("Name") => Ok(Json::String(CHART_NAME.to_string())),
         Some("Version") => Ok(Json::String(CHART_VERSION.to_string())),
+        Some("APIVersion") => Ok(Json::String("v2".to_string())),
+        Some("AppVersion") => Ok(Json::String(String::new())),
+        Some("Description") => Ok(Json::String(
+            "A Helm chart template for applications".to_string(),
+        )),
         other => Err(format!(
-            "`.Chart.{}` is not a value glueops reads (Name, Version)",
+            "`.Chart.{}` is not a value glueops reads (Name, Version, APIVersion, AppVersion, Description)",
             other.unwrap_or_default()
         )),
     }
