@@ -16,6 +16,15 @@ fn validate(repo: &Path, deny: bool) -> std::process::Output {
     glueops(&args)
 }
 
+fn render(repo: &Path, out: &Path) -> std::process::Output {
+    glueops(&[
+        OsStr::new("render"),
+        repo.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ])
+}
+
 fn append(file: &Path, text: &str) {
     let mut old = std::fs::read_to_string(file).unwrap_or_default();
     old.push_str(text);
@@ -88,12 +97,7 @@ fn what_glueops_tolerates_is_a_located_warning_and_deny_warnings_fails_on_it() {
     assert_eq!(denied.status.code(), Some(1), "{}", stderr(&denied));
     // The ignored key is not rendered: the chart reads no imagePullPolicy from it.
     let out = repo.parent().unwrap().join("out");
-    let render = glueops(&[
-        OsStr::new("render"),
-        repo.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
-    ]);
+    let render = render(&repo, &out);
     assert!(render.status.success(), "{}", stderr(&render));
     assert!(
         stderr(&render).contains("warning[unknown-key]"),
@@ -147,27 +151,22 @@ fn a_numeric_tag_renders_as_written() {
     let (dir, repo) = demo_copy();
     let staging = repo.join("apps/api/envs/staging/values.yaml");
     let out = dir.path().join("out");
-    let render = |tag: &str| {
+    let render_tag = |tag: &str| {
         std::fs::write(&staging, format!("image: {{tag: {tag}}}\n")).unwrap();
-        let run = glueops(&[
-            OsStr::new("render"),
-            repo.as_os_str(),
-            OsStr::new("--out"),
-            out.as_os_str(),
-        ]);
+        let run = render(&repo, &out);
         assert!(run.status.success(), "{}", stderr(&run));
         let deployment =
             std::fs::read_to_string(out.join("clusters/nonprod/staging/api/deployment-api.yaml"))
                 .unwrap();
         (deployment, stderr(&run))
     };
-    let (deployment, warnings) = render("5.6");
+    let (deployment, warnings) = render_tag("5.6");
     assert!(
         deployment.contains("image: ghcr.io/acme/api:5.6"),
         "{deployment}"
     );
     assert!(!warnings.contains("warning"), "{warnings}");
-    let (deployment, warnings) = render("1.10");
+    let (deployment, warnings) = render_tag("1.10");
     assert!(
         deployment.contains("image: ghcr.io/acme/api:1.10"),
         "{deployment}"
@@ -236,12 +235,7 @@ fn app_folders_are_normalised_as_glueops_does() {
         "{err}"
     );
     let out = dir.path().join("out");
-    let render = glueops(&[
-        OsStr::new("render"),
-        repo.as_os_str(),
-        OsStr::new("--out"),
-        out.as_os_str(),
-    ]);
+    let render = render(&repo, &out);
     assert!(render.status.success(), "{}", stderr(&render));
     // The release (and Application) name comes from the folder; the manifest path keeps it.
     let application = out.join("clusters/nonprod/argocd/application-worker-queue-x-staging.yaml");
