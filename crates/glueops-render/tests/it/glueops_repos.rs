@@ -25,14 +25,8 @@ fn the_examples_shaped_repo_loads_renders_and_validates() {
         branch: None,
     }];
     let set = render(&repo, &previews).unwrap();
-    let text = |suffix: &str| -> String {
-        set.iter()
-            .find(|m| m.path.ends_with(suffix))
-            .map(|m| m.to_yaml().unwrap())
-            .unwrap_or_else(|| panic!("no {suffix}"))
-    };
     // include "app.name" / "app.namespace" and .Values.captain_domain in custom resources.
-    let route = text("prod/edge/ingressroute-edge-prod-https.yaml");
+    let route = file(&set, "prod/edge/ingressroute-edge-prod-https.yaml");
     for want in [
         "name: edge-prod-https",
         "Host(`edge-prod.apps.prod.acme.onglueops.rocks`)",
@@ -42,19 +36,27 @@ fn the_examples_shaped_repo_loads_renders_and_validates() {
         assert!(route.contains(want), "{want} not in:\n{route}");
     }
     // A templated TLS secret name and a Sprig pipe in a hostname.
-    let ingress = text("prod/web/ingress-web-prod-public.yaml");
+    let ingress = file(&set, "prod/web/ingress-web-prod-public.yaml");
     assert!(ingress.contains("secretName: web-prod-tls"), "{ingress}");
     assert!(
         ingress.contains("host: web.apps.prod.acme.onglueops.rocks"),
         "{ingress}"
     );
     // A preview's templates read its head commit as .Values.image.tag.
-    let preview = text("previews/web-pr-7/ingress-web-pr-7-public.yaml");
+    let preview = file(&set, "previews/web-pr-7/ingress-web-pr-7-public.yaml");
     assert!(
         preview.contains("host: web-4f2a9c1.apps.prod.acme.onglueops.rocks"),
         "{preview}"
     );
     validate_core(&set);
+}
+
+/// The YAML of the rendered file whose path ends with `suffix`.
+fn file(set: &glueops_render::ManifestSet, suffix: &str) -> String {
+    set.iter()
+        .find(|m| m.path.ends_with(suffix))
+        .map(|m| m.to_yaml().unwrap())
+        .unwrap_or_else(|| panic!("no {suffix}"))
 }
 
 /// Writes the render and checks every core object with `kubernetes-validate --strict`.
@@ -158,18 +160,15 @@ fn the_template_shaped_repo_loads_with_its_warning_and_previews_use_the_head_com
         branch: None,
     }];
     let set = render(&repo, &previews).unwrap();
-    let host = |suffix: &str| {
-        set.iter()
-            .find(|m| m.path.ends_with(suffix))
-            .map(|m| m.to_yaml().unwrap())
-            .unwrap_or_else(|| panic!("no {suffix}"))
-    };
-    let stage = host("stage/hello-app/ingress-hello-app-stage-public.yaml");
+    let stage = file(&set, "stage/hello-app/ingress-hello-app-stage-public.yaml");
     assert!(
         stage.contains("host: 4f2a9c1e-hello-app-stage.apps.nonprod.acme.onglueops.rocks"),
         "{stage}"
     );
-    let preview = host("previews/hello-app-pr-12/ingress-hello-app-pr-12-public.yaml");
+    let preview = file(
+        &set,
+        "previews/hello-app-pr-12/ingress-hello-app-pr-12-public.yaml",
+    );
     assert!(
         preview.contains("host: 9b8a7c6d-hello-app-pr-12.apps.nonprod.acme.onglueops.rocks"),
         "{preview}"
@@ -184,15 +183,9 @@ fn the_charts_documented_snippets_load_and_render() {
         .unwrap();
     assert!(repo.warnings().is_empty(), "{}", repo.warnings());
     let set = render(&repo, &[]).unwrap();
-    let text = |suffix: &str| {
-        set.iter()
-            .find(|m| m.path.ends_with(suffix))
-            .map(|m| m.to_yaml().unwrap())
-            .unwrap_or_else(|| panic!("no {suffix}"))
-    };
-    let config = text("prod/snippets/configmap-snippets-prod-example.yaml");
+    let config = file(&set, "prod/snippets/configmap-snippets-prod-example.yaml");
     assert!(config.contains("myKey: from-the-values"), "{config}");
-    let ingress = text("prod/snippets/ingress-snippets-prod-public.yaml");
+    let ingress = file(&set, "prod/snippets/ingress-snippets-prod-public.yaml");
     assert!(ingress.contains("- snippets-prod.example.com"), "{ingress}");
     assert!(
         ingress.contains("secretName: chart-example-tls"),
