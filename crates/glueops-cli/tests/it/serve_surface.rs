@@ -55,6 +55,17 @@ fn slow_clients_are_cut_off_and_idle_connections_never_starve_the_server() {
     let (answer, took) = read_until_closed(&mut silent, Duration::from_secs(20));
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(took < Duration::from_secs(8), "{took:?}");
+    // A keep-alive connection that made one request and then idles is closed at the deadline
+    // too (it would otherwise hold one of the few connections for good).
+    let mut kept = TcpStream::connect(served.addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let (answer, took) = read_until_closed(&mut kept, Duration::from_secs(20));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        took < Duration::from_secs(8),
+        "an idle keep-alive connection held {took:?}"
+    );
     // Four idle connections fill the server; they are dropped at the deadline and the next
     // request is served (while they hold it, it waits in the backlog).
     let idle: Vec<TcpStream> = (0..4)
