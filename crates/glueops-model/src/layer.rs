@@ -84,6 +84,17 @@ fn tag_as_written(node: &mut crate::node::Node, text: &str) -> Option<Diagnostic
     };
     let written = crate::yaml::raw_scalar(text, tag.location.line, tag.location.column)
         .unwrap_or_else(|| helm.clone());
+    if matches!(tag.value, Value::Int(0)) || matches!(tag.value, Value::Float(f) if f == 0.0) {
+        return Some(
+            Diagnostic::new(
+                Code::Image,
+                tag.location.clone(),
+                "image.tag",
+                format!("image.tag `{written}` (top-level) is a falsey non-string value: the chart refuses it, as it would be silently treated as unset"),
+            )
+            .help(format!("quote it if the tag really is \"{written}\"")),
+        );
+    }
     tag.value = Value::String(written.clone());
     (written != helm).then(|| {
         Diagnostic::new(
@@ -107,11 +118,9 @@ fn no_content(text: &str) -> bool {
 
 /// Validates the layer of a parsed file against its schema: whether it is valid, why not,
 /// and the keys to drop from it (ones the chart ignores: reported as warnings).
-pub(crate) fn validate(
-    file: &ParsedFile,
-) -> (bool, Vec<Diagnostic>, Vec<Vec<crate::node::Segment>>) {
+pub(crate) fn validate(file: &ParsedFile) -> (bool, Vec<Diagnostic>, crate::schema::Fixes) {
     let (Some((kind, layer)), Some(text)) = (&file.layer, &file.text) else {
-        return (false, Vec::new(), Vec::new());
+        return (false, Vec::new(), crate::schema::Fixes::default());
     };
     let document = if *kind == FileKind::Platform {
         Document::Platform

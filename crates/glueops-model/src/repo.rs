@@ -545,8 +545,13 @@ fn validate_all(parsed: &mut [ParsedFile]) {
     for (file, (valid, problems, ignored)) in parsed.iter_mut().zip(checked.into_iter().flatten()) {
         if let Some((_, layer)) = &mut file.layer {
             layer.valid = valid;
-            for path in &ignored {
+            for path in &ignored.drop {
                 layer.node.remove(path);
+            }
+            for (path, value) in ignored.set {
+                if let Some(node) = layer.node.get_mut(&path) {
+                    node.value = value;
+                }
             }
         }
         file.problems.extend(problems);

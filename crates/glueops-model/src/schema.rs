@@ -17,6 +17,11 @@ use crate::platform::Platform;
 use crate::suggest::did_you_mean;
 use crate::values::AppValues;
 
+mod forms;
+
+pub(crate) use forms::Fixes;
+use forms::{chart_form, chart_form_warning, one_of, type_names, wrong_type};
+
 /// Which document a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Document {
@@ -196,11 +201,7 @@ fn prepared() -> bool {
 /// The file's problems, and the keys to drop from it: in app values, a key no schema knows
 /// and no known key is a near miss of is ignored by the chart, so it is a warning and is
 /// dropped (glueops ignores it too); a near miss stays an error.
-pub(crate) fn validate(
-    document: Document,
-    node: &Node,
-    text: &str,
-) -> (Vec<Diagnostic>, Vec<Vec<Segment>>) {
+pub(crate) fn validate(document: Document, node: &Node, text: &str) -> (Vec<Diagnostic>, Fixes) {
     let instance = node.to_json();
     let (validator, schema) = match document.compiled_for(&instance) {
         Ok(v) => (&v.0, &v.1),
@@ -212,11 +213,11 @@ pub(crate) fn validate(
                 format!("glueops' built-in schema failed to compile: {e}"),
             )
             .help("this is a bug in glueops; please report it");
-            return (vec![broken], Vec::new());
+            return (vec![broken], Fixes::default());
         }
     };
     let mut out = Vec::new();
-    let mut ignored = Vec::new();
+    let mut ignored = Fixes::default();
     let app_values = document == Document::AppValues;
     for error in validator.iter_errors(&instance) {
         convert(
@@ -255,7 +256,7 @@ fn convert(
     node: &Node,
     schema: &Json,
     out: &mut Vec<Diagnostic>,
-    mut ignored: Option<&mut Vec<Vec<Segment>>>,
+    mut ignored: Option<&mut Fixes>,
 ) {
     let path = instance_path(error);
     let shown = display_path(&path);
@@ -285,7 +286,19 @@ fn convert(
                     format!("unknown key `{key}` {parent}"),
                 )
                 .help(help);
+                let per_workload_image =
+                    path.len() >= 2 && path.last() == Some(&Segment::Key("image".to_string()));
                 match (suggestion, ignored.as_deref_mut()) {
+                    _ if per_workload_image => out.push(Diagnostic {
+                        message: format!(
+                            "`image.{key}` is not supported under a per-resource image (`{shown}` takes registry, repository, tag and digest); the chart refuses it too"
+                        ),
+                        help: Some(suggestion.map_or_else(
+                            || "set it on the workload instead of in its image, or under the top-level `image`".to_string(),
+                            |s| format!("did you mean `{s}`?"),
+                        )),
+                        ..diagnostic
+                    }),
                     (None, Some(ignored)) => {
                         out.push(Diagnostic {
                             message: format!(
@@ -293,8 +306,14 @@ fn convert(
                             ),
                             ..diagnostic.warning()
                         });
-                        ignored.push(key_path);
+                        ignored.drop.push(key_path);
                     }
+                    (Some(_), Some(_)) => out.push(Diagnostic {
+                        message: format!(
+                            "unknown key `{key}` {parent}: it would not take effect"
+                        ),
+                        ..diagnostic
+                    }),
                     _ => out.push(diagnostic),
                 }
             }
@@ -315,6 +334,16 @@ fn convert(
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             alternatives(context, &path, node, schema, out, ignored);
+        }
+        ValidationErrorKind::Type { kind } if ignored.is_some() => {
+            let expected = type_names(kind);
+            match (chart_form(node.get(&path), &expected), ignored) {
+                (Some((value, what)), Some(fixes)) => {
+                    out.push(chart_form_warning(node, &path, &what));
+                    fixes.set.push((path, value));
+                }
+                _ => out.push(leaf(error.kind(), &path, node, found)),
+            }
         }
         kind => out.push(leaf(kind, &path, node, found)),
     }
@@ -389,69 +418,6 @@ fn leaf(kind: &ValidationErrorKind, path: &[Segment], node: &Node, found: &str) 
     }
 }
 
-fn wrong_type(
-    mut d: Diagnostic,
-    shown: &str,
-    expected: &[String],
-    found: &str,
-    value: &Json,
-) -> Diagnostic {
-    let mut wanted: Vec<&str> = expected
-        .iter()
-        .map(String::as_str)
-        .filter(|t| *t != "null")
-        .map(article)
-        .collect();
-    wanted.dedup();
-    let wanted = if wanted.is_empty() {
-        "null".to_string()
-    } else {
-        wanted.join(" or ")
-    };
-    d.message = format!("`{shown}` must be {wanted}, but it is {found}");
-    let help = if expected.iter().any(|t| t == "string")
-        && matches!(value, Json::Number(_) | Json::Bool(_))
-    {
-        format!("quote it so YAML keeps it as text: \"{value}\"")
-    } else if expected.iter().any(|t| t == "integer" || t == "number") && value.is_string() {
-        "write the number without quotes".to_string()
-    } else {
-        format!("write {wanted} here, or `null` to remove the key")
-    };
-    d.help = Some(help);
-    d
-}
-
-fn one_of(mut d: Diagnostic, shown: &str, options: &[String], value: &Json) -> Diagnostic {
-    let listed = options
-        .iter()
-        .map(|o| format!("`{o}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    d.message = format!("`{shown}` is {value}, which is not one of {listed}");
-    let help = value
-        .as_str()
-        .and_then(|v| did_you_mean(v, options.iter().map(String::as_str)))
-        .map_or_else(
-            || format!("use one of {listed}"),
-            |s| format!("did you mean `{s}`?"),
-        );
-    d.help = Some(help);
-    d
-}
-
-fn article(t: &str) -> &'static str {
-    match t {
-        "string" => "a string",
-        "integer" => "an integer",
-        "number" => "a number",
-        "boolean" => "a boolean (true or false)",
-        "array" => "a list",
-        "object" => "a map",
-        _ => "null",
-    }
-}
-
 /// An `anyOf`/`oneOf` failed (an optional value, a union such as integer-or-string, or an
 /// enum with documented variants). Report the branch that explains it best.
 fn alternatives(
@@ -460,7 +426,7 @@ fn alternatives(
     node: &Node,
     schema: &Json,
     out: &mut Vec<Diagnostic>,
-    mut ignored: Option<&mut Vec<Vec<Segment>>>,
+    mut ignored: Option<&mut Fixes>,
 ) {
     let is_null = matches!(
         node.get(path).map(|n| &n.value),
@@ -520,6 +486,13 @@ fn alternatives(
             types.dedup();
             if !options.is_empty() {
                 types.push("string".to_string());
+            }
+            if let (Some((fixed, what)), Some(fixes)) =
+                (chart_form(node.get(path), &types), ignored.as_deref_mut())
+            {
+                out.push(chart_form_warning(node, path, &what));
+                fixes.set.push((path.to_vec(), fixed));
+                return;
             }
             out.push(wrong_type(d, &display_path(path), &types, found, &value));
         }

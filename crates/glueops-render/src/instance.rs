@@ -139,7 +139,11 @@ impl Instance<'_> {
     /// The `app.kubernetes.io/version` label value: `appVersion`, else the tag, cut to a valid
     /// label value.
     fn version(&self) -> Option<String> {
-        let raw = self.values.app_version.as_deref().or(self.tag.as_deref())?;
+        let raw = [self.values.app_version.as_deref(), self.tag.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|s| !s.is_empty())?;
         let v: String = raw.chars().take(63).collect();
         let v = v
             .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
@@ -152,10 +156,14 @@ impl Instance<'_> {
 
     /// `ENV_APP_VERSION`: `appVersion`, else the tag, else the tag of the image `pod` runs.
     pub(crate) fn app_version(&self, pod: &Pod) -> String {
-        self.values
-            .app_version
-            .clone()
-            .or_else(|| self.tag.clone())
+        let set = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        set(&self.values.app_version)
+            .or_else(|| set(&self.tag))
             .or_else(|| {
                 let image = self.values.image_reference(pod, None).ok()?;
                 let name = image.rsplit('/').next()?;

@@ -436,8 +436,9 @@ fn push_instance(
     let external_secrets = secrets::external_secrets(&i, platform);
     let hash = config_hash(&config_maps, &external_secrets);
     let runs = !i.workloads.is_empty();
+    let create = d.values.service_account.as_ref().and_then(|s| s.create) == Some(true);
     let mut objects: Vec<Object> = Vec::new();
-    if runs {
+    if runs || create {
         objects.push(workload::service_account(&i).into());
     }
     objects.extend(config_maps.into_iter().map(Object::from));

@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Report};
-use crate::formats::{check_digest, check_tag};
+use crate::formats::check_digest;
 use crate::instance::{AppInstance, Placement};
 use crate::names::{MAX_LABEL, is_dns_label, is_dns_subdomain};
 use crate::node::{Location, Node};
 use crate::rules::config;
 use crate::rules::diagnose::{at, enabled, i, k};
+use crate::rules::workload::tag_problem;
 use crate::values::{AppValues, IntOrString, ServicePort};
 
 /// Checks one deployment's merged values.
@@ -65,12 +66,55 @@ pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
 fn check_image(d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let image = d.values.image.clone().unwrap_or_default();
-    if let Some(tag) = &image.tag
-        && let Err(e) = check_tag(tag)
+    if let Some(e) = image
+        .tag
+        .as_deref()
+        .and_then(|t| tag_problem(t, "image.tag"))
     {
         report.push(
             at(tree, &[k("image"), k("tag")], Code::Image, e)
                 .help("use the tag your CI pushed, e.g. 1.4.2 or the commit sha"),
+        );
+    }
+    if let Some(r) = image.repository.as_deref().filter(|r| r.contains('@')) {
+        report.push(
+            at(tree, &[k("image"), k("repository")], Code::Image, format!("`image.repository` must not contain a digest: `{r}`"))
+                .help("put the digest in `image.digest: sha256:<64 hex>` and the repository alone in `image.repository`"),
+        );
+    }
+    if let Some(r) = image.repository.as_deref()
+        && r.trim().contains(char::is_whitespace)
+    {
+        report.push(
+            at(
+                tree,
+                &[k("image"), k("repository")],
+                Code::Image,
+                format!("`image.repository` must not contain interior whitespace: `{r}`"),
+            )
+            .help("write the repository without spaces, e.g. acme/api"),
+        );
+    }
+    if let Some(r) = image.registry.as_deref()
+        && !r.is_empty()
+        && r.trim().is_empty()
+    {
+        report.push(
+            at(
+                tree,
+                &[k("image"), k("registry")],
+                Code::Image,
+                "`image.registry` is empty/whitespace-only after trimming",
+            )
+            .help("write a registry host, or leave `image.registry` out for docker.io"),
+        );
+    }
+    if let Some(v) = d.values.app_version.as_deref()
+        && v.trim().contains(char::is_whitespace)
+    {
+        report.push(
+            at(tree, &[k("appVersion")], Code::InvalidValue, format!("`appVersion` must not contain interior whitespace: `{v}` is neither a version label nor an image tag"))
+                .help("write the version without spaces, e.g. 1.4.2"),
         );
     }
     if let Some(digest) = &image.digest
@@ -330,7 +374,7 @@ fn check_scaling(v: &AppValues, d: &AppInstance, report: &mut Report) {
                 tree,
                 &[k("podDisruptionBudget"), k("maxUnavailable")],
                 Code::Conflict,
-                "set either `minAvailable` or `maxUnavailable`, not both",
+                "set either `minAvailable` or `maxUnavailable`, not both: the chart would use `minAvailable` and silently drop `maxUnavailable`",
             )
             .help(
                 "remove one of them (set `minAvailable: null` in this layer to use maxUnavailable)",

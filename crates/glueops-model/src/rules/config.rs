@@ -442,14 +442,35 @@ pub(crate) fn check_external_secret(v: &AppValues, d: &AppInstance, report: &mut
                 )
                 .help("add data: {<key>: {remoteRef: {key: <path>, property: <property>}}}"),
             ),
-            (None, Some(from)) if from.key.is_none() => report.push(
+            (None, Some(from)) => match from.key.as_deref().map(str::trim) {
+                None => report.push(
+                    at(
+                        tree,
+                        &[&base[..], &[k("dataFrom"), k("key")]].concat(),
+                        Code::MissingKey,
+                        format!("`dataFrom.key` is required for secret `{name}`"),
+                    )
+                    .help("add key: <path in the secret store>"),
+                ),
+                Some("") => report.push(
+                    at(
+                        tree,
+                        &[&base[..], &[k("dataFrom"), k("key")]].concat(),
+                        Code::InvalidValue,
+                        format!("`dataFrom.key` must be non-empty for secret `{name}`"),
+                    )
+                    .help("write the path of the secret in the secret store"),
+                ),
+                Some(_) => {}
+            },
+            (Some(data), None) if data.is_empty() => report.push(
                 at(
                     tree,
-                    &[&base[..], &[k("dataFrom")]].concat(),
+                    &[&base[..], &[k("data")]].concat(),
                     Code::MissingKey,
-                    "`dataFrom` needs `key`",
+                    format!("`data` must contain at least one entry for secret `{name}`"),
                 )
-                .help("add key: <path in the secret store>"),
+                .help("add data: {<key>: {remoteRef: {key: <path>, property: <property>}}}, or use dataFrom"),
             ),
             _ => {}
         }
@@ -466,15 +487,34 @@ pub(crate) fn check_external_secret(v: &AppValues, d: &AppInstance, report: &mut
                     .help("use letters, digits, `-`, `_` and `.`"),
                 );
             }
-            if data
+            let remote_ref = [&path[..], &[k("remoteRef")]].concat();
+            let problem = match data
                 .remote_ref
                 .as_ref()
-                .and_then(|r| r.key.as_ref())
-                .is_none()
+                .map(|r| r.key.as_deref().map(str::trim))
             {
+                None => Some((remote_ref, Code::MissingKey, "`remoteRef` is required")),
+                Some(None) => Some((
+                    [&remote_ref[..], &[k("key")]].concat(),
+                    Code::MissingKey,
+                    "`remoteRef.key` is required",
+                )),
+                Some(Some("")) => Some((
+                    [&remote_ref[..], &[k("key")]].concat(),
+                    Code::InvalidValue,
+                    "`remoteRef.key` must be non-empty",
+                )),
+                Some(Some(_)) => None,
+            };
+            if let Some((at_path, code, what)) = problem {
                 report.push(
-                    at(tree, &path, Code::MissingKey, "`remoteRef.key` is not set")
-                        .help("add remoteRef: {key: <path in the secret store>}"),
+                    at(
+                        tree,
+                        &at_path,
+                        code,
+                        format!("{what} for secretKey `{key}` in secret `{name}`"),
+                    )
+                    .help("add remoteRef: {key: <path in the secret store>}"),
                 );
             }
         }

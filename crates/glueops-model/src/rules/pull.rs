@@ -94,3 +94,43 @@ pub(crate) fn check_pull_secrets<'a>(
         }
     }
 }
+
+/// A pull secret as written must name one Secret: `""` means none, but whitespace alone or
+/// inside the name is a mistake the chart refuses too (it would never match a Secret).
+pub(crate) fn check_pull_secret_names(
+    workloads: &[crate::values::Workload<'_>],
+    d: &AppInstance,
+    report: &mut Report,
+) {
+    let shared = d
+        .values
+        .image
+        .as_ref()
+        .and_then(|i| i.pull_secrets.as_deref());
+    let mut written: Vec<(&str, Vec<crate::node::Segment>)> = shared
+        .map(|s| (s, vec![k("image"), k("pullSecrets")]))
+        .into_iter()
+        .collect();
+    for w in workloads {
+        if let Some(own) = w.pod.image_pull_secrets.as_deref() {
+            let path = [&w.path[..], &[k("imagePullSecrets")]].concat();
+            if !written.iter().any(|(_, p)| *p == path) {
+                written.push((own, path));
+            }
+        }
+    }
+    for (secret, path) in written {
+        let shown = crate::node::display_path(&path);
+        let problem = if !secret.is_empty() && secret.trim().is_empty() {
+            format!("`{shown}` must not be empty or whitespace only; write \"\" for no pull secret")
+        } else if secret.trim().contains(char::is_whitespace) {
+            format!("`{shown}` must not contain whitespace: `{secret}` cannot name a Secret")
+        } else {
+            continue;
+        };
+        report.push(
+            at(&d.tree, &path, Code::InvalidValue, problem)
+                .help("write the name of one Secret in the app's namespace, or \"\" for none"),
+        );
+    }
+}

@@ -5,6 +5,7 @@ use k8s_openapi::api::core::v1::{Container, PodSecurityContext, SeccompProfile, 
 
 use crate::diagnostics::{Code, Report};
 use crate::formats::{check_digest, check_tag};
+
 use crate::instance::{AppInstance, Placement};
 use crate::node::Segment;
 use crate::rules::config;
@@ -20,6 +21,7 @@ pub(crate) fn check_workloads(workloads: &[Workload<'_>], d: &AppInstance, repor
         check_pod_security(w, d, report);
         check_image(w, d, report);
     }
+    crate::rules::pull::check_pull_secret_names(workloads, d, report);
     let on = |flag: Option<bool>| enabled(flag);
     if v.deployment.as_ref().is_some_and(|s| on(s.enabled))
         && v.stateful_set.as_ref().is_some_and(|s| on(s.enabled))
@@ -72,7 +74,8 @@ pub(crate) fn check_workloads(workloads: &[Workload<'_>], d: &AppInstance, repor
     check_keda(d, report);
 }
 
-/// An enabled ScaledObject needs a trigger (KEDA rejects one without).
+/// An enabled ScaledObject without a trigger: rendered as the chart renders it (`triggers:
+/// []`), with a warning, since KEDA's admission webhook rejects it.
 fn check_keda(d: &AppInstance, report: &mut Report) {
     let Some(keda) = d.values.keda.as_ref().filter(|k| enabled(k.enabled)) else {
         return;
@@ -85,8 +88,9 @@ fn check_keda(d: &AppInstance, report: &mut Report) {
     let keyed = spec.triggers_map.iter().flatten().any(|(_, t)| t.is_some());
     if !listed && !keyed {
         report.push(
-            at(&d.tree, &[k("keda"), k("scaledObject")], Code::MissingKey, "the ScaledObject has no trigger; KEDA rejects it")
-                .help("add spec.triggers (e.g. [{type: cpu, metricType: Utilization, metadata: {value: \"80\"}}]) or spec.triggersMap"),
+            at(&d.tree, &[k("keda"), k("scaledObject")], Code::MissingKey, "the ScaledObject has no trigger: it is rendered with `triggers: []`, as the chart renders it, and KEDA's admission webhook rejects that")
+                .help("add spec.triggers (e.g. [{type: cpu, metricType: Utilization, metadata: {value: \"80\"}}]) or spec.triggersMap")
+                .warning(),
         );
     }
 }
@@ -95,12 +99,17 @@ fn check_image(w: &Workload<'_>, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     if let Some(ImageOverride::Parts(parts)) = &w.pod.image {
         let base = [&w.path[..], &[k("image")]].concat();
-        if let Some(tag) = &parts.tag
-            && let Err(e) = check_tag(tag)
-        {
+        let shown = format!("{}.tag", crate::node::display_path(&base));
+        if let Some(e) = parts.tag.as_deref().and_then(|t| tag_problem(t, &shown)) {
             report.push(
                 at(tree, &[&base[..], &[k("tag")]].concat(), Code::Image, e)
                     .help("use the tag your CI pushed, e.g. 1.4.2"),
+            );
+        }
+        if let Some(repository) = parts.repository.as_deref().filter(|r| r.contains('@')) {
+            report.push(
+                at(tree, &[&base[..], &[k("repository")]].concat(), Code::Image, format!("`{}.repository` must not contain a digest: `{repository}`", crate::node::display_path(&base)))
+                    .help("put the digest in `digest: sha256:<64 hex>` and the repository alone in `repository`"),
             );
         }
         if let Some(digest) = &parts.digest
@@ -117,8 +126,21 @@ fn check_image(w: &Workload<'_>, d: &AppInstance, report: &mut Report) {
     }
     let top_tag = d.values.image.as_ref().and_then(|i| i.tag.as_deref());
     if let Err(ImageProblem::NoTag { image }) = d.values.image_reference(&w.pod, top_tag) {
+        let fallback = d
+            .values
+            .image
+            .as_ref()
+            .and_then(|i| i.use_chart_version_as_tag_fallback);
+        let chart = if fallback == Some(false) {
+            "the chart refuses it too".to_string()
+        } else {
+            format!(
+                "the chart would run `{image}:{}`, its own version as the tag, which is not a version of this app",
+                crate::template::CHART_VERSION
+            )
+        };
         report.push(
-            at(tree, &[k("image")], Code::Image, format!("`{image}` has no tag or digest, so it would float on `latest`"))
+            at(tree, &[k("image")], Code::Image, format!("`{image}` has no tag or digest: `image.tag` and `appVersion` are both unset, so it would float on `latest` ({chart})"))
                 .help("set image.tag (e.g. in envs/<env>/values.yaml), image.digest or appVersion; glueops has no chart version to fall back to"),
         );
     }
@@ -266,5 +288,19 @@ fn check_custom_resources(d: &AppInstance, report: &mut Report) {
                 .help("write whole objects (apiVersion, kind, metadata.name), separated by `---`"),
             );
         }
+    }
+}
+
+/// What is wrong with an image tag as written at `shown`, if anything: surrounding whitespace
+/// is trimmed and a tag of only whitespace is unset (as the chart reads them); whitespace
+/// inside is an error.
+pub(crate) fn tag_problem(tag: &str, shown: &str) -> Option<String> {
+    let tag = tag.trim();
+    if tag.is_empty() {
+        None
+    } else if tag.contains(char::is_whitespace) {
+        Some(format!("`{shown}` must not contain whitespace: `{tag}`"))
+    } else {
+        check_tag(tag).err()
     }
 }

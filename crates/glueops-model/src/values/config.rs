@@ -260,7 +260,7 @@ pub struct PersistentVolumeClaim {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccount {
     /// The chart renders a ServiceAccount only when true; glueops renders one for every app
-    /// that runs pods.
+    /// that runs pods, and when this is true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub create: Option<bool>,
     /// Its name (default `<appName>`).

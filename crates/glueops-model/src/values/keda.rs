@@ -252,14 +252,11 @@ pub struct TriggerAuthenticationSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TargetRef {
     /// The trigger parameter.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<String>,
+    pub parameter: String,
     /// The object's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: String,
     /// The key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: String,
 }
 
 /// A trigger parameter from an environment variable.
@@ -267,11 +264,9 @@ pub struct TargetRef {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvTarget {
     /// The trigger parameter.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<String>,
+    pub parameter: String,
     /// The variable.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: String,
     /// The container (default the first).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
@@ -281,9 +276,8 @@ pub struct EnvTarget {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodIdentity {
-    /// `aws`, `azure-workload`, `gcp` or `none`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
+    /// `aws`, `azure-workload`, `gcp` or `none` (KEDA requires it).
+    pub provider: String,
     /// Azure identity id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_id: Option<String>,
@@ -306,9 +300,7 @@ pub struct PodIdentity {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BoundToken {
     /// The trigger parameter.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<String>,
+    pub parameter: String,
     /// The ServiceAccount.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_account_name: Option<String>,
+    pub service_account_name: String,
 }

@@ -218,8 +218,14 @@ pub struct Image {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// The chart falls back to its own version as the tag; glueops has no chart version,
-    /// so an image without a tag is an error whatever this says.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// so an image without a tag is an error whatever this says. `true`/`false`, or the
+    /// same quoted (`"false"`), as the chart reads it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bool_or_text"
+    )]
+    #[schemars(schema_with = "crate::values::bool_or_text_schema")]
     pub use_chart_version_as_tag_fallback: Option<bool>,
     /// The port the app listens on (default 8080).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -308,4 +314,30 @@ impl AppValues {
 /// written): a string or a number.
 pub(crate) fn text_or_number(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({"type": ["string", "number", "null"]})
+}
+
+/// A flag written as a boolean or as the text `"true"` / `"false"` (the chart reads both).
+fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<Flag>::deserialize(d)? {
+        None => Ok(None),
+        Some(Flag::Bool(b)) => Ok(Some(b)),
+        Some(Flag::Text(t)) => match t.trim() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            other => Err(serde::de::Error::custom(format!(
+                "`{other}` is not true or false"
+            ))),
+        },
+    }
+}
+
+/// The schema of [`bool_or_text`]: a boolean, or `"true"` / `"false"`.
+pub(crate) fn bool_or_text_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"anyOf": [{"type": ["boolean", "null"]}, {"enum": ["true", "false"]}]})
 }

@@ -6,6 +6,7 @@
 )]
 
 mod bad_repos;
+mod chart_forms;
 mod demo;
 mod hostile;
 mod layering;

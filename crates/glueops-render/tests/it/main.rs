@@ -8,6 +8,7 @@
 mod alerts;
 mod chart_examples;
 mod chart_oracles;
+mod chart_suite;
 mod crds;
 mod glueops_repos;
 mod oracles;

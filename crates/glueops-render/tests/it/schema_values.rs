@@ -82,6 +82,9 @@ const ALWAYS: &[&str] = &[
     "value",
     "key",
     "remoteRef",
+    "parameter",
+    "provider",
+    "serviceAccountName",
     "variable",
     "secretName",
     "secretKey",
@@ -205,8 +208,10 @@ impl Walk<'_> {
         sub_path.push("*".to_string());
         let value = self.value(item, &sub_path)?;
         let keys = map_key(path);
+        // A secret's `data` needs an entry (an empty one is an error, as in the chart).
+        let fewest = usize::from(path.last().is_some_and(|p| p == "data") && path.len() >= 4);
         Some(
-            prop::collection::btree_map(keys, value, 0..=1)
+            prop::collection::btree_map(keys, value, fewest..=1)
                 .prop_map(|m| Value::Object(m.into_iter().collect()))
                 .boxed(),
         )
