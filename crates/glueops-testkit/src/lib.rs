@@ -97,6 +97,8 @@ pub fn try_oracle(name: &str, spec: &str, tool: &str) -> Result<PathBuf, Failure
     // inside that folder; anything else a pip requirement, `tool` a file in the venv's `bin/`.
     let bin = if spec.starts_with("npm:") {
         venv.join("node_modules").join(tool)
+    } else if spec.starts_with("deb:") {
+        venv.join(tool)
     } else {
         venv.join("bin").join(tool)
     };
@@ -127,11 +129,12 @@ pub fn try_oracle(name: &str, spec: &str, tool: &str) -> Result<PathBuf, Failure
     let result = install(&venv, &bin, spec);
     let _ = std::fs::remove_dir(&lock);
     result.map_err(|e| {
-        let by_hand = match spec.strip_prefix("npm:") {
-            Some(package) => format!(
+        let by_hand = match (spec.strip_prefix("npm:"), spec.strip_prefix("deb:")) {
+            (Some(package), _) => format!(
                 "npm install --prefix .venv/{name} '{package}' (npm and Node.js: Debian's nodejs and npm packages)"
             ),
-            None => format!(
+            (_, Some(package)) => format!("sudo apt-get install {package}"),
+            _ => format!(
                 "python3 -m venv .venv/{name} && .venv/{name}/bin/pip install '{spec}'"
             ),
         };
@@ -153,6 +156,9 @@ fn install(venv: &Path, bin: &Path, spec: &str) -> Result<(), String> {
     if bin.exists() {
         return Ok(());
     }
+    if let Some(package) = spec.strip_prefix("deb:") {
+        return install_deb(venv, package);
+    }
     if let Some(package) = spec.strip_prefix("npm:") {
         return run(Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
@@ -168,6 +174,41 @@ fn install(venv: &Path, bin: &Path, spec: &str) -> Result<(), String> {
         "--disable-pip-version-check",
         spec,
     ]))
+}
+
+/// A Debian package unpacked into `venv` (no root needed): `apt-get download`, then
+/// `dpkg-deb -x`. With empty package lists, root refreshes them once (`apt-get update`).
+fn install_deb(venv: &Path, package: &str) -> Result<(), String> {
+    let debs = venv.join("debs");
+    std::fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
+    let download = || {
+        run(Command::new("apt-get")
+            .args(["download", "-qq", package])
+            .current_dir(&debs))
+    };
+    if let Err(first) = download() {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        if !root {
+            return Err(first);
+        }
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        download()?;
+    }
+    let deb = std::fs::read_dir(&debs)
+        .map_err(|e| format!("{}: {e}", debs.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .ok_or_else(|| {
+            format!(
+                "apt-get download {package} left no .deb in {}",
+                debs.display()
+            )
+        })?;
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(venv))
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {

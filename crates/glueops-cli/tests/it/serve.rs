@@ -539,9 +539,8 @@ fn webhooks_release_previews_bumps_and_gated_promotions() {
 }
 
 pub(crate) fn promtool_accepts(text: &str) {
-    let promtool = which("promtool").unwrap_or_else(|| {
-        panic!("promtool is not installed: `apt-get install prometheus` (.ci/run does it)")
-    });
+    // Debian's promtool, unpacked into .venv/promtool on first use.
+    let promtool = glueops_testkit::oracle("promtool", "usr/bin/promtool");
     let mut child = std::process::Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())
@@ -557,12 +556,4 @@ pub(crate) fn promtool_accepts(text: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(|d| Path::new(d).join(tool))
-        .find(|p| p.is_file())
 }
