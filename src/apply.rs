@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 use crate::Error;
-use crate::checkout::{Checkout, Config};
+use crate::checkout::Checkout;
+use crate::config::Config;
 use crate::git::{ChangeSet, Trailer};
 use crate::layout::Layout;
 use crate::ledger::Ledger;
@@ -34,6 +35,11 @@ pub struct Options {
     /// children and the call fails with a timeout (default
     /// [`DEFAULT_GIT_TIMEOUT`](crate::git::DEFAULT_GIT_TIMEOUT)).
     pub git_timeout: std::time::Duration,
+    /// What the calls sharing these options remember between them (branch tips, claims):
+    /// a fresh one-shot [`Session`](crate::Session) from [`Options::new`]; a long-running
+    /// caller puts one [`Session::long_running`](crate::Session::long_running) per
+    /// config/manifest pair here and keeps it.
+    pub session: std::sync::Arc<crate::Session>,
 }
 
 impl Options {
@@ -47,6 +53,7 @@ impl Options {
             branch: None,
             config_branch: None,
             git_timeout: crate::git::DEFAULT_GIT_TIMEOUT,
+            session: std::sync::Arc::default(),
         }
     }
 }

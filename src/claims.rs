@@ -12,19 +12,7 @@ use std::sync::Arc;
 use crate::Error;
 use crate::checkout::{Checkout, load_apps};
 use crate::model::Repo;
-
-/// What one instance claims.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Claim {
-    app: String,
-    cluster: String,
-    namespace: String,
-    object: String,
-    hostnames: Vec<String>,
-}
-
-/// Every instance's claims, by instance name.
-type Claims = BTreeMap<String, Claim>;
+use crate::session::{Claim, Claims};
 
 /// How many commits' claims are kept.
 const KEEP: usize = 16;
@@ -57,15 +45,6 @@ pub(crate) fn remember(checkout: &Checkout, commit: &str, repo: &Repo) {
     save(checkout, commit, claims_of(repo));
 }
 
-/// The claims this process wrote last, per clone: a server's next partial load takes them
-/// from memory instead of reading and parsing the file.
-type Last = BTreeMap<PathBuf, (String, Arc<Claims>)>;
-static LAST: std::sync::Mutex<Last> = std::sync::Mutex::new(BTreeMap::new());
-
-fn last() -> std::sync::MutexGuard<'static, Last> {
-    LAST.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Keeps `claims` (of `commit`) in memory and writes them beside the clone for the next
 /// process: at once in a one-shot command, off the request's path in a long-running one
 /// (which has them in memory; a write that does not finish only makes a later process's
@@ -73,8 +52,11 @@ fn last() -> std::sync::MutexGuard<'static, Last> {
 fn save(checkout: &Checkout, commit: &str, claims: Claims) {
     let claims = Arc::new(claims);
     let dir = folder(checkout);
-    last().insert(dir.clone(), (commit.to_string(), Arc::clone(&claims)));
-    if crate::publish::long_running() {
+    checkout
+        .session
+        .claims()
+        .insert(dir.clone(), (commit.to_string(), Arc::clone(&claims)));
+    if checkout.session.is_long_running() {
         let (dir, commit, claims) = (dir.clone(), commit.to_string(), Arc::clone(&claims));
         let spawned = std::thread::Builder::new()
             .name("glueops-claims".into())
@@ -132,7 +114,7 @@ fn take(checkout: &Checkout, commit: &str) -> Option<Claims> {
 /// out, for a caller that saves the next commit's).
 fn kept(checkout: &Checkout, commit: &str, remove: bool) -> Option<Arc<Claims>> {
     let key = folder(checkout);
-    let mut last = last();
+    let mut last = checkout.session.claims();
     match last.get(&key) {
         Some((c, _)) if c == commit && remove => last.remove(&key).map(|(_, claims)| claims),
         Some((c, claims)) if c == commit => Some(Arc::clone(claims)),
@@ -170,7 +152,10 @@ pub(crate) fn load_partial(
     claims.extend(changed);
     if commit == base {
         // The same commit's claims: back into memory, the file is already there.
-        last().insert(folder(checkout), (commit.to_string(), Arc::new(claims)));
+        checkout
+            .session
+            .claims()
+            .insert(folder(checkout), (commit.to_string(), Arc::new(claims)));
     } else {
         save(checkout, commit, claims);
     }

@@ -57,6 +57,7 @@ mod apply;
 mod bump;
 mod checkout;
 mod claims;
+mod config;
 pub mod dora;
 pub mod gate;
 mod layout;
@@ -68,24 +69,26 @@ mod publish;
 mod release;
 mod review;
 mod secrets_check;
+mod session;
 pub mod status;
 pub mod trailers;
 
 pub use apply::{Options, Outcome, drift, drift_diff, sync, sync_approved};
 pub use bump::{Unsafe, set_image_tag};
-pub use checkout::{Checkout, Config, keep_packed};
+pub use checkout::{Checkout, keep_packed};
+pub use config::Config;
 pub use glueops_files as files;
 pub use glueops_git as git;
 pub use glueops_model as model;
 pub use glueops_render as render;
 pub use glueops_secrets as secrets;
 pub use output::{WriteSummary, write_tree};
-pub use publish::plan_on_pushed_tips;
 pub use release::{
     Bump, ConfigEdit, Refused, Release, SourceCommit, bump, bump_beside, promote, rollback,
 };
 pub use review::config_diff;
 pub use secrets_check::{MissingSecret, check_secrets};
+pub use session::Session;
 
 /// The main types may be shared across threads and tasks: a controller holds them in an
 /// `Arc`, sends them to `spawn_blocking` and back.

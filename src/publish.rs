@@ -2,7 +2,6 @@
 //! commit the plan, push without force; when another writer moved the branch first, read the
 //! new tip and plan again (level-triggered: the plan is always made on what is there).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use crate::Error;
 use crate::checkout::Checkout;
 use crate::git::{Author, Edit, HistoryEntry, Trailer};
 use crate::plan::ManifestState;
+use crate::session::{Pending, TipKey};
 use crate::trailers as t;
 
 /// How many times a push that lost the race is planned again.
@@ -109,43 +109,6 @@ pub(crate) struct Beside<'a> {
     pub(crate) during: Option<Box<dyn FnOnce() + Send + 'a>>,
 }
 
-/// A push in flight, for work planned on its commit meanwhile: settled once, when the remote
-/// accepted or refused it (refused also when the push failed, or its thread unwound).
-#[derive(Debug)]
-pub(crate) struct Pending {
-    /// The commit being pushed.
-    pub(crate) commit: String,
-    accepted: std::sync::Mutex<Option<bool>>,
-    settled: std::sync::Condvar,
-}
-
-impl Pending {
-    fn new(commit: &str) -> Pending {
-        Pending {
-            commit: commit.to_string(),
-            accepted: std::sync::Mutex::new(None),
-            settled: std::sync::Condvar::new(),
-        }
-    }
-
-    fn settle(&self, accepted: bool) {
-        let mut slot = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert(accepted);
-        self.settled.notify_all();
-    }
-
-    /// Waits for the push; true when the remote accepted it.
-    pub(crate) fn accepted(&self) -> bool {
-        let mut slot = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if let Some(accepted) = *slot {
-                return accepted;
-            }
-            slot = self.settled.wait(slot).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
 /// Settles a pending push as refused unless it was settled first (an error or an unwinding
 /// thread never leaves the work planned on it waiting).
 struct Refuse<'a>(&'a Pending);
@@ -178,14 +141,9 @@ fn push_beside(
         return Ok(push()?);
     };
     let pending = Arc::new(Pending::new(id));
-    tips().insert(
-        key(checkout),
-        Tip {
-            commit: Some(id.to_string()),
-            just_pushed: true,
-            pending: Some(Arc::clone(&pending)),
-        },
-    );
+    checkout
+        .session
+        .remember_tip(key(checkout), Some(id), true, Some(Arc::clone(&pending)));
     let pushed = std::thread::scope(|s| {
         let refuse = Refuse(&pending);
         let side = s.spawn(during);
@@ -196,9 +154,7 @@ fn push_beside(
         let _ = side.join();
         pushed
     });
-    if let Some(tip) = tips().get_mut(&key(checkout)) {
-        tip.pending = None;
-    }
+    checkout.session.settled(&key(checkout));
     Ok(pushed?)
 }
 
@@ -219,7 +175,9 @@ pub(crate) fn publish_beside<R>(
         // A process that pushed this branch last plans on that tip without fetching; the push
         // is then a compare-and-swap on it, and any other tip means fetch and plan again.
         let known = if attempt == 1 {
-            known_tip(checkout)
+            checkout
+                .session
+                .known_tip(checkout.remote.url(), &checkout.branch)
         } else {
             None
         };
@@ -259,12 +217,17 @@ pub(crate) fn publish_beside<R>(
                 commit: config.commit.clone(),
             });
         }
-        let during = beside.during.take().filter(|_| long_running());
+        let during = beside
+            .during
+            .take()
+            .filter(|_| checkout.session.is_long_running());
         let overlapped = during.is_some();
         let pushed = push_beside(checkout, &id, known.as_ref(), during)?;
         if pushed {
             if !overlapped {
-                remember_tip(checkout, Some(&id), true);
+                checkout
+                    .session
+                    .remember_tip(key(checkout), Some(&id), true, None);
             }
             return Ok((
                 report,
@@ -274,7 +237,7 @@ pub(crate) fn publish_beside<R>(
                 },
             ));
         }
-        forget_tip(checkout);
+        checkout.session.forget_tip(&key(checkout));
         if known.is_some() {
             // The tip this process knew is not the remote's: fetch at once.
             continue;
@@ -294,87 +257,6 @@ pub(crate) fn publish_beside<R>(
     })
 }
 
-/// A branch tip this process knows, per (remote, branch).
-#[derive(Debug, Clone)]
-struct Tip {
-    /// The commit (`None`: the branch did not exist).
-    commit: Option<String>,
-    /// This process pushed it and nothing has read it since: the sync that follows a bump in
-    /// the same batch reads the config at that commit instead of fetching it again (the bump
-    /// fetched, or its compare-and-swap proved the tip, a moment ago).
-    just_pushed: bool,
-    /// Its push is still in flight (work planned on it waits for the outcome).
-    pending: Option<Arc<Pending>>,
-}
-
-/// The tips this process pushed or fetched last: a server that is the branch's usual writer
-/// saves a fetch per release. One-shot commands start empty and always fetch.
-static TIPS: std::sync::Mutex<BTreeMap<(String, String), Tip>> =
-    std::sync::Mutex::new(BTreeMap::new());
-
-fn tips() -> std::sync::MutexGuard<'static, BTreeMap<(String, String), Tip>> {
-    TIPS.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The commit this process pushed to `checkout`'s branch a moment ago, once (the next call
-/// answers `None` and the caller fetches). Only with [`plan_on_pushed_tips`] on.
-/// With it, the push still in flight when there is one.
-pub(crate) fn take_just_pushed(checkout: &Checkout) -> Option<(String, Option<Arc<Pending>>)> {
-    if !long_running() {
-        return None;
-    }
-    let mut tips = tips();
-    let tip = tips.get_mut(&key(checkout)).filter(|t| t.just_pushed)?;
-    tip.just_pushed = false;
-    Some((tip.commit.clone()?, tip.pending.clone()))
-}
-
-fn key(checkout: &Checkout) -> (String, String) {
+fn key(checkout: &Checkout) -> TipKey {
     (checkout.remote.url().to_string(), checkout.branch.clone())
-}
-
-fn known_tip(checkout: &Checkout) -> Option<Option<String>> {
-    if !long_running() {
-        return None;
-    }
-    tips().get(&key(checkout)).map(|t| t.commit.clone())
-}
-
-fn remember_tip(checkout: &Checkout, commit: Option<&str>, just_pushed: bool) {
-    if long_running() {
-        let tip = Tip {
-            commit: commit.map(str::to_string),
-            just_pushed,
-            pending: None,
-        };
-        tips().insert(key(checkout), tip);
-    }
-}
-
-/// The tip a fetch just found (any fetch also clears the just-pushed mark).
-pub(crate) fn remember_fetched(checkout: &Checkout, commit: Option<&str>) {
-    remember_tip(checkout, commit, false);
-}
-
-fn forget_tip(checkout: &Checkout) {
-    tips().remove(&key(checkout));
-}
-
-static REMEMBER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether this is a long-running process ([`plan_on_pushed_tips`] on): it remembers tips
-/// and keeps caches in memory.
-pub(crate) fn long_running() -> bool {
-    REMEMBER.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// For a long-running process that is its branches' usual writer (`glueops serve`): plan on
-/// the tip it pushed last instead of fetching first, and push with a compare-and-swap on that
-/// tip (`git push --force-with-lease`); when another writer moved (or rewound) the branch, the
-/// push is refused, the branch fetched and the plan made again. Off by default.
-pub fn plan_on_pushed_tips(enabled: bool) {
-    REMEMBER.store(enabled, std::sync::atomic::Ordering::Relaxed);
-    if !enabled {
-        tips().clear();
-    }
 }

@@ -9,7 +9,8 @@ use jiff::Timestamp;
 
 use crate::Error;
 use crate::apply::{Options, Outcome, sync_with};
-use crate::checkout::{Checkout, Config};
+use crate::checkout::Checkout;
+use crate::config::Config;
 use crate::gate::{self, Hold};
 use crate::git::{Edit, Trailer};
 use crate::plan::Request;
@@ -81,7 +82,7 @@ pub struct Bump<'a> {
 }
 
 /// [`bump`], with `during` run on another thread while the config commit's push is in flight
-/// (a long-running process only: [`plan_on_pushed_tips`](crate::plan_on_pushed_tips) on).
+/// (a long-running [`Session`](crate::Session) only).
 /// Meanwhile the commit stands as the config branch's just-pushed tip, so a [`sync`](crate::sync)
 /// in `during` plans on it at once, and pushes its release only after the config remote
 /// accepted the bump: when the remote refuses it, that sync pushes nothing and answers

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::apply::{Options, manifest_checkout};
-use crate::checkout::Config;
+use crate::config::Config;
 use crate::gate::{self, Hold};
 use crate::ledger::Ledger;
 use crate::plan::Held;

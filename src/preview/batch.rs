@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{PreviewOutcome, PreviewTarget, PullRequest, apps, open_previews, run, settings};
 use crate::Error;
 use crate::apply::{Options, manifest_checkout};
-use crate::checkout::Config;
+use crate::config::Config;
 use crate::git::Edit;
 use crate::layout::{Layout, Owner};
 use crate::publish::{self, Commit};

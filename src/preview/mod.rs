@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use crate::Error;
 use crate::apply::{Options, manifest_checkout};
-use crate::checkout::{Checkout, Config};
+use crate::checkout::Checkout;
+use crate::config::Config;
 use crate::layout::{Layout, Owner};
 use crate::model::platform::Previews;
 use crate::publish::{self, Commit, Published};

@@ -7,4 +7,5 @@
 mod bump_props;
 mod loop_flows;
 mod secrets_check;
+mod sessions;
 mod write_tree;

@@ -11,7 +11,7 @@ use glueops::{Options, Outcome, Release};
 use jiff::Timestamp;
 
 use crate::error::Error;
-use crate::report::Report;
+use crate::report::{Report, short};
 
 /// Exit code: refused or held by a rule.
 pub(crate) const REFUSED: u8 = 3;
@@ -218,10 +218,6 @@ fn print_plan(p: &Plan) {
     }
 }
 
-pub(crate) fn short(c: &str) -> &str {
-    c.get(..12).unwrap_or(c)
-}
-
 /// `glueops bump`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct BumpArgs {
@@ -262,7 +258,10 @@ fn bump_then_sync(
     manifests: &str,
     opts: &glueops::Options,
 ) -> Result<(glueops::ConfigEdit, glueops::Outcome), Error> {
-    glueops::plan_on_pushed_tips(true);
+    // One session for both: the sync plans on the config commit the bump pushed.
+    let mut opts = opts.clone();
+    opts.session = std::sync::Arc::new(glueops::Session::long_running());
+    let opts = &opts;
     let (edit, beside) = glueops::bump_beside(config, request, opts, || {
         glueops::sync(config, manifests, opts)
     })?;

@@ -3,8 +3,9 @@
 use glueops::preview::{PreviewOutcome, PreviewTarget, PullRequest};
 
 use crate::error::Error;
-use crate::flows::{Branch, Common, Repos, short};
+use crate::flows::{Branch, Common, Repos};
 use crate::report::Report;
+use crate::report::short;
 
 /// `glueops preview`.
 #[derive(Debug, clap::Args)]

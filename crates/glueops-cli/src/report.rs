@@ -11,7 +11,6 @@ use glueops::preview::PreviewOutcome;
 use glueops::{ConfigEdit, Outcome, Release};
 
 use crate::error::Error;
-use crate::flows::short;
 
 /// One command's result, for CI.
 #[derive(Debug, Default)]
@@ -333,6 +332,11 @@ fn append(path: &Path, text: &str) -> Result<(), Error> {
         .open(path)
         .map_err(io)?;
     file.write_all(text.as_bytes()).map_err(io)
+}
+
+/// A commit id shortened for people (its first 12 hex digits).
+pub(crate) fn short(c: &str) -> &str {
+    c.get(..12).unwrap_or(c)
 }
 
 #[cfg(test)]

@@ -105,6 +105,13 @@ fn lean_app_values() -> &'static (Json, BTreeSet<String>) {
 
 const KUBERNETES_DEFS: &str = "io.k8s.";
 
+impl AppValues {
+    /// The top-level keys glueops knows (every other key is a template value).
+    pub fn known_keys() -> Vec<String> {
+        app_keys()
+    }
+}
+
 /// The top-level keys of a values file, from the (cached) schema.
 pub(crate) fn app_keys() -> Vec<String> {
     lean_app_values().0["properties"]

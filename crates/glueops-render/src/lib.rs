@@ -447,7 +447,7 @@ fn push_instance(
     for w in &i.workloads {
         let object: Option<Object> = match w.kind {
             WorkloadKind::Deployment => {
-                workload::deployment(&i, w, &hash).map(|d| rollouts::workload(&i, d))
+                workload::deployment(&i, w, &hash).map(|d| rollouts::workload(&i, d).into())
             }
             WorkloadKind::StatefulSet => workload::stateful_set(&i, w, &hash).map(Object::from),
             WorkloadKind::CronJob => workload::cron_job(&i, w, &hash).map(Object::from),

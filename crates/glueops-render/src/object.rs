@@ -17,7 +17,7 @@ use crate::custom::{
     AppProject, Application, CustomResource, ExternalSecret, GitRepository, Kustomization,
     PrometheusRule, RawObject, ScaledObject, ServiceMonitor, TriggerAuthentication,
 };
-use crate::rollouts::{AnalysisTemplate, Rollout};
+use crate::rollouts::{AnalysisTemplate, Released, Rollout};
 
 macro_rules! objects {
     (core: $($core:ident),*; custom: $($custom:ident),*) => {
@@ -127,5 +127,14 @@ impl Object {
 impl From<RawObject> for Object {
     fn from(o: RawObject) -> Self {
         Object::Raw(Box::new(o))
+    }
+}
+
+impl From<Released> for Object {
+    fn from(released: Released) -> Self {
+        match released {
+            Released::Deployment(d) => d.into(),
+            Released::Rollout(r) => r.into(),
+        }
     }
 }

@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use crate::custom::custom_resource;
 use crate::instance::Instance;
-use crate::object::Object;
 
 custom_resource!(
     /// Argo Rollouts: a Deployment that releases blue/green or canary.
@@ -206,13 +205,21 @@ fn preview_service_name(i: &Instance) -> String {
     i.named("preview")
 }
 
+/// What runs an instance's Deployment workload.
+pub(crate) enum Released {
+    /// A plain Deployment.
+    Deployment(Deployment),
+    /// The Rollout that replaces it under a progressive strategy.
+    Rollout(Rollout),
+}
+
 /// The instance's Deployment, or the Rollout that replaces it under a progressive strategy.
-pub(crate) fn workload(i: &Instance, deployment: Deployment) -> Object {
+pub(crate) fn workload(i: &Instance, deployment: Deployment) -> Released {
     let Some((kind, p)) = progressive(i) else {
-        return deployment.into();
+        return Released::Deployment(deployment);
     };
     let Deployment { metadata, spec, .. } = deployment;
-    rollout(i, kind, p, metadata, spec.unwrap_or_default()).into()
+    Released::Rollout(rollout(i, kind, p, metadata, spec.unwrap_or_default()))
 }
 
 /// The Rollout with the Deployment's metadata, selector, replicas and pod template.

@@ -38,7 +38,7 @@ fn server_recipients(
         format!(
             "--backup-recipients {}: {}",
             file.display(),
-            crate::worker::chain(&e)
+            crate::steps::chain(&e)
         )
     })
 }
@@ -50,8 +50,8 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
         return Ok(());
     };
     let config = glueops::Config::open(&s.config, opts, s.config_branch.as_deref(), false)
-        .map_err(|e| crate::worker::chain(&e))?;
-    let platform = config.platform().map_err(|e| crate::worker::chain(&e))?;
+        .map_err(|e| crate::steps::chain(&e))?;
+    let platform = config.platform().map_err(|e| crate::steps::chain(&e))?;
     let Some(backup) = platform
         .spec
         .secret_store
@@ -75,7 +75,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
             l.jobs.insert(JOB.to_string(), now.as_second());
         }
     })
-    .map_err(|e| crate::worker::chain(&e))?;
+    .map_err(|e| crate::steps::chain(&e))?;
     shared.remember_applied(&written);
     if !claimed {
         return Ok(());
@@ -94,7 +94,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
                 .backup(store.as_ref(), &recipients)
                 .await
         })
-        .map_err(|e| crate::worker::chain(&e))?;
+        .map_err(|e| crate::steps::chain(&e))?;
     shared
         .metrics
         .timed("backup", None, started.elapsed().as_secs_f64());

@@ -9,7 +9,7 @@ use glueops::ledger::Ledger;
 use crate::Shared;
 use crate::queue::Job;
 use crate::route::Work;
-use crate::worker::{Failures, chain, sync, transient};
+use crate::steps::{Failures, chain, sync, transient};
 
 /// The last tag per deployment wins; true when the config changed. The last bump's push
 /// overlaps the sync that follows it (planned on the bump, pushed once the bump landed): its

@@ -252,7 +252,7 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
             ) {
                 kind.set(event_type(path_host, &headers));
             }
-            let reason = crate::worker::chain(&e);
+            let reason = crate::steps::chain(&e);
             let (code, outcome) = match &e {
                 GitError::Duplicate { .. } => (StatusCode::OK, "duplicate"),
                 GitError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "rejected"),
@@ -324,7 +324,7 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
             if let Some(id) = &delivery.id {
                 s.receiver.forget(id);
             }
-            let reason = crate::worker::chain(&e);
+            let reason = crate::steps::chain(&e);
             log("refused", &reason);
             answer(StatusCode::INTERNAL_SERVER_ERROR, "refused", &reason)
         }

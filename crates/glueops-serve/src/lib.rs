@@ -38,6 +38,7 @@ mod listen;
 mod metrics;
 mod queue;
 mod route;
+mod steps;
 mod worker;
 
 use std::net::SocketAddr;
@@ -249,6 +250,9 @@ struct Shared {
     status: RwLock<Option<Arc<Status>>>,
     /// What the last sync held (a hold commits nothing).
     held: RwLock<Option<Vec<glueops::plan::Held>>>,
+    /// This server writes its branches: every call plans on the tips it pushed (a fetch
+    /// saved per release; any other writer's tip is caught by the compare-and-swap push).
+    session: Arc<glueops::Session>,
 }
 
 impl Shared {
@@ -257,6 +261,7 @@ impl Shared {
         opts.config_branch.clone_from(&self.settings.config_branch);
         opts.branch.clone_from(&self.settings.manifest_branch);
         opts.git_timeout = self.settings.git_timeout;
+        opts.session = Arc::clone(&self.session);
         opts
     }
 
@@ -373,9 +378,6 @@ impl Server {
         for token in &settings.gitlab_tokens {
             receiver = receiver.gitlab_token(token.clone());
         }
-        // This process writes its branches: plan on the tips it pushed (a fetch saved per
-        // release; any other writer's tip is caught by the compare-and-swap push).
-        glueops::plan_on_pushed_tips(true);
         // Clearing locks and replaying the journal read and write files: off the runtime.
         let (cache, capacity) = (settings.cache.clone(), settings.queue);
         let queue = tokio::task::spawn_blocking(move || {
@@ -411,13 +413,14 @@ impl Server {
             health: Mutex::new(Health::default()),
             status: RwLock::new(None),
             held: RwLock::new(None),
+            session: Arc::new(glueops::Session::long_running()),
         });
         // Route from the first request: read the config before answering any.
         let reader = Arc::clone(&shared);
-        match tokio::task::spawn_blocking(move || worker::load_routes(&reader)).await {
+        match tokio::task::spawn_blocking(move || steps::load_routes(&reader)).await {
             Ok(Ok(routes)) => shared.set_routes(routes),
             Ok(Err(e)) => {
-                tracing::warn!(error = %worker::chain(&e), "the config cannot be read yet; webhooks are answered 503 until it can")
+                tracing::warn!(error = %steps::chain(&e), "the config cannot be read yet; webhooks are answered 503 until it can")
             }
             Err(e) => return Err(Error::Worker(e.to_string())),
         }

@@ -3,16 +3,16 @@
 //! ledger, and between batches runs the level-triggered resync. A transient failure (a remote
 //! down) puts the batch back and retries it with growing pauses; nothing is dropped.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glueops::ledger::{self, Ledger};
+use glueops::ledger;
 use glueops::preview::{PreviewChange, PreviewTarget, PullRequest};
 
 use crate::Shared;
 use crate::queue::Job;
-use crate::route::{Routes, Work};
+use crate::route::Work;
+use crate::steps::{Failures, chain, gauge, load_routes, sync, transient};
 
 /// Jobs applied together at most.
 const BATCH: usize = 256;
@@ -84,33 +84,6 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         }
     }
 }
-
-fn gauge(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The error and its causes on one line.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
-}
-
-pub(crate) fn transient(e: &glueops::Error) -> bool {
-    matches!(
-        e,
-        glueops::Error::Git(_) | glueops::Error::Io { .. } | glueops::Error::Contention { .. }
-    )
-}
-
-/// What a batch's steps report for the jobs not applied: the outcome (`failed` for good, or
-/// `ignored`) and why.
-pub(crate) type Failures = BTreeMap<u64, (&'static str, String)>;
 
 /// Applies `jobs`; `Err` only for a transient failure (the whole batch is retried, and every
 /// step is idempotent, so what already landed lands again as nothing).
@@ -339,91 +312,6 @@ fn probe(shared: &Shared) {
     let config = glueops::Checkout::open(&s.config, &opts, s.config_branch.as_deref())
         .and_then(|c| c.fetch());
     shared.set_config_ok(config.is_ok());
-}
-
-fn waits_for_approval(out: &glueops::Outcome) -> bool {
-    out.plan.held.iter().any(|h| {
-        h.holds
-            .iter()
-            .any(|r| matches!(r, glueops::gate::Hold::Approval { .. }))
-    })
-}
-
-/// Syncs with the ledger's approvals (read afresh, and the sync made again, when it holds for
-/// want of an approval another replica may have recorded); refreshes the routes when the
-/// config moved.
-pub(crate) fn sync(
-    shared: &Shared,
-    ledger: &Ledger,
-    opts: &glueops::Options,
-) -> Result<(), glueops::Error> {
-    let s = &shared.settings;
-    let started = Instant::now();
-    let mut result = glueops::sync_approved(&s.config, &s.manifests, ledger, opts);
-    if let Ok(out) = &result
-        && waits_for_approval(out)
-    {
-        let fresh = ledger::load(&s.manifests, opts)?;
-        shared.remember_applied(&fresh);
-        if fresh.approvals != ledger.approvals {
-            result = glueops::sync_approved(&s.config, &s.manifests, &fresh, opts);
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    match &result {
-        Ok(out) => {
-            shared
-                .metrics
-                .timed("sync", Some(out.plan_time.as_secs_f64()), elapsed);
-            if out.commit.is_some() {
-                shared.metrics.pushed("manifests", out.attempts);
-            }
-            shared.metrics.held.set(gauge(out.plan.held.len()));
-            *shared.held.write().unwrap_or_else(|p| p.into_inner()) = Some(out.plan.held.clone());
-            shared.set_synced(None);
-            if out.plan.config.as_deref() != shared.routes_commit().as_deref() {
-                match load_routes(shared) {
-                    Ok(routes) => shared.set_routes(routes),
-                    Err(e) => {
-                        tracing::warn!(error = %chain(&e), "the config moved but cannot be read for routing")
-                    }
-                }
-            }
-        }
-        // Planned on a bump the config remote refused: nothing was pushed, and the batch
-        // syncs again on the remote's branch.
-        Err(glueops::Error::Superseded { .. }) => {}
-        Err(e) => {
-            shared.metrics.failed("sync");
-            shared.set_synced(Some(e));
-        }
-    }
-    result.map(|_| ())
-}
-
-/// The config's routing index, read at the config branch's tip.
-pub(crate) fn load_routes(shared: &Shared) -> Result<(Routes, Option<String>), glueops::Error> {
-    let s = &shared.settings;
-    let config = glueops::Config::open(
-        &s.config,
-        &shared.options(),
-        s.config_branch.as_deref(),
-        false,
-    )
-    .inspect_err(|_| shared.set_config_ok(false))?;
-    shared.set_config_ok(true);
-    let branch = config
-        .checkout
-        .as_ref()
-        .map_or_else(|| "main".to_string(), |c| c.branch.clone());
-    let repo = config.repo()?;
-    let mut routes = Routes::new(&s.config_repo_name(), &branch, repo);
-    routes.manifest_branch = s
-        .manifest_branch
-        .clone()
-        .or_else(|| repo.platform().spec.manifest_repo.branch.clone())
-        .unwrap_or_else(|| "main".into());
-    Ok((routes, config.commit.clone()))
 }
 
 /// The level-triggered pass: sync (what a lost event left behind, and what a newly open

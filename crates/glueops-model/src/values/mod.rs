@@ -296,11 +296,6 @@ impl PullPolicy {
 }
 
 impl AppValues {
-    /// The top-level keys glueops knows (every other key is a template value).
-    pub fn known_keys() -> Vec<String> {
-        crate::schema::app_keys()
-    }
-
     /// `externalSecret`, when it is on (`enabled: true`): what ExternalSecrets are rendered
     /// from.
     pub fn enabled_external_secret(&self) -> Option<&ExternalSecret> {
