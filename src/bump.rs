@@ -21,7 +21,7 @@ pub struct Unsafe(pub String);
 /// assert!(glueops::set_image_tag("image: {tag: &t 1.0}\nother: *t\n", "2.0").is_err());
 /// ```
 pub fn set_image_tag(text: &str, tag: &str) -> Result<String, Unsafe> {
-    crate::model::check::image_tag(tag).map_err(Unsafe)?;
+    crate::model::check::image_tag(tag).map_err(|e| Unsafe(e.to_string()))?;
     if several_documents(text) {
         return Err(Unsafe(
             "the file holds several YAML documents; glueops edits single-document values files only".into(),

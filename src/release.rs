@@ -120,7 +120,7 @@ fn bump_with(
     } = *request;
     crate::model::check::image_tag(tag).map_err(|reason| Error::Unsafe {
         path: values_path(app, env),
-        reason,
+        reason: reason.to_string(),
     })?;
     let checkout = Checkout::open(spec, opts, opts.config_branch.as_deref())?;
     let path = values_path(app, env);

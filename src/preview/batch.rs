@@ -67,7 +67,7 @@ pub(super) fn apply_loaded(
             && let Some(sha) = &pr.sha
         {
             crate::model::check::commit_id(sha).map_err(|message| Error::Invalid {
-                message,
+                message: message.to_string(),
                 help: "the preview's image tag is the pull request's head commit".into(),
             })?;
         }

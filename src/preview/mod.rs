@@ -217,7 +217,7 @@ pub fn gc(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcom
         });
     };
     let ttl = crate::model::check::go_duration_seconds(ttl).map_err(|message| Error::Invalid {
-        message,
+        message: message.to_string(),
         help: "fix previews.ttl in glueops.yaml".into(),
     })?;
     let checkout = manifest_checkout(&config, manifests, opts)?;

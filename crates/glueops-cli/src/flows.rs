@@ -51,7 +51,7 @@ pub(crate) fn duration(text: &str) -> Result<std::time::Duration, String> {
     let seconds = if text.bytes().all(|b| b.is_ascii_digit()) {
         text.parse::<u64>().map_err(|e| e.to_string())?
     } else {
-        glueops::model::check::go_duration_seconds(text)?
+        glueops::model::check::go_duration_seconds(text).map_err(|e| e.to_string())?
     };
     Ok(std::time::Duration::from_secs(seconds.max(1)))
 }

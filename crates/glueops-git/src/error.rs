@@ -55,12 +55,32 @@ pub enum Error {
         id: String,
     },
     /// A path that would leave its prefix, or that git refuses.
-    #[error("invalid path `{path}`: {reason}")]
+    #[error("invalid path `{path}`: it {}", source.reason)]
     InvalidPath {
         /// The path.
         path: String,
-        /// Why.
-        reason: String,
+        /// What the path check found.
+        #[source]
+        source: glueops_files::PathError,
+    },
+    /// Paths of one tree that cannot all hold: a file and a folder at one path, a path below
+    /// a file, the whole tree as one path.
+    #[error("path `{path}` {conflict}")]
+    PathConflict {
+        /// The path.
+        path: String,
+        /// What it conflicts with.
+        conflict: &'static str,
+    },
+    /// A commit trailer that is not `Key: value` on one line.
+    #[error(
+        "invalid trailer `{key}: {value}`: a trailer is `Key: value`, the key letters, digits and '-', the value one non-empty line"
+    )]
+    InvalidTrailer {
+        /// The key as given.
+        key: String,
+        /// The value as given.
+        value: String,
     },
     /// No branch, tag or ref of that name exists.
     #[error("{repo}: no branch, tag or ref is named `{rev}`; check the name (`git branch -a`)")]

@@ -72,6 +72,7 @@
 
 pub mod check;
 mod diagnostics;
+mod error;
 mod explain;
 mod formats;
 mod instance;
@@ -91,6 +92,7 @@ pub mod values;
 mod yaml;
 
 pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity};
+pub use error::Error;
 
 /// Starts compiling the built-in schemas on a background thread, so that a load that comes
 /// later does not wait for them (a tool that first fetches a repository can overlap the two).

@@ -155,7 +155,7 @@ impl AuditLog {
             log.record_kind(backend, operation, &path, version.as_deref(), failed)
         })
         .await
-        .map_err(|e| Error::Task(format!("audit writer: {e}")))?
+        .map_err(|e| Error::task_from("audit writer", e))?
     }
 }
 

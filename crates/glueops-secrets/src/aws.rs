@@ -75,8 +75,8 @@ fn sdk_error<E, R>(
     e: SdkError<E, R>,
 ) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = e.code().unwrap_or("").to_string();
     match code.as_str() {
@@ -100,6 +100,7 @@ where
                 (false, None) => code,
                 _ => format!("{}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
             },
+            source: Some(Box::new(e)),
         },
     }
 }
@@ -189,6 +190,7 @@ impl SecretStore for AwsStore {
             operation: "put",
             path: path.to_string(),
             message: "the secret was created and deleted concurrently three times; retry".into(),
+            source: None,
         })
     }
 

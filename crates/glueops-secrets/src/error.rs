@@ -68,8 +68,11 @@ pub enum Error {
         operation: &'static str,
         /// The secret or prefix.
         path: String,
-        /// The backend's message (checked to carry no secret value).
+        /// What failed, in the backend's terms (checked to carry no secret value).
         message: String,
+        /// The cause: the HTTP client's or the SDK's error, when there is one.
+        #[source]
+        source: Option<Cause>,
     },
     /// An encrypted file or archive failed its integrity check.
     #[error(
@@ -159,10 +162,20 @@ pub enum Error {
         /// Cargo feature that enables it.
         feature: &'static str,
     },
-    /// A blocking task was cancelled or panicked.
-    #[error("internal task failed: {0}")]
-    Task(String),
+    /// An internal step failed: a blocking task cancelled or panicked, a lock poisoned, a
+    /// cipher refusing its key.
+    #[error("internal task failed: {what}")]
+    Task {
+        /// Which step.
+        what: String,
+        /// The cause, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
 }
+
+/// The cause of a backend or task failure, as the library that failed gave it.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
@@ -176,6 +189,25 @@ impl Error {
         Error::NotFound {
             path: path.to_string(),
             version: version.map(|v| v.to_string()),
+        }
+    }
+
+    /// An internal step that failed on its own.
+    pub(crate) fn task(what: impl Into<String>) -> Error {
+        Error::Task {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// An internal step that failed because of `source`.
+    pub(crate) fn task_from(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Task {
+            what: what.into(),
+            source: Some(Box::new(source)),
         }
     }
 

@@ -85,8 +85,8 @@ impl Recipients {
             .iter()
             .map(|(text, r)| {
                 let armored = encrypt_for(std::iter::once(r), plain, true)?;
-                let armored = String::from_utf8(armored)
-                    .map_err(|_| Error::Task("age armor is not text".into()))?;
+                let armored =
+                    String::from_utf8(armored).map_err(|_| Error::task("age armor is not text"))?;
                 Ok((text.clone(), armored))
             })
             .collect()
@@ -104,9 +104,9 @@ fn encrypt_for<'a>(
     plain: &[u8],
     armor: bool,
 ) -> Result<Vec<u8>> {
-    let crypto = |e: std::io::Error| Error::Task(format!("age encryption failed: {e}"));
+    let crypto = |e: std::io::Error| Error::task_from("age encryption failed", e);
     let encryptor = age::Encryptor::with_recipients(recipients.map(|r| r as &dyn age::Recipient))
-        .map_err(|e| Error::Task(format!("age encryption failed: {e}")))?;
+        .map_err(|e| Error::task_from("age encryption failed", e))?;
     let mut out = Vec::with_capacity(plain.len() + 256);
     let format = if armor {
         age::armor::Format::AsciiArmor

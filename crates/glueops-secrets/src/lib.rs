@@ -62,7 +62,7 @@ pub use aws::AwsStore;
 pub use backup::{
     Archive, BackupDir, BackupSummary, OnExisting, RestoreSummary, backup, restore, verify,
 };
-pub use error::{Error, Result};
+pub use error::{Cause, Error, Result};
 pub use keys::{Identities, Recipients};
 pub use location::{StoreUrl, open};
 pub use memory::MemoryStore;

@@ -192,7 +192,7 @@ pub async fn open(url: &str, audit: AuditLog) -> Result<Arc<dyn SecretStore>> {
             // Reads the age key file: off the runtime.
             let store = tokio::task::spawn_blocking(move || SopsStore::from_env(dir, recipients))
                 .await
-                .map_err(|e| Error::Task(format!("opening the SOPS store: {e}")))?;
+                .map_err(|e| Error::task_from("opening the SOPS store", e))?;
             Arc::new(Audited::new(store, audit))
         }
         StoreUrl::Aws { region, endpoint } => aws(url, region, endpoint, audit).await?,

@@ -26,7 +26,7 @@ impl MemoryStore {
     fn locked(&self) -> Result<std::sync::MutexGuard<'_, Secrets>> {
         self.secrets
             .lock()
-            .map_err(|_| Error::Task("memory store lock poisoned".into()))
+            .map_err(|_| Error::task("memory store lock poisoned"))
     }
 }
 

@@ -79,7 +79,8 @@ impl VaultStore {
                 backend: BACKEND,
                 operation: "connect",
                 path: address.to_string(),
-                message: e.to_string(),
+                message: "cannot build the HTTP client".into(),
+                source: Some(Box::new(e)),
             })?;
         Ok(VaultStore {
             http,
@@ -99,12 +100,14 @@ impl VaultStore {
         body: Option<Vec<u8>>,
     ) -> Result<Option<T>> {
         let url = format!("{}/v1/{}/{api_path}", self.address, self.mount);
-        let backend_error = |message: String| Error::Backend {
+        let failed = |message: String, source: Option<crate::error::Cause>| Error::Backend {
             backend: BACKEND,
             operation,
             path: what.to_string(),
             message,
+            source,
         };
+        let backend_error = |message: String| failed(message, None);
         let mut request = self
             .http
             .request(method, &url)
@@ -117,12 +120,12 @@ impl VaultStore {
         let response = request
             .send()
             .await
-            .map_err(|e| backend_error(format!("cannot reach {}: {e}", self.address)))?;
+            .map_err(|e| failed(format!("cannot reach {}", self.address), Some(Box::new(e))))?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| backend_error(format!("reading the answer: {e}")))?;
+            .map_err(|e| failed("reading the answer".into(), Some(Box::new(e))))?;
         match status {
             StatusCode::NOT_FOUND => Ok(None),
             StatusCode::NO_CONTENT => serde_json::from_slice(b"null")
@@ -137,7 +140,7 @@ impl VaultStore {
             }),
             s if s.is_success() => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| backend_error(format!("unexpected answer: {e}"))),
+                .map_err(|e| failed("unexpected answer".into(), Some(Box::new(e)))),
             s => {
                 let errors: Errors = serde_json::from_slice(&bytes).unwrap_or_default();
                 Err(backend_error(format!(
@@ -217,6 +220,7 @@ impl SecretStore for VaultStore {
             operation: "put",
             path: path.to_string(),
             message: format!("mount `{}` not found; is it a KV v2 mount?", self.mount),
+            source: None,
         })?;
         Ok(VersionId::new(written.data.version.to_string()))
     }

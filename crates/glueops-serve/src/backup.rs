@@ -5,7 +5,10 @@
 use glueops::ledger;
 use glueops::secrets::{AuditLog, BackupDir, Recipients};
 
-use crate::Shared;
+use crate::{Error, Shared};
+
+/// No cause beyond the message.
+const NONE: Option<std::io::Error> = None;
 
 /// The ledger's job name.
 const JOB: &str = "backup";
@@ -16,12 +19,19 @@ const JOB: &str = "backup";
 fn server_recipients(
     file: Option<&std::path::Path>,
     listed: &[String],
-) -> Result<Recipients, String> {
+) -> Result<Recipients, Error> {
     let Some(file) = file else {
-        return Err("backups need --backup-recipients FILE (age recipients, one per line): archives are never encrypted to recipients from the config repo".into());
+        return Err(Error::backup(
+            "backups need --backup-recipients FILE (age recipients, one per line): archives are never encrypted to recipients from the config repo",
+            NONE,
+        ));
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read --backup-recipients {}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Error::backup(
+            format!("cannot read --backup-recipients {}", file.display()),
+            Some(e),
+        )
+    })?;
     let own: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -29,29 +39,33 @@ fn server_recipients(
         .map(str::to_string)
         .collect();
     if let Some(stranger) = listed.iter().find(|r| !own.contains(r)) {
-        return Err(format!(
-            "spec.secretStore.backup.recipients names `{stranger}`, which {} does not hold: no backup is made until the server's own recipients file allows it",
-            file.display()
+        return Err(Error::backup(
+            format!(
+                "spec.secretStore.backup.recipients names `{stranger}`, which {} does not hold: no backup is made until the server's own recipients file allows it",
+                file.display()
+            ),
+            NONE,
         ));
     }
-    Recipients::parse(&own).map_err(|e| {
-        format!(
-            "--backup-recipients {}: {}",
-            file.display(),
-            crate::steps::chain(&e)
-        )
-    })
+    Recipients::parse(&own)
+        .map_err(|e| Error::backup(format!("--backup-recipients {}", file.display()), Some(e)))
 }
 
 /// Runs the backup when one is configured and due. `Err` says what to fix.
-pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(), String> {
+pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(), Error> {
     let s = &shared.settings;
     let Some(url) = &s.store else {
         return Ok(());
     };
+    let loop_failed = |what: &str| {
+        let what = what.to_string();
+        move |e: glueops::Error| Error::backup(what, Some(e))
+    };
     let config = glueops::Config::open(&s.config, opts, s.config_branch.as_deref(), false)
-        .map_err(|e| crate::steps::chain(&e))?;
-    let platform = config.platform().map_err(|e| crate::steps::chain(&e))?;
+        .map_err(loop_failed("reading the config"))?;
+    let platform = config
+        .platform()
+        .map_err(loop_failed("reading glueops.yaml"))?;
     let Some(backup) = platform
         .spec
         .secret_store
@@ -61,7 +75,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
         return Ok(());
     };
     let every = glueops::model::check::go_duration_seconds(&backup.schedule)
-        .map_err(|e| format!("spec.secretStore.backup.schedule: {e}"))?;
+        .map_err(|e| Error::backup(format!("spec.secretStore.backup.schedule: {e}"), NONE))?;
     let recipients = server_recipients(s.backup_recipients.as_deref(), &backup.recipients)?;
     let now = opts.now;
     // What this replica last read says it is not due: it is not (times only move forward).
@@ -75,7 +89,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
             l.jobs.insert(JOB.to_string(), now.as_second());
         }
     })
-    .map_err(|e| crate::steps::chain(&e))?;
+    .map_err(loop_failed("claiming the backup in the ledger"))?;
     shared.remember_applied(&written);
     if !claimed {
         return Ok(());
@@ -83,7 +97,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the backup's runtime: {e}"))?;
+        .map_err(|e| Error::backup("cannot start the backup's runtime", Some(e)))?;
     let started = std::time::Instant::now();
     let (file, summary) = runtime
         .block_on(async {
@@ -94,7 +108,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
                 .backup(store.as_ref(), &recipients)
                 .await
         })
-        .map_err(|e| crate::steps::chain(&e))?;
+        .map_err(|e| Error::backup("backing up the store", Some(e)))?;
     shared
         .metrics
         .timed("backup", None, started.elapsed().as_secs_f64());

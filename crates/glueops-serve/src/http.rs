@@ -295,11 +295,11 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
     let at = delivery.at.map(|t| t.as_second());
     let work = match routes.route(&delivery.event, at) {
         Ok(work) => work,
-        Err(reason) => {
+        Err(ignored) => {
             let reason = if matches!(delivery.event, RepoEvent::Ping { .. }) {
                 "ping: the webhook reaches glueops".to_string()
             } else {
-                reason
+                ignored.reason
             };
             log("ignored", &reason);
             return answer(StatusCode::ACCEPTED, "ignored", &reason);

@@ -232,9 +232,46 @@ pub enum Error {
     /// No webhook secret is configured.
     #[error("no webhook secret: give --github-secret-file or --gitlab-token-file (or both)")]
     NoSecret,
-    /// The worker thread cannot be started or ended badly.
-    #[error("the worker thread failed: {0}")]
-    Worker(String),
+    /// The worker thread, or a blocking task of the server, cannot be started or ended badly.
+    #[error("the worker failed: {what}")]
+    Worker {
+        /// What failed.
+        what: &'static str,
+        /// The cause (a join error, the OS refusing a thread), when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
+    /// The scheduled secret-store backup cannot run; nothing was backed up.
+    #[error("secret store backup: {what}")]
+    Backup {
+        /// What is wrong, and what to fix.
+        what: String,
+        /// The cause, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
+}
+
+/// The cause of a worker or backup failure, as the library that failed gave it.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl Error {
+    fn worker(what: &'static str, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Worker {
+            what,
+            source: Some(Box::new(source)),
+        }
+    }
+
+    pub(crate) fn backup(
+        what: impl Into<String>,
+        source: Option<impl std::error::Error + Send + Sync + 'static>,
+    ) -> Error {
+        Error::Backup {
+            what: what.into(),
+            source: source.map(|e| Box::new(e) as Cause),
+        }
+    }
 }
 
 /// What the handlers and the worker share.
@@ -385,7 +422,7 @@ impl Server {
             Queue::open(&cache.join("serve-journal"), capacity)
         })
         .await
-        .map_err(|e| Error::Worker(e.to_string()))??;
+        .map_err(|e| Error::worker("opening the journal", e))??;
         if queue.len() > 0 {
             tracing::info!(
                 deliveries = queue.len(),
@@ -422,7 +459,7 @@ impl Server {
             Ok(Err(e)) => {
                 tracing::warn!(error = %steps::chain(&e), "the config cannot be read yet; webhooks are answered 503 until it can")
             }
-            Err(e) => return Err(Error::Worker(e.to_string())),
+            Err(e) => return Err(Error::worker("reading the config for routing", e)),
         }
         Ok(Server {
             listener,
@@ -454,7 +491,7 @@ impl Server {
         let worker = std::thread::Builder::new()
             .name("glueops-worker".into())
             .spawn(move || worker::run(&shared))
-            .map_err(|e| Error::Worker(e.to_string()))?;
+            .map_err(|e| Error::worker("starting the worker thread", e))?;
         let admin_address = self.admin_addr()?.map(|a| a.to_string());
         tracing::info!(address = %self.local_addr()?, admin = admin_address.as_deref().unwrap_or("-"), "glueops serve listening");
         // One stop signal for both listeners.
@@ -488,8 +525,11 @@ impl Server {
         self.shared.queue.close();
         let joined = tokio::task::spawn_blocking(move || worker.join())
             .await
-            .map_err(|e| Error::Worker(e.to_string()))?;
-        joined.map_err(|_| Error::Worker("the worker panicked".into()))?;
+            .map_err(|e| Error::worker("waiting for the worker thread", e))?;
+        joined.map_err(|_| Error::Worker {
+            what: "the worker thread panicked",
+            source: None,
+        })?;
         tracing::info!("stopped");
         Ok(())
     }

@@ -10,6 +10,23 @@ use glueops::git::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Why a verified delivery does nothing: it is answered 202 with this, logged and counted as
+/// `ignored`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub(crate) struct Ignored {
+    /// What the event was, and why it does not route to any work.
+    pub(crate) reason: String,
+}
+
+impl Ignored {
+    pub(crate) fn new(reason: impl Into<String>) -> Ignored {
+        Ignored {
+            reason: reason.into(),
+        }
+    }
+}
+
 /// One piece of work, as journaled and applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -148,25 +165,29 @@ impl Routes {
 
     /// The work `event` asks for, or why it asks for none; `at` is the event's own time
     /// (Unix seconds), when it has one.
-    pub(crate) fn route(&self, event: &RepoEvent, at: Option<i64>) -> Result<Vec<Work>, String> {
+    pub(crate) fn route(&self, event: &RepoEvent, at: Option<i64>) -> Result<Vec<Work>, Ignored> {
         match event {
             RepoEvent::Push(push) => {
                 let repo = push.repo.full_name.to_ascii_lowercase();
                 if repo != self.config_repo {
-                    return Err(format!("a push to {repo}, not the config repo"));
+                    return Err(Ignored::new(format!(
+                        "a push to {repo}, not the config repo"
+                    )));
                 }
                 if push.git_ref != format!("refs/heads/{}", self.config_branch) {
-                    return Err(format!(
+                    return Err(Ignored::new(format!(
                         "a push to {}, not the config branch {}",
                         push.git_ref, self.config_branch
-                    ));
+                    )));
                 }
                 Ok(vec![Work::Sync])
             }
             RepoEvent::PullRequest(pr) => {
                 let repo = pr.repo.full_name.to_ascii_lowercase();
                 let Some(apps) = self.apps.get(&repo) else {
-                    return Err(format!("a pull request on {repo}, which no app builds"));
+                    return Err(Ignored::new(format!(
+                        "a pull request on {repo}, which no app builds"
+                    )));
                 };
                 let open = if pr.fork {
                     self.fork_preview(pr)?
@@ -187,7 +208,10 @@ impl Routes {
             }
             RepoEvent::ImagePublished(image) => {
                 let Some(tag) = &image.tag else {
-                    return Err(format!("{} was published without a tag", image.name));
+                    return Err(Ignored::new(format!(
+                        "{} was published without a tag",
+                        image.name
+                    )));
                 };
                 let routes = self.apps_of(&image.repo.full_name)?;
                 let name = image.name.to_ascii_lowercase();
@@ -208,7 +232,10 @@ impl Routes {
             }
             RepoEvent::PipelineCompleted(run) => {
                 if run.conclusion != Conclusion::Success {
-                    return Err(format!("{} did not succeed", describe_run(&run.name)));
+                    return Err(Ignored::new(format!(
+                        "{} did not succeed",
+                        describe_run(&run.name)
+                    )));
                 }
                 trusted_run(run)?;
                 let routes = self.apps_of(&run.repo.full_name)?;
@@ -217,18 +244,20 @@ impl Routes {
                     .filter(|r| r.branch == run.branch && runs_workflow(r, run))
                     .collect();
                 if matching.is_empty() {
-                    return Err(format!(
+                    return Err(Ignored::new(format!(
                         "{} ran on {}, not a branch (and workflow) an app deploys from",
                         describe_run(&run.name),
                         run.branch
-                    ));
+                    )));
                 }
                 bumps(&matching, &run.sha, &run.repo.full_name, at)
             }
             RepoEvent::Review(review) => {
                 let repo = review.repo.full_name.to_ascii_lowercase();
                 if repo != self.config_repo {
-                    return Err(format!("a review on {repo}: only config reviews approve"));
+                    return Err(Ignored::new(format!(
+                        "a review on {repo}: only config reviews approve"
+                    )));
                 }
                 Ok(vec![Work::Review {
                     repo,
@@ -238,11 +267,11 @@ impl Routes {
                     approved: review.approved,
                 }])
             }
-            RepoEvent::BranchDeleted { branch, .. } => Err(format!(
+            RepoEvent::BranchDeleted { branch, .. } => Err(Ignored::new(format!(
                 "branch {branch} deleted (previews close with their pull request)"
-            )),
-            RepoEvent::Ping { .. } => Err("ping".into()),
-            RepoEvent::Ignored { reason } => Err(reason.clone()),
+            ))),
+            RepoEvent::Ping { .. } => Err(Ignored::new("ping")),
+            RepoEvent::Ignored { reason } => Err(Ignored::new(reason.clone())),
         }
     }
 
@@ -251,14 +280,14 @@ impl Routes {
     /// forks and someone other than the author added an opt-in label (a label event: the
     /// host lets only people with triage or write access add labels); new commits on the
     /// fork change nothing until the label is added again.
-    fn fork_preview(&self, pr: &PullRequest) -> Result<bool, String> {
+    fn fork_preview(&self, pr: &PullRequest) -> Result<bool, Ignored> {
         let from = pr.head_repo.as_deref().unwrap_or("a deleted fork");
         match &pr.action {
             PullRequestAction::Closed { .. } => Ok(false),
             PullRequestAction::Unlabeled { label } if self.opt_in.contains(label) => Ok(false),
-            _ if !self.fork_previews => Err(format!(
+            _ if !self.fork_previews => Err(Ignored::new(format!(
                 "a pull request from the fork {from}: previews of forks are off (spec.previews.forks: allow turns them on, behind an opt-in label)"
-            )),
+            ))),
             PullRequestAction::Labeled { label }
                 if self.opt_in.contains(label)
                     && !pr.sender.is_empty()
@@ -266,22 +295,24 @@ impl Routes {
             {
                 Ok(true)
             }
-            PullRequestAction::Labeled { label } if self.opt_in.contains(label) => Err(format!(
-                "the opt-in label `{label}` on the fork {from}'s pull request was added by its author: someone else must add it"
-            )),
-            _ => Err(format!(
+            PullRequestAction::Labeled { label } if self.opt_in.contains(label) => {
+                Err(Ignored::new(format!(
+                    "the opt-in label `{label}` on the fork {from}'s pull request was added by its author: someone else must add it"
+                )))
+            }
+            _ => Err(Ignored::new(format!(
                 "a pull request from the fork {from}: its preview opens or follows new commits only when someone other than the author adds an opt-in label ({})",
                 self.opt_in.join(", ")
-            )),
+            ))),
         }
     }
 
-    fn apps_of(&self, repo: &str) -> Result<&[AppRoute], String> {
+    fn apps_of(&self, repo: &str) -> Result<&[AppRoute], Ignored> {
         let repo = repo.to_ascii_lowercase();
         self.apps
             .get(&repo)
             .map(Vec::as_slice)
-            .ok_or_else(|| format!("{repo} is no app's source.repo"))
+            .ok_or_else(|| Ignored::new(format!("{repo} is no app's source.repo")))
     }
 }
 
@@ -295,30 +326,30 @@ fn describe_run(name: &str) -> String {
 
 /// Only a run triggered by a push to the app's own repository may release: not one for a
 /// pull request (a fork's code), and not one whose code came from another repository.
-fn trusted_run(run: &PipelineCompleted) -> Result<(), String> {
+fn trusted_run(run: &PipelineCompleted) -> Result<(), Ignored> {
     let name = describe_run(&run.name);
     match &run.trigger {
         Trigger::Push => {}
         Trigger::PullRequest => {
-            return Err(format!(
+            return Err(Ignored::new(format!(
                 "{name} ran for a pull request: only runs triggered by a push release"
-            ));
+            )));
         }
         Trigger::Other(why) => {
-            return Err(format!(
+            return Err(Ignored::new(format!(
                 "{name} was triggered by `{why}`: only runs triggered by a push release"
-            ));
+            )));
         }
     }
     match run.head_repo.as_deref() {
         Some(head) if head.eq_ignore_ascii_case(&run.repo.full_name) => Ok(()),
-        Some(head) => Err(format!(
+        Some(head) => Err(Ignored::new(format!(
             "{name} built {head}, not {}: a fork's run never releases",
             run.repo.full_name
-        )),
-        None => Err(format!(
+        ))),
+        None => Err(Ignored::new(format!(
             "{name} does not name the repository whose code it built: it does not release"
-        )),
+        ))),
     }
 }
 
@@ -338,7 +369,7 @@ fn bumps(
     tag: &str,
     what: &str,
     at: Option<i64>,
-) -> Result<Vec<Work>, String> {
+) -> Result<Vec<Work>, Ignored> {
     let work: Vec<Work> = routes
         .iter()
         .flat_map(|r| {
@@ -351,9 +382,9 @@ fn bumps(
         })
         .collect();
     if work.is_empty() {
-        return Err(format!(
+        return Err(Ignored::new(format!(
             "{what}: no app it builds deploys to an environment with promotion.auto"
-        ));
+        )));
     }
     Ok(work)
 }

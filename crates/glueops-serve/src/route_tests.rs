@@ -184,7 +184,7 @@ fn only_a_push_run_of_the_apps_own_repository_bumps() {
         (run_of(None, Trigger::Push, build, "build"), "does not name"),
     ] {
         let err = r.route(&attack, Some(1)).unwrap_err();
-        assert!(err.contains(why), "{err}");
+        assert!(err.reason.contains(why), "{err}");
     }
     // Positive control: a push run of acme/web itself bumps staging, with the event's time.
     let ok = r
@@ -244,7 +244,7 @@ fn forks_get_no_preview_unless_allowed_and_labelled_by_someone_else() {
         label(),
     ] {
         let err = r.route(&fork_pr(action, "maintainer"), None).unwrap_err();
-        assert!(err.contains("previews of forks are off"), "{err}");
+        assert!(err.reason.contains("previews of forks are off"), "{err}");
     }
     let closed = r
         .route(

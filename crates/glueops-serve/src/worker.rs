@@ -357,7 +357,7 @@ fn resync(shared: &Shared) {
     }
     if let Err(e) = crate::backup::run_if_due(shared, &opts) {
         shared.metrics.failed("backup");
-        problems.push(format!("backup: {e}"));
+        problems.push(chain(&e));
     }
     shared
         .metrics

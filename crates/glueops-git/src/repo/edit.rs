@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 use gix::objs::tree::{Entry, EntryKind, EntryMode};
 
-use super::paths::{Trailer, components, parse_trailers};
+use super::paths::components;
+use super::trailer::{Trailer, parse_trailers};
 use super::write::{Author, Batch};
 use super::{HistoryEntry, ManifestRepo};
 use crate::error::{Error, Result};
@@ -30,9 +31,9 @@ impl Edit {
     /// Writes `bytes` at `path` (a file; a folder there is replaced).
     pub fn write(&mut self, path: &str, bytes: Vec<u8>) -> Result<()> {
         if path.is_empty() {
-            return Err(Error::InvalidPath {
+            return Err(Error::PathConflict {
                 path: String::new(),
-                reason: "a file needs a name".into(),
+                conflict: "is empty: a file needs a name",
             });
         }
         components(path)?;
@@ -343,9 +344,9 @@ impl ManifestRepo {
 fn place<'a>(root: &mut Level<'a>, path: &'a str, step: Step<'a>) -> Result<()> {
     let parts = components(path)?;
     let Some((last, folders)) = parts.split_last() else {
-        return Err(Error::InvalidPath {
+        return Err(Error::PathConflict {
             path: path.to_string(),
-            reason: "the whole tree cannot be written or removed as one path".into(),
+            conflict: "is the whole tree, which cannot be written or removed as one path",
         });
     };
     let mut level = root;
@@ -363,9 +364,9 @@ fn place<'a>(root: &mut Level<'a>, path: &'a str, step: Step<'a>) -> Result<()> 
             });
         }
         let Step::Into(inner) = entry else {
-            return Err(Error::InvalidPath {
+            return Err(Error::PathConflict {
                 path: path.to_string(),
-                reason: "is below a file".into(),
+                conflict: "is below a file",
             });
         };
         level = inner;

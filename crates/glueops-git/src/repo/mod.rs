@@ -7,6 +7,7 @@ mod handles;
 mod pack;
 mod paths;
 mod push;
+mod trailer;
 mod write;
 
 use std::collections::BTreeMap;
@@ -20,8 +21,8 @@ use crate::remote::Remote;
 
 pub use compact::LOOSE_LIMIT;
 pub use edit::{Edit, blob_id};
-pub use paths::Trailer;
 pub use push::PushOutcome;
+pub use trailer::Trailer;
 pub use write::{Author, TreeChange, WriteOutcome};
 
 /// A git repository glueops reads and commits to (bare or not).

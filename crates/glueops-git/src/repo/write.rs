@@ -11,7 +11,8 @@ use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use glueops_files::Files;
 
 use super::ManifestRepo;
-use super::paths::{Trailer, components};
+use super::paths::components;
+use super::trailer::Trailer;
 use crate::error::{Error, Result};
 
 /// Who a commit is by, and when.
@@ -182,9 +183,9 @@ impl ManifestRepo {
                 _ => gix::objs::compute_hash(hash_kind, gix::objs::Kind::Blob, bytes)
                     .map_err(|e| self.err("hash blob", e))?,
             };
-            insert(&mut root, &parts, id).map_err(|reason| Error::InvalidPath {
+            insert(&mut root, &parts, id).map_err(|conflict| Error::PathConflict {
                 path: path.to_string(),
-                reason,
+                conflict,
             })?;
             if !cache.known.contains(&id) {
                 batch.add(id, gix::objs::Kind::Blob, std::borrow::Cow::Borrowed(bytes));
@@ -397,11 +398,11 @@ fn insert(
     dir: &mut BTreeMap<String, Node>,
     parts: &[&str],
     id: ObjectId,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), &'static str> {
     match parts {
-        [] => Err("is empty".into()),
+        [] => Err("is empty"),
         [name] => match dir.get(*name) {
-            Some(Node::Dir(_)) => Err("is both a file and a folder".into()),
+            Some(Node::Dir(_)) => Err("is both a file and a folder"),
             _ => {
                 dir.insert((*name).to_string(), Node::File(id));
                 Ok(())
@@ -413,7 +414,7 @@ fn insert(
                 .or_insert_with(|| Node::Dir(BTreeMap::new()));
             match entry {
                 Node::Dir(children) => insert(children, rest, id),
-                Node::File(_) => Err(format!("`{name}` is both a file and a folder")),
+                Node::File(_) => Err("is below a path that is both a file and a folder"),
             }
         }
     }

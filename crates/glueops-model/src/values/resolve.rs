@@ -210,16 +210,23 @@ impl AppValues {
 /// assert_eq!(data["PORT"], "8080");
 /// assert!(glueops_model::values::config_data("PORT: 8080\n").is_err());
 /// ```
-pub fn config_data(text: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+pub fn config_data(text: &str) -> Result<std::collections::BTreeMap<String, String>, crate::Error> {
     if text.trim().is_empty() {
         return Ok(std::collections::BTreeMap::new());
     }
     let map: std::collections::BTreeMap<String, serde_json::Value> =
-        glueops_yaml::deserialize(text, glueops_yaml::Limits::Config).map_err(|e| e.to_string())?;
+        glueops_yaml::deserialize(text, glueops_yaml::Limits::Config).map_err(|source| {
+            crate::Error::Yaml {
+                what: "the ConfigMap data",
+                source,
+            }
+        })?;
     map.into_iter()
         .map(|(key, value)| match value {
             serde_json::Value::String(s) => Ok((key, s)),
-            other => Err(format!("`{key}` is {other}, not text; quote it")),
+            other => Err(crate::Error::invalid(format!(
+                "`{key}` is {other}, not text; quote it"
+            ))),
         })
         .collect()
 }
@@ -236,18 +243,28 @@ pub fn config_data(text: &str) -> Result<std::collections::BTreeMap<String, Stri
 /// ```
 pub fn custom_objects(
     text: &str,
-) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, crate::Error> {
     let docs: Vec<serde_json::Value> =
-        glueops_yaml::deserialize_stream(text, glueops_yaml::Limits::Config)
-            .map_err(|e| e.to_string())?;
+        glueops_yaml::deserialize_stream(text, glueops_yaml::Limits::Config).map_err(|source| {
+            crate::Error::Yaml {
+                what: "the custom resource",
+                source,
+            }
+        })?;
     let mut out = Vec::new();
     for (n, doc) in docs.into_iter().enumerate() {
         let serde_json::Value::Object(map) = doc else {
-            return Err(format!("document {} is not a map", n + 1));
+            return Err(crate::Error::invalid(format!(
+                "document {} is not a map",
+                n + 1
+            )));
         };
         for field in ["apiVersion", "kind"] {
             if !map.get(field).is_some_and(serde_json::Value::is_string) {
-                return Err(format!("document {} has no `{field}`", n + 1));
+                return Err(crate::Error::invalid(format!(
+                    "document {} has no `{field}`",
+                    n + 1
+                )));
             }
         }
         let name = map
@@ -255,7 +272,10 @@ pub fn custom_objects(
             .and_then(|m| m.get("name"))
             .and_then(serde_json::Value::as_str);
         if name.is_none_or(str::is_empty) {
-            return Err(format!("document {} has no `metadata.name`", n + 1));
+            return Err(crate::Error::invalid(format!(
+                "document {} has no `metadata.name`",
+                n + 1
+            )));
         }
         out.push(map);
     }

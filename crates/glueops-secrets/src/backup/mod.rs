@@ -115,8 +115,7 @@ pub async fn backup(
                 .map(|(k, v)| 6 * (k.len() + v.expose().len()) + 8)
                 .sum();
             let mut bytes = Zeroizing::new(Vec::with_capacity(size + path.as_str().len() + 64));
-            serde_json::to_writer(&mut *bytes, &out)
-                .map_err(|e| Error::Task(format!("backup: {e}")))?;
+            serde_json::to_writer(&mut *bytes, &out).map_err(|e| Error::task_from("backup", e))?;
             manifest.push(ManifestEntry {
                 path: path.to_string(),
                 version,
@@ -136,7 +135,7 @@ pub async fn backup(
     };
     let total: usize = entries.iter().map(|e| e.len() + 1).sum::<usize>() + versions * 256 + 256;
     let mut plain = Zeroizing::new(Vec::with_capacity(total));
-    serde_json::to_writer(&mut *plain, &header).map_err(|e| Error::Task(format!("backup: {e}")))?;
+    serde_json::to_writer(&mut *plain, &header).map_err(|e| Error::task_from("backup", e))?;
     // `{...header...}` becomes `{...header...,"entries":[e1,e2,...]}`.
     plain.pop();
     plain.extend_from_slice(br#","entries":["#);

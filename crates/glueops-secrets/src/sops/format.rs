@@ -59,7 +59,7 @@ pub(crate) fn encode(
 ) -> Result<String> {
     let mut key: DataKey = Zeroizing::new([0u8; 32]);
     OsRng.fill_bytes(&mut key[..]);
-    let cipher = Gcm::new_from_slice(&key[..]).map_err(|_| Error::Task("AES key".into()))?;
+    let cipher = Gcm::new_from_slice(&key[..]).map_err(|_| Error::task("AES key"))?;
     let version = version.to_string();
     // Leaves in document order: (key path, value, encrypted?).
     let mut mac = Sha512::new();
@@ -96,7 +96,7 @@ pub(crate) fn encode(
         out.push_str(&format!("    {}: {enc}\n", quoted(k)));
     }
     let lastmodified = jiff::Timestamp::from_second(now.as_second())
-        .map_err(|e| Error::Task(format!("clock: {e}")))?
+        .map_err(|e| Error::task_from("clock", e))?
         .to_string();
     let digest = hex_upper(&mac.finalize());
     let mac = encrypt_value(&cipher, digest.as_bytes(), &lastmodified)?;
@@ -128,7 +128,7 @@ fn encrypt_value(cipher: &Gcm, plain: &[u8], aad: &str) -> Result<String> {
     let mut buffer = Zeroizing::new(plain.to_vec());
     let tag = cipher
         .encrypt_in_place_detached(&iv.into(), aad.as_bytes(), &mut buffer)
-        .map_err(|_| Error::Task("AES-GCM encryption failed".into()))?;
+        .map_err(|_| Error::task("AES-GCM encryption failed"))?;
     Ok(format!(
         "ENC[AES256_GCM,data:{},iv:{},tag:{},type:str]",
         B64.encode(&*buffer),
@@ -361,7 +361,7 @@ pub(crate) fn decode(text: &str, file: &str, identities: &Identities) -> Result<
         ));
     }
     let key = data_key(&armored, identities, file, &recipients.join(", "))?;
-    let cipher = Gcm::new_from_slice(&key[..]).map_err(|_| Error::Task("AES key".into()))?;
+    let cipher = Gcm::new_from_slice(&key[..]).map_err(|_| Error::task("AES key"))?;
     let lastmodified_text = meta
         .field("lastmodified")
         .and_then(Tree::text)

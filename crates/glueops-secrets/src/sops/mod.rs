@@ -112,7 +112,7 @@ impl SopsStore {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || f(&inner))
             .await
-            .map_err(|e| Error::Task(format!("sops worker: {e}")))?
+            .map_err(|e| Error::task_from("sops worker", e))?
     }
 }
 
@@ -131,7 +131,7 @@ impl Inner {
         self.recipients
             .read()
             .map(|r| r.clone())
-            .map_err(|_| Error::Task("recipients lock poisoned".into()))
+            .map_err(|_| Error::task("recipients lock poisoned"))
     }
 
     fn identities(&self) -> Result<&Identities> {

@@ -177,7 +177,7 @@ impl Inner {
             *self
                 .recipients
                 .write()
-                .map_err(|_| Error::Task("recipients lock poisoned".into()))? = recipients.clone();
+                .map_err(|_| Error::task("recipients lock poisoned"))? = recipients.clone();
         }
         Ok(Rotation {
             dry_run,

@@ -61,4 +61,6 @@ async fn unreachable_endpoint_is_a_clear_error() {
         ),
         "{err}"
     );
+    // The SDK's error is kept as the cause.
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
 }

@@ -83,3 +83,59 @@ async fn versions_are_kv2_versions() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "b");
 }
+
+/// A Vault that cannot be reached: a `Backend` error whose `source()` chain leads to the HTTP
+/// client's own error (a connection refused), and whose message names no token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_vault_keeps_the_http_error_as_its_source() {
+    let port = glueops_testkit::free_port().unwrap();
+    let store = VaultStore::new(
+        &format!("http://127.0.0.1:{port}"),
+        "secret",
+        SecretString::from(TOKEN),
+    )
+    .unwrap();
+    let err = store
+        .get(&"api/db".parse::<SecretPath>().unwrap(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                backend: "vault",
+                operation: "get",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let mut chain: Vec<&(dyn std::error::Error + 'static)> = Vec::new();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        chain.push(c);
+        cause = c.source();
+    }
+    assert!(
+        chain.iter().any(|c| c.is::<reqwest::Error>()),
+        "no reqwest::Error among the causes: {chain:?}"
+    );
+    let refused = chain.iter().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    assert!(
+        refused,
+        "the chain ends at the refused connection: {chain:?}"
+    );
+    assert!(!format!("{err} {chain:?}").contains(TOKEN));
+    // Positive control: the same store against a live server works.
+    let server = crate::support::openbao(TOKEN);
+    let live = VaultStore::new(&server.url(), "secret", SecretString::from(TOKEN)).unwrap();
+    assert!(
+        live.get(&"api/db".parse::<SecretPath>().unwrap(), None)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
