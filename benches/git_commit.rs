@@ -55,6 +55,78 @@ fn author() -> Author {
     Author::new("bench", "bench@glueops.dev")
 }
 
+/// glueops: the first commit of `files`, then the commit of `changed` (one file differs).
+fn time_glueops(files: &Files, changed: &Files) -> (Duration, Duration) {
+    // glueops
+    let dir = tempfile::Builder::new()
+        .prefix("glueops-bench")
+        .tempdir()
+        .unwrap();
+    let repo = ManifestRepo::init_bare(dir.path()).unwrap();
+    let start = Instant::now();
+    let first = repo
+        .commit(
+            "main",
+            &TreeChange {
+                prefix: "",
+                files,
+                author: &author(),
+                message: "render",
+                trailers: &[],
+            },
+        )
+        .unwrap();
+    let first_took = start.elapsed();
+    assert!(matches!(first, WriteOutcome::Committed { .. }));
+    let start = Instant::now();
+    let second = repo
+        .commit(
+            "main",
+            &TreeChange {
+                prefix: "",
+                files: changed,
+                author: &author(),
+                message: "bump one",
+                trailers: &[],
+            },
+        )
+        .unwrap();
+    let incr_took = start.elapsed();
+    assert!(matches!(second, WriteOutcome::Committed { .. }));
+    (first_took, incr_took)
+}
+
+/// The git CLI on the same files, written to a work tree first (not timed).
+fn time_git_cli(files: &Files, changed: &Files, changed_path: &str) -> (Duration, Duration) {
+    // git CLI on the same files, written to a work tree first (not timed).
+    let work = tempfile::Builder::new()
+        .prefix("glueops-bench")
+        .tempdir()
+        .unwrap();
+    git(work.path(), &["init", "--quiet", "-b", "main"]);
+    git(work.path(), &["config", "user.name", "bench"]);
+    git(work.path(), &["config", "user.email", "bench@glueops.dev"]);
+    for (path, bytes) in files.iter() {
+        let p = work.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let start = Instant::now();
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["commit", "--quiet", "-m", "render"]);
+    let first_took = start.elapsed();
+    std::fs::write(
+        work.path().join(changed_path),
+        changed.get(changed_path).unwrap(),
+    )
+    .unwrap();
+    let start = Instant::now();
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["commit", "--quiet", "-m", "bump one"]);
+    let incr_took = start.elapsed();
+    (first_took, incr_took)
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
@@ -71,69 +143,12 @@ fn main() {
     let (mut ours_first, mut ours_incr, mut cli_first, mut cli_incr) =
         (vec![], vec![], vec![], vec![]);
     for _ in 0..runs {
-        // glueops
-        let dir = tempfile::Builder::new()
-            .prefix("glueops-bench")
-            .tempdir()
-            .unwrap();
-        let repo = ManifestRepo::init_bare(dir.path()).unwrap();
-        let start = Instant::now();
-        let first = repo
-            .commit(
-                "main",
-                &TreeChange {
-                    prefix: "",
-                    files: &files,
-                    author: &author(),
-                    message: "render",
-                    trailers: &[],
-                },
-            )
-            .unwrap();
-        ours_first.push(start.elapsed());
-        assert!(matches!(first, WriteOutcome::Committed { .. }));
-        let start = Instant::now();
-        let second = repo
-            .commit(
-                "main",
-                &TreeChange {
-                    prefix: "",
-                    files: &changed,
-                    author: &author(),
-                    message: "bump one",
-                    trailers: &[],
-                },
-            )
-            .unwrap();
-        ours_incr.push(start.elapsed());
-        assert!(matches!(second, WriteOutcome::Committed { .. }));
-
-        // git CLI on the same files, written to a work tree first (not timed).
-        let work = tempfile::Builder::new()
-            .prefix("glueops-bench")
-            .tempdir()
-            .unwrap();
-        git(work.path(), &["init", "--quiet", "-b", "main"]);
-        git(work.path(), &["config", "user.name", "bench"]);
-        git(work.path(), &["config", "user.email", "bench@glueops.dev"]);
-        for (path, bytes) in files.iter() {
-            let p = work.path().join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, bytes).unwrap();
-        }
-        let start = Instant::now();
-        git(work.path(), &["add", "-A"]);
-        git(work.path(), &["commit", "--quiet", "-m", "render"]);
-        cli_first.push(start.elapsed());
-        std::fs::write(
-            work.path().join(&changed_path),
-            changed.get(&changed_path).unwrap(),
-        )
-        .unwrap();
-        let start = Instant::now();
-        git(work.path(), &["add", "-A"]);
-        git(work.path(), &["commit", "--quiet", "-m", "bump one"]);
-        cli_incr.push(start.elapsed());
+        let (first, incr) = time_glueops(&files, &changed);
+        ours_first.push(first);
+        ours_incr.push(incr);
+        let (first, incr) = time_git_cli(&files, &changed, &changed_path);
+        cli_first.push(first);
+        cli_incr.push(incr);
     }
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
     let (of, oi, cf, ci) = (

@@ -139,58 +139,7 @@ pub(crate) fn sync_with(
     let (plan, published) =
         publish::publish_beside(&checkout, opts.now, opts.dry_run, beside, |base| {
             let started = std::time::Instant::now();
-            let mut state = publish::state_of(&checkout, base)?;
-            let since = since(config, &state);
-            let carried = carried(config, &state);
-            let scope = if full {
-                Scope::Full {
-                    reason: "a fresh render of every deployment".into(),
-                }
-            } else {
-                plan::scope(since.as_ref(), &state, request, &Index(config))
-            };
-            let selected: Option<BTreeSet<(String, String)>> = match &scope {
-                Scope::Full { .. } => None,
-                Scope::Deployments { deployments } => Some(
-                    deployments
-                        .iter()
-                        .filter_map(|d| d.split_once('/'))
-                        .map(|(a, e)| (a.to_string(), e.to_string()))
-                        .collect(),
-                ),
-            };
-            let (repo, complete) = match &selected {
-                None => (std::borrow::Cow::Borrowed(config.repo()?), true),
-                Some(pairs) => {
-                    let apps: BTreeSet<String> = pairs.iter().map(|(a, _)| a.clone()).collect();
-                    let base_config = state.last_own.as_ref().and_then(|o| t::value(o, t::CONFIG));
-                    config.with_apps(base_config, &apps)?
-                }
-            };
-            let cs = ConfigState {
-                repo: &repo,
-                commit: config.commit.as_deref(),
-                since: since.as_ref(),
-                carried: &carried,
-                complete,
-            };
-            state.files = list(&checkout, base, &layout, &scope, repo.platform())?;
-            let rendered = crate::render::render_selected(&repo, &[], &|d| {
-                selected.as_ref().is_none_or(|s| {
-                    d.environment()
-                        .is_some_and(|e| s.contains(&(d.app.clone(), e.to_string())))
-                })
-            })?
-            .files()?;
-            let mut p = plan::plan(
-                &cs,
-                &state,
-                scope,
-                rendered,
-                request,
-                opts.now,
-                opts.allow_delete,
-            )?;
+            let mut p = plan_on(config, &checkout, &layout, base, request, opts, full)?;
             plan_time += started.elapsed();
             if p.refused.is_some() || p.is_empty() {
                 return Ok((p, None));
@@ -226,6 +175,76 @@ pub(crate) fn sync_with(
         dry_run,
         plan_time,
     })
+}
+
+/// The plan of `request` on the manifest branch at `base`: the deployments in scope loaded,
+/// rendered and compared with the branch's files.
+fn plan_on(
+    config: &Config,
+    checkout: &Checkout,
+    layout: &Layout,
+    base: Option<&str>,
+    request: &Request,
+    opts: &Options,
+    full: bool,
+) -> Result<Plan, Error> {
+    let mut state = publish::state_of(checkout, base)?;
+    let since = since(config, &state);
+    let carried = carried(config, &state);
+    let scope = if full {
+        Scope::Full {
+            reason: "a fresh render of every deployment".into(),
+        }
+    } else {
+        plan::scope(since.as_ref(), &state, request, &Index(config))
+    };
+    let selected = selected(&scope);
+    let (repo, complete) = match &selected {
+        None => (std::borrow::Cow::Borrowed(config.repo()?), true),
+        Some(pairs) => {
+            let apps: BTreeSet<String> = pairs.iter().map(|(a, _)| a.clone()).collect();
+            let base_config = state.last_own.as_ref().and_then(|o| t::value(o, t::CONFIG));
+            config.with_apps(base_config, &apps)?
+        }
+    };
+    let cs = ConfigState {
+        repo: &repo,
+        commit: config.commit.as_deref(),
+        since: since.as_ref(),
+        carried: &carried,
+        complete,
+    };
+    state.files = list(checkout, base, layout, &scope, repo.platform())?;
+    let rendered = crate::render::render_selected(&repo, &[], &|d| {
+        selected.as_ref().is_none_or(|s| {
+            d.environment()
+                .is_some_and(|e| s.contains(&(d.app.clone(), e.to_string())))
+        })
+    })?
+    .files()?;
+    plan::plan(
+        &cs,
+        &state,
+        scope,
+        rendered,
+        request,
+        opts.now,
+        opts.allow_delete,
+    )
+}
+
+/// The (app, env) pairs a scope names; `None` for every deployment.
+fn selected(scope: &Scope) -> Option<BTreeSet<(String, String)>> {
+    match scope {
+        Scope::Full { .. } => None,
+        Scope::Deployments { deployments } => Some(
+            deployments
+                .iter()
+                .filter_map(|d| d.split_once('/'))
+                .map(|(a, e)| (a.to_string(), e.to_string()))
+                .collect(),
+        ),
+    }
 }
 
 /// The config's tree read for [`plan::scope`]: `apps/<app>/envs/<env>/values.yaml` names a

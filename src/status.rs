@@ -89,41 +89,7 @@ pub fn status(
             previews: Vec::new(),
         });
     };
-    let mut missing = wanted.len();
-    checkout.repo.walk_log(&tip, |entry| {
-        for key in [t::DEPLOY, t::REMOVE] {
-            for value in t::values(&entry, key) {
-                let Some(((app, env), fields)) = t::parse_deployment(value) else {
-                    continue;
-                };
-                let Some(slot) = wanted.get_mut(&(app.to_string(), env.to_string())) else {
-                    continue;
-                };
-                if slot.is_some() {
-                    continue;
-                }
-                let field = |k: &str| {
-                    fields
-                        .iter()
-                        .find(|(f, _)| *f == k)
-                        .map(|(_, v)| (*v).to_string())
-                        .filter(|v| v != "-")
-                };
-                *slot = Some(DeploymentStatus {
-                    app: app.to_string(),
-                    env: env.to_string(),
-                    config: field("config"),
-                    tag: field("tag"),
-                    image: None,
-                    commit: Some(entry.commit.clone()),
-                    released_at: Some(entry.time),
-                    held: Vec::new(),
-                });
-                missing -= 1;
-            }
-        }
-        missing > 0
-    })?;
+    last_releases(&checkout, &tip, &mut wanted)?;
     let mut deployments = finish(wanted);
     for d in &mut deployments {
         let image = repo
@@ -180,6 +146,51 @@ pub fn status(
         deployments,
         previews,
     })
+}
+
+/// Fills each wanted deployment with its newest release (or removal) the branch's history
+/// from `tip` names, walking back only until every one is found.
+fn last_releases(
+    checkout: &crate::checkout::Checkout,
+    tip: &str,
+    wanted: &mut BTreeMap<(String, String), Option<DeploymentStatus>>,
+) -> Result<(), Error> {
+    let mut missing = wanted.len();
+    checkout.repo.walk_log(tip, |entry| {
+        for key in [t::DEPLOY, t::REMOVE] {
+            for value in t::values(&entry, key) {
+                let Some(((app, env), fields)) = t::parse_deployment(value) else {
+                    continue;
+                };
+                let Some(slot) = wanted.get_mut(&(app.to_string(), env.to_string())) else {
+                    continue;
+                };
+                if slot.is_some() {
+                    continue;
+                }
+                let field = |k: &str| {
+                    fields
+                        .iter()
+                        .find(|(f, _)| *f == k)
+                        .map(|(_, v)| (*v).to_string())
+                        .filter(|v| v != "-")
+                };
+                *slot = Some(DeploymentStatus {
+                    app: app.to_string(),
+                    env: env.to_string(),
+                    config: field("config"),
+                    tag: field("tag"),
+                    image: None,
+                    commit: Some(entry.commit.clone()),
+                    released_at: Some(entry.time),
+                    held: Vec::new(),
+                });
+                missing -= 1;
+            }
+        }
+        missing > 0
+    })?;
+    Ok(())
 }
 
 fn finish(wanted: BTreeMap<(String, String), Option<DeploymentStatus>>) -> Vec<DeploymentStatus> {

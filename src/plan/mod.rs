@@ -355,28 +355,7 @@ pub fn plan(
     let repo = config.repo;
     let platform = repo.platform();
     let layout = Layout::new(platform);
-    // Delivery objects by path: the deployments of the config, and those of the folders on the
-    // branch (a deployment removed from the config).
-    let mut delivery: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for d in repo.deployments() {
-        if let Some(env) = d.environment() {
-            delivery.insert(
-                layout.delivery_file(&d.cluster, &d.name),
-                (d.app.clone(), env.to_string()),
-            );
-        }
-    }
-    for path in manifests.files.keys() {
-        if let Some(rest) = path.strip_prefix(&format!("{}/", layout.root))
-            && let [cluster, env, app, _, ..] = rest.split('/').collect::<Vec<_>>().as_slice()
-            && let Owner::Deployment { .. } = layout.classify(path)
-        {
-            let file = layout.delivery_file(cluster, &format!("{app}-{env}"));
-            delivery
-                .entry(file)
-                .or_insert_with(|| ((*app).to_string(), (*env).to_string()));
-        }
-    }
+    let delivery = delivery_owners(repo, manifests, &layout);
     let key = |path: &str| -> Option<Key> {
         match layout.classify(path) {
             Owner::Deployment { app, env } => Some(Key::Deployment(app, env)),
@@ -387,20 +366,19 @@ pub fn plan(
             Owner::Preview { .. } | Owner::Foreign => None,
         }
     };
-    let mut want: BTreeMap<Key, Group<'_>> = BTreeMap::new();
-    for (path, bytes) in rendered.iter() {
-        if let Some(k) = key(path) {
-            want.entry(k)
-                .or_default()
-                .insert(path, (crate::git::blob_id(bytes), true));
-        }
-    }
-    let mut have: BTreeMap<Key, Group<'_>> = BTreeMap::new();
-    for (path, id) in &manifests.files {
-        if let Some(k) = key(path) {
-            have.entry(k).or_default().insert(path, (id.clone(), false));
-        }
-    }
+    let want = group(
+        rendered.iter().map(|(p, b)| (p, crate::git::blob_id(b))),
+        true,
+        &key,
+    );
+    let have = group(
+        manifests
+            .files
+            .iter()
+            .map(|(p, id)| (p.as_str(), id.clone())),
+        false,
+        &key,
+    );
     let bootstrap =
         manifests.head.is_none() || !have.keys().any(|k| matches!(k, Key::Deployment(..)));
     let in_scope = |app: &str, env: &str| match &scope {
@@ -411,15 +389,7 @@ pub fn plan(
         && manifests.head.is_some()
         && manifests.last_own.as_ref().map(|o| &o.commit)
             != manifests.head.as_ref().map(|h| &h.commit);
-    // What the config change since glueops' last commit explains (`None`: everything).
-    let expected: Option<BTreeSet<String>> =
-        config
-            .since
-            .and_then(|s| touched(s, repo).ok())
-            .map(|mut d| {
-                d.extend(held(manifests));
-                d
-            });
+    let expected = explained(config, manifests);
     let mut out = Builder::default();
     let keys: BTreeSet<&Key> = want.keys().chain(have.keys()).collect();
     let empty = Group::new();
@@ -443,50 +413,18 @@ pub fn plan(
                 .is_some_and(|e| !e.contains(&format!("{app}/{env}")) && !h.is_empty());
         let environment = platform.environment(env);
         let gated = environment.is_some_and(gate::is_gated) && !bootstrap && !hand_edit;
-        if gated && let Some(environment) = environment {
-            let bypass =
-                matches!(request, Request::Rollback { app: a, env: e, .. } if a == app && e == env);
-            let approvals = match request {
-                Request::Promote {
-                    app: a,
-                    env: e,
-                    approved_by,
-                    ..
-                } if a == app && e == env => approved_by.as_slice(),
-                Request::Approved { approved_by } => approved_by.as_slice(),
-                _ => &[],
-            };
-            let holds = gate::check(environment, now, approvals);
-            if !bypass && !holds.is_empty() {
-                out.held.push(Held {
-                    app: app.clone(),
-                    env: env.clone(),
-                    holds,
-                });
-                continue;
-            }
+        if gated
+            && let Some(environment) = environment
+            && let Some(holds) = holds(environment, request, (app, env), now)
+        {
+            out.held.push(Held {
+                app: app.clone(),
+                env: env.clone(),
+                holds,
+            });
+            continue;
         }
-        let change = match (h.is_empty(), w.is_empty()) {
-            (true, _) => Change::Added,
-            (false, true) => Change::Removed,
-            (false, false) => Change::Changed,
-        };
-        let touched = out.files(w, h, true);
-        if hand_edit {
-            out.repaired.extend(touched.iter().cloned());
-        }
-        let tag = repo
-            .deployment(app, env)
-            .and_then(|d| d.values.image.as_ref())
-            .and_then(|i| i.tag.clone());
-        out.deployments.push(Deployment {
-            app: app.clone(),
-            env: env.clone(),
-            change,
-            tag,
-            files: touched.len(),
-            repair: hand_edit,
-        });
+        release(&mut out, repo, (app, env), (w, h), hand_edit);
     }
     let had = have.keys().any(|k| matches!(k, Key::Deployment(..)));
     // The rendered bytes move into the edit (a first sync holds every file once, not twice).
@@ -511,6 +449,120 @@ pub fn plan(
 enum Key {
     Platform,
     Deployment(String, String),
+}
+
+/// The deployments the config change since glueops' last commit explains, and those held
+/// (`None`: everything).
+fn explained(config: &ConfigState<'_>, manifests: &ManifestState) -> Option<BTreeSet<String>> {
+    config
+        .since
+        .and_then(|s| touched(s, config.repo).ok())
+        .map(|mut d| {
+            d.extend(held(manifests));
+            d
+        })
+}
+
+/// Releases a deployment that changed: its files written and removed, and its line in the
+/// plan (a hand edit's files also listed as repaired).
+fn release(
+    out: &mut Builder,
+    repo: &Repo,
+    (app, env): (&String, &String),
+    (w, h): (&Group<'_>, &Group<'_>),
+    hand_edit: bool,
+) {
+    let change = match (h.is_empty(), w.is_empty()) {
+        (true, _) => Change::Added,
+        (false, true) => Change::Removed,
+        (false, false) => Change::Changed,
+    };
+    let touched = out.files(w, h, true);
+    if hand_edit {
+        out.repaired.extend(touched.iter().cloned());
+    }
+    let tag = repo
+        .deployment(app, env)
+        .and_then(|d| d.values.image.as_ref())
+        .and_then(|i| i.tag.clone());
+    out.deployments.push(Deployment {
+        app: app.clone(),
+        env: env.clone(),
+        change,
+        tag,
+        files: touched.len(),
+        repair: hand_edit,
+    });
+}
+
+/// Who owns each delivery object (Argo CD Application, Flux Kustomization) by path: the
+/// deployments of the config, and those of the folders on the branch (a deployment removed
+/// from the config).
+fn delivery_owners(
+    repo: &Repo,
+    manifests: &ManifestState,
+    layout: &Layout,
+) -> BTreeMap<String, (String, String)> {
+    let mut delivery: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for d in repo.deployments() {
+        if let Some(env) = d.environment() {
+            delivery.insert(
+                layout.delivery_file(&d.cluster, &d.name),
+                (d.app.clone(), env.to_string()),
+            );
+        }
+    }
+    for path in manifests.files.keys() {
+        if let Some(rest) = path.strip_prefix(&format!("{}/", layout.root))
+            && let [cluster, env, app, _, ..] = rest.split('/').collect::<Vec<_>>().as_slice()
+            && let Owner::Deployment { .. } = layout.classify(path)
+        {
+            let file = layout.delivery_file(cluster, &format!("{app}-{env}"));
+            delivery
+                .entry(file)
+                .or_insert_with(|| ((*app).to_string(), (*env).to_string()));
+        }
+    }
+    delivery
+}
+
+/// Files (path, blob id) grouped by owner; `rendered` marks which side they are.
+fn group<'a>(
+    files: impl Iterator<Item = (&'a str, String)>,
+    rendered: bool,
+    key: &impl Fn(&str) -> Option<Key>,
+) -> BTreeMap<Key, Group<'a>> {
+    let mut out: BTreeMap<Key, Group<'a>> = BTreeMap::new();
+    for (path, id) in files {
+        if let Some(k) = key(path) {
+            out.entry(k).or_default().insert(path, (id, rendered));
+        }
+    }
+    out
+}
+
+/// What holds `deployment` (app, env) in a gated `environment` at `now`, unless the request
+/// is its rollback (which bypasses gates) or its holds are empty.
+fn holds(
+    environment: &crate::model::platform::Environment,
+    request: &Request,
+    (app, env): (&String, &String),
+    now: Timestamp,
+) -> Option<Vec<Hold>> {
+    let bypass =
+        matches!(request, Request::Rollback { app: a, env: e, .. } if a == app && e == env);
+    let approvals = match request {
+        Request::Promote {
+            app: a,
+            env: e,
+            approved_by,
+            ..
+        } if a == app && e == env => approved_by.as_slice(),
+        Request::Approved { approved_by } => approved_by.as_slice(),
+        _ => &[],
+    };
+    let holds = gate::check(environment, now, approvals);
+    (!bypass && !holds.is_empty()).then_some(holds)
 }
 
 fn same(w: &Group<'_>, h: &Group<'_>) -> bool {

@@ -123,86 +123,129 @@ pub(super) fn publish_wanted(
     };
     let layout = Layout::new(config.platform()?);
     let checkout = manifest_checkout(config, manifests, opts)?;
-    let cluster = settings.cluster.clone();
+    let branch = PreviewBranch {
+        checkout: &checkout,
+        layout: &layout,
+        cluster: &settings.cluster,
+        rendered: &rendered,
+    };
     run(&checkout, opts, |base| {
-        let state = publish::state_of(&checkout, base)?;
-        let open = match base {
-            Some(b) => open_previews(&checkout, b, &layout, &cluster)?,
-            None => BTreeSet::new(),
-        };
-        let mut out = PreviewOutcome::default();
-        let mut edit = Edit::default();
-        let mut trailers = publish::carry_state(&state);
-        let mut changed: BTreeSet<String> = BTreeSet::new();
-        for (name, (app, number, w)) in wanted {
-            match w {
-                Wanted::Open(r) => {
-                    out.opened.push(name.clone());
-                    // Already on the branch as rendered (a redelivery, or a burst that ends
-                    // where it began): no edit, and no trailer claiming it was opened.
-                    if let Some(b) = base
-                        && as_rendered(&checkout, b, &layout, &cluster, name, &rendered)?
-                    {
-                        continue;
-                    }
-                    edit.remove(&layout.preview_dir(&cluster, name))?;
-                    changed.insert(name.clone());
-                    let sha = r.head_sha.as_deref().unwrap_or("-");
-                    trailers.extend(t::make(
-                        t::PREVIEW_OPEN,
-                        format!("{app}#{number} sha={sha}"),
-                    ));
-                }
-                Wanted::Close(why) if open.contains(name) => {
-                    for path in [
-                        layout.preview_dir(&cluster, name),
-                        layout.delivery_file(&cluster, name),
-                    ] {
-                        edit.remove(&path)?;
-                        out.removed.push(path);
-                    }
-                    out.closed.push(name.clone());
-                    trailers.extend(t::make(t::PREVIEW_CLOSE, format!("{app}#{number} {why}")));
-                }
-                Wanted::Close(_) => {}
-            }
-        }
-        for (path, bytes) in rendered.iter() {
-            let ours = match layout.classify(path) {
-                Owner::Preview { name: Some(n) } => changed.contains(&n),
-                Owner::Preview { name: None } => true,
-                _ => false,
-            };
-            if ours {
-                edit.write(path, bytes.to_vec())?;
-                out.written.push(path.to_string());
-            }
-        }
-        if out.opened.is_empty()
-            && !out.closed.is_empty()
-            && open.iter().all(|n| out.closed.contains(n))
-        {
-            let project = layout.previews_project(&cluster);
-            if let Some(base) = base
-                && checkout.repo.read_file(base, &project)?.is_some()
-            {
-                edit.remove(&project)?;
-                out.removed.push(project);
-            }
-        }
-        if out.opened.is_empty() && out.closed.is_empty() {
-            return Ok((out, None));
-        }
-        let title = title(&out);
-        Ok((
-            out,
-            Some(Commit {
-                edit,
-                title,
-                trailers,
-            }),
-        ))
+        preview_commit(&branch, wanted, base)
     })
+}
+
+/// The manifest branch previews are written to, and what was rendered for them.
+struct PreviewBranch<'a> {
+    checkout: &'a crate::checkout::Checkout,
+    layout: &'a Layout,
+    cluster: &'a str,
+    rendered: &'a crate::files::Files,
+}
+
+/// The commit that opens and closes `wanted` on the branch at `base` (none when nothing
+/// changes).
+fn preview_commit(
+    b: &PreviewBranch<'_>,
+    wanted: &WantedPreviews,
+    base: Option<&str>,
+) -> Result<(PreviewOutcome, Option<Commit>), Error> {
+    let (checkout, layout, cluster) = (b.checkout, b.layout, b.cluster);
+    let state = publish::state_of(checkout, base)?;
+    let open = match base {
+        Some(base) => open_previews(checkout, base, layout, cluster)?,
+        None => BTreeSet::new(),
+    };
+    let mut out = PreviewOutcome::default();
+    let mut edit = Edit::default();
+    let mut trailers = publish::carry_state(&state);
+    let changed = wanted_edits(b, wanted, base, &open, (&mut out, &mut edit, &mut trailers))?;
+    for (path, bytes) in b.rendered.iter() {
+        let ours = match layout.classify(path) {
+            Owner::Preview { name: Some(n) } => changed.contains(&n),
+            Owner::Preview { name: None } => true,
+            _ => false,
+        };
+        if ours {
+            edit.write(path, bytes.to_vec())?;
+            out.written.push(path.to_string());
+        }
+    }
+    if out.opened.is_empty()
+        && !out.closed.is_empty()
+        && open.iter().all(|n| out.closed.contains(n))
+    {
+        let project = layout.previews_project(cluster);
+        if let Some(base) = base
+            && checkout.repo.read_file(base, &project)?.is_some()
+        {
+            edit.remove(&project)?;
+            out.removed.push(project);
+        }
+    }
+    if out.opened.is_empty() && out.closed.is_empty() {
+        return Ok((out, None));
+    }
+    let title = title(&out);
+    Ok((
+        out,
+        Some(Commit {
+            edit,
+            title,
+            trailers,
+        }),
+    ))
+}
+
+/// The edits and trailers of each wanted preview: an opened one's folder cleared for its
+/// fresh render (unless the branch holds it as rendered), an open one that closes removed.
+/// The previews whose files are rewritten.
+fn wanted_edits(
+    b: &PreviewBranch<'_>,
+    wanted: &WantedPreviews,
+    base: Option<&str>,
+    open: &BTreeSet<String>,
+    (out, edit, trailers): (
+        &mut PreviewOutcome,
+        &mut Edit,
+        &mut Vec<crate::git::Trailer>,
+    ),
+) -> Result<BTreeSet<String>, Error> {
+    let (layout, cluster) = (b.layout, b.cluster);
+    let mut changed: BTreeSet<String> = BTreeSet::new();
+    for (name, (app, number, w)) in wanted {
+        match w {
+            Wanted::Open(r) => {
+                out.opened.push(name.clone());
+                // Already on the branch as rendered (a redelivery, or a burst that ends
+                // where it began): no edit, and no trailer claiming it was opened.
+                if let Some(base) = base
+                    && as_rendered(b.checkout, base, layout, cluster, name, b.rendered)?
+                {
+                    continue;
+                }
+                edit.remove(&layout.preview_dir(cluster, name))?;
+                changed.insert(name.clone());
+                let sha = r.head_sha.as_deref().unwrap_or("-");
+                trailers.extend(t::make(
+                    t::PREVIEW_OPEN,
+                    format!("{app}#{number} sha={sha}"),
+                ));
+            }
+            Wanted::Close(why) if open.contains(name) => {
+                for path in [
+                    layout.preview_dir(cluster, name),
+                    layout.delivery_file(cluster, name),
+                ] {
+                    edit.remove(&path)?;
+                    out.removed.push(path);
+                }
+                out.closed.push(name.clone());
+                trailers.extend(t::make(t::PREVIEW_CLOSE, format!("{app}#{number} {why}")));
+            }
+            Wanted::Close(_) => {}
+        }
+    }
+    Ok(changed)
 }
 
 /// Whether the preview `name` on the branch at `base` is exactly its rendered files (its

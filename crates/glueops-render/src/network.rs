@@ -114,67 +114,15 @@ pub(crate) fn ingresses(i: &Instance) -> Vec<Ingress> {
         .as_ref()
         .and_then(|s| s.port)
         .map(i32::from);
-    let backend = |name: Option<&String>, port: ServiceBackendPort| IngressBackend {
-        service: Some(IngressServiceBackend {
-            name: name.cloned().unwrap_or_else(|| i.name.clone()),
-            port: Some(port),
-        }),
-        resource: None,
+    let ports = Ports {
+        app: app_port,
+        service: service_port,
     };
     let mut out = Vec::new();
     for (n, entry) in ingress.entries.iter().flatten().enumerate() {
         let name = entry.name.clone().unwrap_or_else(|| format!("entry{n}"));
         let hosts: Vec<&values::IngressHost> = entry.hosts.iter().flatten().collect();
-        let rules = hosts
-            .iter()
-            .map(|h| {
-                let paths = match h.paths.as_deref() {
-                    Some(paths) if !paths.is_empty() => paths
-                        .iter()
-                        .map(|p| {
-                            let port = match &p.service_port_name {
-                                Some(port) => ServiceBackendPort {
-                                    name: Some(port.clone()),
-                                    number: None,
-                                },
-                                None => ServiceBackendPort {
-                                    name: None,
-                                    number: Some(
-                                        service_port
-                                            .or(p.service_port_number.map(i32::from))
-                                            .unwrap_or(app_port),
-                                    ),
-                                },
-                            };
-                            HTTPIngressPath {
-                                path: Some(p.path.clone().unwrap_or_else(|| "/".to_string())),
-                                path_type: p
-                                    .path_type
-                                    .unwrap_or(PathType::ImplementationSpecific)
-                                    .as_str()
-                                    .to_string(),
-                                backend: backend(p.service_name.as_ref(), port),
-                            }
-                        })
-                        .collect(),
-                    _ => vec![HTTPIngressPath {
-                        path: Some("/".to_string()),
-                        path_type: PathType::Prefix.as_str().to_string(),
-                        backend: backend(
-                            None,
-                            ServiceBackendPort {
-                                name: None,
-                                number: Some(app_port),
-                            },
-                        ),
-                    }],
-                };
-                IngressRule {
-                    host: h.hostname.clone(),
-                    http: Some(HTTPIngressRuleValue { paths }),
-                }
-            })
-            .collect();
+        let rules = hosts.iter().map(|h| host_rule(i, h, ports)).collect();
         let tls = entry.tls.as_ref().or(ingress.tls.as_ref()).map(|tls| {
             tls.iter()
                 .map(|t| IngressTLS {
@@ -217,6 +165,75 @@ pub(crate) fn ingresses(i: &Instance) -> Vec<Ingress> {
         });
     }
     out
+}
+
+/// The ports an ingress path falls back to: the Service's port when set, else the app's.
+#[derive(Clone, Copy)]
+struct Ports {
+    app: i32,
+    service: Option<i32>,
+}
+
+/// One host of an entry: its paths, each to its Service and port, or `/` to the app.
+fn host_rule(i: &Instance, h: &values::IngressHost, ports: Ports) -> IngressRule {
+    let paths = match h.paths.as_deref() {
+        Some(paths) if !paths.is_empty() => paths
+            .iter()
+            .map(|p| {
+                let port = match &p.service_port_name {
+                    Some(port) => ServiceBackendPort {
+                        name: Some(port.clone()),
+                        number: None,
+                    },
+                    None => ServiceBackendPort {
+                        name: None,
+                        number: Some(
+                            ports
+                                .service
+                                .or(p.service_port_number.map(i32::from))
+                                .unwrap_or(ports.app),
+                        ),
+                    },
+                };
+                HTTPIngressPath {
+                    path: Some(p.path.clone().unwrap_or_else(|| "/".to_string())),
+                    path_type: p
+                        .path_type
+                        .unwrap_or(PathType::ImplementationSpecific)
+                        .as_str()
+                        .to_string(),
+                    backend: backend(i, p.service_name.as_ref(), port),
+                }
+            })
+            .collect(),
+        _ => vec![HTTPIngressPath {
+            path: Some("/".to_string()),
+            path_type: PathType::Prefix.as_str().to_string(),
+            backend: backend(
+                i,
+                None,
+                ServiceBackendPort {
+                    name: None,
+                    number: Some(ports.app),
+                },
+            ),
+        }],
+    };
+    IngressRule {
+        host: h.hostname.clone(),
+        http: Some(HTTPIngressRuleValue { paths }),
+    }
+}
+
+/// The Service `name` (default the app's) at `port`.
+fn backend(i: &Instance, name: Option<&String>, port: ServiceBackendPort) -> IngressBackend {
+    IngressBackend {
+        service: Some(IngressServiceBackend {
+            name: name.cloned().unwrap_or_else(|| i.name.clone()),
+            port: Some(port),
+        }),
+        resource: None,
+    }
 }
 
 /// The NetworkPolicy (unless `networkPolicy.enabled: false`): ingress only from the same

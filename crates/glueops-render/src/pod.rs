@@ -325,22 +325,6 @@ fn mounts(i: &Instance, w: &Workload<'_>) -> Vec<VolumeMount> {
 /// `externalSecret` secrets, `envConfigMaps`, `envMap`; and `envFrom` with the `dataFrom`
 /// secrets.
 fn environment(i: &Instance, pod: &Pod, port: u16) -> (Vec<EnvVar>, Vec<EnvFromSource>) {
-    let value = |name: &str, v: String| EnvVar {
-        name: name.to_string(),
-        value: Some(v),
-        value_from: None,
-    };
-    let field = |name: &str, path: &str| EnvVar {
-        name: name.to_string(),
-        value: None,
-        value_from: Some(EnvVarSource {
-            field_ref: Some(ObjectFieldSelector {
-                field_path: path.to_string(),
-                api_version: None,
-            }),
-            ..EnvVarSource::default()
-        }),
-    };
     let mut env = vec![
         value("ENV_APP_NAME", i.name.clone()),
         value("ENV_APP_VERSION", i.app_version(pod)),
@@ -357,14 +341,6 @@ fn environment(i: &Instance, pod: &Pod, port: u16) -> (Vec<EnvVar>, Vec<EnvFromS
             e.value.clone().unwrap_or_default(),
         )
     }));
-    let secret_ref = |name: String, key: String| EnvVarSource {
-        secret_key_ref: Some(SecretKeySelector {
-            name,
-            key,
-            optional: None,
-        }),
-        ..EnvVarSource::default()
-    };
     env.extend(pod.env_secrets.iter().flatten().map(|e| EnvVar {
         name: e.variable.clone().unwrap_or_default(),
         value: None,
@@ -374,32 +350,7 @@ fn environment(i: &Instance, pod: &Pod, port: u16) -> (Vec<EnvVar>, Vec<EnvFromS
         )),
     }));
     let mut env_from = Vec::new();
-    if let Some(es) = i
-        .values
-        .external_secret
-        .as_ref()
-        .filter(|e| e.enabled == Some(true))
-    {
-        for (suffix, source) in es.secrets.iter().flatten() {
-            let secret = source.name.clone().unwrap_or_else(|| i.named(suffix));
-            for (key, data) in source.data.iter().flatten() {
-                env.push(EnvVar {
-                    name: data.env_name.clone().unwrap_or_else(|| key.clone()),
-                    value: None,
-                    value_from: Some(secret_ref(secret.clone(), key.clone())),
-                });
-            }
-            if source.data_from.as_ref().is_some_and(|f| f.key.is_some()) {
-                env_from.push(EnvFromSource {
-                    secret_ref: Some(SecretEnvSource {
-                        name: secret,
-                        optional: None,
-                    }),
-                    ..EnvFromSource::default()
-                });
-            }
-        }
-    }
+    external_secret_env(i, &mut env, &mut env_from);
     env.extend(pod.env_config_maps.iter().flatten().map(|e| EnvVar {
         name: e.variable.clone().unwrap_or_default(),
         value: None,
@@ -420,25 +371,91 @@ fn environment(i: &Instance, pod: &Pod, port: u16) -> (Vec<EnvVar>, Vec<EnvFromS
             value_from: v.value_from,
         });
     }
-    for from in pod.env_from.iter().flatten() {
-        env_from.push(match from.kind {
-            EnvFromKind::ConfigMapRef => EnvFromSource {
-                config_map_ref: Some(ConfigMapEnvSource {
-                    name: from.name.clone(),
-                    optional: None,
-                }),
-                ..EnvFromSource::default()
-            },
-            EnvFromKind::SecretRef => EnvFromSource {
-                secret_ref: Some(SecretEnvSource {
-                    name: from.name.clone(),
-                    optional: None,
-                }),
-                ..EnvFromSource::default()
-            },
-        });
-    }
+    env_from.extend(pod.env_from.iter().flatten().map(|from| match from.kind {
+        EnvFromKind::ConfigMapRef => EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: from.name.clone(),
+                optional: None,
+            }),
+            ..EnvFromSource::default()
+        },
+        EnvFromKind::SecretRef => EnvFromSource {
+            secret_ref: Some(SecretEnvSource {
+                name: from.name.clone(),
+                optional: None,
+            }),
+            ..EnvFromSource::default()
+        },
+    }));
     (env, env_from)
+}
+
+/// Every key of the enabled `externalSecret` secrets as a variable (`envName`, default the
+/// key), and each `dataFrom` secret whole as an `envFrom`.
+fn external_secret_env(i: &Instance, env: &mut Vec<EnvVar>, env_from: &mut Vec<EnvFromSource>) {
+    let Some(es) = i
+        .values
+        .external_secret
+        .as_ref()
+        .filter(|e| e.enabled == Some(true))
+    else {
+        return;
+    };
+    for (suffix, source) in es.secrets.iter().flatten() {
+        let secret = source.name.clone().unwrap_or_else(|| i.named(suffix));
+        for (key, data) in source.data.iter().flatten() {
+            env.push(EnvVar {
+                name: data.env_name.clone().unwrap_or_else(|| key.clone()),
+                value: None,
+                value_from: Some(secret_ref(secret.clone(), key.clone())),
+            });
+        }
+        if source.data_from.as_ref().is_some_and(|f| f.key.is_some()) {
+            env_from.push(EnvFromSource {
+                secret_ref: Some(SecretEnvSource {
+                    name: secret,
+                    optional: None,
+                }),
+                ..EnvFromSource::default()
+            });
+        }
+    }
+}
+
+/// A variable with a value.
+fn value(name: &str, v: String) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: Some(v),
+        value_from: None,
+    }
+}
+
+/// A variable from a field of the pod (the downward API).
+fn field(name: &str, path: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.to_string(),
+                api_version: None,
+            }),
+            ..EnvVarSource::default()
+        }),
+    }
+}
+
+/// A key of a Secret.
+fn secret_ref(name: String, key: String) -> EnvVarSource {
+    EnvVarSource {
+        secret_key_ref: Some(SecretKeySelector {
+            name,
+            key,
+            optional: None,
+        }),
+        ..EnvVarSource::default()
+    }
 }
 
 fn runtime_default() -> SeccompProfile {

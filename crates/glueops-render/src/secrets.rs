@@ -1,7 +1,7 @@
 //! ExternalSecrets and the ServiceMonitor of one app instance.
 
 use glueops_model::Platform;
-use glueops_model::values::{SecretStoreKind, SecretStoreRef};
+use glueops_model::values::{self, SecretStoreKind, SecretStoreRef};
 
 use crate::custom::{
     DataFrom, Endpoint, ExternalSecret, ExternalSecretSpec, ExternalSecretTarget, Extract,
@@ -48,38 +48,7 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
         .flatten()
         .map(|(suffix, source)| {
             let secret_name = source.name.clone().unwrap_or_else(|| i.named(suffix));
-            let data = source
-                .data
-                .iter()
-                .flatten()
-                .map(|(key, d)| {
-                    let r = d.remote_ref.clone().unwrap_or_default();
-                    SecretData {
-                        secret_key: key.clone(),
-                        remote_ref: RemoteRef {
-                            key: r.key.unwrap_or_default().trim().to_string(),
-                            property: r.property,
-                            version: r.version,
-                            decoding_strategy: r.decoding_strategy.map(|s| enum_name(&s)),
-                            conversion_strategy: r.conversion_strategy.map(|s| enum_name(&s)),
-                            metadata_policy: r.metadata_policy.map(|s| enum_name(&s)),
-                        },
-                    }
-                })
-                .collect();
-            let data_from = source
-                .data_from
-                .iter()
-                .map(|f| DataFrom {
-                    extract: Extract {
-                        key: f.key.clone().unwrap_or_default().trim().to_string(),
-                        property: f.property.clone(),
-                        version: f.version.clone(),
-                        decoding_strategy: f.decoding_strategy.map(|s| enum_name(&s)),
-                        conversion_strategy: f.conversion_strategy.map(|s| enum_name(&s)),
-                    },
-                })
-                .collect();
+            let (data, data_from) = (secret_data(source), secret_data_from(source));
             let labels = source.labels.clone().unwrap_or_default();
             let annotations = source.annotations.clone().unwrap_or_default();
             let metadata =
@@ -111,6 +80,46 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
                     data_from,
                 },
             )
+        })
+        .collect()
+}
+
+/// A secret's `data`: each key from its remote reference (the key trimmed).
+fn secret_data(source: &values::SecretSource) -> Vec<SecretData> {
+    source
+        .data
+        .iter()
+        .flatten()
+        .map(|(key, d)| {
+            let r = d.remote_ref.clone().unwrap_or_default();
+            SecretData {
+                secret_key: key.clone(),
+                remote_ref: RemoteRef {
+                    key: r.key.unwrap_or_default().trim().to_string(),
+                    property: r.property,
+                    version: r.version,
+                    decoding_strategy: r.decoding_strategy.map(|s| enum_name(&s)),
+                    conversion_strategy: r.conversion_strategy.map(|s| enum_name(&s)),
+                    metadata_policy: r.metadata_policy.map(|s| enum_name(&s)),
+                },
+            }
+        })
+        .collect()
+}
+
+/// A secret's `dataFrom`: the whole remote secret extracted (the key trimmed).
+fn secret_data_from(source: &values::SecretSource) -> Vec<DataFrom> {
+    source
+        .data_from
+        .iter()
+        .map(|f| DataFrom {
+            extract: Extract {
+                key: f.key.clone().unwrap_or_default().trim().to_string(),
+                property: f.property.clone(),
+                version: f.version.clone(),
+                decoding_strategy: f.decoding_strategy.map(|s| enum_name(&s)),
+                conversion_strategy: f.conversion_strategy.map(|s| enum_name(&s)),
+            },
         })
         .collect()
 }

@@ -67,82 +67,77 @@ impl StoreUrl {
                 (decode(k), decode(v))
             })
             .collect();
-        let param = |name: &'static str| {
-            params
-                .iter()
-                .filter(move |(k, _)| k == name)
-                .map(|(_, v)| v.clone())
+        let known: &[&str] = match scheme {
+            "sops" => &["recipient"],
+            "awssm" => &["endpoint"],
+            _ => &[],
         };
-        if let Some((k, _)) = params.iter().find(|(k, _)| {
-            let known: &[&str] = match scheme {
-                "sops" => &["recipient"],
-                "awssm" => &["endpoint"],
-                _ => &[],
-            };
-            !known.contains(&k.as_str())
-        }) {
+        if let Some((k, _)) = params.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             return Err(invalid(&format!("unknown parameter `{k}`")));
         }
+        let param = |name: &str| -> Vec<String> {
+            params
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
         match scheme {
             "memory" if body.is_empty() => Ok(StoreUrl::Memory),
             "memory" => Err(invalid("memory:// takes nothing after the scheme")),
-            "sops" => {
-                if body.is_empty() {
-                    return Err(invalid(
-                        "give the folder: sops:///path/to/dir?recipient=age1...",
-                    ));
-                }
-                let mut recipients: Vec<String> = param("recipient")
-                    .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
-                    .filter(|r| !r.is_empty())
-                    .collect();
-                if recipients.is_empty()
-                    && let Ok(env) = std::env::var("SOPS_AGE_RECIPIENTS")
-                {
-                    recipients = env.split(',').map(|r| r.trim().to_string()).collect();
-                }
-                if recipients.is_empty() {
-                    return Err(invalid(
-                        "no recipients: add ?recipient=age1... (or set SOPS_AGE_RECIPIENTS)",
-                    ));
-                }
-                Ok(StoreUrl::Sops {
-                    dir: PathBuf::from(body),
-                    recipients,
-                })
-            }
-            "awssm" => {
-                if body.is_empty() || body.contains('/') {
-                    return Err(invalid(
-                        "give the region: awssm://us-east-1[?endpoint=http://127.0.0.1:5000]",
-                    ));
-                }
-                Ok(StoreUrl::Aws {
-                    region: body.to_string(),
-                    endpoint: param("endpoint").next(),
-                })
-            }
-            "vault" | "vault+http" => {
-                let (host, mount) = body.split_once('/').ok_or_else(|| {
-                    invalid("give host:port and mount: vault://vault.example:8200/secret")
-                })?;
-                let mount = mount.trim_matches('/');
-                if host.is_empty() || mount.is_empty() {
-                    return Err(invalid(
-                        "give host:port and mount: vault://vault.example:8200/secret",
-                    ));
-                }
-                let proto = if scheme == "vault" { "https" } else { "http" };
-                Ok(StoreUrl::Vault {
-                    address: format!("{proto}://{host}"),
-                    mount: mount.to_string(),
-                })
-            }
+            "sops" => sops_url(body, param("recipient")).map_err(invalid),
+            "awssm" if body.is_empty() || body.contains('/') => Err(invalid(
+                "give the region: awssm://us-east-1[?endpoint=http://127.0.0.1:5000]",
+            )),
+            "awssm" => Ok(StoreUrl::Aws {
+                region: body.to_string(),
+                endpoint: param("endpoint").into_iter().next(),
+            }),
+            "vault" | "vault+http" => vault_url(scheme, body).map_err(invalid),
             _ => Err(invalid(
                 "unknown scheme; use memory, sops, awssm, vault or vault+http",
             )),
         }
     }
+}
+
+/// `sops:///dir?recipient=age1...` (recipients also from `SOPS_AGE_RECIPIENTS`).
+fn sops_url(body: &str, given: Vec<String>) -> std::result::Result<StoreUrl, &'static str> {
+    if body.is_empty() {
+        return Err("give the folder: sops:///path/to/dir?recipient=age1...");
+    }
+    let mut recipients: Vec<String> = given
+        .iter()
+        .flat_map(|v| v.split(',').map(str::to_string))
+        .filter(|r| !r.is_empty())
+        .collect();
+    if recipients.is_empty()
+        && let Ok(env) = std::env::var("SOPS_AGE_RECIPIENTS")
+    {
+        recipients = env.split(',').map(|r| r.trim().to_string()).collect();
+    }
+    if recipients.is_empty() {
+        return Err("no recipients: add ?recipient=age1... (or set SOPS_AGE_RECIPIENTS)");
+    }
+    Ok(StoreUrl::Sops {
+        dir: PathBuf::from(body),
+        recipients,
+    })
+}
+
+/// `vault://host:port/mount` (HTTPS) or `vault+http://...`.
+fn vault_url(scheme: &str, body: &str) -> std::result::Result<StoreUrl, &'static str> {
+    const FORM: &str = "give host:port and mount: vault://vault.example:8200/secret";
+    let (host, mount) = body.split_once('/').ok_or(FORM)?;
+    let mount = mount.trim_matches('/');
+    if host.is_empty() || mount.is_empty() {
+        return Err(FORM);
+    }
+    let proto = if scheme == "vault" { "https" } else { "http" };
+    Ok(StoreUrl::Vault {
+        address: format!("{proto}://{host}"),
+        mount: mount.to_string(),
+    })
 }
 
 /// Percent-decoding for query values (`%2F` -> `/`); malformed escapes stay as they are.

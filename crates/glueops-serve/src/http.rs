@@ -201,37 +201,102 @@ fn loggable(id: Option<&str>) -> String {
 }
 
 fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Response {
-    let started = Instant::now();
     let pairs = headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())));
     let headers = Headers::new(pairs);
-    let host = path_host.name();
-    let delivery_id = loggable(
-        headers
-            .get("x-github-delivery")
-            .or_else(|| headers.get("x-gitlab-event-uuid")),
-    );
-    // The event type counts only once the signature matched: until then it is `unverified`.
-    let kind = std::cell::Cell::new("unverified");
-    let log = |outcome: &str, reason: &str| {
-        let kind = kind.get();
-        s.metrics.event(host, kind, outcome);
+    let intake = Intake {
+        s,
+        host: path_host.name(),
+        delivery_id: loggable(
+            headers
+                .get("x-github-delivery")
+                .or_else(|| headers.get("x-gitlab-event-uuid")),
+        ),
+        kind: std::cell::Cell::new("unverified"),
+        started: Instant::now(),
+    };
+    let delivery = match verify(&intake, path_host, &headers, body) {
+        Ok(delivery) => delivery,
+        Err(response) => return response,
+    };
+    let work = match admit(&intake, &delivery) {
+        Ok(work) => work,
+        Err(response) => return response,
+    };
+    let host = intake.host;
+    match s
+        .queue
+        .push(delivery.id.clone(), host, intake.kind.get(), work)
+    {
+        Ok(true) => {
+            s.metrics.event(host, intake.kind.get(), "accepted");
+            s.metrics
+                .queued
+                .set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));
+            answer(StatusCode::ACCEPTED, "accepted", "queued")
+        }
+        Ok(false) => {
+            if let Some(id) = &delivery.id {
+                s.receiver.forget(id);
+            }
+            intake.log("refused", "the queue is full");
+            busy("the queue is full: retry later")
+        }
+        Err(e) => {
+            if let Some(id) = &delivery.id {
+                s.receiver.forget(id);
+            }
+            let reason = crate::steps::chain(&e);
+            intake.log("refused", &reason);
+            answer(StatusCode::INTERNAL_SERVER_ERROR, "refused", &reason)
+        }
+    }
+}
+
+/// One delivery being taken in: where it came from, and its log line and metric.
+struct Intake<'a> {
+    s: &'a Shared,
+    host: &'static str,
+    delivery_id: String,
+    /// The event type counts only once the signature matched: until then it is `unverified`.
+    kind: std::cell::Cell<&'static str>,
+    started: Instant,
+}
+
+impl Intake<'_> {
+    fn log(&self, outcome: &str, reason: &str) {
+        let kind = self.kind.get();
+        self.s.metrics.event(self.host, kind, outcome);
         tracing::info!(
-            delivery = %delivery_id,
-            host,
+            delivery = %self.delivery_id,
+            host = self.host,
             event = kind,
             outcome,
             reason,
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = self.started.elapsed().as_secs_f64() * 1000.0,
             "delivery"
         );
-    };
-    let delivery = match s.receiver.receive(&headers, body) {
+    }
+}
+
+/// The delivery, verified (size, signature or token, replay) and sent to its host's endpoint;
+/// else the answer that refuses it.
+#[expect(
+    clippy::result_large_err,
+    reason = "the refusal is the HTTP answer itself, returned once per request straight to the client"
+)]
+fn verify(
+    intake: &Intake<'_>,
+    path_host: Host,
+    headers: &Headers,
+    body: &[u8],
+) -> Result<glueops::git::Delivery, Response> {
+    match intake.s.receiver.receive(headers, body) {
         Ok(d) if d.host != path_host => {
-            kind.set(event_type(d.host, &headers));
-            log("rejected", "sent to the other host's endpoint");
-            return answer(
+            intake.kind.set(event_type(d.host, headers));
+            intake.log("rejected", "sent to the other host's endpoint");
+            Err(answer(
                 StatusCode::BAD_REQUEST,
                 "rejected",
                 &format!(
@@ -239,18 +304,18 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
                     d.host.name(),
                     d.host.name()
                 ),
-            );
+            ))
         }
         Ok(d) => {
-            kind.set(event_type(d.host, &headers));
-            d
+            intake.kind.set(event_type(d.host, headers));
+            Ok(d)
         }
         Err(e) => {
             if matches!(
                 e,
                 GitError::Duplicate { .. } | GitError::MalformedPayload { .. }
             ) {
-                kind.set(event_type(path_host, &headers));
+                intake.kind.set(event_type(path_host, headers));
             }
             let reason = crate::steps::chain(&e);
             let (code, outcome) = match &e {
@@ -261,26 +326,39 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
                 }
                 _ => (StatusCode::BAD_REQUEST, "rejected"),
             };
-            log(outcome, &reason);
-            return answer(code, outcome, &reason);
+            intake.log(outcome, &reason);
+            Err(answer(code, outcome, &reason))
         }
-    };
+    }
+}
+
+/// The work a verified delivery routes to; else the answer: applied before, the server not
+/// ready, too old, or nothing to do.
+#[expect(
+    clippy::result_large_err,
+    reason = "the refusal is the HTTP answer itself, returned once per request straight to the client"
+)]
+fn admit(
+    intake: &Intake<'_>,
+    delivery: &glueops::git::Delivery,
+) -> Result<Vec<crate::route::Work>, Response> {
+    let s = intake.s;
     if let Some(id) = &delivery.id
         && s.already_applied(id)
     {
-        log("duplicate", "applied before (the ledger has it)");
-        return answer(
+        intake.log("duplicate", "applied before (the ledger has it)");
+        return Err(answer(
             StatusCode::OK,
             "duplicate",
             "this delivery was applied before",
-        );
+        ));
     }
     let Some(routes) = s.routes() else {
         if let Some(id) = &delivery.id {
             s.receiver.forget(id);
         }
-        log("refused", "the config is not read yet");
-        return busy("the server is starting: the config is not read yet");
+        intake.log("refused", "the config is not read yet");
+        return Err(busy("the server is starting: the config is not read yet"));
     };
     let now = s.settings.clock.now();
     if delivery.is_stale(now, s.settings.max_event_age) {
@@ -289,46 +367,19 @@ fn webhook(s: &Shared, path_host: Host, headers: &HeaderMap, body: &[u8]) -> Res
             delivery.at.map(|t| t.to_string()).unwrap_or_default(),
             s.settings.max_event_age.as_secs()
         );
-        log("ignored", &reason);
-        return answer(StatusCode::ACCEPTED, "ignored", &reason);
+        intake.log("ignored", &reason);
+        return Err(answer(StatusCode::ACCEPTED, "ignored", &reason));
     }
     let at = delivery.at.map(|t| t.as_second());
-    let work = match routes.route(&delivery.event, at) {
-        Ok(work) => work,
-        Err(ignored) => {
-            let reason = if matches!(delivery.event, RepoEvent::Ping { .. }) {
-                "ping: the webhook reaches glueops".to_string()
-            } else {
-                ignored.reason
-            };
-            log("ignored", &reason);
-            return answer(StatusCode::ACCEPTED, "ignored", &reason);
-        }
-    };
-    match s.queue.push(delivery.id.clone(), host, kind.get(), work) {
-        Ok(true) => {
-            s.metrics.event(host, kind.get(), "accepted");
-            s.metrics
-                .queued
-                .set(i64::try_from(s.queue.len()).unwrap_or(i64::MAX));
-            answer(StatusCode::ACCEPTED, "accepted", "queued")
-        }
-        Ok(false) => {
-            if let Some(id) = &delivery.id {
-                s.receiver.forget(id);
-            }
-            log("refused", "the queue is full");
-            busy("the queue is full: retry later")
-        }
-        Err(e) => {
-            if let Some(id) = &delivery.id {
-                s.receiver.forget(id);
-            }
-            let reason = crate::steps::chain(&e);
-            log("refused", &reason);
-            answer(StatusCode::INTERNAL_SERVER_ERROR, "refused", &reason)
-        }
-    }
+    routes.route(&delivery.event, at).map_err(|ignored| {
+        let reason = if matches!(delivery.event, RepoEvent::Ping { .. }) {
+            "ping: the webhook reaches glueops".to_string()
+        } else {
+            ignored.reason
+        };
+        intake.log("ignored", &reason);
+        answer(StatusCode::ACCEPTED, "ignored", &reason)
+    })
 }
 
 fn busy(detail: &str) -> Response {

@@ -182,76 +182,9 @@ impl Routes {
                 }
                 Ok(vec![Work::Sync])
             }
-            RepoEvent::PullRequest(pr) => {
-                let repo = pr.repo.full_name.to_ascii_lowercase();
-                let Some(apps) = self.apps.get(&repo) else {
-                    return Err(Ignored::new(format!(
-                        "a pull request on {repo}, which no app builds"
-                    )));
-                };
-                let open = if pr.fork {
-                    self.fork_preview(pr)?
-                } else {
-                    !matches!(pr.action, PullRequestAction::Closed { .. })
-                };
-                Ok(apps
-                    .iter()
-                    .map(|a| Work::Preview {
-                        app: a.app.clone(),
-                        number: pr.number,
-                        open,
-                        sha: pr.head_sha.clone(),
-                        branch: pr.head_branch.clone(),
-                        labels: pr.labels.clone(),
-                    })
-                    .collect())
-            }
-            RepoEvent::ImagePublished(image) => {
-                let Some(tag) = &image.tag else {
-                    return Err(Ignored::new(format!(
-                        "{} was published without a tag",
-                        image.name
-                    )));
-                };
-                let routes = self.apps_of(&image.repo.full_name)?;
-                let name = image.name.to_ascii_lowercase();
-                let matching: Vec<&AppRoute> = if routes.len() == 1 {
-                    routes.iter().collect()
-                } else {
-                    routes
-                        .iter()
-                        .filter(|r| {
-                            r.image.as_deref().is_some_and(|i| {
-                                let i = i.to_ascii_lowercase();
-                                i == name || i.rsplit('/').next() == Some(name.as_str())
-                            })
-                        })
-                        .collect()
-                };
-                bumps(&matching, tag, &image.name, at)
-            }
-            RepoEvent::PipelineCompleted(run) => {
-                if run.conclusion != Conclusion::Success {
-                    return Err(Ignored::new(format!(
-                        "{} did not succeed",
-                        describe_run(&run.name)
-                    )));
-                }
-                trusted_run(run)?;
-                let routes = self.apps_of(&run.repo.full_name)?;
-                let matching: Vec<&AppRoute> = routes
-                    .iter()
-                    .filter(|r| r.branch == run.branch && runs_workflow(r, run))
-                    .collect();
-                if matching.is_empty() {
-                    return Err(Ignored::new(format!(
-                        "{} ran on {}, not a branch (and workflow) an app deploys from",
-                        describe_run(&run.name),
-                        run.branch
-                    )));
-                }
-                bumps(&matching, &run.sha, &run.repo.full_name, at)
-            }
+            RepoEvent::PullRequest(pr) => self.pull_request(pr),
+            RepoEvent::ImagePublished(image) => self.image(image, at),
+            RepoEvent::PipelineCompleted(run) => self.pipeline(run, at),
             RepoEvent::Review(review) => {
                 let repo = review.repo.full_name.to_ascii_lowercase();
                 if repo != self.config_repo {
@@ -273,6 +206,86 @@ impl Routes {
             RepoEvent::Ping { .. } => Err(Ignored::new("ping")),
             RepoEvent::Ignored { reason } => Err(Ignored::new(reason.clone())),
         }
+    }
+
+    /// Previews of the apps built from the pull request's repository.
+    fn pull_request(&self, pr: &PullRequest) -> Result<Vec<Work>, Ignored> {
+        let repo = pr.repo.full_name.to_ascii_lowercase();
+        let Some(apps) = self.apps.get(&repo) else {
+            return Err(Ignored::new(format!(
+                "a pull request on {repo}, which no app builds"
+            )));
+        };
+        let open = if pr.fork {
+            self.fork_preview(pr)?
+        } else {
+            !matches!(pr.action, PullRequestAction::Closed { .. })
+        };
+        Ok(apps
+            .iter()
+            .map(|a| Work::Preview {
+                app: a.app.clone(),
+                number: pr.number,
+                open,
+                sha: pr.head_sha.clone(),
+                branch: pr.head_branch.clone(),
+                labels: pr.labels.clone(),
+            })
+            .collect())
+    }
+
+    /// Bumps of the apps whose image was published.
+    fn image(
+        &self,
+        image: &glueops::git::ImagePublished,
+        at: Option<i64>,
+    ) -> Result<Vec<Work>, Ignored> {
+        let Some(tag) = &image.tag else {
+            return Err(Ignored::new(format!(
+                "{} was published without a tag",
+                image.name
+            )));
+        };
+        let routes = self.apps_of(&image.repo.full_name)?;
+        let name = image.name.to_ascii_lowercase();
+        let matching: Vec<&AppRoute> = if routes.len() == 1 {
+            routes.iter().collect()
+        } else {
+            routes
+                .iter()
+                .filter(|r| {
+                    r.image.as_deref().is_some_and(|i| {
+                        let i = i.to_ascii_lowercase();
+                        i == name || i.rsplit('/').next() == Some(name.as_str())
+                    })
+                })
+                .collect()
+        };
+        bumps(&matching, tag, &image.name, at)
+    }
+
+    /// Bumps of the apps a trusted, successful run built.
+    fn pipeline(&self, run: &PipelineCompleted, at: Option<i64>) -> Result<Vec<Work>, Ignored> {
+        if run.conclusion != Conclusion::Success {
+            return Err(Ignored::new(format!(
+                "{} did not succeed",
+                describe_run(&run.name)
+            )));
+        }
+        trusted_run(run)?;
+        let routes = self.apps_of(&run.repo.full_name)?;
+        let matching: Vec<&AppRoute> = routes
+            .iter()
+            .filter(|r| r.branch == run.branch && runs_workflow(r, run))
+            .collect();
+        if matching.is_empty() {
+            return Err(Ignored::new(format!(
+                "{} ran on {}, not a branch (and workflow) an app deploys from",
+                describe_run(&run.name),
+                run.branch
+            )));
+        }
+        bumps(&matching, &run.sha, &run.repo.full_name, at)
     }
 
     /// Whether a fork's pull-request event opens or updates (true) or closes (false) its

@@ -102,40 +102,8 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
     }
     let mut failures = Failures::new();
     let mut ledger = ledger;
-    let reviews: Vec<&Work> = works(&fresh)
-        .filter(|w| matches!(w, Work::Review { .. }))
-        .collect();
-    if !reviews.is_empty() {
-        let started = Instant::now();
-        ledger = ledger::update(
-            &s.manifests,
-            &format!("ledger: {} review(s)", reviews.len()),
-            &opts,
-            |l| {
-                for w in &reviews {
-                    if let Work::Review {
-                        repo,
-                        number,
-                        sha,
-                        reviewer,
-                        approved,
-                    } = w
-                    {
-                        l.review(
-                            repo,
-                            *number,
-                            reviewer,
-                            sha,
-                            *approved,
-                            opts.now.as_second(),
-                        );
-                    }
-                }
-            },
-        )?;
-        shared
-            .metrics
-            .timed("review", None, started.elapsed().as_secs_f64());
+    if let Some(reviewed) = record_reviews(shared, &fresh, &opts)? {
+        ledger = reviewed;
     }
     previews(shared, &fresh, &opts, &mut failures)?;
     let mut bump_times = Vec::new();
@@ -193,6 +161,52 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
         }
     }
     Ok(())
+}
+
+/// Records the batch's reviews of config pull requests in the ledger, in one commit; the
+/// ledger written (`None` when the batch has none).
+fn record_reviews(
+    shared: &Shared,
+    fresh: &[&Job],
+    opts: &glueops::Options,
+) -> Result<Option<glueops::ledger::Ledger>, glueops::Error> {
+    let reviews: Vec<&Work> = works(fresh)
+        .filter(|w| matches!(w, Work::Review { .. }))
+        .collect();
+    if reviews.is_empty() {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let ledger = ledger::update(
+        &shared.settings.manifests,
+        &format!("ledger: {} review(s)", reviews.len()),
+        opts,
+        |l| {
+            for w in &reviews {
+                if let Work::Review {
+                    repo,
+                    number,
+                    sha,
+                    reviewer,
+                    approved,
+                } = w
+                {
+                    l.review(
+                        repo,
+                        *number,
+                        reviewer,
+                        sha,
+                        *approved,
+                        opts.now.as_second(),
+                    );
+                }
+            }
+        },
+    )?;
+    shared
+        .metrics
+        .timed("review", None, started.elapsed().as_secs_f64());
+    Ok(Some(ledger))
 }
 
 fn works<'a>(jobs: &'a [&'a Job]) -> impl Iterator<Item = &'a Work> {

@@ -131,6 +131,86 @@ fn ignored(reason: String) -> RepoEvent {
     RepoEvent::Ignored { reason }
 }
 
+/// A merge request event: an approval as a review, else the pull-request action (or why it is
+/// ignored), with the time the payload states.
+fn merge_request(p: MergePayload) -> (RepoEvent, Option<String>) {
+    let a = p.object_attributes;
+    let at = a.updated_at.clone();
+    let changed = p.changes.and_then(|c| c.labels);
+    let added_label = changed.as_ref().and_then(|l| {
+        l.current
+            .iter()
+            .map(|l| l.title.clone())
+            .find(|t| !l.previous.iter().any(|p| &p.title == t))
+    });
+    let removed_label = changed.as_ref().and_then(|l| {
+        l.previous
+            .iter()
+            .map(|l| l.title.clone())
+            .find(|t| !l.current.iter().any(|c| &c.title == t))
+    });
+    let approval = match a.action.as_deref() {
+        Some("approved" | "approval") => Some(true),
+        Some("unapproved" | "unapproval") => Some(false),
+        _ => None,
+    };
+    if let Some(approved) = approval {
+        let review = RepoEvent::Review(Review {
+            repo: p.project.into(),
+            number: a.iid,
+            sha: a.last_commit.id,
+            reviewer: p.user.username,
+            approved,
+        });
+        return (review, None);
+    }
+    let action = match (
+        a.action.as_deref().unwrap_or(""),
+        &a.oldrev,
+        added_label,
+        removed_label,
+    ) {
+        ("open", ..) => PullRequestAction::Opened,
+        ("reopen", ..) => PullRequestAction::Reopened,
+        ("close", ..) => PullRequestAction::Closed { merged: false },
+        ("merge", ..) => PullRequestAction::Closed { merged: true },
+        ("update", Some(_), ..) => PullRequestAction::Synchronized,
+        ("update", None, Some(label), _) => PullRequestAction::Labeled { label },
+        ("update", None, None, Some(label)) => PullRequestAction::Unlabeled { label },
+        (other, ..) => {
+            let reason = format!("merge_request action `{other}` (no new commits or labels)");
+            return (ignored(reason), None);
+        }
+    };
+    let mut labels: Vec<String> = p.labels.into_iter().map(|l| l.title).collect();
+    labels.sort();
+    // A source project other than the target (or none named): a fork.
+    let fork = match (a.source_project_id, a.target_project_id) {
+        (Some(source), Some(target)) => source != target,
+        _ => true,
+    };
+    // The author is named by id; the user is who caused this event.
+    let by_author = a.author_id.is_some() && a.author_id == p.user.id;
+    let event = RepoEvent::PullRequest(PullRequest {
+        head_repo: a.source.map(|s| s.path_with_namespace),
+        fork,
+        sender: p.user.username.clone(),
+        repo: p.project.into(),
+        number: a.iid,
+        action,
+        head_branch: a.source_branch,
+        head_sha: a.last_commit.id,
+        base_branch: a.target_branch,
+        labels,
+        author: if by_author {
+            p.user.username
+        } else {
+            String::new()
+        },
+    });
+    (event, at)
+}
+
 /// The event, and its time as the payload states it (see the GitHub parser).
 pub(crate) fn parse(event: &str, body: &[u8]) -> Result<(RepoEvent, Option<String>)> {
     Ok(match event {
@@ -148,85 +228,7 @@ pub(crate) fn parse(event: &str, body: &[u8]) -> Result<(RepoEvent, Option<Strin
             );
             (event, None)
         }
-        "Merge Request Hook" => {
-            let p: MergePayload = decode("gitlab", event, body)?;
-            let a = p.object_attributes;
-            let at = a.updated_at.clone();
-            let changed = p.changes.and_then(|c| c.labels);
-            let added_label = changed.as_ref().and_then(|l| {
-                l.current
-                    .iter()
-                    .map(|l| l.title.clone())
-                    .find(|t| !l.previous.iter().any(|p| &p.title == t))
-            });
-            let removed_label = changed.as_ref().and_then(|l| {
-                l.previous
-                    .iter()
-                    .map(|l| l.title.clone())
-                    .find(|t| !l.current.iter().any(|c| &c.title == t))
-            });
-            let approval = match a.action.as_deref() {
-                Some("approved" | "approval") => Some(true),
-                Some("unapproved" | "unapproval") => Some(false),
-                _ => None,
-            };
-            if let Some(approved) = approval {
-                let review = RepoEvent::Review(Review {
-                    repo: p.project.into(),
-                    number: a.iid,
-                    sha: a.last_commit.id,
-                    reviewer: p.user.username,
-                    approved,
-                });
-                return Ok((review, None));
-            }
-            let action = match (
-                a.action.as_deref().unwrap_or(""),
-                &a.oldrev,
-                added_label,
-                removed_label,
-            ) {
-                ("open", ..) => PullRequestAction::Opened,
-                ("reopen", ..) => PullRequestAction::Reopened,
-                ("close", ..) => PullRequestAction::Closed { merged: false },
-                ("merge", ..) => PullRequestAction::Closed { merged: true },
-                ("update", Some(_), ..) => PullRequestAction::Synchronized,
-                ("update", None, Some(label), _) => PullRequestAction::Labeled { label },
-                ("update", None, None, Some(label)) => PullRequestAction::Unlabeled { label },
-                (other, ..) => {
-                    let reason =
-                        format!("merge_request action `{other}` (no new commits or labels)");
-                    return Ok((ignored(reason), None));
-                }
-            };
-            let mut labels: Vec<String> = p.labels.into_iter().map(|l| l.title).collect();
-            labels.sort();
-            // A source project other than the target (or none named): a fork.
-            let fork = match (a.source_project_id, a.target_project_id) {
-                (Some(source), Some(target)) => source != target,
-                _ => true,
-            };
-            // The author is named by id; the user is who caused this event.
-            let by_author = a.author_id.is_some() && a.author_id == p.user.id;
-            let event = RepoEvent::PullRequest(PullRequest {
-                head_repo: a.source.map(|s| s.path_with_namespace),
-                fork,
-                sender: p.user.username.clone(),
-                repo: p.project.into(),
-                number: a.iid,
-                action,
-                head_branch: a.source_branch,
-                head_sha: a.last_commit.id,
-                base_branch: a.target_branch,
-                labels,
-                author: if by_author {
-                    p.user.username
-                } else {
-                    String::new()
-                },
-            });
-            (event, at)
-        }
+        "Merge Request Hook" => merge_request(decode("gitlab", event, body)?),
         "Pipeline Hook" => {
             let p: PipelinePayload = decode("gitlab", event, body)?;
             let a = p.object_attributes;

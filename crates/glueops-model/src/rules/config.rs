@@ -11,7 +11,7 @@ use crate::instance::AppInstance;
 use crate::names::{is_config_key, is_dns_label, is_env_name, label_help};
 use crate::node::{Node, Segment};
 use crate::rules::diagnose::{at, enabled, i, k};
-use crate::values::{AppValues, EnvSecret, Workload, WorkloadKind};
+use crate::values::{AppValues, EnvSecret, SecretSource, Workload, WorkloadKind};
 
 /// A workload's `resources`: quantities, and limits not below requests.
 pub(crate) fn check_resources(w: &Workload<'_>, d: &AppInstance, report: &mut Report) {
@@ -398,125 +398,136 @@ pub(crate) fn check_external_secret(v: &AppValues, d: &AppInstance, report: &mut
         );
     }
     for (name, source) in es.secrets.iter().flatten() {
-        let base = [k("externalSecret"), k("secrets"), k(name)];
-        if let Some(interval) = &source.refresh_interval
-            && let Err(e) = check_go_duration(interval)
-        {
-            report.push(
+        check_secret(tree, name, source, report);
+    }
+}
+
+/// One `externalSecret.secrets` entry: its name, refresh interval and sources.
+fn check_secret(tree: &Node, name: &str, source: &SecretSource, report: &mut Report) {
+    let base = [k("externalSecret"), k("secrets"), k(name)];
+    if let Some(interval) = &source.refresh_interval
+        && let Err(e) = check_go_duration(interval)
+    {
+        report.push(
+            at(
+                tree,
+                &[&base[..], &[k("refreshInterval")]].concat(),
+                Code::Time,
+                e,
+            )
+            .help("e.g. refreshInterval: 1h"),
+        );
+    }
+    if !is_dns_label(name) {
+        report.push(
+            at(
+                tree,
+                &base,
+                Code::InvalidName,
+                format!("secret name `{name}` is not a DNS-1123 label"),
+            )
+            .help(label_help(name)),
+        );
+    }
+    match (&source.data, &source.data_from) {
+        (Some(_), Some(_)) => report.push(
+            at(
+                tree,
+                &[&base[..], &[k("dataFrom")]].concat(),
+                Code::Conflict,
+                "set either `data` or `dataFrom`, not both",
+            )
+            .help("remove one of them"),
+        ),
+        (None, None) => report.push(
+            at(
+                tree,
+                &base,
+                Code::MissingKey,
+                format!("secret `{name}` has neither `data` nor `dataFrom`"),
+            )
+            .help("add data: {<key>: {remoteRef: {key: <path>, property: <property>}}}"),
+        ),
+        (None, Some(from)) => match from.key.as_deref().map(str::trim) {
+            None => report.push(
                 at(
                     tree,
-                    &[&base[..], &[k("refreshInterval")]].concat(),
-                    Code::Time,
-                    e,
-                )
-                .help("e.g. refreshInterval: 1h"),
-            );
-        }
-        if !is_dns_label(name) {
-            report.push(
-                at(
-                    tree,
-                    &base,
-                    Code::InvalidName,
-                    format!("secret name `{name}` is not a DNS-1123 label"),
-                )
-                .help(label_help(name)),
-            );
-        }
-        match (&source.data, &source.data_from) {
-            (Some(_), Some(_)) => report.push(
-                at(
-                    tree,
-                    &[&base[..], &[k("dataFrom")]].concat(),
-                    Code::Conflict,
-                    "set either `data` or `dataFrom`, not both",
-                )
-                .help("remove one of them"),
-            ),
-            (None, None) => report.push(
-                at(
-                    tree,
-                    &base,
+                    &[&base[..], &[k("dataFrom"), k("key")]].concat(),
                     Code::MissingKey,
-                    format!("secret `{name}` has neither `data` nor `dataFrom`"),
+                    format!("`dataFrom.key` is required for secret `{name}`"),
                 )
-                .help("add data: {<key>: {remoteRef: {key: <path>, property: <property>}}}"),
+                .help("add key: <path in the secret store>"),
             ),
-            (None, Some(from)) => match from.key.as_deref().map(str::trim) {
-                None => report.push(
-                    at(
-                        tree,
-                        &[&base[..], &[k("dataFrom"), k("key")]].concat(),
-                        Code::MissingKey,
-                        format!("`dataFrom.key` is required for secret `{name}`"),
-                    )
-                    .help("add key: <path in the secret store>"),
-                ),
-                Some("") => report.push(
-                    at(
-                        tree,
-                        &[&base[..], &[k("dataFrom"), k("key")]].concat(),
-                        Code::InvalidValue,
-                        format!("`dataFrom.key` must be non-empty for secret `{name}`"),
-                    )
-                    .help("write the path of the secret in the secret store"),
-                ),
-                Some(_) => {}
-            },
-            (Some(data), None) if data.is_empty() => report.push(
+            Some("") => report.push(
                 at(
                     tree,
-                    &[&base[..], &[k("data")]].concat(),
-                    Code::MissingKey,
-                    format!("`data` must contain at least one entry for secret `{name}`"),
-                )
-                .help("add data: {<key>: {remoteRef: {key: <path>, property: <property>}}}, or use dataFrom"),
-            ),
-            _ => {}
-        }
-        for (key, data) in source.data.iter().flatten() {
-            let path = [&base[..], &[k("data"), k(key)]].concat();
-            if !is_config_key(key) {
-                report.push(
-                    at(
-                        tree,
-                        &path,
-                        Code::InvalidName,
-                        format!("`{key}` is not a valid Secret key"),
-                    )
-                    .help("use letters, digits, `-`, `_` and `.`"),
-                );
-            }
-            let remote_ref = [&path[..], &[k("remoteRef")]].concat();
-            let problem = match data
-                .remote_ref
-                .as_ref()
-                .map(|r| r.key.as_deref().map(str::trim))
-            {
-                None => Some((remote_ref, Code::MissingKey, "`remoteRef` is required")),
-                Some(None) => Some((
-                    [&remote_ref[..], &[k("key")]].concat(),
-                    Code::MissingKey,
-                    "`remoteRef.key` is required",
-                )),
-                Some(Some("")) => Some((
-                    [&remote_ref[..], &[k("key")]].concat(),
+                    &[&base[..], &[k("dataFrom"), k("key")]].concat(),
                     Code::InvalidValue,
-                    "`remoteRef.key` must be non-empty",
-                )),
-                Some(Some(_)) => None,
-            };
-            if let Some((at_path, code, what)) = problem {
-                report.push(
-                    at(
-                        tree,
-                        &at_path,
-                        code,
-                        format!("{what} for secretKey `{key}` in secret `{name}`"),
-                    )
-                    .help("add remoteRef: {key: <path in the secret store>}"),
-                );
-            }
+                    format!("`dataFrom.key` must be non-empty for secret `{name}`"),
+                )
+                .help("write the path of the secret in the secret store"),
+            ),
+            Some(_) => {}
+        },
+        (Some(data), None) if data.is_empty() => report.push(
+            at(
+                tree,
+                &[&base[..], &[k("data")]].concat(),
+                Code::MissingKey,
+                format!("`data` must contain at least one entry for secret `{name}`"),
+            )
+            .help("add data: {<key>: {remoteRef: {key: <path>, property: <property>}}}, or use dataFrom"),
+        ),
+        _ => {}
+    }
+    check_secret_data(tree, name, source, report);
+}
+
+/// The `data` entries of one secret: valid keys, each with a remote key.
+fn check_secret_data(tree: &Node, name: &str, source: &SecretSource, report: &mut Report) {
+    let base = [k("externalSecret"), k("secrets"), k(name)];
+    for (key, data) in source.data.iter().flatten() {
+        let path = [&base[..], &[k("data"), k(key)]].concat();
+        if !is_config_key(key) {
+            report.push(
+                at(
+                    tree,
+                    &path,
+                    Code::InvalidName,
+                    format!("`{key}` is not a valid Secret key"),
+                )
+                .help("use letters, digits, `-`, `_` and `.`"),
+            );
+        }
+        let remote_ref = [&path[..], &[k("remoteRef")]].concat();
+        let problem = match data
+            .remote_ref
+            .as_ref()
+            .map(|r| r.key.as_deref().map(str::trim))
+        {
+            None => Some((remote_ref, Code::MissingKey, "`remoteRef` is required")),
+            Some(None) => Some((
+                [&remote_ref[..], &[k("key")]].concat(),
+                Code::MissingKey,
+                "`remoteRef.key` is required",
+            )),
+            Some(Some("")) => Some((
+                [&remote_ref[..], &[k("key")]].concat(),
+                Code::InvalidValue,
+                "`remoteRef.key` must be non-empty",
+            )),
+            Some(Some(_)) => None,
+        };
+        if let Some((at_path, code, what)) = problem {
+            report.push(
+                at(
+                    tree,
+                    &at_path,
+                    code,
+                    format!("{what} for secretKey `{key}` in secret `{name}`"),
+                )
+                .help("add remoteRef: {key: <path in the secret store>}"),
+            );
         }
     }
 }
