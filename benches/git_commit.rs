@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use glueops::files::Files;
-use glueops::git::{Author, ManifestRepo, TreeChange, WriteOutcome};
+use glueops::git::{Author, LocalRepo, TreeChange, WriteOutcome};
 
 fn manifest(app: usize, env: &str, version: usize) -> Vec<u8> {
     format!(
@@ -62,7 +62,7 @@ fn time_glueops(files: &Files, changed: &Files) -> (Duration, Duration) {
         .prefix("glueops-bench")
         .tempdir()
         .unwrap();
-    let repo = ManifestRepo::init_bare(dir.path()).unwrap();
+    let repo = LocalRepo::init_bare(dir.path()).unwrap();
     let start = Instant::now();
     let first = repo
         .commit(

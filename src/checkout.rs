@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::git::{ManifestRepo, Remote};
+use crate::git::{LocalRepo, Remote};
 use crate::model::{Repo, SourceTree};
 use crate::{Error, Options};
 
@@ -12,7 +12,7 @@ use crate::{Error, Options};
 #[derive(Debug)]
 pub struct Checkout {
     /// The clone in the cache folder.
-    pub repo: ManifestRepo,
+    pub repo: LocalRepo,
     /// What `git fetch`/`git push` talk to: the URL (its credentials kept apart, never
     /// printed) or the absolute path given, with the deadline of every git process.
     pub remote: Remote,
@@ -42,7 +42,7 @@ impl Checkout {
         }
         let dir = opts.cache.join(folder_name(remote.url()));
         let repo = if dir.join("HEAD").is_file() {
-            ManifestRepo::open(&dir)?
+            LocalRepo::open(&dir)?
         } else {
             init(&dir)?
         };
@@ -78,7 +78,7 @@ impl Checkout {
 
 /// The remote's default branch, asked once per clone (`git ls-remote`) and remembered beside
 /// it.
-fn default_branch(repo: &ManifestRepo, remote: &Remote) -> Result<String, Error> {
+fn default_branch(repo: &LocalRepo, remote: &Remote) -> Result<String, Error> {
     let memo = repo.path().join("glueops-default-branch");
     if let Ok(name) = std::fs::read_to_string(&memo)
         && !name.trim().is_empty()
@@ -111,7 +111,7 @@ pub fn keep_packed(cache: &Path) -> Result<Vec<PathBuf>, Error> {
     clones.sort();
     let mut packed = Vec::new();
     for dir in clones {
-        if ManifestRepo::open(&dir)?.pack_loose_objects(crate::git::LOOSE_LIMIT)? {
+        if LocalRepo::open(&dir)?.pack_loose_objects(crate::git::LOOSE_LIMIT)? {
             packed.push(dir);
         }
     }
@@ -137,7 +137,7 @@ fn folder_name(remote: &str) -> String {
 
 /// Creates the bare clone atomically: initialized beside, then renamed into place (another
 /// process that got there first wins, and its clone is used).
-fn init(dir: &Path) -> Result<ManifestRepo, Error> {
+fn init(dir: &Path) -> Result<LocalRepo, Error> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|source| Error::Io {
         path: parent.display().to_string(),
@@ -151,11 +151,11 @@ fn init(dir: &Path) -> Result<ManifestRepo, Error> {
         unique()
     ));
     let _ = std::fs::remove_dir_all(&staging);
-    ManifestRepo::init_bare(&staging)?;
+    LocalRepo::init_bare(&staging)?;
     if std::fs::rename(&staging, dir).is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
-    Ok(ManifestRepo::open(dir)?)
+    Ok(LocalRepo::open(dir)?)
 }
 
 /// A name part no other writer uses at the same time: this process, this thread, and the
@@ -172,7 +172,7 @@ pub(crate) fn unique() -> String {
 /// The config files of `commit` needed for `apps` (`glueops.yaml`, `common/`, `env-overlays/`
 /// and those apps' folders), loaded and validated.
 pub(crate) fn load_apps(
-    repo: &ManifestRepo,
+    repo: &LocalRepo,
     commit: &str,
     edit: Option<(&str, &[u8])>,
     apps: &BTreeSet<String>,
@@ -188,7 +188,7 @@ pub(crate) fn load_apps(
 
 /// Loads the config repo at `commit` of `repo`, with `edit` (path → bytes) applied on top.
 pub(crate) fn load_at(
-    repo: &ManifestRepo,
+    repo: &LocalRepo,
     commit: &str,
     edit: Option<(&str, &[u8])>,
 ) -> Result<Repo, Error> {
@@ -197,7 +197,7 @@ pub(crate) fn load_at(
 
 /// The files of `commit` as a source tree, with `edit` applied.
 pub(crate) fn sources_at(
-    repo: &ManifestRepo,
+    repo: &LocalRepo,
     commit: &str,
     edit: Option<(&str, &[u8])>,
 ) -> Result<SourceTree, Error> {
@@ -207,7 +207,7 @@ pub(crate) fn sources_at(
 
 /// The files under `dirs` at `commit` as a source tree, with `edit` applied.
 fn read_dirs(
-    repo: &ManifestRepo,
+    repo: &LocalRepo,
     commit: &str,
     edit: Option<(&str, &[u8])>,
     dirs: &[String],

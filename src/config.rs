@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::checkout::{Checkout, load_apps, load_at};
-use crate::git::{ManifestRepo, Remote};
+use crate::git::{LocalRepo, Remote};
 use crate::model::Repo;
 use crate::{Error, Options};
 
@@ -36,7 +36,7 @@ impl Config {
         let folder = Remote::parse(spec).is_ok_and(|r| r.is_path())
             && Path::new(spec).join("glueops.yaml").is_file();
         if folder && !need_repository {
-            let commit = ManifestRepo::open(spec)
+            let commit = LocalRepo::open(spec)
                 .ok()
                 .and_then(|r| r.resolve("HEAD").ok());
             return Ok(Config {

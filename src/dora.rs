@@ -1,7 +1,7 @@
 //! DORA metrics from the manifest branch's history: per app and environment, releases and
 //! releases per day, median lead time (source commit → release), change failure rate
 //! (releases later rolled back / releases) and median time to restore (release → its
-//! rollback). Pure over the log; [`crate::dora_of`] reads it from a manifest repository.
+//! rollback). Pure over the log; [`crate::dora_metrics`] reads it from a manifest repository.
 
 use std::collections::BTreeMap;
 
@@ -41,7 +41,7 @@ struct Tally {
     restores: Vec<i64>,
 }
 
-/// Computes the metrics from `log` (newest first, as [`crate::git::ManifestRepo::log`] gives
+/// Computes the metrics from `log` (newest first, as [`crate::git::LocalRepo::log`] gives
 /// it) for commits in `[since, until)`.
 pub fn metrics(
     log: &[HistoryEntry],

@@ -153,7 +153,7 @@ impl Ledger {
 }
 
 /// The ledger in the manifest remote `manifests` (empty when the branch does not exist yet).
-pub fn load(manifests: &str, opts: &crate::Options) -> Result<Ledger, Error> {
+pub fn read_ledger(manifests: &str, opts: &crate::Options) -> Result<Ledger, Error> {
     let checkout = Checkout::open(manifests, opts, Some(BRANCH))?;
     match checkout.fetch()? {
         Some(tip) => read(&checkout, &tip),
@@ -171,7 +171,7 @@ fn read(checkout: &Checkout, tip: &str) -> Result<Ledger, Error> {
 /// Applies `change` to the ledger in `manifests` and pushes it (`title` is the commit's
 /// title); on a lost race `change` is applied again to the new tip. Nothing is committed
 /// when the bytes do not change. Returns the ledger as written.
-pub fn update(
+pub fn update_ledger(
     manifests: &str,
     title: &str,
     opts: &crate::Options,

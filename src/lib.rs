@@ -13,25 +13,31 @@
 //! The config repo is the request, the manifest repo is the release, glueops is the gate.
 //! [`plan::plan`] is pure: from the config, the manifest branch's files and trailers, a
 //! [`plan::Request`] and the time, it decides what to write and remove, what is released and
-//! what a [`gate`] holds, and the commit's trailers ([`trailers`]). [`sync`], [`preview`],
-//! [`bump`], [`promote`], [`rollback`], [`drift`], [`config_diff`], [`check_secrets`] and
-//! [`dora_of`] do the I/O around it: bare clones in a cache folder, commits with `gix`, pushes
-//! that re-plan on a moved tip. For a long-running server (`glueops-serve`): [`sync_approved`]
-//! counts the approvals a [`ledger`] kept in git holds, [`preview::apply`] applies a burst of
+//! what a [`gate`] holds, and the commit's trailers ([`trailers`]).
+//!
+//! One style for the API: every operation that reads or writes a repository is a free
+//! function at the crate root — [`sync`], [`sync_approved`], [`drift`], [`bump`],
+//! [`bump_beside`], [`promote`], [`rollback`], [`open_preview`], [`close_preview`],
+//! [`gc_previews`], [`apply_previews`], [`status`], [`dora_metrics`], [`read_ledger`],
+//! [`update_ledger`], [`config_diff`], [`check_secrets`], [`write_tree`] — taking
+//! [`Options`] (whose [`Session`] carries what the calls remember between them); the public
+//! modules ([`plan`], [`gate`], [`dora`], [`ledger`], [`trailers`]) hold types and pure
+//! functions. For a long-running server (`glueops-serve`): [`sync_approved`] counts the
+//! approvals the [`ledger`] kept in git holds, [`apply_previews`] applies a burst of
 //! pull-request events in one commit, [`bump_beside`] plans the sync that follows a bump
 //! while the bump's push is in flight (releasing it only once the config remote accepted the
 //! bump), and [`status`] says what is released where.
 //!
 //! ## Blocking, async and cancellation (for controllers)
-//! Every loop function ([`sync`], [`preview`], [`bump`], [`promote`], [`rollback`],
-//! [`drift`], [`config_diff`], [`dora_of`], [`status::status`]) is a plain blocking call: it runs
+//! Every loop function ([`sync`], [`open_preview`], [`bump`], [`promote`], [`rollback`],
+//! [`drift`], [`config_diff`], [`dora_metrics`], [`status`]) is a plain blocking call: it runs
 //! `git` and reads and writes files. None is `async`, so none blocks a runtime thread behind
 //! an `.await`; from async code run it with `tokio::task::spawn_blocking` (the inputs are
 //! owned `String`s and an [`Options`], all `Send`). The only `async` function here,
 //! [`check_secrets`], awaits the secret store and does no blocking work itself.
 //!
 //! The main types ([`Options`], [`Outcome`], [`Release`], [`Config`], [`Checkout`],
-//! [`plan::Plan`], [`ledger::Ledger`], [`status::Status`], [`Error`]) are `Send + Sync`
+//! [`plan::Plan`], [`ledger::Ledger`], [`Status`], [`Error`]) are `Send + Sync`
 //! (asserted at compile time), so a controller can share them across tasks.
 //!
 //! An apply is safe to abandon at any point: what reaches the remote is one `git push` of
@@ -64,13 +70,13 @@ mod layout;
 pub mod ledger;
 mod output;
 pub mod plan;
-pub mod preview;
+mod preview;
 mod publish;
 mod release;
 mod review;
 mod secrets_check;
 mod session;
-pub mod status;
+mod status;
 pub mod trailers;
 
 pub use apply::{Options, Outcome, drift, drift_diff, sync, sync_approved};
@@ -82,13 +88,19 @@ pub use glueops_git as git;
 pub use glueops_model as model;
 pub use glueops_render as render;
 pub use glueops_secrets as secrets;
+pub use ledger::{read_ledger, update_ledger};
 pub use output::{WriteSummary, write_tree};
+pub use preview::{
+    PreviewChange, PreviewOutcome, PreviewTarget, PullRequest, apply_previews, close_preview,
+    gc_previews, open_preview,
+};
 pub use release::{
     Bump, ConfigEdit, Refused, Release, SourceCommit, bump, bump_beside, promote, rollback,
 };
 pub use review::config_diff;
 pub use secrets_check::{MissingSecret, check_secrets};
 pub use session::Session;
+pub use status::{DeploymentStatus, PreviewStatus, Status, status};
 
 /// The main types may be shared across threads and tasks: a controller holds them in an
 /// `Arc`, sends them to `spawn_blocking` and back.
@@ -101,14 +113,14 @@ const _: () = {
     shared::<Config>();
     shared::<Checkout>();
     shared::<plan::Plan>();
-    shared::<preview::PreviewOutcome>();
+    shared::<PreviewOutcome>();
     shared::<ledger::Ledger>();
-    shared::<status::Status>();
+    shared::<Status>();
     shared::<Error>();
 };
 
 /// The DORA metrics of the manifest branch `branch` of `manifests` over `[since, until)`.
-pub fn dora_of(
+pub fn dora_metrics(
     manifests: &str,
     branch: &str,
     since: Option<jiff::Timestamp>,

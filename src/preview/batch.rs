@@ -13,7 +13,7 @@ use crate::publish::{self, Commit};
 use crate::render::PreviewRequest;
 use crate::trailers as t;
 
-/// One pull request's preview change, for [`apply`].
+/// One pull request's preview change, for [`apply_previews`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PreviewChange {
     /// Open or update its previews (closed instead when its labels exclude it).
@@ -45,7 +45,7 @@ pub(super) type WantedPreviews = BTreeMap<String, (String, u64, Wanted)>;
 /// Applies `changes` in one commit: for each preview the last change wins (events are
 /// level-triggered: a pull request's latest state is what counts). Nothing is committed
 /// when nothing changes.
-pub fn apply(
+pub fn apply_previews(
     config: &str,
     manifests: &str,
     changes: &[PreviewChange],

@@ -13,7 +13,7 @@ use crate::publish::{self, Commit, Published};
 
 mod batch;
 
-pub use batch::{PreviewChange, apply};
+pub use batch::{PreviewChange, apply_previews};
 
 /// Which apps a pull request's preview is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +114,7 @@ fn apps(config: &Config, target: &PreviewTarget) -> Result<Vec<String>, Error> {
 
 /// Opens or updates the preview of `pr` for the apps of `target`; a pull request its labels
 /// exclude has its previews closed instead.
-pub fn open(
+pub fn open_preview(
     config: &str,
     manifests: &str,
     target: &PreviewTarget,
@@ -148,7 +148,7 @@ pub fn open(
 
 /// Closes the previews of pull request `number` for the apps of `target`: their folders and
 /// delivery objects, and the previews project when no preview is left. Nothing else.
-pub fn close(
+pub fn close_preview(
     config: &str,
     manifests: &str,
     target: &PreviewTarget,
@@ -159,7 +159,7 @@ pub fn close(
         target: target.clone(),
         number,
     };
-    apply(config, manifests, &[change], opts)
+    apply_previews(config, manifests, &[change], opts)
 }
 
 /// The previews on the branch: folder names under `clusters/<cluster>/previews/`.
@@ -207,7 +207,7 @@ pub(crate) fn open_with_times(
 
 /// Closes every preview whose last open or update is older than `previews.ttl` at
 /// `opts.now`.
-pub fn gc(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcome, Error> {
+pub fn gc_previews(config: &str, manifests: &str, opts: &Options) -> Result<PreviewOutcome, Error> {
     let config = Config::open(config, opts, opts.config_branch.as_deref(), false)?;
     let settings = settings(&config)?;
     let Some(ttl) = &settings.ttl else {

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use glueops::plan::{Change, Scope};
-use glueops::preview::{PreviewChange, PreviewTarget, PullRequest};
 use glueops::{Error, Options};
+use glueops::{PreviewChange, PreviewTarget, PullRequest};
 use glueops_testkit::repos::{Repos, git};
 
 fn at(s: &str) -> jiff::Timestamp {
@@ -305,7 +305,7 @@ fn open_preview(repos: &Repos, app: &str, number: u64, o: &Options) -> Result<()
         ..PullRequest::default()
     };
     let target = PreviewTarget::App(app.into());
-    glueops::preview::open(&s(&repos.config), &s(&repos.manifests), &target, &pr, o).map(|_| ())
+    glueops::open_preview(&s(&repos.config), &s(&repos.manifests), &target, &pr, o).map(|_| ())
 }
 
 /// Runs each writer on its own thread at once; every one must succeed.
@@ -448,20 +448,20 @@ fn previews_by_source_repo_labels_and_age() {
     };
     let o = opts(&repos, "2026-12-01T09:01:00Z");
     let (c, m) = (s(&repos.config), s(&repos.manifests));
-    let skipped = glueops::preview::open(&c, &m, &target, &pr, &o).unwrap();
+    let skipped = glueops::open_preview(&c, &m, &target, &pr, &o).unwrap();
     assert!(skipped.skipped.unwrap().contains("opt-in"));
     assert_eq!(repos.manifest_tree(), base);
     pr.labels = vec!["preview".into()];
-    let opened = glueops::preview::open(&c, &m, &target, &pr, &o).unwrap();
+    let opened = glueops::open_preview(&c, &m, &target, &pr, &o).unwrap();
     assert_eq!(opened.opened, vec!["app00001-pr-7", "app00002-pr-7"]);
     // Losing the label closes both previews, and only them.
     pr.labels = vec!["preview".into(), "no-preview".into()];
-    let closed = glueops::preview::open(&c, &m, &target, &pr, &o).unwrap();
+    let closed = glueops::open_preview(&c, &m, &target, &pr, &o).unwrap();
     assert_eq!(closed.closed, vec!["app00001-pr-7", "app00002-pr-7"]);
     assert_eq!(repos.manifest_tree(), base);
     // A preview older than the ttl is collected; a younger one stays.
     pr.labels = vec!["preview".into()];
-    glueops::preview::open(
+    glueops::open_preview(
         &c,
         &m,
         &PreviewTarget::App("app00000".into()),
@@ -470,7 +470,7 @@ fn previews_by_source_repo_labels_and_age() {
     )
     .unwrap();
     pr.number = 8;
-    glueops::preview::open(
+    glueops::open_preview(
         &c,
         &m,
         &PreviewTarget::App("app00000".into()),
@@ -478,7 +478,7 @@ fn previews_by_source_repo_labels_and_age() {
         &opts(&repos, "2026-12-02T09:00:00Z"),
     )
     .unwrap();
-    let gc = glueops::preview::gc(&c, &m, &opts(&repos, "2026-12-02T11:00:00Z")).unwrap();
+    let gc = glueops::gc_previews(&c, &m, &opts(&repos, "2026-12-02T11:00:00Z")).unwrap();
     assert_eq!(gc.closed, vec!["app00000-pr-7"]);
     let files = git(&repos.manifests, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(files.contains("app00000-pr-8") && !files.contains("app00000-pr-7"));
@@ -498,7 +498,7 @@ fn previews_by_source_repo_labels_and_age() {
         },
     ];
     let later = opts(&repos, "2026-12-02T11:01:00Z");
-    let out = glueops::preview::apply(&c, &m, &batch, &later).unwrap();
+    let out = glueops::apply_previews(&c, &m, &batch, &later).unwrap();
     assert!(out.commit.is_some());
     let message = git(&repos.manifests, &["log", "-1", "--format=%B", "main"]);
     assert!(
@@ -509,7 +509,7 @@ fn previews_by_source_repo_labels_and_age() {
         !message.contains("app00000#8"),
         "an unchanged preview was claimed opened: {message}"
     );
-    let again = glueops::preview::apply(&c, &m, &batch, &later).unwrap();
+    let again = glueops::apply_previews(&c, &m, &batch, &later).unwrap();
     assert!(again.commit.is_none());
     // Previews never disturb the deployments: the next sync has nothing to do.
     assert!(sync(&repos, "2026-12-02T11:05:00Z").commit.is_none());

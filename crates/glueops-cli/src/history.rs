@@ -65,7 +65,7 @@ pub(crate) struct DoraArgs {
 pub(crate) fn dora(args: &DoraArgs) -> Result<u8, Error> {
     let opts = args.common.options(&args.branch);
     let branch = args.branch.branch.clone().unwrap_or_else(|| "main".into());
-    let rows = glueops::dora_of(&args.manifests, &branch, args.since, args.until, &opts)?;
+    let rows = glueops::dora_metrics(&args.manifests, &branch, args.since, args.until, &opts)?;
     if args.common.json(&rows)? {
         return Ok(0);
     }

@@ -1,6 +1,6 @@
 //! `glueops preview open|close|gc`.
 
-use glueops::preview::{PreviewOutcome, PreviewTarget, PullRequest};
+use glueops::{PreviewOutcome, PreviewTarget, PullRequest};
 
 use crate::error::Error;
 use crate::flows::{Branch, Common, Repos};
@@ -98,7 +98,7 @@ pub(crate) fn preview(args: &PreviewArgs) -> Result<u8, Error> {
                 branch: branch.clone(),
                 labels: labels.clone(),
             };
-            glueops::preview::open(
+            glueops::open_preview(
                 &repos.config,
                 &repos.manifests,
                 &target.target(),
@@ -106,7 +106,7 @@ pub(crate) fn preview(args: &PreviewArgs) -> Result<u8, Error> {
                 &opts,
             )?
         }
-        PreviewAction::Close { repos, target, pr } => glueops::preview::close(
+        PreviewAction::Close { repos, target, pr } => glueops::close_preview(
             &repos.config,
             &repos.manifests,
             &target.target(),
@@ -114,7 +114,7 @@ pub(crate) fn preview(args: &PreviewArgs) -> Result<u8, Error> {
             &opts,
         )?,
         PreviewAction::Gc { repos } => {
-            glueops::preview::gc(&repos.config, &repos.manifests, &opts)?
+            glueops::gc_previews(&repos.config, &repos.manifests, &opts)?
         }
     };
     args.common.report(|| Report::preview(&outcome))?;

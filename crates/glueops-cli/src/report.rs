@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use glueops::PreviewOutcome;
 use glueops::plan::{Change, Held, Plan};
-use glueops::preview::PreviewOutcome;
 use glueops::{ConfigEdit, Outcome, Release};
 
 use crate::error::Error;

@@ -7,12 +7,12 @@
 //! shape for both hosts. Events glueops does not act on are [`RepoEvent::Ignored`], never
 //! errors.
 //!
-//! **Repositories.** [`ManifestRepo`] wraps a git repository through `gix` (objects, trees,
+//! **Repositories.** [`LocalRepo`] wraps a git repository through `gix` (objects, trees,
 //! commits and history in-process): read files at a revision, list the paths changed between
 //! two commits, walk the history of a path with its commit trailers, and
-//! [`ManifestRepo::commit`]: replace everything under a prefix with a [`TreeChange`]'s files,
+//! [`LocalRepo::commit`]: replace everything under a prefix with a [`TreeChange`]'s files,
 //! reusing unchanged subtrees, committing with trailers, and committing nothing when nothing
-//! changed. [`ManifestRepo::publish`] uses the `git` CLI for transport only, with optimistic
+//! changed. [`LocalRepo::publish`] uses the `git` CLI for transport only, with optimistic
 //! concurrency: a rejected push is rebased by re-applying the same tree change on the new tip.
 //!
 //! ```
@@ -51,7 +51,7 @@ pub use event::{
 pub use glueops_files::{BranchError, check_branch};
 pub use remote::{DEFAULT_GIT_TIMEOUT, Remote, RemoteError, Transport, redact};
 pub use repo::{
-    Author, ChangeSet, Edit, HistoryEntry, LOOSE_LIMIT, ManifestRepo, PushOutcome, Trailer,
+    Author, ChangeSet, Edit, HistoryEntry, LOOSE_LIMIT, LocalRepo, PushOutcome, Trailer,
     TreeChange, WriteOutcome, blob_id,
 };
 pub use webhook::{DEFAULT_MAX_BODY, DeliveryLog, Headers, WebhookReceiver};

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::node::{Node, Value};
+use crate::node::{Node, NodeValue as Value};
 
 /// The tree as YAML where every leaf ends with `# <file>:<line>`, the layer that set it.
 ///

@@ -74,7 +74,7 @@ pub(crate) fn read_file(path: &str, bytes: &[u8]) -> ParsedFile {
 /// taken as written, as text. Helm would print the number (`1.10` as `1.1`): when that
 /// differs from what is written, a warning says so.
 fn tag_as_written(node: &mut crate::node::Node, text: &str) -> Option<Diagnostic> {
-    use crate::node::{Segment, Value};
+    use crate::node::{NodeValue as Value, Segment};
     let path = [Segment::Key("image".into()), Segment::Key("tag".into())];
     let tag = node.get_mut(&path)?;
     let helm = match &tag.value {

@@ -101,7 +101,7 @@ pub fn prepare() {
 }
 pub use explain::explain;
 pub use instance::{AppInstance, InvalidPreviewRef, Placement, PreviewRef};
-pub use node::{Location, Node, Segment, Value};
+pub use node::{Location, Node, NodeValue, Segment};
 pub use platform::Platform;
 pub use repo::Repo;
 pub use schema::Document;

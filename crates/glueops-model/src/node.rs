@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use self::NodeValue as Value;
+
 /// Where a value was written: a file of the config repo (relative path), a 1-based line and
 /// a 1-based column. Line 0 means "the whole file" (used for errors about a file or folder).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,7 +60,7 @@ pub struct Node {
 
 /// A YAML value whose children are located [`Node`]s.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum NodeValue {
     /// `null` or `~`: in a layer, removes the key from the layers below.
     Null,
     /// `true` / `false` (YAML 1.2: `yes`/`on` are strings).

@@ -437,7 +437,7 @@ fn alternatives(
 ) {
     let is_null = matches!(
         node.get(path).map(|n| &n.value),
-        Some(crate::node::Value::Null)
+        Some(crate::node::NodeValue::Null)
     );
     // Branches that only say "this should be null" explain nothing for a non-null value.
     let branches: Vec<&Vec<ValidationError<'static>>> = context

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use glueops_yaml::{Located, Span, Value as Yaml};
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::node::{Entry, Location, Map, Node, Value};
+use crate::node::{Entry, Location, Map, Node, NodeValue as Value};
 
 /// A YAML syntax error with the position the parser reported.
 #[derive(Debug, Clone)]

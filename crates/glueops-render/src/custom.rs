@@ -101,7 +101,7 @@ pub struct ExternalSecretSpec {
     pub target: ExternalSecretTarget,
     /// Keys, each from one remote reference.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub data: Vec<SecretData>,
+    pub data: Vec<ExternalSecretData>,
     /// Whole remote secrets.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub data_from: Vec<DataFrom>,
@@ -155,17 +155,17 @@ pub struct TemplateMetadata {
 /// One key of the Secret.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretData {
+pub struct ExternalSecretData {
     /// Key in the Secret.
     pub secret_key: String,
     /// Where the value comes from.
-    pub remote_ref: RemoteRef,
+    pub remote_ref: ExternalSecretRemoteRef,
 }
 
 /// A value in the store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RemoteRef {
+pub struct ExternalSecretRemoteRef {
     /// Path in the store.
     pub key: String,
     /// Property of that secret.

@@ -4,9 +4,9 @@ use glueops_model::Platform;
 use glueops_model::values::{self, SecretStoreKind, SecretStoreRef};
 
 use crate::custom::{
-    DataFrom, Endpoint, ExternalSecret, ExternalSecretSpec, ExternalSecretTarget, Extract,
-    RemoteRef, SecretData, Selector, ServiceMonitor, ServiceMonitorSpec, StoreRef, TargetTemplate,
-    TemplateMetadata,
+    DataFrom, Endpoint, ExternalSecret, ExternalSecretData, ExternalSecretRemoteRef,
+    ExternalSecretSpec, ExternalSecretTarget, Extract, Selector, ServiceMonitor,
+    ServiceMonitorSpec, StoreRef, TargetTemplate, TemplateMetadata,
 };
 use crate::instance::Instance;
 
@@ -85,16 +85,16 @@ pub(crate) fn external_secrets(i: &Instance, platform: &Platform) -> Vec<Externa
 }
 
 /// A secret's `data`: each key from its remote reference (the key trimmed).
-fn secret_data(source: &values::SecretSource) -> Vec<SecretData> {
+fn secret_data(source: &values::SecretSource) -> Vec<ExternalSecretData> {
     source
         .data
         .iter()
         .flatten()
         .map(|(key, d)| {
             let r = d.remote_ref.clone().unwrap_or_default();
-            SecretData {
+            ExternalSecretData {
                 secret_key: key.clone(),
-                remote_ref: RemoteRef {
+                remote_ref: ExternalSecretRemoteRef {
                     key: r.key.unwrap_or_default().trim().to_string(),
                     property: r.property,
                     version: r.version,

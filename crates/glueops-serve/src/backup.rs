@@ -83,7 +83,7 @@ pub(crate) fn run_if_due(shared: &Shared, opts: &glueops::Options) -> Result<(),
         return Ok(());
     }
     let mut claimed = false;
-    let written = ledger::update(&s.manifests, "ledger: secret store backup", opts, |l| {
+    let written = glueops::update_ledger(&s.manifests, "ledger: secret store backup", opts, |l| {
         claimed = ledger::due(l.jobs.get(JOB).copied(), every, now);
         if claimed {
             l.jobs.insert(JOB.to_string(), now.as_second());

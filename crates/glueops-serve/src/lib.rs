@@ -46,8 +46,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use glueops::Status;
 use glueops::git::WebhookReceiver;
-use glueops::status::Status;
 use jiff::Timestamp;
 
 use crate::health::{Health, reason_code};

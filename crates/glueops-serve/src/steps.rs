@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use glueops::ledger::{self, Ledger};
+use glueops::ledger::Ledger;
 
 use crate::Shared;
 use crate::route::Routes;
@@ -59,7 +59,7 @@ pub(crate) fn sync(
     if let Ok(out) = &result
         && waits_for_approval(out)
     {
-        let fresh = ledger::load(&s.manifests, opts)?;
+        let fresh = glueops::read_ledger(&s.manifests, opts)?;
         shared.remember_applied(&fresh);
         if fresh.approvals != ledger.approvals {
             result = glueops::sync_approved(&s.config, &s.manifests, &fresh, opts);

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glueops::ledger;
-use glueops::preview::{PreviewChange, PreviewTarget, PullRequest};
+use glueops::{PreviewChange, PreviewTarget, PullRequest};
 
 use crate::Shared;
 use crate::queue::Job;
@@ -141,7 +140,7 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
     }
     let ids: Vec<&str> = fresh.iter().filter_map(|j| j.delivery.as_deref()).collect();
     if !ids.is_empty() || !bump_times.is_empty() {
-        let written = ledger::update(
+        let written = glueops::update_ledger(
             &s.manifests,
             &format!("ledger: {} deliveries applied", ids.len()),
             &opts,
@@ -177,7 +176,7 @@ fn record_reviews(
         return Ok(None);
     }
     let started = Instant::now();
-    let ledger = ledger::update(
+    let ledger = glueops::update_ledger(
         &shared.settings.manifests,
         &format!("ledger: {} review(s)", reviews.len()),
         opts,
@@ -279,7 +278,7 @@ fn previews(
     let s = &shared.settings;
     let all: Vec<PreviewChange> = changes.iter().map(|(c, _)| c.clone()).collect();
     let started = Instant::now();
-    let result = glueops::preview::apply(&s.config, &s.manifests, &all, opts);
+    let result = glueops::apply_previews(&s.config, &s.manifests, &all, opts);
     shared
         .metrics
         .timed("preview", None, started.elapsed().as_secs_f64());
@@ -293,7 +292,7 @@ fn previews(
         Err(e) if transient(&e) => Err(e),
         Err(_) if changes.len() > 1 => {
             for (change, seq) in &changes {
-                match glueops::preview::apply(
+                match glueops::apply_previews(
                     &s.config,
                     &s.manifests,
                     std::slice::from_ref(change),
@@ -322,7 +321,7 @@ fn previews(
 fn probe(shared: &Shared) {
     let opts = shared.options();
     let s = &shared.settings;
-    shared.set_manifests_ok(ledger::load(&s.manifests, &opts).is_ok());
+    shared.set_manifests_ok(glueops::read_ledger(&s.manifests, &opts).is_ok());
     let config = glueops::Checkout::open(&s.config, &opts, s.config_branch.as_deref())
         .and_then(|c| c.fetch());
     shared.set_config_ok(config.is_ok());
@@ -346,7 +345,7 @@ fn resync(shared: &Shared) {
             }
         }
     }
-    let ledger = match ledger::load(&s.manifests, &opts) {
+    let ledger = match glueops::read_ledger(&s.manifests, &opts) {
         Ok(l) => {
             shared.set_manifests_ok(true);
             shared.remember_applied(&l);
@@ -363,7 +362,7 @@ fn resync(shared: &Shared) {
     if let Err(e) = sync(shared, &ledger, &opts) {
         problems.push(format!("sync: {}", chain(&e)));
     }
-    match glueops::preview::gc(&s.config, &s.manifests, &opts) {
+    match glueops::gc_previews(&s.config, &s.manifests, &opts) {
         Ok(out) if out.commit.is_some() => shared.metrics.pushed("manifests", 1),
         Ok(_) => {}
         Err(glueops::Error::Invalid { .. }) => {} // previews not enabled
@@ -395,7 +394,7 @@ fn refresh(shared: &Shared) {
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    match glueops::status::status(&s.config, &s.manifests, held.as_deref(), &ledger, &opts) {
+    match glueops::status(&s.config, &s.manifests, held.as_deref(), &ledger, &opts) {
         Ok(status) => {
             let held = status
                 .deployments
@@ -409,7 +408,7 @@ fn refresh(shared: &Shared) {
         Err(e) => tracing::warn!(error = %chain(&e), "status cannot be read"),
     }
     let branch = shared.manifest_branch();
-    match glueops::dora_of(&s.manifests, &branch, None, None, &opts) {
+    match glueops::dora_metrics(&s.manifests, &branch, None, None, &opts) {
         Ok(metrics) => shared.metrics.dora(&metrics),
         Err(e) => tracing::warn!(error = %chain(&e), "DORA figures cannot be read"),
     }

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use super::ManifestRepo;
+use super::LocalRepo;
 use crate::error::Result;
 use crate::run::git;
 
-/// Loose objects a clone may hold before [`ManifestRepo::pack_loose_objects`] packs them: a
+/// Loose objects a clone may hold before [`LocalRepo::pack_loose_objects`] packs them: a
 /// few dozen releases' worth; packing that many takes git a few milliseconds.
 pub const LOOSE_LIMIT: usize = 256;
 
@@ -28,7 +28,7 @@ fn loose_objects(objects: &Path) -> usize {
         .sum()
 }
 
-impl ManifestRepo {
+impl LocalRepo {
     /// How many loose objects the repository holds.
     pub fn loose_object_count(&self) -> usize {
         loose_objects(&self.with_gix(|r| r.common_dir().join("objects")))

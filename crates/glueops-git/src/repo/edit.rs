@@ -10,7 +10,7 @@ use gix::objs::tree::{Entry, EntryKind, EntryMode};
 use super::paths::components;
 use super::trailer::{Trailer, parse_trailers};
 use super::write::{Author, Batch};
-use super::{HistoryEntry, ManifestRepo};
+use super::{HistoryEntry, LocalRepo};
 use crate::error::{Error, Result};
 
 /// Files written and paths removed on top of a commit; everything else is left as it is.
@@ -100,7 +100,7 @@ pub fn blob_id(bytes: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-impl ManifestRepo {
+impl LocalRepo {
     /// The branch `HEAD` points to (for a bare clone: the remote's default branch).
     pub fn head_branch(&self) -> Result<Option<String>> {
         self.with_gix(|repo| {

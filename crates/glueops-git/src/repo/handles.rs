@@ -1,4 +1,4 @@
-//! `gix::Repository` handles for a [`super::ManifestRepo`] shared between threads: a
+//! `gix::Repository` handles for a [`super::LocalRepo`] shared between threads: a
 //! `gix::Repository` is `Send` but not `Sync` (its object caches belong to one handle), so the
 //! manifest repo keeps the thread-safe repository and lends thread-local handles to each
 //! operation, reusing them (with their warm caches) afterwards. An operation that needs a

@@ -25,27 +25,28 @@ pub use push::PushOutcome;
 pub use trailer::Trailer;
 pub use write::{Author, TreeChange, WriteOutcome};
 
-/// A git repository glueops reads and commits to (bare or not).
+/// A local git repository glueops reads and commits to (bare or not): the cache clones of the
+/// config and manifest repos, or any repository on disk.
 ///
 /// A handle remembers the blobs and trees it wrote, so the next write of a large tree hashes and
 /// checks only what changed. It assumes those objects are not pruned while it lives (git's
 /// default `gc` keeps unreachable objects for two weeks); open a new handle after an aggressive
 /// `git gc --prune=now`.
-pub struct ManifestRepo {
+pub struct LocalRepo {
     repo: handles::Handles,
     path: PathBuf,
     cache: std::sync::Mutex<write::WriteCache>,
 }
 
-/// A manifest repo may be shared between threads (and async tasks).
+/// A repository handle may be shared between threads (and async tasks).
 const _: () = {
     const fn shared<T: Send + Sync>() {}
-    shared::<ManifestRepo>();
+    shared::<LocalRepo>();
 };
 
-impl std::fmt::Debug for ManifestRepo {
+impl std::fmt::Debug for LocalRepo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ManifestRepo")
+        f.debug_struct("LocalRepo")
             .field("path", &self.path)
             .finish()
     }
@@ -84,12 +85,12 @@ pub struct HistoryEntry {
     pub trailers: Vec<Trailer>,
 }
 
-impl ManifestRepo {
+impl LocalRepo {
     /// Creates a bare repository in `dir`.
-    pub fn init_bare(dir: impl AsRef<Path>) -> Result<ManifestRepo> {
+    pub fn init_bare(dir: impl AsRef<Path>) -> Result<LocalRepo> {
         let dir = dir.as_ref();
         let repo = gix::init_bare(dir).map_err(|e| Error::repo(dir, "init", e))?;
-        Ok(ManifestRepo {
+        Ok(LocalRepo {
             repo: handles::Handles::new(repo),
             path: dir.to_path_buf(),
             cache: Default::default(),
@@ -97,10 +98,10 @@ impl ManifestRepo {
     }
 
     /// Opens the repository at `dir` (a bare repository or a work tree).
-    pub fn open(dir: impl AsRef<Path>) -> Result<ManifestRepo> {
+    pub fn open(dir: impl AsRef<Path>) -> Result<LocalRepo> {
         let dir = dir.as_ref();
         let repo = gix::open(dir).map_err(|e| Error::repo(dir, "open", e))?;
-        Ok(ManifestRepo {
+        Ok(LocalRepo {
             repo: handles::Handles::new(repo),
             path: dir.to_path_buf(),
             cache: Default::default(),
@@ -109,11 +110,11 @@ impl ManifestRepo {
 
     /// Clones `remote` into a new bare repository at `dir`, with the `git` CLI (network
     /// transport is the one thing gix does not do here), then opens it.
-    pub fn clone_bare(remote: &Remote, dir: impl AsRef<Path>) -> Result<ManifestRepo> {
+    pub fn clone_bare(remote: &Remote, dir: impl AsRef<Path>) -> Result<LocalRepo> {
         let dir = dir.as_ref();
         let target = dir.to_string_lossy();
         crate::run::git_remote(None, &["clone", "--bare", "--quiet"], remote, &[&target])?;
-        ManifestRepo::open(dir)
+        LocalRepo::open(dir)
     }
 
     /// The repository's folder.

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use super::ManifestRepo;
+use super::LocalRepo;
 use super::write::TreeChange;
 use crate::error::{Error, Result};
 use crate::remote::Remote;
 use crate::run::git_remote;
 
-/// What [`ManifestRepo::publish`] did.
+/// What [`LocalRepo::publish`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
     /// A commit was pushed.
@@ -46,7 +46,7 @@ fn lost_race(reason: &str) -> bool {
     .any(|s| reason.contains(s))
 }
 
-impl ManifestRepo {
+impl LocalRepo {
     /// Fetches `branch` from `remote` into `refs/glueops/remotes/<branch>`; `None` when the
     /// remote has no such branch yet.
     pub fn fetch(&self, remote: &Remote, branch: &str) -> Result<Option<String>> {

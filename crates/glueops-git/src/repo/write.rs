@@ -10,7 +10,7 @@ use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use glueops_files::Files;
 
-use super::ManifestRepo;
+use super::LocalRepo;
 use super::paths::components;
 use super::trailer::Trailer;
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ impl Author {
     }
 }
 
-/// What [`ManifestRepo::commit`] did.
+/// What [`LocalRepo::commit`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// The tree under the prefix already held exactly these files: no commit.
@@ -127,7 +127,7 @@ pub struct TreeChange<'a> {
     pub trailers: &'a [Trailer],
 }
 
-impl ManifestRepo {
+impl LocalRepo {
     /// Applies `change` to `branch` in this repository and moves the branch, only if it still
     /// points where it did (another writer in between is an error, not a lost update).
     /// Unchanged subtrees are reused. When nothing changes, nothing is committed.

@@ -1,14 +1,14 @@
 //! Packing a clone's loose objects once they pile up, losing none (referenced or not).
 
 use crate::support::{fsck, git};
-use glueops_git::ManifestRepo;
+use glueops_git::LocalRepo;
 use glueops_testkit::repos::write_loose_blobs as loose_blobs;
 
 #[test]
 fn loose_objects_past_the_limit_are_packed_and_none_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clone.git");
-    let repo = ManifestRepo::init_bare(&path).unwrap();
+    let repo = LocalRepo::init_bare(&path).unwrap();
     let ids = loose_blobs(&path, "first", 40);
     assert_eq!(repo.loose_object_count(), 40);
     // At or under the limit: nothing to do, nothing touched.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::support::{author, files, fsck, git, trailers};
 use glueops_files::Files;
-use glueops_git::{Error, ManifestRepo, PushOutcome, Remote, TreeChange};
+use glueops_git::{Error, LocalRepo, PushOutcome, Remote, TreeChange};
 use glueops_testkit::{Server, free_port};
 
 fn remote() -> (tempfile::TempDir, Remote) {
@@ -27,8 +27,8 @@ fn remote() -> (tempfile::TempDir, Remote) {
 fn publish_over_file_url_and_retry_on_a_moved_tip() {
     let (remote_dir, url) = remote();
     let work = tempfile::tempdir().unwrap();
-    let a = ManifestRepo::clone_bare(&url, work.path().join("a")).unwrap();
-    let b = ManifestRepo::clone_bare(&url, work.path().join("b")).unwrap();
+    let a = LocalRepo::clone_bare(&url, work.path().join("a")).unwrap();
+    let b = LocalRepo::clone_bare(&url, work.path().join("b")).unwrap();
     let first = a
         .publish(
             &url,
@@ -84,7 +84,7 @@ fn publish_over_file_url_and_retry_on_a_moved_tip() {
         )
         .unwrap();
     assert!(matches!(again, PushOutcome::Unchanged { .. }), "{again:?}");
-    let err = ManifestRepo::clone_bare(
+    let err = LocalRepo::clone_bare(
         &Remote::parse("file:///nonexistent/repo.git").unwrap(),
         work.path().join("c"),
     )
@@ -108,7 +108,7 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
             let url = url.clone();
             let dir = work.path().join(format!("w{i}"));
             std::thread::spawn(move || {
-                let repo = ManifestRepo::clone_bare(&url, &dir).unwrap();
+                let repo = LocalRepo::clone_bare(&url, &dir).unwrap();
                 let set = files(&[
                     ("deployment.yaml", &format!("writer {i}")),
                     ("service.yaml", "svc"),
@@ -164,7 +164,7 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
             let (url, set) = (url.clone(), set.clone());
             let dir = work.path().join(format!("race{i}"));
             std::thread::spawn(move || {
-                let repo = ManifestRepo::clone_bare(&url, &dir).unwrap();
+                let repo = LocalRepo::clone_bare(&url, &dir).unwrap();
                 repo.publish(
                     &url,
                     "main",
@@ -205,7 +205,7 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
     );
 
     // Two writers of the same prefix: the later write wins, whole.
-    let checkout = ManifestRepo::clone_bare(&url, work.path().join("x")).unwrap();
+    let checkout = LocalRepo::clone_bare(&url, work.path().join("x")).unwrap();
     let one = files(&[("a.yaml", "from one"), ("only-one.yaml", "1")]);
     let two = files(&[("a.yaml", "from two"), ("only-two.yaml", "2")]);
     checkout
@@ -222,7 +222,7 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
             5,
         )
         .unwrap();
-    let other = ManifestRepo::clone_bare(&url, work.path().join("y")).unwrap();
+    let other = LocalRepo::clone_bare(&url, work.path().join("y")).unwrap();
     other
         .publish(
             &url,
@@ -252,7 +252,7 @@ fn eight_writers_at_once_through_git_daemon_all_land() {
 fn clone_and_read_over_http() {
     let (remote_dir, url) = remote();
     let work = tempfile::tempdir().unwrap();
-    let writer = ManifestRepo::clone_bare(&url, work.path().join("w")).unwrap();
+    let writer = LocalRepo::clone_bare(&url, work.path().join("w")).unwrap();
     writer
         .publish(
             &url,
@@ -290,7 +290,7 @@ fn clone_and_read_over_http() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let http = Remote::parse(&format!("{}/manifests.git", server.url())).unwrap();
-    let reader = ManifestRepo::clone_bare(&http, work.path().join("r")).unwrap();
+    let reader = LocalRepo::clone_bare(&http, work.path().join("r")).unwrap();
     assert_eq!(
         reader
             .read_file("main", "apps/api/d.yaml")
@@ -306,10 +306,10 @@ fn clone_and_read_over_http() {
 fn a_push_moves_the_tracking_ref_so_the_next_fetch_has_nothing_to_walk() {
     let (_remote_dir, url) = remote();
     let work = tempfile::tempdir().unwrap();
-    let a = ManifestRepo::clone_bare(&url, work.path().join("a")).unwrap();
-    let b = ManifestRepo::clone_bare(&url, work.path().join("b")).unwrap();
+    let a = LocalRepo::clone_bare(&url, work.path().join("a")).unwrap();
+    let b = LocalRepo::clone_bare(&url, work.path().join("b")).unwrap();
     let tracking = "refs/glueops/remotes/main";
-    let tracked = |repo: &ManifestRepo| repo.try_resolve(tracking).unwrap();
+    let tracked = |repo: &LocalRepo| repo.try_resolve(tracking).unwrap();
     let (author, trailers) = (author(), trailers("web"));
     let (one, two) = (files(&[("d.yaml", "1")]), files(&[("d.yaml", "2")]));
     let preview = |prefix, files| TreeChange {

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::support::{author, bare, files, fsck, git, trailers};
 use glueops_files::Files;
-use glueops_git::{Error, ManifestRepo, TreeChange, WriteOutcome};
+use glueops_git::{Error, LocalRepo, TreeChange, WriteOutcome};
 
 #[test]
 fn write_tree_commits_with_trailers_and_only_on_change() {
@@ -179,7 +179,7 @@ fn large_writes_go_into_one_pack_git_accepts() {
         "kind: Deployment\nname: changed\n"
     );
     // Going back through another handle gives back the first tree exactly.
-    let other = ManifestRepo::open(dir.path()).unwrap();
+    let other = LocalRepo::open(dir.path()).unwrap();
     other
         .commit(
             "main",
@@ -525,7 +525,7 @@ fn corrupt_input_is_refused_and_nothing_written() {
         .trim()
         .to_string();
     std::fs::remove_file(dir.path().join("objects").join(&tree[..2]).join(&tree[2..])).unwrap();
-    let fresh = ManifestRepo::open(dir.path()).unwrap();
+    let fresh = LocalRepo::open(dir.path()).unwrap();
     let err = fresh.read_file("main", "apps/api/a.yaml").unwrap_err();
     assert!(matches!(err, Error::Repository { .. }), "{err}");
     let err = fresh
@@ -533,7 +533,7 @@ fn corrupt_input_is_refused_and_nothing_written() {
         .map(|_| ())
         .and_then(|()| fresh.history("main", "apps/api/a.yaml", 5).map(|_| ()));
     assert!(err.is_err(), "reading through a missing tree fails");
-    assert!(ManifestRepo::open(dir.path().join("not-a-repo")).is_err());
+    assert!(LocalRepo::open(dir.path().join("not-a-repo")).is_err());
 }
 
 const NO_GIT: &str = "GLUEOPS_TEST_NO_GIT";
@@ -544,14 +544,14 @@ const NO_GIT: &str = "GLUEOPS_TEST_NO_GIT";
 fn missing_git_is_a_clear_error() {
     if std::env::var_os(NO_GIT).is_some() {
         let dir = tempfile::tempdir().unwrap();
-        let err = ManifestRepo::clone_bare(
+        let err = LocalRepo::clone_bare(
             &glueops_git::Remote::parse("file:///x.git").unwrap(),
             dir.path().join("c"),
         )
         .unwrap_err();
         assert!(err.to_string().contains("install git 2.x"), "{err}");
         // Objects and commits need no git at all.
-        let repo = ManifestRepo::init_bare(dir.path().join("b")).unwrap();
+        let repo = LocalRepo::init_bare(dir.path().join("b")).unwrap();
         repo.commit(
             "main",
             &TreeChange {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use glueops_git::{
-    Headers, ManifestRepo, PullRequestAction, Remote, RepoEvent, Trigger, WebhookReceiver,
+    Headers, LocalRepo, PullRequestAction, Remote, RepoEvent, Trigger, WebhookReceiver,
 };
 use hmac::{Hmac, Mac};
 use proptest::prelude::*;
@@ -177,7 +177,7 @@ fn a_silent_remote_is_stopped_at_the_deadline() {
         })
     });
     let dir = tempfile::tempdir().unwrap();
-    let repo = ManifestRepo::init_bare(dir.path().join("c.git")).unwrap();
+    let repo = LocalRepo::init_bare(dir.path().join("c.git")).unwrap();
     let silent = Remote::parse(&format!("git://127.0.0.1:{port}/x.git"))
         .unwrap()
         .with_timeout(Duration::from_secs(1));

@@ -16,7 +16,7 @@ pub(crate) struct Fixes {
     /// Keys to remove.
     pub drop: Vec<Vec<Segment>>,
     /// Values to replace.
-    pub set: Vec<(Vec<Segment>, crate::node::Value)>,
+    pub set: Vec<(Vec<Segment>, crate::node::NodeValue)>,
 }
 
 pub(super) fn type_names(kind: &TypeKind) -> Vec<String> {
@@ -32,8 +32,8 @@ pub(super) fn type_names(kind: &TypeKind) -> Vec<String> {
 pub(super) fn chart_form(
     at: Option<&Node>,
     expected: &[String],
-) -> Option<(crate::node::Value, String)> {
-    use crate::node::{Entry, Map, Value};
+) -> Option<(crate::node::NodeValue, String)> {
+    use crate::node::{Entry, Map, NodeValue as Value};
     let at = at?;
     let wants = |t: &str| expected.iter().any(|e| e == t);
     match &at.value {

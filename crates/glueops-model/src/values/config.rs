@@ -57,7 +57,7 @@ pub struct SecretSource {
     pub name: Option<String>,
     /// Keys of the Secret, each from one remote reference.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<BTreeMap<String, SecretData>>,
+    pub data: Option<BTreeMap<String, SecretKeySource>>,
     /// Every property of one remote secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_from: Option<RemoteKey>,
@@ -81,7 +81,7 @@ pub struct SecretSource {
 /// One key of a Secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecretData {
+pub struct SecretKeySource {
     /// The environment variable it becomes (default the key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env_name: Option<String>,

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{
     ConfigEntry, ConfigMaps, ConversionStrategy, DecodingStrategy, ExternalSecret, MetadataPolicy,
-    PersistentVolumeClaim, PlaintextSecret, PodDisruptionBudget, RemoteKey, RemoteRef, SecretData,
-    SecretSource, SecretStoreKind, SecretStoreRef, ServiceAccount,
+    PersistentVolumeClaim, PlaintextSecret, PodDisruptionBudget, RemoteKey, RemoteRef,
+    SecretKeySource, SecretSource, SecretStoreKind, SecretStoreRef, ServiceAccount,
 };
 pub use extras::{
     Alert, AllowFrom, Autoscaling, Monitoring, NetworkPolicy, ServiceMonitor, Severity,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use glueops_model::node::{Entry, Map};
 use glueops_model::values::{ConfigEntry, ConfigMaps, DeploymentSpec, EnvVariable, Image, Pod};
-use glueops_model::{AppValues, Location, Node, Segment, Value};
+use glueops_model::{AppValues, Location, Node, NodeValue as Value, Segment};
 use glueops_yaml::{Limits, deserialize, to_string as to_yaml};
 use proptest::prelude::*;
 

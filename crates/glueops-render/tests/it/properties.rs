@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use glueops_model::names::{is_dns_label, is_dns_subdomain};
 use glueops_model::values::{
     AppValues, Autoscaling, ConfigEntry, ConfigMaps, CronJobEntry, CronJobs, DeploymentSpec,
-    ExternalSecret, Image, Ingress, IngressEntry, IngressHost, RemoteRef, SecretData, SecretSource,
-    Service,
+    ExternalSecret, Image, Ingress, IngressEntry, IngressHost, RemoteRef, SecretKeySource,
+    SecretSource, Service,
 };
 use glueops_model::{Repo, SourceTree};
 use glueops_render::{Object, PreviewRequest, render};
@@ -102,7 +102,7 @@ fn arb_app() -> impl Strategy<Value = App> {
                             SecretSource {
                                 data: Some(BTreeMap::from([(
                                     "url".to_string(),
-                                    SecretData {
+                                    SecretKeySource {
                                         env_name: Some("DATABASE_URL".into()),
                                         remote_ref: Some(RemoteRef {
                                             key: Some("k/db".into()),

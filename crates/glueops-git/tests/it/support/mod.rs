@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use glueops_files::Files;
-use glueops_git::{Author, ManifestRepo, Trailer};
+use glueops_git::{Author, LocalRepo, Trailer};
 
 pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -56,8 +56,8 @@ pub(crate) fn trailers(app: &str) -> Vec<Trailer> {
     ]
 }
 
-pub(crate) fn bare() -> (tempfile::TempDir, ManifestRepo) {
+pub(crate) fn bare() -> (tempfile::TempDir, LocalRepo) {
     let dir = tempfile::tempdir().unwrap();
-    let repo = ManifestRepo::init_bare(dir.path()).unwrap();
+    let repo = LocalRepo::init_bare(dir.path()).unwrap();
     (dir, repo)
 }
