@@ -2,61 +2,16 @@
 //! commit and push (re-planning on a moved tip). Sync, promote, rollback and drift.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
-use jiff::Timestamp;
-
-use crate::Error;
 use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::git::{ChangeSet, Trailer};
-use crate::layout::Layout;
 use crate::ledger::Ledger;
 use crate::plan::{self, ConfigState, ManifestState, Plan, Request, Scope};
 use crate::publish::{self, Commit, Published};
+use crate::render::Layout;
 use crate::trailers as t;
-
-/// Settings every flow shares.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Where the bare clones live.
-    pub cache: PathBuf,
-    /// The time used for windows, ages and commit timestamps.
-    pub now: Timestamp,
-    /// Plan only: nothing is committed or pushed.
-    pub dry_run: bool,
-    /// Let a plan remove deployments the config did not delete.
-    pub allow_delete: bool,
-    /// The manifest branch (default `spec.manifestRepo.branch`, else `main`).
-    pub branch: Option<String>,
-    /// The config branch (default the config repository's default branch).
-    pub config_branch: Option<String>,
-    /// How long one git process (a fetch, a push) may run before it is killed with its
-    /// children and the call fails with a timeout (default
-    /// [`DEFAULT_GIT_TIMEOUT`](crate::git::DEFAULT_GIT_TIMEOUT)).
-    pub git_timeout: std::time::Duration,
-    /// What the calls sharing these options remember between them (branch tips, claims):
-    /// a fresh one-shot [`Session`](crate::Session) from [`Options::new`]; a long-running
-    /// caller puts one [`Session::long_running`](crate::Session::long_running) per
-    /// config/manifest pair here and keeps it.
-    pub session: std::sync::Arc<crate::Session>,
-}
-
-impl Options {
-    /// Options with the cache under `cache`, at `now`.
-    pub fn new(cache: impl Into<PathBuf>, now: Timestamp) -> Options {
-        Options {
-            cache: cache.into(),
-            now,
-            dry_run: false,
-            allow_delete: false,
-            branch: None,
-            config_branch: None,
-            git_timeout: crate::git::DEFAULT_GIT_TIMEOUT,
-            session: std::sync::Arc::default(),
-        }
-    }
-}
+use crate::{Error, Options};
 
 /// What a sync (or promotion, rollback, drift check) did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -342,7 +297,7 @@ fn list(
         return Ok(Default::default());
     };
     match scope {
-        Scope::Full { .. } => Ok(checkout.repo.list(base, &layout.root)?),
+        Scope::Full { .. } => Ok(checkout.repo.list(base, layout.root())?),
         Scope::Deployments { deployments } => {
             let mut files = std::collections::BTreeMap::new();
             for d in deployments {

@@ -66,8 +66,8 @@ mod claims;
 mod config;
 pub mod dora;
 pub mod gate;
-mod layout;
 pub mod ledger;
+mod options;
 mod output;
 pub mod plan;
 mod preview;
@@ -79,7 +79,7 @@ mod session;
 mod status;
 pub mod trailers;
 
-pub use apply::{Options, Outcome, drift, drift_diff, sync, sync_approved};
+pub use apply::{Outcome, drift, drift_diff, sync, sync_approved};
 pub use bump::{Unsafe, set_image_tag};
 pub use checkout::{Checkout, keep_packed};
 pub use config::Config;
@@ -89,6 +89,7 @@ pub use glueops_model as model;
 pub use glueops_render as render;
 pub use glueops_secrets as secrets;
 pub use ledger::{read_ledger, update_ledger};
+pub use options::Options;
 pub use output::{WriteSummary, write_tree};
 pub use preview::{
     PreviewChange, PreviewOutcome, PreviewTarget, PullRequest, apply_previews, close_preview,

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 
 use crate::Error;
-use crate::apply::{Options, Outcome, sync_with};
+use crate::Options;
+use crate::apply::{Outcome, sync_with};
 use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::gate::{self, Hold};

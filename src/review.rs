@@ -2,7 +2,7 @@
 //! natively, compared file by file.
 
 use crate::Error;
-use crate::apply::Options;
+use crate::Options;
 use crate::checkout::{Checkout, load_at};
 
 /// The manifest changes between the config at `base` and at `head` (branch names or commit

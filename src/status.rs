@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apply::{Options, manifest_checkout};
+use crate::Options;
+use crate::apply::manifest_checkout;
 use crate::config::Config;
 use crate::gate::{self, Hold};
 use crate::ledger::Ledger;

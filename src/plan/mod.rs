@@ -11,8 +11,8 @@ use crate::Error;
 mod commit;
 use crate::gate::{self, Hold};
 use crate::git::{ChangeSet, Edit, HistoryEntry, Trailer};
-use crate::layout::{Layout, Owner};
 use crate::model::Repo;
+use crate::render::{Layout, Owner};
 use crate::trailers as t;
 use commit::{Builder, guard};
 
@@ -357,8 +357,8 @@ pub fn plan(
     let layout = Layout::new(platform);
     let delivery = delivery_owners(repo, manifests, &layout);
     let key = |path: &str| -> Option<Key> {
-        match layout.classify(path) {
-            Owner::Deployment { app, env } => Some(Key::Deployment(app, env)),
+        match layout.owner_of(path) {
+            Owner::Deployment { app, env, .. } => Some(Key::Deployment(app, env)),
             Owner::Delivery { .. } => Some(match delivery.get(path) {
                 Some((a, e)) => Key::Deployment(a.clone(), e.clone()),
                 None => Key::Platform,
@@ -513,14 +513,9 @@ fn delivery_owners(
         }
     }
     for path in manifests.files.keys() {
-        if let Some(rest) = path.strip_prefix(&format!("{}/", layout.root))
-            && let [cluster, env, app, _, ..] = rest.split('/').collect::<Vec<_>>().as_slice()
-            && let Owner::Deployment { .. } = layout.classify(path)
-        {
-            let file = layout.delivery_file(cluster, &format!("{app}-{env}"));
-            delivery
-                .entry(file)
-                .or_insert_with(|| ((*app).to_string(), (*env).to_string()));
+        if let Owner::Deployment { cluster, env, app } = layout.owner_of(path) {
+            let file = layout.delivery_file(&cluster, &format!("{app}-{env}"));
+            delivery.entry(file).or_insert((app, env));
         }
     }
     delivery

@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{PreviewOutcome, PreviewTarget, PullRequest, apps, open_previews, run, settings};
 use crate::Error;
-use crate::apply::{Options, manifest_checkout};
+use crate::Options;
+use crate::apply::manifest_checkout;
 use crate::config::Config;
 use crate::git::Edit;
-use crate::layout::{Layout, Owner};
 use crate::publish::{self, Commit};
 use crate::render::PreviewRequest;
+use crate::render::{Layout, Owner};
 use crate::trailers as t;
 
 /// One pull request's preview change, for [`apply_previews`].
@@ -160,9 +161,9 @@ fn preview_commit(
     let mut trailers = publish::carry_state(&state);
     let changed = wanted_edits(b, wanted, base, &open, (&mut out, &mut edit, &mut trailers))?;
     for (path, bytes) in b.rendered.iter() {
-        let ours = match layout.classify(path) {
-            Owner::Preview { name: Some(n) } => changed.contains(&n),
-            Owner::Preview { name: None } => true,
+        let ours = match layout.owner_of(path) {
+            Owner::Preview { name: Some(n), .. } => changed.contains(&n),
+            Owner::Preview { name: None, .. } => true,
             _ => false,
         };
         if ours {
@@ -267,7 +268,7 @@ fn as_rendered(
     let want: BTreeMap<String, String> = rendered
         .iter()
         .filter(
-            |(p, _)| matches!(layout.classify(p), Owner::Preview { name: Some(n) } if n == name),
+            |(p, _)| matches!(layout.owner_of(p), Owner::Preview { name: Some(n), .. } if n == name),
         )
         .map(|(p, bytes)| (p.to_string(), crate::git::blob_id(bytes)))
         .collect();

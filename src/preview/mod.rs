@@ -4,12 +4,13 @@
 use std::collections::BTreeSet;
 
 use crate::Error;
-use crate::apply::{Options, manifest_checkout};
+use crate::Options;
+use crate::apply::manifest_checkout;
 use crate::checkout::Checkout;
 use crate::config::Config;
-use crate::layout::{Layout, Owner};
 use crate::model::platform::Previews;
 use crate::publish::{self, Commit, Published};
+use crate::render::{Layout, Owner};
 
 mod batch;
 
@@ -169,13 +170,11 @@ fn open_previews(
     layout: &Layout,
     cluster: &str,
 ) -> Result<BTreeSet<String>, Error> {
-    let files = checkout
-        .repo
-        .list(base, &format!("{}/{cluster}/previews", layout.root))?;
+    let files = checkout.repo.list(base, &layout.previews_dir(cluster))?;
     Ok(files
         .keys()
-        .filter_map(|p| match layout.classify(p) {
-            Owner::Preview { name: Some(n) } => Some(n),
+        .filter_map(|p| match layout.owner_of(p) {
+            Owner::Preview { name: Some(n), .. } => Some(n),
             _ => None,
         })
         .collect())

@@ -4,6 +4,7 @@
     reason = "tests fail loudly: a panic with the value is the failure report"
 )]
 
+mod architecture;
 mod bump_props;
 mod loop_flows;
 mod secrets_check;

@@ -56,6 +56,7 @@ mod delivery;
 mod diff;
 mod instance;
 mod keda;
+mod layout;
 mod manifest;
 mod network;
 mod object;
@@ -75,6 +76,7 @@ use sha2::{Digest, Sha256};
 
 pub use delivery::{ARGOCD_NAMESPACE, FLUX_NAMESPACE, FLUX_SOURCE, PREVIEWS_PROJECT};
 pub use diff::{Change, ChangeKind, diff, markdown};
+pub use layout::{Layout, Owner, is_preview_name};
 pub use manifest::{Manifest, ManifestSet, stream};
 pub use network::{DEFAULT_INGRESS_CLASS, INGRESS_NAMESPACE_LABEL};
 pub use object::Object;
@@ -175,15 +177,7 @@ pub fn render_selected(
     select: &(dyn Fn(&AppInstance) -> bool + Sync),
 ) -> Result<ManifestSet, Error> {
     let platform = repo.platform();
-    let prefix = platform
-        .spec
-        .manifest_repo
-        .path
-        .as_deref()
-        .map(|p| p.trim_matches('/'))
-        .filter(|p| !p.is_empty())
-        .map_or_else(String::new, |p| format!("{p}/"));
-    let engine = platform.spec.delivery.folder();
+    let layout = Layout::new(platform);
     let deployments: Vec<&AppInstance> = repo.deployments().filter(|d| select(d)).collect();
     // Contiguous batches, each rendered into one Vec, joined in order.
     let parts: Vec<Vec<Manifest>> = deployments
@@ -191,7 +185,7 @@ pub fn render_selected(
         .map(|chunk| {
             let mut out = Vec::with_capacity(chunk.len() * 12);
             for d in chunk {
-                render_instance(&mut out, platform, d, &prefix, engine);
+                render_instance(&mut out, platform, d, &layout);
             }
             out
         })
@@ -201,17 +195,14 @@ pub fn render_selected(
         .deployments()
         .map(|d| (d.cluster.clone(), ()))
         .collect();
-    render_environments(&mut out, repo, &prefix, engine);
+    render_environments(&mut out, repo, &layout);
     for request in previews {
-        let cluster = render_preview(&mut out, repo, request, &prefix, engine)?;
+        let cluster = render_preview(&mut out, repo, request, &layout)?;
         clusters.insert(cluster, ());
     }
     for cluster in clusters.keys() {
         if let Some(source) = delivery::source(platform) {
-            out.push(manifest(
-                &format!("{prefix}clusters/{cluster}/{engine}"),
-                source,
-            ));
+            out.push(manifest(&layout.delivery_dir(cluster), source));
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -221,7 +212,7 @@ pub fn render_selected(
 
 /// The Namespace of every (cluster, namespace) that has deployments (labelled with its
 /// environment when only one uses it), and the AppProject of every such environment.
-fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, prefix: &str, engine: &str) {
+fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, layout: &Layout) {
     let platform = repo.platform();
     let mut namespaces: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for env in repo.active_environments() {
@@ -232,7 +223,7 @@ fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, prefix: &str, engin
             .entry((e.cluster.as_str(), e.namespace()))
             .or_default()
             .push(env);
-        let dir = format!("{prefix}clusters/{}/{engine}", e.cluster);
+        let dir = layout.delivery_dir(&e.cluster);
         let description = format!("glueops environment {env}");
         if let Some(p) = delivery::project(
             platform,
@@ -245,7 +236,7 @@ fn render_environments(out: &mut Vec<Manifest>, repo: &Repo, prefix: &str, engin
         }
     }
     for ((cluster, ns), envs) in namespaces {
-        let dir = format!("{prefix}clusters/{cluster}/{engine}");
+        let dir = layout.delivery_dir(cluster);
         let env = match envs.as_slice() {
             [one] => Some(*one),
             _ => None,
@@ -263,8 +254,7 @@ fn render_preview(
     out: &mut Vec<Manifest>,
     repo: &Repo,
     request: &PreviewRequest,
-    prefix: &str,
-    engine: &str,
+    layout: &Layout,
 ) -> Result<String, Error> {
     let platform = repo.platform();
     let d = repo
@@ -282,8 +272,8 @@ fn render_preview(
             app: request.app.clone(),
             number: request.number,
         })?;
-    let folder = format!("{prefix}clusters/{}/previews/{}", d.cluster, d.name);
-    let dir = format!("{prefix}clusters/{}/{engine}", d.cluster);
+    let folder = layout.preview_dir(&d.cluster, &d.name);
+    let dir = layout.delivery_dir(&d.cluster);
     // Under Flux the preview's Kustomization may write only inside its namespace: the
     // Namespace and its access come with the delivery objects, applied by the bootstrap.
     let access = delivery::access(platform, &d.namespace);
@@ -338,19 +328,13 @@ fn render_preview(
 }
 
 /// The objects of one app instance in an environment and its delivery object.
-fn render_instance(
-    out: &mut Vec<Manifest>,
-    platform: &Platform,
-    d: &AppInstance,
-    prefix: &str,
-    engine: &str,
-) {
+fn render_instance(out: &mut Vec<Manifest>, platform: &Platform, d: &AppInstance, layout: &Layout) {
     let env = d.environment().unwrap_or_default();
-    let folder = format!("{prefix}clusters/{}/{env}/{}", d.cluster, d.app);
+    let folder = layout.deployment_dir(&d.cluster, env, &d.app);
     let tag = d.values.image.as_ref().and_then(|i| i.tag.clone());
     push_instance(out, platform, d, tag, &folder);
     out.push(manifest(
-        &format!("{prefix}clusters/{}/{engine}", d.cluster),
+        &layout.delivery_dir(&d.cluster),
         delivery::deploy(
             platform,
             delivery::Deliverable {

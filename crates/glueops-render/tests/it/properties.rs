@@ -326,3 +326,86 @@ fn the_pod_security_check_rejects_an_unhardened_pod() {
     };
     assert!(restricted(&pod).is_err());
 }
+
+/// The manifest repo's layout both ways: every path render would give a deployment's,
+/// preview's or delivery folder's file is owned by that owner again.
+mod layout_round_trip {
+    use glueops_render::{Layout, Owner};
+    use proptest::prelude::*;
+
+    fn layout(path: Option<&str>, flux: bool) -> Layout {
+        let yaml = format!(
+            "apiVersion: glueops.dev/v1alpha1\nkind: Platform\nmetadata: {{name: acme}}\nspec:\n  delivery: {}\n  manifestRepo: {{url: \"https://git.example/m.git\"{}}}\n  clusters: [{{name: prod, server: \"https://k8s.example:6443\", captainDomain: prod.acme.example}}]\n  environments: [{{name: production, cluster: prod}}]\n",
+            if flux { "flux" } else { "argocd" },
+            path.map(|p| format!(", path: \"{p}\"")).unwrap_or_default()
+        );
+        Layout::new(&glueops_model::Platform::from_yaml(&yaml).unwrap())
+    }
+
+    fn label() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4})?"
+    }
+
+    fn owner() -> impl Strategy<Value = Owner> {
+        prop_oneof![
+            (label(), label(), label())
+                .prop_filter("not a folder glueops reserves", |(_, env, _)| {
+                    env != "argocd" && env != "flux" && env != "previews"
+                })
+                .prop_map(|(cluster, env, app)| Owner::Deployment { cluster, env, app }),
+            (label(), label(), 1..100_000u64).prop_map(|(cluster, app, n)| Owner::Preview {
+                cluster,
+                name: Some(format!("{app}-pr-{n}")),
+            }),
+            label().prop_map(|cluster| Owner::Preview {
+                cluster,
+                name: None
+            }),
+            label().prop_map(|cluster| Owner::Delivery { cluster }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn owner_of_path_for_is_the_owner(
+            owner in owner(),
+            file in "[a-z]{1,12}-[a-z0-9-]{1,20}\\.yaml",
+            path in proptest::option::of("[a-z]{1,8}(/[a-z]{1,8})?"),
+            flux in any::<bool>(),
+        ) {
+            let layout = layout(path.as_deref(), flux);
+            let written = layout.path_for(&owner, &file);
+            prop_assert!(written.starts_with(layout.root()), "{written}");
+            prop_assert_eq!(layout.owner_of(&written), owner);
+        }
+
+        #[test]
+        fn a_preview_delivery_object_is_the_previews_and_a_deployment_one_the_clusters(
+            cluster in label(), app in label(), n in 1..1000u64, env in label(),
+        ) {
+            let layout = layout(None, false);
+            let preview = format!("{app}-pr-{n}");
+            prop_assert_eq!(
+                layout.owner_of(&layout.delivery_file(&cluster, &preview)),
+                Owner::Preview { cluster: cluster.clone(), name: Some(preview) }
+            );
+            prop_assert_eq!(
+                layout.owner_of(&layout.delivery_file(&cluster, &format!("{app}-{env}"))),
+                Owner::Delivery { cluster }
+            );
+        }
+    }
+
+    #[test]
+    fn paths_outside_the_layout_are_foreign() {
+        let layout = layout(Some("gitops"), false);
+        for path in [
+            "README.md",
+            "clusters/prod/production/api/x.yaml",
+            "gitops/clusters/prod",
+            "gitops/other/x",
+        ] {
+            assert_eq!(layout.owner_of(path), Owner::Foreign, "{path}");
+        }
+    }
+}
