@@ -32,25 +32,23 @@ pub struct Metadata {
 }
 
 /// The platform.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlatformSpec {
     /// Semver requirement on glueops itself, e.g. `">=0.1.0"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requires: Option<String>,
     /// Which GitOps engine deploys the manifest repo.
     pub delivery: Delivery,
     /// Where rendered manifests are committed.
     pub manifest_repo: ManifestRepo,
     /// The External Secrets store every app reads from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_store: Option<PlatformSecretStore>,
     /// Kubernetes clusters.
     pub clusters: Vec<Cluster>,
     /// Environments, each on one cluster.
     pub environments: Vec<Environment>,
     /// Pull-request preview environments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previews: Option<Previews>,
     /// The cluster-scoped kinds an app may render in `customResources` (default none: a
     /// ClusterRoleBinding or a ClusterIssuer in an app's values is refused at validate).
@@ -84,34 +82,33 @@ impl Delivery {
 }
 
 /// The manifest repository.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManifestRepo {
     /// Clone URL.
     pub url: String,
     /// Branch (default `main`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// Folder inside the repo (default the root).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
 
 /// The platform's External Secrets store.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlatformSecretStore {
     /// Store name.
     pub name: String,
     /// Store kind (default `ClusterSecretStore`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<SecretStoreKind>,
     /// Scheduled backups of the store (`glueops serve --store URL` runs them).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<SecretBackup>,
 }
 
 /// Scheduled, age-encrypted backups of every version of every secret in the store.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretBackup {
@@ -126,7 +123,6 @@ pub struct SecretBackup {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipients: Vec<String>,
     /// How many archives to keep (default 7).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub keep: Option<usize>,
 }
 
@@ -143,6 +139,7 @@ pub struct Cluster {
 }
 
 /// An environment.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Environment {
@@ -151,10 +148,8 @@ pub struct Environment {
     /// The cluster it runs on.
     pub cluster: String,
     /// Its namespace (default the environment name).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// How new versions reach it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub promotion: Option<Promotion>,
 }
 
@@ -166,20 +161,17 @@ impl Environment {
 }
 
 /// Promotion rules of an environment.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Promotion {
     /// Deploy new images without a promotion step.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto: Option<bool>,
     /// The environment versions are promoted from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Approvals a promotion needs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
     /// When promotions may deploy; outside every window they wait.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub windows: Option<Vec<DeployWindow>>,
 }
 
@@ -226,6 +218,7 @@ pub enum Weekday {
 }
 
 /// Pull-request previews.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Previews {
@@ -234,24 +227,18 @@ pub struct Previews {
     /// The cluster previews run on.
     pub cluster: String,
     /// The overlay environment (`env-overlays/<environment>/`); default `previews`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// Namespace per preview; placeholders `{app}`, `{number}`. Default `{app}-pr-{number}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace_pattern: Option<String>,
     /// Hostname per preview; placeholders `{app}`, `{number}`, `{captainDomain}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname_pattern: Option<String>,
     /// How long a preview lives after its last update (Go duration, e.g. `168h`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl: Option<String>,
     /// Pull-request labels that turn a preview on or off.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<PreviewLabels>,
     /// Previews of pull requests from forks (untrusted code): `deny` (the default) or
     /// `allow`, and then only once someone other than the author adds an `labels.optIn`
     /// label; new commits on the fork wait for the label to be added again.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub forks: Option<ForkPreviews>,
 }
 

@@ -117,6 +117,7 @@ pub struct StoreRef {
 }
 
 /// The Secret an ExternalSecret creates.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalSecretTarget {
@@ -125,11 +126,11 @@ pub struct ExternalSecretTarget {
     /// `Owner`: the Secret is deleted with the ExternalSecret.
     pub creation_policy: String,
     /// The Secret's type and metadata.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<TargetTemplate>,
 }
 
 /// The shape of the Secret an ExternalSecret creates.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetTemplate {
@@ -137,7 +138,6 @@ pub struct TargetTemplate {
     #[serde(rename = "type")]
     pub secret_type: String,
     /// Labels and annotations of the Secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<TemplateMetadata>,
 }
 
@@ -163,25 +163,21 @@ pub struct ExternalSecretData {
 }
 
 /// A value in the store.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalSecretRemoteRef {
     /// Path in the store.
     pub key: String,
     /// Property of that secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
     /// Version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// How the value is decoded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub decoding_strategy: Option<String>,
     /// How the value is converted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversion_strategy: Option<String>,
     /// Whether the remote's metadata is read.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata_policy: Option<String>,
 }
 
@@ -193,22 +189,19 @@ pub struct DataFrom {
 }
 
 /// A remote secret to extract.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Extract {
     /// Path in the store.
     pub key: String,
     /// Property of that secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub property: Option<String>,
     /// Version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// How values are decoded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub decoding_strategy: Option<String>,
     /// How values are converted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub conversion_strategy: Option<String>,
 }
 
@@ -258,6 +251,7 @@ pub struct RuleGroup {
 }
 
 /// An alerting rule.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rule {
     /// Alert name.
@@ -265,7 +259,7 @@ pub struct Rule {
     /// PromQL expression.
     pub expr: String,
     /// Pending duration.
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "for")]
     pub for_duration: Option<String>,
     /// Labels (severity, app, environment).
     pub labels: BTreeMap<String, String>,

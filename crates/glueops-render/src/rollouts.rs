@@ -25,14 +25,13 @@ custom_resource!(
 );
 
 /// `Rollout.spec`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutSpec {
     /// Pod count (absent when an autoscaler owns it).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     /// Old ReplicaSets kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_history_limit: Option<i32>,
     /// The pods it owns.
     pub selector: LabelSelector,
@@ -43,18 +42,18 @@ pub struct RolloutSpec {
 }
 
 /// `Rollout.spec.strategy`: exactly one of the two.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutStrategy {
     /// Blue/green.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreen>,
     /// Canary.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<Canary>,
 }
 
 /// The blue/green strategy.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlueGreen {
@@ -65,44 +64,40 @@ pub struct BlueGreen {
     /// Promote once the pre-promotion analysis passes (no manual step).
     pub auto_promotion_enabled: bool,
     /// The analysis that must pass before the active Service switches.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_promotion_analysis: Option<AnalysisRun>,
 }
 
 /// The canary strategy.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Canary {
     /// Extra pods during a step.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<IntOrString>,
     /// Pods that may be unavailable during a step.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_unavailable: Option<IntOrString>,
     /// The steps; after the last the new version takes every pod.
     pub steps: Vec<CanaryStep>,
 }
 
 /// One canary step (one key set).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CanaryStep {
     /// Percent of pods on the new version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_weight: Option<i32>,
     /// Wait.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pause: Option<RolloutPause>,
     /// Measure.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisRun>,
 }
 
 /// A pause: for a duration, or (empty) until promoted.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RolloutPause {
     /// How long.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<String>,
 }
 
@@ -124,12 +119,12 @@ pub struct TemplateRef {
 }
 
 /// A named argument.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnalysisArg {
     /// Its name.
     pub name: String,
     /// Its value (absent in a template: the run supplies it).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 

@@ -74,92 +74,67 @@ pub enum IntOrString {
 
 /// All values of one app in one environment (or one preview), after layering.
 // The big sections are boxed: an instance is moved and cloned often, and most leave them unset.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppValues {
     /// The name of the app's objects (default: the instance name, `<app>-<env>` or
     /// `<app>-pr-<N>`, like the chart's Helm release name); also the `app.kubernetes.io/name`
     /// label.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
     /// The `app.kubernetes.io/version` label and `ENV_APP_VERSION` (default: the image tag);
     /// also the image tag when no layer sets `image.tag`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_version: Option<String>,
     /// `ENV_APP_ENV` in every container (default: the environment name, `previews` for a
     /// preview).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_env: Option<String>,
     /// The namespace of the app's objects (default: the environment's namespace). glueops
     /// does not create this namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace_override: Option<String>,
     /// Labels on every object of the app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub common_labels: Option<Labels>,
     /// Annotations on every object of the app.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub common_annotations: Option<Labels>,
     /// The app's code repository (for previews and image bumps).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     /// The container image every workload inherits.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     /// The app's Deployment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deployment: Option<Box<DeploymentSpec>>,
     /// The app's StatefulSet (instead of the Deployment).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stateful_set: Option<Box<StatefulSetSpec>>,
     /// CronJobs, one per `cronJob.jobs` entry.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cron_job: Option<Box<CronJobs>>,
     /// Jobs, one per `job.jobs` entry.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<Box<Jobs>>,
     /// The app's Service (also rendered when `ingress.enabled`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<Service>,
     /// The ServiceAccount's name, labels and annotations.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account: Option<ServiceAccount>,
     /// Ingress entries.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Ingress>,
     /// Secrets synced from the platform secret store by External Secrets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_secret: Option<ExternalSecret>,
     /// The chart's plaintext Secrets: refused by glueops (secret values do not belong in
     /// git); use `externalSecret` and `glueops secrets put`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<PlaintextSecret>,
     /// ConfigMaps.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub config_map: Option<ConfigMaps>,
     /// A PersistentVolumeClaim mounted into the app's pods.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_volume_claim: Option<PersistentVolumeClaim>,
     /// The PodDisruptionBudget.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_disruption_budget: Option<PodDisruptionBudget>,
     /// KEDA autoscaling: a ScaledObject and TriggerAuthentications.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub keda: Option<Box<Keda>>,
     /// The HorizontalPodAutoscaler (glueops; use `keda` or this, not both).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,
     /// ServiceMonitor and alerts (glueops).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,
     /// The NetworkPolicy (glueops; on by default).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_policy: Option<NetworkPolicy>,
     /// Extra objects as YAML text; may use the templates the chart documents.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_resources: Option<Vec<String>>,
     /// Extra objects as YAML text by any key (so several files can add them).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_resources_map: Option<BTreeMap<String, Option<String>>>,
     /// Any other top-level key: a value for the templates of `customResources`
     /// (`{{ .Values.<key> }}`); a key no template reads is an error.
@@ -169,22 +144,19 @@ pub struct AppValues {
 }
 
 /// Where the app's code lives.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Source {
     /// The Git host.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
     /// `<owner>/<name>` on the Git host.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repo: Option<String>,
     /// The branch that deploys (default `main`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// The CI workflow whose successful runs deploy (GitHub: its file, `build.yml` or
     /// `.github/workflows/build.yml`, or its name); when unset, any workflow run on `branch`
     /// triggered by a push to `repo` deploys.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
 }
 
@@ -199,49 +171,38 @@ pub enum Provider {
 }
 
 /// The container image every workload inherits.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Image {
     /// Registry host (default `docker.io`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
     /// Repository within the registry, e.g. `acme/api`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// Image tag, e.g. `1.4.2`; may carry a digest (`1.4.2@sha256:...`). A tag written as a
     /// YAML number is taken as written (`1.10` stays `1.10`, with a warning: Helm would
     /// print `1.1`); quoting it says what you mean.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[schemars(schema_with = "crate::values::text_or_number")]
     pub tag: Option<String>,
     /// Image digest, e.g. `sha256:<64 hex>`; pins the image when set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// The chart falls back to its own version as the tag; glueops has no chart version,
     /// so an image without a tag is an error whatever this says. `true`/`false`, or the
     /// same quoted (`"false"`), as the chart reads it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "bool_or_text"
-    )]
+    #[serde(default, deserialize_with = "bool_or_text")]
     #[schemars(schema_with = "crate::values::bool_or_text_schema")]
     pub use_chart_version_as_tag_fallback: Option<bool>,
     /// The port the app listens on (default 8080).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// The protocol of that port (default TCP).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
     /// Overrides every workload's entrypoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     /// Overrides every workload's arguments.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// Registry pull secret of every pod; a workload's `imagePullSecrets` overrides it, `""`
     /// means none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pull_secrets: Option<String>,
 }
 
@@ -256,20 +217,17 @@ pub enum ImageOverride {
 }
 
 /// The parts of a workload's image that override the top-level `image`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageParts {
     /// Registry host.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
     /// Repository within the registry.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// Tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Digest (`sha256:<64 hex>`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }
 

@@ -6,29 +6,24 @@ use serde::{Deserialize, Serialize};
 use super::{IntOrString, Labels};
 
 /// The app's Service (rendered when `service.enabled` or `ingress.enabled`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Service {
     /// Render a Service.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Labels on the Service.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
     /// Annotations on the Service.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Labels>,
     /// Service type (default `ClusterIP`).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub service_type: Option<ServiceType>,
     /// The port of the `http` Service port (default: the app's port).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// Ports besides `http`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<ServicePort>>,
     /// Make the Service headless (`clusterIP: None`), e.g. to govern a StatefulSet.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub headless_service: Option<bool>,
 }
 
@@ -55,23 +50,19 @@ impl ServiceType {
 }
 
 /// One Service port.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServicePort {
     /// Port name (unique per Service).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The Service port.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// The container port or its name (default `port`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_port: Option<IntOrString>,
     /// Protocol (default TCP).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
     /// The node port (type `NodePort` or `LoadBalancer`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_port: Option<u16>,
 }
 
@@ -98,84 +89,69 @@ impl Protocol {
 }
 
 /// Ingress settings.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Ingress {
     /// Render the Ingress entries.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Ingress class of every entry (an entry's own wins; default `public`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ingress_class_name: Option<String>,
     /// Labels on every Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
     /// Annotations on every Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Labels>,
     /// TLS of every entry that sets none of its own.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<Vec<IngressTls>>,
     /// One Ingress per entry, named `<appName>-<name>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<IngressEntry>>,
 }
 
 /// One Ingress object.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressEntry {
     /// Name suffix of the Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ingress class (default `ingress.ingressClassName`, then `public`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ingress_class_name: Option<String>,
     /// Labels on this Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
     /// Annotations on this Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Labels>,
     /// Hosts; hostnames may use `{{ .Values.captain_domain }}` and
     /// `{{ .Values.glueops_app_name }}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<IngressHost>>,
     /// TLS settings (default `ingress.tls`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<Vec<IngressTls>>,
 }
 
 /// One host of an Ingress.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressHost {
     /// The hostname (after templating, a DNS name).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// Paths (default `/`, Prefix, to the app's Service).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paths: Option<Vec<IngressPath>>,
 }
 
 /// One path of an Ingress host.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressPath {
     /// The path (default `/`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// How the path matches (default `ImplementationSpecific`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path_type: Option<PathType>,
     /// The backend Service (default: the app's).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// The backend port by name (wins over a number).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_port_name: Option<String>,
     /// The backend port by number (default `service.port`, then the app's port).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_port_number: Option<u16>,
 }
 
@@ -202,13 +178,12 @@ impl PathType {
 }
 
 /// TLS for some hosts of an Ingress.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressTls {
     /// Hosts covered (default: all hosts of the entry); may use the hostname templates.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// Secret holding the certificate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_name: Option<String>,
 }

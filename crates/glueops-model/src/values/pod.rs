@@ -10,135 +10,94 @@ use serde::{Deserialize, Serialize};
 use super::{ImageOverride, Labels, Protocol, PullPolicy};
 
 /// The pod-template fields of a workload, as the chart names them.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pod {
     /// This workload's image: a full reference (`ghcr.io/acme/worker:1.2`) or parts that
     /// override the top-level `image`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageOverride>,
     /// Registry pull secret (overrides `image.pullSecrets`; `""` means none).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_pull_secrets: Option<String>,
     /// Image pull policy (default `IfNotPresent`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_pull_policy: Option<PullPolicy>,
     /// Entrypoint (`image.command` wins when set).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     /// Arguments (`image.args` wins when set).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// Container lifecycle hooks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<core::Lifecycle>,
     /// Name of the app's container port (default `http`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port_name: Option<String>,
     /// Protocol of the app's container port (`image.protocol` wins when set).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
     /// Labels on the pods (for a Job or CronJob entry: on the object too).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
     /// Annotations on the pods (for a Job or CronJob entry: on the object too).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Labels>,
     /// Labels added to the selector and the pods.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub match_labels: Option<Labels>,
     /// Pod security context, merged over glueops' restricted defaults.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub security_context: Option<core::PodSecurityContext>,
     /// Container security context, merged over glueops' restricted defaults.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_security_context: Option<core::SecurityContext>,
     /// DNS policy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_policy: Option<String>,
     /// DNS configuration.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<core::PodDNSConfig>,
     /// Share one process namespace between the pod's containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub share_process_namespace: Option<bool>,
     /// Inject the environment variables of the namespace's Services (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_service_links: Option<bool>,
     /// Use the node's network (refused: the restricted pod-security profile forbids it).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_network: Option<bool>,
     /// Extra `/etc/hosts` entries.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_aliases: Option<Vec<core::HostAlias>>,
     /// Container ports besides the app's port.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_ports: Option<Vec<ContainerPort>>,
     /// Plain environment variables.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub env_variables: Option<Vec<EnvVariable>>,
     /// Environment variables from Secret keys.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub env_secrets: Option<Vec<EnvSecret>>,
     /// Environment variables from ConfigMap keys.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub env_config_maps: Option<Vec<EnvConfigMap>>,
     /// Environment variables by name: a value or a Kubernetes `valueFrom`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub env_map: Option<BTreeMap<String, Option<EnvMapValue>>>,
     /// Whole ConfigMaps or Secrets as environment variables.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub env_from: Option<Vec<EnvFrom>>,
     /// Which ServiceAccount the pods run as.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account: Option<WorkloadServiceAccount>,
     /// Node labels the pods must match.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_selector: Option<Labels>,
     /// Taints the pods tolerate.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// Affinity rules.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub affinity: Option<core::Affinity>,
     /// Topology spread (default: spread over zones).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_spread_constraints: Option<Vec<core::TopologySpreadConstraint>>,
     /// `maxSkew` of the default zone spread (default 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_spread_constraints_max_skew: Option<i32>,
     /// Liveness probe.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<core::Probe>,
     /// Readiness probe.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub readiness_probe: Option<core::Probe>,
     /// Startup probe.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub startup_probe: Option<core::Probe>,
     /// Init containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub init_containers: Option<Vec<core::Container>>,
     /// Sidecar containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sidecar: Option<Vec<core::Container>>,
     /// CPU and memory requests and limits of the app's container.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
     /// Volume mounts of the app's container.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
     /// Volumes of the pod.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<core::Volume>>,
     /// Seconds a pod gets to stop (default 60).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub termination_grace_period_seconds: Option<i64>,
     /// Priority class.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
     /// Restart policy (Jobs default `Never`, CronJobs `OnFailure`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
 }
 
@@ -167,86 +126,76 @@ impl Pod {
 }
 
 /// Which ServiceAccount a workload's pods run as.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkloadServiceAccount {
     /// Run as the named account instead of the app's.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// The account's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Mount the account's token into the pods (default false).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub automount_service_account_token: Option<bool>,
 }
 
 /// A container port besides the app's.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerPort {
     /// Port name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Port number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// Protocol (default TCP).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
 }
 
 /// A plain environment variable.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvVariable {
     /// Variable name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Value (quote numbers and booleans).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 /// An environment variable read from a key of a Kubernetes Secret.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvSecret {
     /// Variable name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variable: Option<String>,
     /// The Secret's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_name: Option<String>,
     /// A key of that Secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<String>,
 }
 
 /// An environment variable read from a key of a ConfigMap.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvConfigMap {
     /// Variable name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub variable: Option<String>,
     /// The ConfigMap's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub config_map_name: Option<String>,
     /// A key of that ConfigMap.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub config_map_key: Option<String>,
 }
 
 /// One `envMap` entry: a value or where the value comes from.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvMapValue {
     /// The value (quote numbers and booleans).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// A Kubernetes `valueFrom` (secretKeyRef, configMapKeyRef, fieldRef, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value_from: Option<core::EnvVarSource>,
 }
 
@@ -272,29 +221,27 @@ pub enum EnvFromKind {
 }
 
 /// Requests and limits.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
     /// What the scheduler reserves.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<ResourceList>,
     /// The most the container may use.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<ResourceList>,
 }
 
 /// Kubernetes quantities per resource.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceList {
     /// CPU, e.g. `100m` or `"1"`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
     /// Memory, e.g. `128Mi`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
     /// Ephemeral storage, e.g. `1Gi`.
-    #[serde(rename = "ephemeral-storage", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ephemeral-storage")]
     pub ephemeral_storage: Option<String>,
 }
 

@@ -9,31 +9,25 @@ use serde::{Deserialize, Serialize};
 use super::{IntOrString, Pod};
 
 /// The app's Deployment.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentSpec {
     /// Render a Deployment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Pod count (default 1; left to the autoscaler when `keda` or `autoscaling` is on).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
     /// The chart's `RollingUpdate` (default) or `Recreate`; or glueops' progressive form
     /// `{type: rollingUpdate | blueGreen | canary, steps, analysis}` (Argo Rollouts).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<Strategy>,
     /// Extra pods during a rollout (default `100%` for one replica, `50%` for more).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<IntOrString>,
     /// Pods that may be unavailable during a rollout (default 0 for one replica, half of
     /// them for more).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_unavailable: Option<IntOrString>,
     /// Old ReplicaSets kept (default 5).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_history_limit: Option<i32>,
     /// The app's port when `image.port` is not set.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// The pod template.
     #[serde(flatten)]
@@ -80,19 +74,18 @@ impl Strategy {
 }
 
 /// `deployment.strategy` as a map.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Progressive {
     /// `rollingUpdate` (the default: a plain Deployment), `blueGreen` (an Argo Rollouts
     /// Rollout with active and preview Services) or `canary` (a Rollout stepping traffic).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub kind: Option<ProgressiveKind>,
     /// Canary only: the steps, in Argo Rollouts' vocabulary (`setWeight`, `pause`,
     /// `analysis`); default 20 %, pause 1m, analysis, 50 %, pause 1m, analysis.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<CanaryStep>>,
     /// The success-rate analysis that aborts a bad release (on by default).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Analysis>,
 }
 
@@ -110,26 +103,24 @@ pub enum ProgressiveKind {
 }
 
 /// One canary step: exactly one of its keys.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CanaryStep {
     /// The share of pods (percent, 1–100) on the new version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_weight: Option<u32>,
     /// Wait: for `duration`, or until promoted by hand when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pause: Option<Pause>,
     /// Run the app's success-rate analysis (`analysis: {}`); a failure aborts the release.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisStep>,
 }
 
 /// A canary pause.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pause {
     /// How long (`30s`, `10m`, `1h`); absent: until promoted by hand.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<String>,
 }
 
@@ -139,57 +130,45 @@ pub struct Pause {
 pub struct AnalysisStep {}
 
 /// The success-rate analysis: a Prometheus query that must stay at or above `threshold`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Analysis {
     /// Run it (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// The lowest success rate accepted, 0–1 (default 0.95).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     /// Time between measurements (default `1m`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
     /// Measurements per analysis (default 5).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
     /// Failed measurements tolerated before the release is aborted (default 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_limit: Option<u32>,
     /// The success rate as PromQL (one number, 0–1); default: the share of the app's
     /// requests through ingress-nginx over the last 5 minutes that did not answer 5xx.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Prometheus' address (default: GlueOps' in-cluster Prometheus).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<String>,
 }
 
 /// The app's StatefulSet (the chart renders it only while `deployment` is off).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatefulSetSpec {
     /// Render a StatefulSet.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Pod count (default 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
     /// `RollingUpdate` (default) or `OnDelete`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub update_strategy: Option<UpdateStrategy>,
     /// The governing Service (default: the app's Service; see `service.headlessService`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// Seconds a new pod must be ready before it counts.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_ready_seconds: Option<i32>,
     /// Old revisions kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_history_limit: Option<i32>,
     /// A PersistentVolumeClaim per pod, by name, each mounted into the app's container.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub volume_claim_templates: Option<BTreeMap<String, ClaimTemplate>>,
     /// The pod template.
     #[serde(flatten)]
@@ -206,50 +185,40 @@ pub enum UpdateStrategy {
 }
 
 /// One claim per StatefulSet pod.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClaimTemplate {
     /// One access mode, e.g. `ReadWriteOnce`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_modes: Option<String>,
     /// Storage class.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_class_name: Option<String>,
     /// Size, e.g. `1Gi`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_storage: Option<String>,
     /// Where the app's container mounts it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mount_path: Option<String>,
 }
 
 /// The Job spec fields a Job or CronJob entry sets (or inherits from `job`/`cronJob`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobSpec {
     /// Pods running at once.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parallelism: Option<i32>,
     /// Successful pods needed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completions: Option<i32>,
     /// Retries before the Job fails (0: never retry).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff_limit: Option<i32>,
     /// Seconds after finishing before the Job is deleted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl_seconds_after_finished: Option<i32>,
     /// Seconds the Job may run in total.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub active_deadline_seconds: Option<i64>,
     /// `NonIndexed` or `Indexed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_mode: Option<String>,
     /// `TerminatingOrFailed` or `Failed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_replacement_policy: Option<String>,
     /// How pod failures count (needs `restartPolicy: Never`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pod_failure_policy: Option<PodFailurePolicy>,
 }
 
@@ -285,14 +254,13 @@ impl JobSpec {
 }
 
 /// `cronJob`: CronJobs running the app's image, and what they share.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CronJobs {
     /// Render the CronJobs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// One CronJob per entry, named `<appName>-<key>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<BTreeMap<String, Option<CronJobEntry>>>,
     /// Job spec defaults of every entry.
     #[serde(flatten)]
@@ -303,32 +271,25 @@ pub struct CronJobs {
 }
 
 /// One CronJob.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CronJobEntry {
     /// Render this entry (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Five-field cron schedule or a macro such as `@daily`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// IANA time zone of the schedule.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// What to do when a run is still going (default `Replace`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency_policy: Option<ConcurrencyPolicy>,
     /// Seconds a missed run may still start (default 30).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starting_deadline_seconds: Option<i64>,
     /// Pause scheduling (default false).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
     /// Finished Jobs kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub successful_jobs_history_limit: Option<i32>,
     /// Failed Jobs kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_jobs_history_limit: Option<i32>,
     /// The Job spec.
     #[serde(flatten)]
@@ -361,14 +322,13 @@ impl ConcurrencyPolicy {
 }
 
 /// `job`: Jobs running the app's image, and what they share.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Jobs {
     /// Render the Jobs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// One Job per entry, named `<appName>-<key>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<BTreeMap<String, Option<JobEntry>>>,
     /// Job spec defaults of every entry.
     #[serde(flatten)]
@@ -379,14 +339,13 @@ pub struct Jobs {
 }
 
 /// One Job.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobEntry {
     /// Render this entry (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Create the Job suspended.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
     /// The Job spec.
     #[serde(flatten)]
