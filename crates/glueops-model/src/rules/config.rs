@@ -309,15 +309,7 @@ pub(crate) fn check_config_maps(v: &AppValues, d: &AppInstance, report: &mut Rep
     for (name, entry) in configs {
         let base = [k("configMap"), k("configs"), k(name)];
         if !is_dns_label(name) {
-            report.push(
-                at(
-                    tree,
-                    &base,
-                    Code::InvalidName,
-                    format!("ConfigMap name `{name}` is not a DNS-1123 label"),
-                )
-                .help(label_help(name)),
-            );
+            not_a_label(tree, &base, "ConfigMap", name, report);
         }
         let Some(entry) = entry else { continue };
         let keys: Vec<(String, Vec<Segment>)> = match (&entry.data, &entry.data_map) {
@@ -379,6 +371,19 @@ pub(crate) fn check_config_maps(v: &AppValues, d: &AppInstance, report: &mut Rep
     }
 }
 
+/// `name` (of a `what`, written at `path`) cannot be an object name: not a DNS-1123 label.
+fn not_a_label(tree: &Node, path: &[Segment], what: &str, name: &str, report: &mut Report) {
+    report.push(
+        at(
+            tree,
+            path,
+            Code::InvalidName,
+            format!("{what} name `{name}` is not a DNS-1123 label"),
+        )
+        .help(label_help(name)),
+    );
+}
+
 pub(crate) fn check_external_secret(v: &AppValues, d: &AppInstance, report: &mut Report) {
     let tree = &d.tree;
     let Some(es) = v.external_secret.as_ref().filter(|e| enabled(e.enabled)) else {
@@ -419,15 +424,7 @@ fn check_secret(tree: &Node, name: &str, source: &SecretSource, report: &mut Rep
         );
     }
     if !is_dns_label(name) {
-        report.push(
-            at(
-                tree,
-                &base,
-                Code::InvalidName,
-                format!("secret name `{name}` is not a DNS-1123 label"),
-            )
-            .help(label_help(name)),
-        );
+        not_a_label(tree, &base, "secret", name, report);
     }
     match (&source.data, &source.data_from) {
         (Some(_), Some(_)) => report.push(

@@ -30,7 +30,7 @@ pub(crate) const EXAMPLES: [&str; 15] = [
 /// Loaded with exactly these diagnostics, on purpose.
 pub(crate) const REFUSED: [&str; 2] = ["secrets", "service"];
 
-const PLATFORM: &str = "apiVersion: glueops.dev/v1alpha1
+pub(crate) const PLATFORM: &str = "apiVersion: glueops.dev/v1alpha1
 kind: Platform
 metadata: {name: acme}
 spec:

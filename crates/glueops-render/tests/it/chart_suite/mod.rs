@@ -21,15 +21,8 @@ use asserts::Rendered;
 /// Cases that pass today; the suite fails if fewer pass.
 const PASS_FLOOR: usize = 294;
 
-const PLATFORM: &str = "apiVersion: glueops.dev/v1alpha1
-kind: Platform
-metadata: {name: acme}
-spec:
-  delivery: argocd
-  manifestRepo: {url: \"https://github.com/acme/manifests.git\"}
-  clusters: [{name: nonprod, server: \"https://nonprod.k8s.acme.example:6443\", captainDomain: nonprod.acme.example}]
-  environments: [{name: stage, cluster: nonprod, namespace: nonprod}]
-";
+// The platform of the chart's example fixtures: one environment, `stage`.
+use crate::chart_examples::PLATFORM;
 
 /// Whether glueops renders `object` for the chart template `template`.
 fn from_template(template: &str, object: &Object) -> bool {
