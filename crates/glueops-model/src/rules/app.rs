@@ -361,6 +361,36 @@ fn check_scaling(v: &AppValues, d: &AppInstance, report: &mut Report) {
             }
         }
     }
+    check_disruption_budget(v, d, report);
+}
+
+/// `podDisruptionBudget`: both bounds set, or a budget the app's own files enable over no pods
+/// (one an overlay enables for every app of a namespace is not the app's mistake).
+fn check_disruption_budget(v: &AppValues, d: &AppInstance, report: &mut Report) {
+    let tree = &d.tree;
+    // A budget over no pods protects nothing: the chart renders it anyway, glueops does not.
+    let runs_pods = v.deployment.as_ref().is_some_and(|s| enabled(s.enabled))
+        || v.stateful_set.as_ref().is_some_and(|s| enabled(s.enabled));
+    if v.pod_disruption_budget
+        .as_ref()
+        .is_some_and(|p| enabled(p.enabled))
+        && !runs_pods
+        && tree
+            .locate(&[k("podDisruptionBudget"), k("enabled")])
+            .file
+            .starts_with("apps/")
+    {
+        report.push(
+            at(
+                tree,
+                &[k("podDisruptionBudget"), k("enabled")],
+                Code::InvalidValue,
+                "`podDisruptionBudget` is enabled but the app runs no Deployment or StatefulSet: glueops renders no PodDisruptionBudget (the chart would render one that selects no pods)",
+            )
+            .help("enable `deployment` or `statefulSet`, or set `podDisruptionBudget.enabled: false`")
+            .warning(),
+        );
+    }
     // The chart keeps `minAvailable` and drops `maxUnavailable` silently; glueops says so.
     if let Some(pdb) = v
         .pod_disruption_budget

@@ -255,7 +255,7 @@ pub(crate) fn check_schedules(
         };
         if !is_dns_label(name) || name.len() + object_name.len() + 1 > limit {
             report.push(
-                at(tree, &w.path, Code::InvalidName, format!("job name `{name}` is not usable"))
+                at(tree, &w.path, Code::InvalidName, format!("job name `{name}` is not usable: the chart would render `{object_name}-{name}`, which the API server rejects"))
                     .help(format!("the object is named `{object_name}-{name}`, a DNS label of at most {limit} characters; {}", label_help(name))),
             );
         }
@@ -274,7 +274,7 @@ pub(crate) fn check_schedules(
                     tree,
                     &[k("cronJob"), k("jobs"), k(name)],
                     Code::MissingKey,
-                    format!("cron job `{name}` has no `schedule`"),
+                    format!("cron job `{name}` has no `schedule`: the chart would render a CronJob without one, which the API server rejects"),
                 )
                 .help("add schedule: \"0 3 * * *\""),
             ),

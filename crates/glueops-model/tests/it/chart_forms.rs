@@ -96,3 +96,52 @@ fn a_scaled_object_without_triggers_loads_with_a_warning() {
             .all(|d| d.path != "keda.scaledObject")
     );
 }
+
+#[test]
+fn where_glueops_is_stricter_the_message_says_what_the_chart_would_have_done() {
+    // A budget over no pods: rendered by the chart, not by glueops, with a warning.
+    let repo = load("deployment: {enabled: false}\npodDisruptionBudget: {enabled: true}\n")
+        .map_err(|d| d.to_string())
+        .unwrap();
+    let w: Vec<_> = repo
+        .warnings()
+        .iter()
+        .filter(|d| d.path == "podDisruptionBudget.enabled")
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", repo.warnings().to_string());
+    assert!(
+        w[0].message
+            .contains("the chart would render one that selects no pods")
+    );
+    // Enabled for every app of the platform (common values): not this app's mistake.
+    let case = "-- common/common-values.yaml --\npodDisruptionBudget: {enabled: true}\n-- apps/api/envs/production/values.yaml --\ndeployment: {enabled: false}\n";
+    let (_, tree) = crate::support::repo_with(case);
+    let repo = Repo::from_sources(&tree)
+        .map_err(|d| d.to_string())
+        .unwrap();
+    assert!(
+        repo.warnings()
+            .iter()
+            .all(|d| d.path != "podDisruptionBudget.enabled")
+    );
+    // With the Deployment it protects: no warning.
+    let repo = load("image: {tag: 1.4.1}\npodDisruptionBudget: {enabled: true}\n")
+        .map_err(|d| d.to_string())
+        .unwrap();
+    assert!(
+        repo.warnings()
+            .iter()
+            .all(|d| d.path != "podDisruptionBudget.enabled")
+    );
+    // A CronJob without a schedule: refused, saying what the chart would render.
+    let refused = load(
+        "image: {tag: 1.4.1}\ncronJob:\n  enabled: true\n  jobs: {nightly: {suspend: false}}\n",
+    )
+    .unwrap_err();
+    assert!(
+        refused.iter().any(|d| d.path == "cronJob.jobs.nightly"
+            && d.message
+                .contains("the chart would render a CronJob without one")),
+        "{refused}"
+    );
+}
