@@ -40,6 +40,9 @@ pub struct Settings {
     pub backoff: Duration,
     /// The longest wait after errors.
     pub max_backoff: Duration,
+    /// What the passes remember between them (branch tips, config claims): one long-running
+    /// session, since this loop is its manifest branch's usual writer.
+    pub session: std::sync::Arc<glueops::Session>,
 }
 
 /// What one pass did.
@@ -115,6 +118,7 @@ pub async fn reconcile(
 async fn sync(settings: &Settings, want: &Desired) -> Result<Pass, String> {
     let mut opts = glueops::Options::new(settings.cache.clone(), jiff::Timestamp::now());
     opts.config_branch = want.config_branch.clone();
+    opts.session = std::sync::Arc::clone(&settings.session);
     let (config, manifests) = (want.config.clone(), want.manifests.clone());
     let result =
         tokio::task::spawn_blocking(move || glueops::sync(&config, &manifests, &opts)).await;
@@ -156,6 +160,7 @@ async fn main() {
         resync: Duration::from_secs(60),
         backoff: Duration::from_secs(1),
         max_backoff: Duration::from_secs(60),
+        session: std::sync::Arc::new(glueops::Session::long_running()),
     };
     let (_keep, desired) = watch::channel(Desired {
         config,

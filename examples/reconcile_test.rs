@@ -21,6 +21,7 @@ fn settings(cache: &Path) -> Settings {
         resync: Duration::from_secs(3600),
         backoff: Duration::from_millis(40),
         max_backoff: Duration::from_millis(160),
+        session: std::sync::Arc::new(glueops::Session::long_running()),
     }
 }
 
