@@ -344,7 +344,7 @@ fn convert(
         }
         ValidationErrorKind::Type { kind } if ignored.is_some() => {
             let expected = type_names(kind);
-            match (chart_form(node.get(&path), &expected), ignored) {
+            match (chart_form(node.get(&path), &path, &expected), ignored) {
                 (Some((value, what)), Some(fixes)) => {
                     out.push(chart_form_warning(node, &path, &what));
                     fixes.set.push((path, value));
@@ -494,9 +494,10 @@ fn alternatives(
             if !options.is_empty() {
                 types.push("string".to_string());
             }
-            if let (Some((fixed, what)), Some(fixes)) =
-                (chart_form(node.get(path), &types), ignored.as_deref_mut())
-            {
+            if let (Some((fixed, what)), Some(fixes)) = (
+                chart_form(node.get(path), path, &types),
+                ignored.as_deref_mut(),
+            ) {
                 out.push(chart_form_warning(node, path, &what));
                 fixes.set.push((path.to_vec(), fixed));
                 return;

@@ -31,6 +31,7 @@ pub(super) fn type_names(kind: &TypeKind) -> Vec<String> {
 /// (labels and annotations). The value it becomes, and how it was written.
 pub(super) fn chart_form(
     at: Option<&Node>,
+    path: &[Segment],
     expected: &[String],
 ) -> Option<(crate::node::NodeValue, String)> {
     use crate::node::{Entry, Map, NodeValue as Value};
@@ -40,6 +41,22 @@ pub(super) fn chart_form(
         Value::String(s) if wants("integer") && !wants("string") => {
             let n: i64 = s.trim().parse().ok()?;
             Some((Value::Int(n), format!("the quoted number \"{s}\"")))
+        }
+        // A label or annotation value written as a YAML boolean or number: the chart quotes
+        // every value (`expose: true` is the label `"true"`).
+        Value::Bool(_) | Value::Int(_) | Value::Float(_)
+            if wants("string") && !wants("integer") && !wants("boolean") && in_labels(path) =>
+        {
+            let text = match &at.value {
+                Value::Bool(b) => b.to_string(),
+                Value::Int(i) => i.to_string(),
+                Value::Float(f) => f.to_string(),
+                _ => return None,
+            };
+            Some((
+                Value::String(text.clone()),
+                format!("the YAML scalar `{text}`"),
+            ))
         }
         Value::List(items) if wants("object") && !items.is_empty() => {
             let mut entries = std::collections::BTreeMap::new();
@@ -81,7 +98,7 @@ pub(super) fn chart_form_warning(node: &Node, path: &[Segment], what: &str) -> D
         shown.clone(),
         format!("`{shown}` is written as {what}; glueops reads it as the chart converts it"),
     )
-    .help("write it in the plain form (an unquoted number, or a map of keys to values)")
+    .help("write it in the form the schema takes: a number unquoted, labels as a map, a label value quoted")
     .warning()
 }
 
@@ -160,4 +177,13 @@ fn article(t: &str) -> &'static str {
         "object" => "a map",
         _ => "null",
     }
+}
+
+/// Whether `path` is a value inside a labels or annotations map.
+fn in_labels(path: &[Segment]) -> bool {
+    let parent = path.len().checked_sub(2).and_then(|i| path.get(i));
+    matches!(parent, Some(Segment::Key(k)) if matches!(
+        k.as_str(),
+        "labels" | "annotations" | "commonLabels" | "commonAnnotations" | "podLabels" | "podAnnotations"
+    ))
 }

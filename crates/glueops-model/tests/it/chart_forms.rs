@@ -145,3 +145,28 @@ fn where_glueops_is_stricter_the_message_says_what_the_chart_would_have_done() {
         "{refused}"
     );
 }
+
+#[test]
+fn a_label_value_written_as_a_yaml_scalar_is_read_as_text_with_a_warning() {
+    let repo = load("image: {tag: 1.4.1}\ncommonLabels: {expose: true, tier: 2}\n")
+        .map_err(|d| d.to_string())
+        .unwrap();
+    let d = repo.deployment("api", "production").unwrap();
+    let labels = d.values.common_labels.as_ref().unwrap();
+    assert_eq!(
+        (labels["expose"].as_str(), labels["tier"].as_str()),
+        ("true", "2")
+    );
+    assert!(
+        repo.warnings()
+            .iter()
+            .any(|w| w.path == "commonLabels.expose")
+    );
+    // Outside labels a boolean where text goes is still the type error it was.
+    let bad = load("image: {tag: 1.4.1}\nappEnv: true\n").unwrap_err();
+    assert!(
+        bad.iter()
+            .any(|d| d.path == "appEnv" && d.code == Code::WrongType),
+        "{bad}"
+    );
+}
