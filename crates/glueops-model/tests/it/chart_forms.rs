@@ -9,6 +9,11 @@ fn load(values: &str) -> Result<Repo, glueops_model::Diagnostics> {
     Repo::from_sources(&tree)
 }
 
+/// The repo with `values`, which must load.
+fn loaded(values: &str) -> Repo {
+    load(values).map_err(|d| d.to_string()).unwrap()
+}
+
 fn warnings(repo: &Repo) -> Vec<(String, String)> {
     repo.warnings()
         .iter()
@@ -46,9 +51,9 @@ fn a_quoted_number_is_read_as_the_number_with_a_warning() {
 
 #[test]
 fn labels_as_a_key_value_list_are_read_as_a_map_with_a_warning() {
-    let repo = load("image: {tag: 1.4.1}\njob:\n  enabled: true\n  jobs:\n    migrate:\n      labels: [{key: team, value: payments}]\n")
-        .map_err(|d| d.to_string())
-        .unwrap();
+    let repo = loaded(
+        "image: {tag: 1.4.1}\njob:\n  enabled: true\n  jobs:\n    migrate:\n      labels: [{key: team, value: payments}]\n",
+    );
     let d = repo.deployment("api", "production").unwrap();
     let entry = d.values.job.as_ref().unwrap().jobs.as_ref().unwrap()["migrate"]
         .clone()
@@ -72,9 +77,9 @@ fn labels_as_a_key_value_list_are_read_as_a_map_with_a_warning() {
 
 #[test]
 fn a_scaled_object_without_triggers_loads_with_a_warning() {
-    let repo = load("image: {tag: 1.4.1}\nkeda:\n  enabled: true\n  scaledObject: {enabled: true, spec: {minReplicaCount: 1, maxReplicaCount: 5}}\n")
-        .map_err(|d| d.to_string())
-        .unwrap();
+    let repo = loaded(
+        "image: {tag: 1.4.1}\nkeda:\n  enabled: true\n  scaledObject: {enabled: true, spec: {minReplicaCount: 1, maxReplicaCount: 5}}\n",
+    );
     let w: Vec<_> = repo
         .warnings()
         .iter()
@@ -100,9 +105,7 @@ fn a_scaled_object_without_triggers_loads_with_a_warning() {
 #[test]
 fn where_glueops_is_stricter_the_message_says_what_the_chart_would_have_done() {
     // A budget over no pods: rendered by the chart, not by glueops, with a warning.
-    let repo = load("deployment: {enabled: false}\npodDisruptionBudget: {enabled: true}\n")
-        .map_err(|d| d.to_string())
-        .unwrap();
+    let repo = loaded("deployment: {enabled: false}\npodDisruptionBudget: {enabled: true}\n");
     let w: Vec<_> = repo
         .warnings()
         .iter()
@@ -125,9 +128,7 @@ fn where_glueops_is_stricter_the_message_says_what_the_chart_would_have_done() {
             .all(|d| d.path != "podDisruptionBudget.enabled")
     );
     // With the Deployment it protects: no warning.
-    let repo = load("image: {tag: 1.4.1}\npodDisruptionBudget: {enabled: true}\n")
-        .map_err(|d| d.to_string())
-        .unwrap();
+    let repo = loaded("image: {tag: 1.4.1}\npodDisruptionBudget: {enabled: true}\n");
     assert!(
         repo.warnings()
             .iter()
@@ -148,9 +149,7 @@ fn where_glueops_is_stricter_the_message_says_what_the_chart_would_have_done() {
 
 #[test]
 fn a_label_value_written_as_a_yaml_scalar_is_read_as_text_with_a_warning() {
-    let repo = load("image: {tag: 1.4.1}\ncommonLabels: {expose: true, tier: 2}\n")
-        .map_err(|d| d.to_string())
-        .unwrap();
+    let repo = loaded("image: {tag: 1.4.1}\ncommonLabels: {expose: true, tier: 2}\n");
     let d = repo.deployment("api", "production").unwrap();
     let labels = d.values.common_labels.as_ref().unwrap();
     assert_eq!(
