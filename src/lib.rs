@@ -65,6 +65,7 @@ mod checkout;
 mod claims;
 mod config;
 pub mod dora;
+pub mod feedback;
 pub mod gate;
 pub mod ledger;
 mod options;
@@ -84,6 +85,7 @@ pub use bump::{Unsafe, set_image_tag};
 pub use checkout::{Checkout, keep_packed};
 pub use config::Config;
 pub use glueops_files as files;
+pub use glueops_forge as forge;
 pub use glueops_git as git;
 pub use glueops_model as model;
 pub use glueops_render as render;
@@ -98,7 +100,7 @@ pub use preview::{
 pub use release::{
     Bump, ConfigEdit, Refused, Release, SourceCommit, bump, bump_beside, promote, rollback,
 };
-pub use review::config_diff;
+pub use review::{ConfigReview, config_diff, review_config};
 pub use secrets_check::{MissingSecret, check_secrets};
 pub use session::Session;
 pub use status::{DeploymentStatus, PreviewStatus, Status, status};

@@ -137,6 +137,9 @@ pub struct Deployment {
     pub files: usize,
     /// Only files someone else changed were restored: the release stays the same.
     pub repair: bool,
+    /// Its ingress hostnames in the config released (none when removed or without ingress).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
 }
 
 /// A deployment whose change a gate holds back.
@@ -481,10 +484,14 @@ fn release(
     if hand_edit {
         out.repaired.extend(touched.iter().cloned());
     }
-    let tag = repo
-        .deployment(app, env)
+    let instance = repo.deployment(app, env);
+    let tag = instance
         .and_then(|d| d.values.image.as_ref())
         .and_then(|i| i.tag.clone());
+    let hosts = instance
+        .filter(|_| change != Change::Removed)
+        .map(|d| d.hostnames().into_iter().map(|(h, _)| h).collect())
+        .unwrap_or_default();
     out.deployments.push(Deployment {
         app: app.clone(),
         env: env.clone(),
@@ -492,6 +499,7 @@ fn release(
         tag,
         files: touched.len(),
         repair: hand_edit,
+        hosts,
     });
 }
 

@@ -114,13 +114,22 @@ pub(super) fn publish_wanted(
             Wanted::Close(_) => None,
         })
         .collect();
+    let mut hosts = BTreeMap::new();
     let rendered = if requests.is_empty() {
         crate::files::Files::default()
     } else {
         // Only these apps are loaded when the other apps' claims at this commit are known.
         let apps: BTreeSet<String> = requests.iter().map(|r| r.app.clone()).collect();
         let (repo, _) = config.with_apps(config.commit.as_deref(), &apps)?;
-        crate::render::render_selected(&repo, &requests, &|_| false)?.files()?
+        let files = crate::render::render_selected(&repo, &requests, &|_| false)?.files()?;
+        for r in &requests {
+            // Rendered above: the preview loads.
+            if let Ok(d) = repo.preview_at(&r.app, r.number, r.head_sha.as_deref()) {
+                let names: Vec<String> = d.hostnames().into_iter().map(|(h, _)| h).collect();
+                hosts.insert(format!("{}-pr-{}", r.app, r.number), names);
+            }
+        }
+        files
     };
     let layout = Layout::new(config.platform()?);
     let checkout = manifest_checkout(config, manifests, opts)?;
@@ -130,9 +139,40 @@ pub(super) fn publish_wanted(
         cluster: &settings.cluster,
         rendered: &rendered,
     };
-    run(&checkout, opts, |base| {
+    let mut out = run(&checkout, opts, |base| {
         preview_commit(&branch, wanted, base)
-    })
+    })?;
+    hosts.retain(|name, _| out.opened.contains(name));
+    out.hosts = hosts;
+    if let Some(commit) = &out.commit {
+        for name in &out.opened {
+            out.commits
+                .entry(name.clone())
+                .or_insert_with(|| commit.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Manifest commits looked at, newest first, for the one that opened a preview.
+const OPENED_DEPTH: usize = 500;
+
+/// The newest commit at or before `base` whose preview-open trailer is `opened`.
+fn opened_in(
+    checkout: &crate::checkout::Checkout,
+    base: &str,
+    opened: &str,
+) -> Result<Option<String>, Error> {
+    Ok(checkout
+        .repo
+        .log(base, OPENED_DEPTH)?
+        .into_iter()
+        .find(|e| {
+            e.trailers
+                .iter()
+                .any(|t| t.key == t::PREVIEW_OPEN && t.value == opened)
+        })
+        .map(|e| e.commit))
 }
 
 /// The manifest branch previews are written to, and what was rendered for them.
@@ -222,6 +262,13 @@ fn wanted_edits(
                 if let Some(base) = base
                     && as_rendered(b.checkout, base, layout, cluster, name, b.rendered)?
                 {
+                    let opened = format!(
+                        "{app}#{number} sha={}",
+                        r.head_sha.as_deref().unwrap_or("-")
+                    );
+                    if let Some(commit) = opened_in(b.checkout, base, &opened)? {
+                        out.commits.insert(name.clone(), commit);
+                    }
                     continue;
                 }
                 edit.remove(&layout.preview_dir(cluster, name))?;

@@ -54,6 +54,14 @@ pub struct PreviewOutcome {
     pub removed: Vec<String>,
     /// The commit pushed, if anything changed.
     pub commit: Option<String>,
+    /// The ingress hostnames of each preview opened (`<app>-pr-<N>` → hosts, in the
+    /// order the values list them).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub hosts: std::collections::BTreeMap<String, Vec<String>>,
+    /// The manifest commit that holds each opened preview as rendered (`commit`, or the
+    /// earlier one when the branch already held it).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub commits: std::collections::BTreeMap<String, String>,
 }
 
 fn settings(config: &Config) -> Result<&Previews, Error> {

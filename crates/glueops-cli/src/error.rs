@@ -47,6 +47,9 @@ pub(crate) enum Error {
     /// The webhook server failed.
     #[error(transparent)]
     Serve(#[from] glueops_serve::Error),
+    /// A forge client or notification endpoint cannot be set up.
+    #[error(transparent)]
+    Forge(#[from] glueops::forge::Error),
     /// A result could not be printed as JSON.
     #[error("cannot print the result as JSON")]
     Json(#[source] serde_json::Error),

@@ -7,6 +7,7 @@
 mod error;
 mod explain;
 mod flows;
+mod forge;
 mod history;
 mod previews;
 mod render;

@@ -88,9 +88,11 @@ pub(crate) struct ServeArgs {
     /// Tests: read the time from this file (RFC 3339) at every use.
     #[arg(long, env = "GLUEOPS_CLOCK_FILE", hide = true)]
     clock_file: Option<PathBuf>,
+    #[command(flatten)]
+    forge: crate::forge::ForgeArgs,
 }
 
-fn read_secret(path: &PathBuf) -> Result<String, Error> {
+pub(crate) fn read_secret(path: &PathBuf) -> Result<String, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::File {
         path: path.clone(),
         source,
@@ -130,6 +132,11 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
         .iter()
         .map(read_secret)
         .collect::<Result<_, _>>()?;
+    let clients = args.forge.clients()?;
+    settings.github = clients.github;
+    settings.gitlab = clients.gitlab;
+    settings.notify = clients.notify;
+    settings.public_url.clone_from(&args.forge.public_url);
     settings.store = args.store;
     settings.backup_recipients = args.backup_recipients;
     settings.queue = args.queue;

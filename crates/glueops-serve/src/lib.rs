@@ -39,6 +39,7 @@ mod metrics;
 mod queue;
 mod route;
 mod steps;
+mod talkback;
 mod worker;
 
 use std::net::SocketAddr;
@@ -126,6 +127,14 @@ pub struct Settings {
     /// How long one git process may run before it is killed (the batch is retried; `/readyz`
     /// says which remote did not answer).
     pub git_timeout: Duration,
+    /// GitHub, for comments, statuses and deployments (`None`: nothing is told there).
+    pub github: Option<glueops::forge::GitHub>,
+    /// GitLab, likewise.
+    pub gitlab: Option<glueops::forge::GitLab>,
+    /// Where release, hold, rollback, drift and failure notifications go.
+    pub notify: Vec<glueops::forge::Endpoint>,
+    /// This server's public address, for links back from statuses.
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -143,6 +152,9 @@ impl std::fmt::Debug for Settings {
             .field("resync", &self.resync)
             .field("queue", &self.queue)
             .field("cache", &self.cache)
+            .field("github", &self.github)
+            .field("gitlab", &self.gitlab)
+            .field("notify", &self.notify.len())
             .finish_non_exhaustive()
     }
 }
@@ -176,11 +188,15 @@ impl Settings {
             clock: Clock::System,
             git_timeout: glueops::git::DEFAULT_GIT_TIMEOUT,
             max_event_age: Duration::from_secs(3600),
+            github: None,
+            gitlab: None,
+            notify: Vec::new(),
+            public_url: None,
         }
     }
 
     /// `owner/name` of the config repo, as webhooks name it.
-    fn config_repo_name(&self) -> String {
+    pub(crate) fn config_repo_name(&self) -> String {
         if let Some(name) = &self.config_repo {
             return name.clone();
         }
@@ -280,7 +296,9 @@ struct Shared {
     settings: Settings,
     receiver: WebhookReceiver,
     queue: Queue,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
+    /// Feedback to the forge, when one is configured.
+    talkback: Option<talkback::Talkback>,
     routes: RwLock<Option<(Arc<Routes>, Option<String>)>>,
     applied: RwLock<glueops::ledger::Ledger>,
     health: Mutex<Health>,
@@ -440,11 +458,14 @@ impl Server {
             ),
             None => None,
         };
+        let metrics = Arc::new(Metrics::new());
+        let talkback = talkback::Talkback::open(&settings, &metrics)?;
         let shared = Arc::new(Shared {
             settings,
             receiver,
             queue,
-            metrics: Metrics::new(),
+            metrics,
+            talkback,
             routes: RwLock::new(None),
             applied: RwLock::new(glueops::ledger::Ledger::default()),
             health: Mutex::new(Health::default()),
@@ -496,6 +517,8 @@ impl Server {
         tracing::info!(address = %self.local_addr()?, admin = admin_address.as_deref().unwrap_or("-"), "glueops serve listening");
         // One stop signal for both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        // Feedback goes on until the worker finished the accepted deliveries.
+        let (feedback_stop, until_feedback) = tokio::sync::watch::channel(false);
         let until_stopped = move || {
             let mut stopped = stopped.clone();
             async move {
@@ -514,6 +537,11 @@ impl Server {
             shutdown.await;
             let _ = stop.send(true);
         };
+        let feedback = tokio::spawn(talkback::deliver(
+            Arc::clone(&self.shared),
+            until_feedback,
+            FEEDBACK_GRACE,
+        ));
         tokio::join!(main, signal);
         if let Some(admin) = admin {
             let _ = admin.await;
@@ -530,10 +558,15 @@ impl Server {
             what: "the worker thread panicked",
             source: None,
         })?;
+        let _ = feedback_stop.send(true);
+        let _ = feedback.await;
         tracing::info!("stopped");
         Ok(())
     }
 }
+
+/// How long feedback is still delivered at shutdown; the rest waits in the outbox.
+const FEEDBACK_GRACE: Duration = Duration::from_secs(5);
 
 /// Completes on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {

@@ -37,6 +37,17 @@ pub(crate) struct RepoLabels {
     pub(crate) repo: String,
 }
 
+/// Labels of a request to a forge.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ForgeLabels {
+    /// `github`, `gitlab` or `notify`.
+    pub(crate) host: String,
+    /// `comment.create`, `status.get`, `deployment.create`, ...
+    pub(crate) operation: String,
+    /// `ok`, `retry` (429, 5xx, no answer) or `error`.
+    pub(crate) outcome: String,
+}
+
 /// Labels of a deployment.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct DeploymentLabels {
@@ -60,6 +71,8 @@ pub(crate) struct Metrics {
     pub(crate) queued: Gauge,
     pub(crate) held: Gauge,
     pub(crate) previews: Gauge,
+    pub(crate) forge_calls: Family<ForgeLabels, Counter>,
+    pub(crate) feedback_queued: Gauge,
     pub(crate) dora_per_day: Family<DeploymentLabels, FloatGauge>,
     pub(crate) dora_lead_time: Family<DeploymentLabels, FloatGauge>,
     pub(crate) dora_failure_rate: Family<DeploymentLabels, FloatGauge>,
@@ -88,6 +101,8 @@ impl Metrics {
             queued: Gauge::default(),
             held: Gauge::default(),
             previews: Gauge::default(),
+            forge_calls: Family::default(),
+            feedback_queued: Gauge::default(),
             dora_per_day: Family::default(),
             dora_lead_time: Family::default(),
             dora_failure_rate: Family::default(),
@@ -98,6 +113,16 @@ impl Metrics {
             "webhook_events",
             "Webhook deliveries by host, event type and outcome",
             m.events.clone(),
+        );
+        registry.register(
+            "forge_requests",
+            "Requests to forges and notification endpoints, by host, operation and outcome",
+            m.forge_calls.clone(),
+        );
+        registry.register(
+            "feedback_queued",
+            "Comments, statuses, deployments and notifications waiting in the outbox",
+            m.feedback_queued.clone(),
         );
         registry.register(
             "plan_seconds",
@@ -194,6 +219,23 @@ impl Metrics {
             .inc();
         self.push_retries
             .inc_by(u64::from(attempts.saturating_sub(1)));
+    }
+
+    /// Counts one request to a forge.
+    pub(crate) fn forge_request(&self, r: &glueops::forge::Request) {
+        let outcome = match r.status {
+            Some(s) if s < 400 => "ok",
+            Some(s) if s == 429 || s >= 500 => "retry",
+            None => "retry",
+            Some(_) => "error",
+        };
+        self.forge_calls
+            .get_or_create(&ForgeLabels {
+                host: r.host.to_string(),
+                operation: r.operation.to_string(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
     }
 
     /// Counts a failure of `kind`.

@@ -37,6 +37,10 @@ pub(crate) enum Work {
     Preview {
         /// The app (its `source.repo` is the pull request's repository).
         app: String,
+        /// The pull request's repository, `owner/name` (empty in journals written before
+        /// feedback: nothing is told then).
+        #[serde(default)]
+        repo: String,
         /// The pull request.
         number: u64,
         /// Open or update (true), close (false).
@@ -60,6 +64,15 @@ pub(crate) enum Work {
         /// newest one applied to the same app and environment is never applied.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         at: Option<i64>,
+    },
+    /// A config pull request was opened or got new commits: tell it what merging does.
+    ConfigReview {
+        /// The pull request.
+        number: u64,
+        /// Its head commit.
+        sha: String,
+        /// The branch it merges into.
+        base: String,
     },
     /// A reviewer approved (or withdrew their approval of) a config pull request's commit.
     Review {
@@ -211,6 +224,9 @@ impl Routes {
     /// Previews of the apps built from the pull request's repository.
     fn pull_request(&self, pr: &PullRequest) -> Result<Vec<Work>, Ignored> {
         let repo = pr.repo.full_name.to_ascii_lowercase();
+        if repo == self.config_repo && !self.apps.contains_key(&repo) {
+            return config_pull_request(pr);
+        }
         let Some(apps) = self.apps.get(&repo) else {
             return Err(Ignored::new(format!(
                 "a pull request on {repo}, which no app builds"
@@ -225,6 +241,7 @@ impl Routes {
             .iter()
             .map(|a| Work::Preview {
                 app: a.app.clone(),
+                repo: pr.repo.full_name.clone(),
                 number: pr.number,
                 open,
                 sha: pr.head_sha.clone(),
@@ -327,6 +344,33 @@ impl Routes {
             .map(Vec::as_slice)
             .ok_or_else(|| Ignored::new(format!("{repo} is no app's source.repo")))
     }
+}
+
+/// A config pull request: reviewed when opened or given new commits (its config is only
+/// read and rendered, never run, but a fork's head is not in the config repo to fetch).
+fn config_pull_request(pr: &PullRequest) -> Result<Vec<Work>, Ignored> {
+    match pr.action {
+        PullRequestAction::Opened
+        | PullRequestAction::Synchronized
+        | PullRequestAction::Reopened => {}
+        _ => {
+            return Err(Ignored::new(format!(
+                "config pull request #{}: only opened and new commits are reviewed",
+                pr.number
+            )));
+        }
+    }
+    if pr.fork {
+        return Err(Ignored::new(format!(
+            "config pull request #{} comes from a fork: its head is not in the config repo",
+            pr.number
+        )));
+    }
+    Ok(vec![Work::ConfigReview {
+        number: pr.number,
+        sha: pr.head_sha.clone(),
+        base: pr.base_branch.clone(),
+    }])
 }
 
 fn describe_run(name: &str) -> String {

@@ -75,7 +75,17 @@ pub(crate) fn sync(
                 shared.metrics.pushed("manifests", out.attempts);
             }
             shared.metrics.held.set(gauge(out.plan.held.len()));
-            *shared.held.write().unwrap_or_else(|p| p.into_inner()) = Some(out.plan.held.clone());
+            let before = shared
+                .held
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .replace(out.plan.held.clone());
+            if let Some(talk) = &shared.talkback {
+                talk.recovered();
+                if out.commit.is_some() || before.as_ref() != Some(&out.plan.held) {
+                    talk.tell(talk.feedback(None).release(out, "release"), &shared.metrics);
+                }
+            }
             shared.set_synced(None);
             if out.plan.config.as_deref() != shared.routes_commit().as_deref() {
                 match load_routes(shared) {
@@ -92,9 +102,37 @@ pub(crate) fn sync(
         Err(e) => {
             shared.metrics.failed("sync");
             shared.set_synced(Some(e));
+            if let glueops::Error::Config(_) = e {
+                tell_invalid(shared, opts, &e.to_string());
+            }
         }
     }
     result.map(|_| ())
+}
+
+/// The config at the branch's tip does not validate: told once per commit, on the
+/// `glueops/validate` status and every environment's.
+fn tell_invalid(shared: &Shared, opts: &glueops::Options, error: &str) {
+    let Some(talk) = &shared.talkback else { return };
+    let s = &shared.settings;
+    let Ok(config) = glueops::Config::open(&s.config, opts, s.config_branch.as_deref(), false)
+    else {
+        return;
+    };
+    let Some(sha) = config.commit.as_deref() else {
+        return;
+    };
+    if !talk.first_failure(sha) {
+        return;
+    }
+    let envs: Vec<String> = config
+        .platform()
+        .map(|p| p.spec.environments.iter().map(|e| e.name.clone()).collect())
+        .unwrap_or_default();
+    talk.tell(
+        talk.feedback(None).invalid(sha, &envs, error),
+        &shared.metrics,
+    );
 }
 
 /// The config's routing index, read at the config branch's tip.

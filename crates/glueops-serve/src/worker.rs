@@ -105,6 +105,7 @@ fn apply(shared: &Shared, jobs: &[Job]) -> Result<(), glueops::Error> {
         ledger = reviewed;
     }
     previews(shared, &fresh, &opts, &mut failures)?;
+    crate::talkback::config_reviews(shared, &fresh, &opts, &mut failures)?;
     let mut bump_times = Vec::new();
     let (bumped, synced) = crate::bumps::apply(
         shared,
@@ -231,7 +232,8 @@ fn finish(shared: &Shared, job: &Job, outcome: &str, why: Option<&str>) {
 
 /// The pull-request events of the batch, in one commit (the last event of each pull request
 /// wins: its state is what counts). When that fails for a reason the events carry (an app
-/// without previews), each pull request is tried alone so only its deliveries fail.
+/// without previews), each pull request is tried alone so only its deliveries fail. Each
+/// pull request is told what became of its previews.
 fn previews(
     shared: &Shared,
     jobs: &[&Job],
@@ -239,10 +241,12 @@ fn previews(
     failures: &mut Failures,
 ) -> Result<(), glueops::Error> {
     let mut changes: Vec<(PreviewChange, u64)> = Vec::new();
+    let mut pulls = crate::talkback::Pulls::default();
     for job in jobs {
         for w in &job.work {
             if let Work::Preview {
                 app,
+                repo,
                 number,
                 open,
                 sha,
@@ -250,6 +254,7 @@ fn previews(
                 labels,
             } = w
             {
+                pulls.add(&job.host, repo, app, (*number, *open, sha, branch));
                 // By app: only that app is read and rendered.
                 let target = PreviewTarget::App(app.clone());
                 let change = if *open {
@@ -275,6 +280,7 @@ fn previews(
     if changes.is_empty() {
         return Ok(());
     }
+    pulls.started(shared);
     let s = &shared.settings;
     let all: Vec<PreviewChange> = changes.iter().map(|(c, _)| c.clone()).collect();
     let started = Instant::now();
@@ -287,6 +293,7 @@ fn previews(
             if out.commit.is_some() {
                 shared.metrics.pushed("manifests", 1);
             }
+            pulls.done(shared, &out);
             Ok(())
         }
         Err(e) if transient(&e) => Err(e),
@@ -298,8 +305,12 @@ fn previews(
                     std::slice::from_ref(change),
                     opts,
                 ) {
-                    Ok(out) if out.commit.is_some() => shared.metrics.pushed("manifests", 1),
-                    Ok(_) => {}
+                    Ok(out) => {
+                        if out.commit.is_some() {
+                            shared.metrics.pushed("manifests", 1);
+                        }
+                        pulls.done(shared, &out);
+                    }
                     Err(e) if transient(&e) => return Err(e),
                     Err(e) => {
                         shared.metrics.failed("preview");

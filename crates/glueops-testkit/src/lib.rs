@@ -13,7 +13,11 @@
 //! assert!(python.exists());
 //! ```
 
+pub mod forge_http;
 pub mod generated;
+pub mod github;
+mod github_spec;
+mod github_state;
 pub mod hostile;
 pub mod repos;
 pub mod serve;

@@ -1,0 +1,414 @@
+//! Calls on GitHub's REST API (github.com and Enterprise Server): issue comments, commit
+//! statuses, deployments and their statuses; each looked up before it is written.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::call::{marker_line, short};
+use crate::http::{array, credential, id, send};
+use crate::{Call, DeploymentState, Error, Forge, GitHub, GitHubAuth};
+
+/// Pages of comments read at most when looking for the marker (100 each).
+const MAX_PAGES: u32 = 20;
+/// Older deployments of an environment looked at when one succeeds or is retired.
+const RECENT: usize = 10;
+
+/// A signed-in view of one repository.
+struct Repo<'a> {
+    forge: &'a Forge,
+    api: &'a str,
+    repo: &'a str,
+    auth: (reqwest::header::HeaderName, reqwest::header::HeaderValue),
+}
+
+impl Repo<'_> {
+    async fn call(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, Error> {
+        let url = format!("{}/repos/{}{path}", self.api, self.repo);
+        let mut request = self
+            .forge
+            .http
+            .request(method, url)
+            .header(self.auth.0.clone(), self.auth.1.clone())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        send(self.forge, "github", operation, request).await
+    }
+}
+
+pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result<bool, Error> {
+    let repo_name = match call {
+        Call::Comment { repo, .. }
+        | Call::Status { repo, .. }
+        | Call::Deployment { repo, .. }
+        | Call::Retire { repo, .. } => repo,
+        Call::Notify { .. } => return Ok(false),
+    };
+    if !valid_repo(repo_name) {
+        return Err(Error::Answer {
+            operation: call.operation(),
+            reason: format!("`{repo_name}` is not an owner/name repository"),
+        });
+    }
+    let repo = Repo {
+        forge,
+        api: &github.api,
+        repo: repo_name,
+        auth: auth(forge, github, repo_name).await?,
+    };
+    match call {
+        Call::Comment {
+            number,
+            marker,
+            body,
+            ..
+        } => comment(&repo, *number, marker, body).await,
+        Call::Status {
+            sha,
+            context,
+            state,
+            description,
+            target_url,
+            ..
+        } => {
+            let current = repo
+                .call(
+                    "status.get",
+                    Method::GET,
+                    &format!("/commits/{sha}/status?per_page=100"),
+                    None,
+                )
+                .await?;
+            let description = short(description);
+            let same = current["statuses"].as_array().is_some_and(|all| {
+                all.iter().any(|s| {
+                    s["context"] == context.as_str()
+                        && s["state"] == state.github()
+                        && s["description"] == description.as_str()
+                        && s["target_url"].as_str() == target_url.as_deref()
+                })
+            });
+            if same {
+                return Ok(false);
+            }
+            let mut body =
+                json!({"state": state.github(), "context": context, "description": description});
+            if let Some(url) = target_url {
+                body["target_url"] = json!(url);
+            }
+            repo.call(
+                "status.create",
+                Method::POST,
+                &format!("/statuses/{sha}"),
+                Some(&body),
+            )
+            .await?;
+            Ok(true)
+        }
+        Call::Deployment { .. } => deployment(&repo, call).await,
+        Call::Retire {
+            environment,
+            task,
+            keep,
+            ..
+        } => retire(&repo, environment, task, keep.as_deref(), None).await,
+        Call::Notify { .. } => Ok(false),
+    }
+}
+
+/// `owner/name`, each part of the characters GitHub allows.
+fn valid_repo(repo: &str) -> bool {
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    matches!(repo.split_once('/'), Some((owner, name)) if ok(owner) && ok(name))
+}
+
+/// The credential for `repo`: the token, or the app's installation token for its owner.
+async fn auth(
+    forge: &Forge,
+    github: &GitHub,
+    repo: &str,
+) -> Result<(reqwest::header::HeaderName, reqwest::header::HeaderValue), Error> {
+    let app = match &github.auth {
+        GitHubAuth::Token(token) => return credential("authorization", "Bearer ", token),
+        GitHubAuth::App(app) => app,
+    };
+    let owner = repo.split('/').next().unwrap_or_default();
+    let now = jiff::Timestamp::now().as_second();
+    if let Some(token) = forge.tokens.get(owner, now) {
+        return credential("authorization", "Bearer ", &token);
+    }
+    let jwt = credential("authorization", "Bearer ", &app.jwt(now))?;
+    let request = |method: Method, url: String| {
+        forge
+            .http
+            .request(method, url)
+            .header(jwt.0.clone(), jwt.1.clone())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+    };
+    let installation = send(
+        forge,
+        "github",
+        "app.installation",
+        request(
+            Method::GET,
+            format!("{}/repos/{repo}/installation", github.api),
+        ),
+    )
+    .await?;
+    let installation = id(&installation, "app.installation")?;
+    let url = format!(
+        "{}/app/installations/{installation}/access_tokens",
+        github.api
+    );
+    let answer = send(forge, "github", "app.token", request(Method::POST, url)).await?;
+    let token = answer["token"].as_str().ok_or_else(|| Error::Answer {
+        operation: "app.token",
+        reason: "no `token`".into(),
+    })?;
+    let expires = answer["expires_at"]
+        .as_str()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map_or(now + 3600, jiff::Timestamp::as_second);
+    let token = secrecy::SecretString::from(token.to_string());
+    forge.tokens.put(owner, token.clone(), expires);
+    credential("authorization", "Bearer ", &token)
+}
+
+/// The marked comment on pull request `number` says `body`.
+async fn comment(repo: &Repo<'_>, number: u64, marker: &str, body: &str) -> Result<bool, Error> {
+    let mark = marker_line(marker);
+    let full = format!("{body}\n\n{mark}");
+    let mut found: Option<(u64, String)> = None;
+    'pages: for page in 1..=MAX_PAGES {
+        let comments = array(
+            repo.call(
+                "comment.list",
+                Method::GET,
+                &format!("/issues/{number}/comments?per_page=100&page={page}"),
+                None,
+            )
+            .await?,
+            "comment.list",
+        )?;
+        for c in &comments {
+            if let Some(text) = c["body"].as_str()
+                && text.contains(&mark)
+            {
+                found = Some((id(c, "comment.list")?, text.to_string()));
+                break 'pages;
+            }
+        }
+        if comments.len() < 100 {
+            break;
+        }
+    }
+    let payload = json!({ "body": full });
+    match found {
+        Some((_, text)) if text == full => Ok(false),
+        Some((comment, _)) => {
+            repo.call(
+                "comment.update",
+                Method::PATCH,
+                &format!("/issues/comments/{comment}"),
+                Some(&payload),
+            )
+            .await?;
+            Ok(true)
+        }
+        None => {
+            repo.call(
+                "comment.create",
+                Method::POST,
+                &format!("/issues/{number}/comments"),
+                Some(&payload),
+            )
+            .await?;
+            Ok(true)
+        }
+    }
+}
+
+/// The deployment exists with `state` as its latest status.
+async fn deployment(repo: &Repo<'_>, call: &Call) -> Result<bool, Error> {
+    let Call::Deployment {
+        sha,
+        environment,
+        task,
+        transient,
+        state,
+        url,
+        description,
+        payload,
+        ..
+    } = call
+    else {
+        return Ok(false);
+    };
+    let query = format!(
+        "/deployments?sha={sha}&environment={}&task={}&per_page=100",
+        encode(environment),
+        encode(task)
+    );
+    let existing = array(
+        repo.call("deployment.list", Method::GET, &query, None)
+            .await?,
+        "deployment.list",
+    )?;
+    let found = existing.iter().find(|d| {
+        d["sha"] == sha.as_str()
+            && d["environment"] == environment.as_str()
+            && d["task"] == task.as_str()
+    });
+    let mut changed = false;
+    let deployment = match found {
+        Some(d) => id(d, "deployment.list")?,
+        None => {
+            let body = json!({
+                "ref": sha,
+                "task": task,
+                "auto_merge": false,
+                "required_contexts": [],
+                "payload": payload,
+                "environment": environment,
+                "description": short(description),
+                "transient_environment": transient,
+                "production_environment": false,
+            });
+            let created = repo
+                .call(
+                    "deployment.create",
+                    Method::POST,
+                    "/deployments",
+                    Some(&body),
+                )
+                .await?;
+            changed = true;
+            id(&created, "deployment.create")?
+        }
+    };
+    changed |= deployment_status(repo, deployment, *state, url.as_deref(), description).await?;
+    if *state == DeploymentState::Success {
+        changed |= retire(repo, environment, task, Some(sha), Some(deployment)).await?;
+    }
+    Ok(changed)
+}
+
+/// Deployment `id`'s latest status is `state`.
+async fn deployment_status(
+    repo: &Repo<'_>,
+    deployment: u64,
+    state: DeploymentState,
+    url: Option<&str>,
+    description: &str,
+) -> Result<bool, Error> {
+    let path = format!("/deployments/{deployment}/statuses");
+    let latest = array(
+        repo.call(
+            "deployment_status.list",
+            Method::GET,
+            &format!("{path}?per_page=1"),
+            None,
+        )
+        .await?,
+        "deployment_status.list",
+    )?;
+    if latest.first().is_some_and(|s| s["state"] == state.github()) {
+        return Ok(false);
+    }
+    let mut body = json!({
+        "state": state.github(),
+        "description": short(description),
+        // Other apps share the environment: glueops retires only this app's deployments.
+        "auto_inactive": false,
+    });
+    if let Some(url) = url {
+        body["environment_url"] = json!(url);
+    }
+    repo.call("deployment_status.create", Method::POST, &path, Some(&body))
+        .await?;
+    Ok(true)
+}
+
+/// The recent deployments of `environment` for `task` other than `keep` (a commit) and
+/// `keep_id` are inactive.
+async fn retire(
+    repo: &Repo<'_>,
+    environment: &str,
+    task: &str,
+    keep: Option<&str>,
+    keep_id: Option<u64>,
+) -> Result<bool, Error> {
+    let query = format!(
+        "/deployments?environment={}&task={}&per_page={RECENT}",
+        encode(environment),
+        encode(task)
+    );
+    let recent = array(
+        repo.call("deployment.list", Method::GET, &query, None)
+            .await?,
+        "deployment.list",
+    )?;
+    let mut changed = false;
+    for d in recent {
+        let deployment = id(&d, "deployment.list")?;
+        if Some(deployment) == keep_id || keep.is_some_and(|k| d["sha"] == k) {
+            continue;
+        }
+        changed |= deployment_status(
+            repo,
+            deployment,
+            DeploymentState::Inactive,
+            None,
+            "replaced or removed by glueops",
+        )
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// A query value, percent-encoded.
+pub(crate) fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_owner_name_repositories_are_called() {
+        assert!(valid_repo("acme/app.js"));
+        for bad in ["acme", "acme/../x", "acme/a b", "/x", "acme/x/y", "acme/?"] {
+            assert!(!valid_repo(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("deploy:web app"), "deploy%3Aweb%20app");
+        assert_eq!(encode("app-pr-5"), "app-pr-5");
+    }
+}

@@ -1,0 +1,311 @@
+//! Calls on GitLab's REST API (v4): merge-request notes, commit statuses, deployments and
+//! environments; each looked up before it is written. GitLab deployments have no task, so a
+//! deployment of an app to a shared environment goes to the environment `<env>/<app>` (a
+//! folder of environments in GitLab's view); a preview's environment is its own.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::call::{marker_line, short};
+use crate::github::encode;
+use crate::http::{array, credential, id, send};
+use crate::{Call, DeploymentState, Error, Forge, GitLab};
+
+const MAX_PAGES: u32 = 20;
+
+struct Project<'a> {
+    forge: &'a Forge,
+    base: String,
+    auth: (reqwest::header::HeaderName, reqwest::header::HeaderValue),
+}
+
+impl Project<'_> {
+    async fn call(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, Error> {
+        let mut request = self
+            .forge
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(self.auth.0.clone(), self.auth.1.clone());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        send(self.forge, "gitlab", operation, request).await
+    }
+}
+
+pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result<bool, Error> {
+    let repo = match call {
+        Call::Comment { repo, .. }
+        | Call::Status { repo, .. }
+        | Call::Deployment { repo, .. }
+        | Call::Retire { repo, .. } => repo,
+        Call::Notify { .. } => return Ok(false),
+    };
+    let project = Project {
+        forge,
+        base: format!("{}/projects/{}", gitlab.api, encode(repo)),
+        auth: credential("private-token", "", &gitlab.token)?,
+    };
+    match call {
+        Call::Comment {
+            number,
+            marker,
+            body,
+            ..
+        } => note(&project, *number, marker, body).await,
+        Call::Status {
+            sha,
+            context,
+            state,
+            description,
+            target_url,
+            ..
+        } => {
+            let path = format!(
+                "/repository/commits/{sha}/statuses?name={}&per_page=100",
+                encode(context)
+            );
+            let current = array(
+                project.call("status.get", Method::GET, &path, None).await?,
+                "status.get",
+            )?;
+            let description = short(description);
+            // The newest status of the name is first.
+            let latest = current
+                .iter()
+                .filter(|s| s["name"] == context.as_str())
+                .max_by_key(|s| s["id"].as_u64().unwrap_or(0));
+            if latest.is_some_and(|s| {
+                s["status"] == state.gitlab()
+                    && s["description"] == description.as_str()
+                    && s["target_url"].as_str() == target_url.as_deref()
+            }) {
+                return Ok(false);
+            }
+            let mut body =
+                json!({"state": state.gitlab(), "name": context, "description": description});
+            if let Some(url) = target_url {
+                body["target_url"] = json!(url);
+            }
+            project
+                .call(
+                    "status.create",
+                    Method::POST,
+                    &format!("/statuses/{sha}"),
+                    Some(&body),
+                )
+                .await?;
+            Ok(true)
+        }
+        Call::Deployment { .. } => deployment(&project, call).await,
+        Call::Retire {
+            environment,
+            task,
+            keep,
+            ..
+        } => {
+            // A rollback: GitLab shows the newest successful deployment as the
+            // environment's, so the older ones need no change.
+            if keep.is_some() {
+                return Ok(false);
+            }
+            stop(&project, &environment_name(environment, task, true)).await
+        }
+        Call::Notify { .. } => Ok(false),
+    }
+}
+
+/// The GitLab environment of a deployment: a preview's own, else `<env>/<app>`.
+fn environment_name(environment: &str, task: &str, transient: bool) -> String {
+    if transient {
+        return environment.to_string();
+    }
+    let app = task.strip_prefix("deploy:").unwrap_or(task);
+    format!("{environment}/{app}")
+}
+
+async fn note(project: &Project<'_>, iid: u64, marker: &str, body: &str) -> Result<bool, Error> {
+    let mark = marker_line(marker);
+    let full = format!("{body}\n\n{mark}");
+    let mut found: Option<(u64, String)> = None;
+    'pages: for page in 1..=MAX_PAGES {
+        let notes = array(
+            project
+                .call(
+                    "comment.list",
+                    Method::GET,
+                    &format!("/merge_requests/{iid}/notes?sort=asc&per_page=100&page={page}"),
+                    None,
+                )
+                .await?,
+            "comment.list",
+        )?;
+        for n in &notes {
+            if let Some(text) = n["body"].as_str()
+                && text.contains(&mark)
+            {
+                found = Some((id(n, "comment.list")?, text.to_string()));
+                break 'pages;
+            }
+        }
+        if notes.len() < 100 {
+            break;
+        }
+    }
+    let payload = json!({ "body": full });
+    match found {
+        Some((_, text)) if text == full => Ok(false),
+        Some((note, _)) => {
+            project
+                .call(
+                    "comment.update",
+                    Method::PUT,
+                    &format!("/merge_requests/{iid}/notes/{note}"),
+                    Some(&payload),
+                )
+                .await?;
+            Ok(true)
+        }
+        None => {
+            project
+                .call(
+                    "comment.create",
+                    Method::POST,
+                    &format!("/merge_requests/{iid}/notes"),
+                    Some(&payload),
+                )
+                .await?;
+            Ok(true)
+        }
+    }
+}
+
+async fn deployment(project: &Project<'_>, call: &Call) -> Result<bool, Error> {
+    let Call::Deployment {
+        sha,
+        branch,
+        environment,
+        task,
+        transient,
+        state,
+        url,
+        ..
+    } = call
+    else {
+        return Ok(false);
+    };
+    let name = environment_name(environment, task, *transient);
+    if *state == DeploymentState::Inactive {
+        return stop(project, &name).await;
+    }
+    let query = format!(
+        "/deployments?environment={}&order_by=id&sort=desc&per_page=100",
+        encode(&name)
+    );
+    let existing = array(
+        project
+            .call("deployment.list", Method::GET, &query, None)
+            .await?,
+        "deployment.list",
+    )?;
+    let found = existing.iter().find(|d| d["sha"] == sha.as_str());
+    let mut changed = false;
+    match found {
+        Some(d) if d["status"] == state.gitlab() => {}
+        Some(d) => {
+            let deployment = id(d, "deployment.list")?;
+            project
+                .call(
+                    "deployment.update",
+                    Method::PUT,
+                    &format!("/deployments/{deployment}"),
+                    Some(&json!({"status": state.gitlab()})),
+                )
+                .await?;
+            changed = true;
+        }
+        None => {
+            let body = json!({
+                "environment": name,
+                "sha": sha,
+                "ref": branch.as_deref().unwrap_or(sha),
+                "tag": false,
+                "status": state.gitlab(),
+            });
+            project
+                .call(
+                    "deployment.create",
+                    Method::POST,
+                    "/deployments",
+                    Some(&body),
+                )
+                .await?;
+            changed = true;
+        }
+    }
+    if let Some(url) = url {
+        changed |= external_url(project, &name, url).await?;
+    }
+    Ok(changed)
+}
+
+/// The environment `name` (when it exists).
+async fn environment(project: &Project<'_>, name: &str) -> Result<Option<Value>, Error> {
+    let found = array(
+        project
+            .call(
+                "environment.list",
+                Method::GET,
+                &format!("/environments?name={}", encode(name)),
+                None,
+            )
+            .await?,
+        "environment.list",
+    )?;
+    Ok(found.into_iter().find(|e| e["name"] == name))
+}
+
+async fn external_url(project: &Project<'_>, name: &str, url: &str) -> Result<bool, Error> {
+    let Some(env) = environment(project, name).await? else {
+        return Ok(false);
+    };
+    if env["external_url"] == url {
+        return Ok(false);
+    }
+    let env_id = id(&env, "environment.list")?;
+    project
+        .call(
+            "environment.update",
+            Method::PUT,
+            &format!("/environments/{env_id}"),
+            Some(&json!({"external_url": url})),
+        )
+        .await?;
+    Ok(true)
+}
+
+/// The environment `name` is stopped (a closed preview).
+async fn stop(project: &Project<'_>, name: &str) -> Result<bool, Error> {
+    let Some(env) = environment(project, name).await? else {
+        return Ok(false);
+    };
+    if env["state"] == "stopped" {
+        return Ok(false);
+    }
+    let env_id = id(&env, "environment.list")?;
+    project
+        .call(
+            "environment.stop",
+            Method::POST,
+            &format!("/environments/{env_id}/stop"),
+            None,
+        )
+        .await?;
+    Ok(true)
+}

@@ -1,0 +1,4 @@
+//! The outbox and the clients against loopback forges.
+
+mod github;
+mod outbox;

@@ -1,0 +1,203 @@
+//! The operations the GitHub stand-in keeps state for, answered in the shapes of GitHub's
+//! descriptions (the fields a client reads).
+
+use serde_json::{Value, json};
+
+use crate::forge_http::{Answer, Request};
+use crate::github::{Comment, Deployment, INSTALLATION, Params, Status, View, latest_per_context};
+
+fn repo_of(p: &Params) -> String {
+    format!(
+        "{}/{}",
+        p.get("owner").map_or("", String::as_str),
+        p.get("repo").map_or("", String::as_str)
+    )
+}
+
+fn number(p: &Params, name: &str) -> u64 {
+    p.get(name).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+fn page<T: Clone>(items: &[T], r: &Request) -> Vec<T> {
+    let per_page: usize = r
+        .param("per_page")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(30);
+    let page: usize = r
+        .param("page")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    items
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .cloned()
+        .collect()
+}
+
+fn body(r: &Request) -> Value {
+    serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+}
+
+fn comment_json(c: &Comment) -> Value {
+    json!({ "id": c.id, "body": c.body, "user": { "login": "glueops[bot]" } })
+}
+
+fn deployment_json(d: &Deployment) -> Value {
+    json!({
+        "id": d.id, "sha": d.sha, "ref": d.sha, "environment": d.environment, "task": d.task,
+        "transient_environment": d.transient, "payload": d.payload,
+    })
+}
+
+pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
+    let repo = repo_of(p);
+    match op {
+        "apps/get-repo-installation" => Answer::json(
+            200,
+            json!({ "id": INSTALLATION, "app_id": crate::github::TEST_APP_ID }),
+        ),
+        "apps/create-installation-access-token" => {
+            if number(p, "installation_id") != INSTALLATION {
+                return Answer::json(404, json!({ "message": "Not Found" }));
+            }
+            let token = format!("ghs_test_{}", s.id());
+            s.issued.push(token.clone());
+            let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+            Answer::json(
+                201,
+                json!({ "token": token, "expires_at": expires.to_string() }),
+            )
+        }
+        "issues/list-comments" => {
+            let issue = number(p, "issue_number");
+            let all: Vec<Comment> = s
+                .comments
+                .iter()
+                .filter(|c| c.repo == repo && c.issue == issue)
+                .cloned()
+                .collect();
+            Answer::json(
+                200,
+                Value::Array(page(&all, r).iter().map(comment_json).collect()),
+            )
+        }
+        "issues/create-comment" => {
+            let c = Comment {
+                id: s.id(),
+                repo,
+                issue: number(p, "issue_number"),
+                body: body(r)["body"].as_str().unwrap_or_default().to_string(),
+            };
+            let out = comment_json(&c);
+            s.comments.push(c);
+            Answer::json(201, out)
+        }
+        "issues/update-comment" => {
+            let id = number(p, "comment_id");
+            match s.comments.iter_mut().find(|c| c.id == id && c.repo == repo) {
+                Some(c) => {
+                    c.body = body(r)["body"].as_str().unwrap_or_default().to_string();
+                    Answer::json(200, comment_json(c))
+                }
+                None => Answer::json(404, json!({ "message": "Not Found" })),
+            }
+        }
+        "repos/get-combined-status-for-ref" => {
+            let sha = p.get("ref").cloned().unwrap_or_default();
+            let of: Vec<Status> = s
+                .statuses
+                .iter()
+                .filter(|x| x.repo == repo && x.sha == sha)
+                .cloned()
+                .collect();
+            let latest: Vec<Value> = latest_per_context(&of)
+                .into_iter()
+                .map(|x| json!({ "id": x.id, "context": x.context, "state": x.state, "description": x.description, "target_url": null }))
+                .collect();
+            Answer::json(
+                200,
+                json!({ "state": "pending", "sha": sha, "statuses": latest }),
+            )
+        }
+        "repos/create-commit-status" => {
+            let b = body(r);
+            let st = Status {
+                id: s.id(),
+                repo,
+                sha: p.get("sha").cloned().unwrap_or_default(),
+                context: b["context"].as_str().unwrap_or("default").to_string(),
+                state: b["state"].as_str().unwrap_or_default().to_string(),
+                description: b["description"].as_str().unwrap_or_default().to_string(),
+            };
+            let out = json!({ "id": st.id, "context": st.context, "state": st.state });
+            s.statuses.push(st);
+            Answer::json(201, out)
+        }
+        "repos/list-deployments" => {
+            let mut all: Vec<&Deployment> = s
+                .deployments
+                .iter()
+                .filter(|d| d.repo == repo)
+                .filter(|d| r.param("sha").is_none_or(|x| x == d.sha))
+                .filter(|d| r.param("environment").is_none_or(|x| x == d.environment))
+                .filter(|d| r.param("task").is_none_or(|x| x == d.task))
+                .collect();
+            all.reverse();
+            let shown: Vec<Value> = page(&all, r).into_iter().map(deployment_json).collect();
+            Answer::json(200, Value::Array(shown))
+        }
+        "repos/create-deployment" => {
+            let b = body(r);
+            let d = Deployment {
+                id: s.id(),
+                repo,
+                sha: b["ref"].as_str().unwrap_or_default().to_string(),
+                environment: b["environment"]
+                    .as_str()
+                    .unwrap_or("production")
+                    .to_string(),
+                task: b["task"].as_str().unwrap_or("deploy").to_string(),
+                transient: b["transient_environment"] == true,
+                payload: b["payload"].clone(),
+                statuses: Vec::new(),
+            };
+            let out = deployment_json(&d);
+            s.deployments.push(d);
+            Answer::json(201, out)
+        }
+        "repos/list-deployment-statuses" => {
+            let id = number(p, "deployment_id");
+            let Some(d) = s.deployments.iter().find(|d| d.id == id && d.repo == repo) else {
+                return Answer::json(404, json!({ "message": "Not Found" }));
+            };
+            let newest_first: Vec<Value> = d
+                .statuses
+                .iter()
+                .rev()
+                .map(|(state, url)| json!({ "state": state, "environment_url": url }))
+                .collect();
+            Answer::json(200, Value::Array(page(&newest_first, r)))
+        }
+        "repos/create-deployment-status" => {
+            let id = number(p, "deployment_id");
+            let b = body(r);
+            let Some(d) = s
+                .deployments
+                .iter_mut()
+                .find(|d| d.id == id && d.repo == repo)
+            else {
+                return Answer::json(404, json!({ "message": "Not Found" }));
+            };
+            let state = b["state"].as_str().unwrap_or_default().to_string();
+            let url = b["environment_url"].as_str().map(str::to_string);
+            d.statuses.push((state.clone(), url));
+            Answer::json(201, json!({ "id": id, "state": state }))
+        }
+        other => Answer::json(
+            501,
+            json!({ "message": format!("the test forge does not keep state for {other}") }),
+        ),
+    }
+}
