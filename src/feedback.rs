@@ -366,8 +366,9 @@ impl Feedback {
 
     /// The config at `sha` does not validate: `glueops/validate` and every environment's
     /// status fail with the first located error, and a failure notification.
-    pub fn invalid(&self, sha: &str, envs: &[String], error: &str) -> Vec<Call> {
-        let first = first_line(error);
+    pub fn invalid(&self, sha: &str, envs: &[String], error: &crate::Error) -> Vec<Call> {
+        let first = first_error(error);
+        let error = error.to_string();
         let mut calls: Vec<Call> = std::iter::once("validate".to_string())
             .chain(envs.iter().cloned())
             .map(|context| Call::Status {
@@ -384,7 +385,7 @@ impl Feedback {
             event: Event {
                 kind: "failure".into(),
                 summary: format!("glueops cannot release {}: {first}", self.config_repo),
-                details: serde_json::json!({ "configRepo": self.config_repo, "config": sha, "error": error }),
+                details: serde_json::json!({ "configRepo": self.config_repo, "config": sha, "error": error.as_str() }),
                 id: format!("failure:{sha}"),
             },
             endpoint: None,
@@ -421,8 +422,9 @@ impl Feedback {
 
     /// Config pull request `number` at `sha` does not validate: a failing `glueops/validate`
     /// naming the first located error, and the comment saying so.
-    pub fn config_review_failed(&self, number: u64, sha: &str, error: &str) -> Vec<Call> {
-        let first = first_line(error);
+    pub fn config_review_failed(&self, number: u64, sha: &str, error: &crate::Error) -> Vec<Call> {
+        let first = first_error(error);
+        let error = error.to_string();
         vec![
             Call::Status {
                 host: self.host,
@@ -462,7 +464,19 @@ fn held(hold: &Hold) -> String {
     }
 }
 
-/// The first line that says something (a located error's `file:line: message`).
+/// The first error, located (`file:line:column: message`) when it is the config's.
+pub fn first_error(error: &crate::Error) -> String {
+    if let crate::Error::Config(d) = error
+        && let Some(first) = d
+            .iter()
+            .find(|d| d.severity == crate::model::Severity::Error)
+    {
+        return format!("{}: {}", first.location, first.message);
+    }
+    first_line(&error.to_string())
+}
+
+/// The first line that says something.
 fn first_line(error: &str) -> String {
     let line = error
         .lines()

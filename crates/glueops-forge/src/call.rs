@@ -143,8 +143,9 @@ pub enum Call {
         target_url: Option<String>,
     },
     /// The deployment of `sha` to `environment` (for `task`) exists and its latest status is
-    /// `state`; when `state` is success, older deployments of the environment and task are
-    /// marked inactive.
+    /// `state` (`in_progress` only for a deployment without a status yet: it never moves
+    /// one back); when `state` is success, older deployments of the environment and task
+    /// are marked inactive.
     Deployment {
         /// The forge.
         host: Host,

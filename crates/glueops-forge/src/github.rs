@@ -283,7 +283,8 @@ async fn deployment(repo: &Repo<'_>, call: &Call) -> Result<bool, Error> {
                 "task": task,
                 "auto_merge": false,
                 "required_contexts": [],
-                "payload": payload,
+                // GitHub takes an object or a string.
+                "payload": if payload.is_null() { json!({}) } else { payload.clone() },
                 "environment": environment,
                 "description": short(description),
                 "transient_environment": transient,
@@ -327,8 +328,11 @@ async fn deployment_status(
         .await?,
         "deployment_status.list",
     )?;
-    if latest.first().is_some_and(|s| s["state"] == state.github()) {
-        return Ok(false);
+    match latest.first() {
+        Some(s) if s["state"] == state.github() => return Ok(false),
+        // `in_progress` only starts a deployment: it never moves one back from where it got.
+        Some(_) if state == DeploymentState::InProgress => return Ok(false),
+        _ => {}
     }
     let mut body = json!({
         "state": state.github(),

@@ -218,6 +218,8 @@ async fn deployment(project: &Project<'_>, call: &Call) -> Result<bool, Error> {
     let mut changed = false;
     match found {
         Some(d) if d["status"] == state.gitlab() => {}
+        // `running` only starts a deployment: it never moves one back.
+        Some(_) if *state == DeploymentState::InProgress => {}
         Some(d) => {
             let deployment = id(d, "deployment.list")?;
             project

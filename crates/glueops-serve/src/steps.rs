@@ -83,7 +83,10 @@ pub(crate) fn sync(
             if let Some(talk) = &shared.talkback {
                 talk.recovered();
                 if out.commit.is_some() || before.as_ref() != Some(&out.plan.held) {
-                    talk.tell(talk.feedback(None).release(out, "release"), &shared.metrics);
+                    talk.tell(
+                        talk.config_feedback(shared).release(out, "release"),
+                        &shared.metrics,
+                    );
                 }
             }
             shared.set_synced(None);
@@ -103,7 +106,7 @@ pub(crate) fn sync(
             shared.metrics.failed("sync");
             shared.set_synced(Some(e));
             if let glueops::Error::Config(_) = e {
-                tell_invalid(shared, opts, &e.to_string());
+                tell_invalid(shared, opts, e);
             }
         }
     }
@@ -112,7 +115,7 @@ pub(crate) fn sync(
 
 /// The config at the branch's tip does not validate: told once per commit, on the
 /// `glueops/validate` status and every environment's.
-fn tell_invalid(shared: &Shared, opts: &glueops::Options, error: &str) {
+fn tell_invalid(shared: &Shared, opts: &glueops::Options, error: &glueops::Error) {
     let Some(talk) = &shared.talkback else { return };
     let s = &shared.settings;
     let Ok(config) = glueops::Config::open(&s.config, opts, s.config_branch.as_deref(), false)
@@ -130,7 +133,7 @@ fn tell_invalid(shared: &Shared, opts: &glueops::Options, error: &str) {
         .map(|p| p.spec.environments.iter().map(|e| e.name.clone()).collect())
         .unwrap_or_default();
     talk.tell(
-        talk.feedback(None).invalid(sha, &envs, error),
+        talk.config_feedback(shared).invalid(sha, &envs, error),
         &shared.metrics,
     );
 }

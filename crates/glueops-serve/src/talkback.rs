@@ -76,6 +76,16 @@ impl Talkback {
         f
     }
 
+    /// The composer for the config repo's own feedback (its branch from the routes when
+    /// none was configured: GitLab deployments name one).
+    pub(crate) fn config_feedback(&self, shared: &Shared) -> Feedback {
+        let mut f = self.feedback(None);
+        if f.config_branch.is_none() {
+            f.config_branch = shared.routes().map(|r| r.config_branch.clone());
+        }
+        f
+    }
+
     /// Journals `calls` and wakes the delivery task. An outbox that cannot be written loses
     /// feedback, never a release: it is logged and counted.
     pub(crate) fn tell(&self, calls: Vec<Call>, metrics: &crate::metrics::Metrics) {
@@ -271,9 +281,7 @@ pub(crate) fn config_reviews(
         let calls = match result {
             Ok(review) => feedback.config_review(number, &review),
             Err(e) if crate::steps::transient(&e) => return Err(e),
-            Err(e @ glueops::Error::Config(_)) => {
-                feedback.config_review_failed(number, sha, &e.to_string())
-            }
+            Err(e @ glueops::Error::Config(_)) => feedback.config_review_failed(number, sha, &e),
             Err(e) => {
                 shared.metrics.failed("config_review");
                 failures.insert(seq, ("failed", crate::steps::chain(&e)));

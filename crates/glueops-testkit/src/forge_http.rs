@@ -94,6 +94,11 @@ impl HttpServer {
         Ok(HttpServer { addr, stop })
     }
 
+    /// The address listened on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

@@ -150,6 +150,11 @@ impl GitHubForge {
         }
     }
 
+    /// Forgets the faults not yet answered (the forge is back).
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// Faults not yet answered.
     pub fn faults_left(&self) -> usize {
         self.lock().faults.len()

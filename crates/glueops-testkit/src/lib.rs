@@ -18,6 +18,7 @@ pub mod generated;
 pub mod github;
 mod github_spec;
 mod github_state;
+pub mod gitlab;
 pub mod hostile;
 pub mod repos;
 pub mod serve;

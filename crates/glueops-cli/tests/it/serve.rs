@@ -260,7 +260,7 @@ fn review(number: u64, sha: &str, reviewer: &str) -> Vec<u8> {
 
 /// Commits `file` = `text` on branch `branch` of the config work tree and pushes the branch;
 /// the commit id.
-fn config_branch_commit(
+pub(crate) fn config_branch_commit(
     p: &Platform,
     branch: &str,
     file: &str,
