@@ -169,12 +169,37 @@ fn a_removed_deployment_is_retired_not_deployed() {
     assert!(!calls.iter().any(|c| matches!(c, Call::Deployment { .. })));
 }
 
+fn copy(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn an_invalid_config_fails_validate_and_every_environment_with_the_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-config")),
+        dir.path(),
+    );
+    let values = dir.path().join("apps/api/envs/staging/values.yaml");
+    let text = std::fs::read_to_string(&values).unwrap();
+    std::fs::write(
+        &values,
+        text.replace("deployment: {", "deployment: {replicas: many, "),
+    )
+    .unwrap();
+    let diagnostics = crate::model::Repo::load(dir.path()).unwrap_err();
+    let error = crate::Error::Config(diagnostics);
     let fb = Feedback::new(Host::GitHub, "acme/config");
-    let error =
-        "\napps/web/base/values.yaml:3:5: error: `replicas` must be a number\n  more context";
-    let calls = fb.invalid(CONFIG, &["prod".into()], error);
+    let calls = fb.invalid(CONFIG, &["prod".into()], &error);
     let s = statuses(&calls);
     assert_eq!(s.len(), 2);
     for (context, state, description) in s {
@@ -182,9 +207,18 @@ fn an_invalid_config_fails_validate_and_every_environment_with_the_located_error
         assert_eq!(state, StatusState::Failure);
         assert_eq!(
             description,
-            "apps/web/base/values.yaml:3:5: error: `replicas` must be a number"
+            "apps/api/envs/staging/values.yaml:2:24: `deployment.replicas` must be an integer, but it is a string"
         );
     }
+    // Not the config's: the first line that says something.
+    let other = crate::Error::Invalid {
+        message: "the manifest remote cannot be read".into(),
+        help: "check it".into(),
+    };
+    assert_eq!(
+        first_error(&other),
+        "the manifest remote cannot be read; check it"
+    );
 }
 
 #[test]

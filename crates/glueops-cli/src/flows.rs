@@ -42,18 +42,8 @@ pub(crate) struct Common {
     outputs: Option<PathBuf>,
     /// How long one git process (a fetch, a push) may run before it is stopped, e.g. `120s`
     /// or `5m`.
-    #[arg(long, global = true, env = "GLUEOPS_GIT_TIMEOUT", default_value = "120s", value_parser = duration)]
+    #[arg(long, global = true, env = "GLUEOPS_GIT_TIMEOUT", default_value = "120s", value_parser = crate::flags::duration)]
     git_timeout: std::time::Duration,
-}
-
-/// A duration flag: `90`, `90s`, `5m`, `1h30m` (at least one second).
-pub(crate) fn duration(text: &str) -> Result<std::time::Duration, String> {
-    let seconds = if text.bytes().all(|b| b.is_ascii_digit()) {
-        text.parse::<u64>().map_err(|e| e.to_string())?
-    } else {
-        glueops::model::check::go_duration_seconds(text).map_err(|e| e.to_string())?
-    };
-    Ok(std::time::Duration::from_secs(seconds.max(1)))
 }
 
 impl Common {
@@ -65,6 +55,20 @@ impl Common {
         opts.config_branch = self.config_branch.clone();
         opts.git_timeout = self.git_timeout;
         opts
+    }
+
+    /// Where feedback about `repos` goes.
+    pub(crate) fn destination<'a>(
+        &'a self,
+        opts: &'a Options,
+        repos: &'a Repos,
+    ) -> crate::forge::Destination<'a> {
+        crate::forge::Destination {
+            cache: &opts.cache,
+            config: &repos.config,
+            manifests: &repos.manifests,
+            config_branch: self.config_branch.as_deref(),
+        }
     }
 
     /// Writes the CI summary and outputs when asked (`report` is only made then).
@@ -147,6 +151,8 @@ pub(crate) struct SyncArgs {
     #[command(flatten)]
     branch: Branch,
     #[command(flatten)]
+    feedback: crate::forge::FeedbackArgs,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -155,6 +161,12 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<u8, Error> {
     opts.dry_run = args.dry_run;
     opts.allow_delete = args.allow_delete;
     let outcome = glueops::sync(&args.repos.config, &args.repos.manifests, &opts)?;
+    if !outcome.dry_run {
+        args.feedback
+            .tell(&args.common.destination(&opts, &args.repos), |f| {
+                f.release(&outcome, "release")
+            })?;
+    }
     args.common.report(|| Report::outcome("sync", &outcome))?;
     if !args.common.json(&outcome)? {
         print_outcome("sync", &outcome);
@@ -245,6 +257,8 @@ pub(crate) struct BumpArgs {
     #[command(flatten)]
     branch: Branch,
     #[command(flatten)]
+    feedback: crate::forge::FeedbackArgs,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -308,6 +322,16 @@ pub(crate) fn bump(args: &BumpArgs) -> Result<u8, Error> {
             None,
         ),
     };
+    if let (Some(manifests), Some(synced)) = (&args.manifests, &synced) {
+        let repos = Repos {
+            config: args.config.clone(),
+            manifests: manifests.clone(),
+        };
+        args.feedback
+            .tell(&args.common.destination(&opts, &repos), |f| {
+                f.release(synced, "release")
+            })?;
+    }
     args.common
         .report(|| Report::bump(&edit, &args.tag, synced.as_ref()))?;
     if args
@@ -348,6 +372,8 @@ pub(crate) struct PromoteArgs {
     #[command(flatten)]
     branch: Branch,
     #[command(flatten)]
+    feedback: crate::forge::FeedbackArgs,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -360,6 +386,14 @@ pub(crate) fn promote(args: &PromoteArgs) -> Result<u8, Error> {
         &args.to,
         &args.approved_by,
         &opts,
+    )?;
+    tell_release(
+        &args.feedback,
+        &args.common,
+        &opts,
+        &args.repos,
+        &r,
+        "release",
     )?;
     report_release("promote", &args.common, &r)
 }
@@ -384,6 +418,8 @@ pub(crate) struct RollbackArgs {
     #[command(flatten)]
     branch: Branch,
     #[command(flatten)]
+    feedback: crate::forge::FeedbackArgs,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -398,7 +434,30 @@ pub(crate) fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
         &args.reason,
         &opts,
     )?;
+    tell_release(
+        &args.feedback,
+        &args.common,
+        &opts,
+        &args.repos,
+        &r,
+        "rollback",
+    )?;
     report_release("rollback", &args.common, &r)
+}
+
+/// Tells the forge what a promote or rollback released (`kind` names it in notifications).
+fn tell_release(
+    feedback: &crate::forge::FeedbackArgs,
+    common: &Common,
+    opts: &Options,
+    repos: &Repos,
+    r: &Release,
+    kind: &str,
+) -> Result<(), Error> {
+    if let Release::Released { sync, .. } = r {
+        feedback.tell(&common.destination(opts, repos), |f| f.release(sync, kind))?;
+    }
+    Ok(())
 }
 
 fn report_release(what: &str, common: &Common, r: &Release) -> Result<u8, Error> {

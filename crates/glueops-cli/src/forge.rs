@@ -13,6 +13,7 @@ use crate::error::Error;
 pub(crate) struct ForgeArgs {
     /// The GitHub API (`https://HOST/api/v3` for GitHub Enterprise Server).
     #[arg(
+        global = true,
         long,
         env = "GLUEOPS_GITHUB_API",
         default_value = "https://api.github.com",
@@ -22,6 +23,7 @@ pub(crate) struct ForgeArgs {
     /// A file holding a GitHub token (contents read, pull requests, statuses and deployments
     /// write): comments, statuses and deployments on GitHub.
     #[arg(
+        global = true,
         long,
         env = "GLUEOPS_GITHUB_TOKEN_FILE",
         value_name = "FILE",
@@ -31,6 +33,7 @@ pub(crate) struct ForgeArgs {
     /// Sign in as this GitHub App (with --github-app-key-file): an installation token per
     /// repository owner, refreshed before it expires.
     #[arg(
+        global = true,
         long,
         env = "GLUEOPS_GITHUB_APP_ID",
         value_name = "ID",
@@ -39,6 +42,7 @@ pub(crate) struct ForgeArgs {
     github_app_id: Option<u64>,
     /// The GitHub App's private key (the PEM file GitHub generated).
     #[arg(
+        global = true,
         long,
         env = "GLUEOPS_GITHUB_APP_KEY_FILE",
         value_name = "PEM",
@@ -47,6 +51,7 @@ pub(crate) struct ForgeArgs {
     github_app_key_file: Option<PathBuf>,
     /// The GitLab API.
     #[arg(
+        global = true,
         long,
         env = "GLUEOPS_GITLAB_API",
         default_value = "https://gitlab.com/api/v4",
@@ -55,13 +60,19 @@ pub(crate) struct ForgeArgs {
     gitlab_api: String,
     /// A file holding a GitLab token with the `api` scope: notes, statuses and deployments
     /// on GitLab.
-    #[arg(long, env = "GLUEOPS_GITLAB_API_TOKEN_FILE", value_name = "FILE")]
+    #[arg(
+        global = true,
+        long,
+        env = "GLUEOPS_GITLAB_API_TOKEN_FILE",
+        value_name = "FILE"
+    )]
     gitlab_api_token_file: Option<PathBuf>,
     /// Send release, hold, rollback, drift and failure notifications here (repeatable): a
     /// Slack incoming webhook (`hooks.slack.com`, or `slack+https://…` for a compatible one)
     /// or any HTTPS endpoint (a signed JSON event). A URL that is itself a credential (a
     /// Slack webhook) belongs in --notify-file.
     #[arg(
+        global = true,
         long = "notify",
         env = "GLUEOPS_NOTIFY",
         value_delimiter = ',',
@@ -69,14 +80,19 @@ pub(crate) struct ForgeArgs {
     )]
     notify: Vec<String>,
     /// A file of notification URLs, one per line (`#` comments).
-    #[arg(long, env = "GLUEOPS_NOTIFY_FILE", value_name = "FILE")]
+    #[arg(global = true, long, env = "GLUEOPS_NOTIFY_FILE", value_name = "FILE")]
     notify_file: Option<PathBuf>,
     /// A file holding the secret that signs JSON notifications
     /// (`X-Glueops-Signature-256: sha256=<HMAC-SHA256 of the body>`).
-    #[arg(long, env = "GLUEOPS_NOTIFY_SECRET_FILE", value_name = "FILE")]
+    #[arg(
+        global = true,
+        long,
+        env = "GLUEOPS_NOTIFY_SECRET_FILE",
+        value_name = "FILE"
+    )]
     notify_secret_file: Option<PathBuf>,
     /// Where glueops is reached, for links back from statuses (`https://glueops.example.com`).
-    #[arg(long, env = "GLUEOPS_PUBLIC_URL", value_name = "URL")]
+    #[arg(global = true, long, env = "GLUEOPS_PUBLIC_URL", value_name = "URL")]
     pub(crate) public_url: Option<String>,
 }
 
@@ -160,7 +176,7 @@ fn api(url: &str) -> Result<String, Error> {
 }
 
 fn secret(path: &PathBuf) -> Result<SecretString, Error> {
-    crate::serve::read_secret(path).map(SecretString::from)
+    crate::flags::read_secret(path).map(SecretString::from)
 }
 
 #[cfg(test)]
@@ -184,4 +200,104 @@ mod tests {
             assert!(!e.contains("pw"), "{e}");
         }
     }
+}
+
+/// The feedback flags of a one-shot command (`sync`, `preview`, `bump`, `promote`,
+/// `rollback`): what it did is told to the forge before it exits; what the forge does not
+/// take within `--feedback-timeout` waits in `<cache>/feedback-outbox` for the next command.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FeedbackArgs {
+    #[command(flatten)]
+    forge: ForgeArgs,
+    /// The config repo as the forge names it (`owner/name`; default: the last two parts of
+    /// --config).
+    #[arg(long, env = "GLUEOPS_CONFIG_REPO", global = true)]
+    config_repo: Option<String>,
+    /// How long the command keeps trying to deliver its feedback before it leaves the rest
+    /// in the cache's outbox for the next command.
+    #[arg(long, env = "GLUEOPS_FEEDBACK_TIMEOUT", global = true, default_value = "30s", value_parser = crate::flags::duration)]
+    feedback_timeout: std::time::Duration,
+}
+
+/// Where a one-shot command's feedback goes.
+pub(crate) struct Destination<'a> {
+    pub(crate) cache: &'a std::path::Path,
+    pub(crate) config: &'a str,
+    pub(crate) manifests: &'a str,
+    pub(crate) config_branch: Option<&'a str>,
+}
+
+impl FeedbackArgs {
+    /// Composes the calls with `compose` and delivers them (nothing when no forge or
+    /// endpoint is configured). A forge that does not answer never fails the command: its
+    /// calls wait in the outbox, and a warning says so.
+    pub(crate) fn tell(
+        &self,
+        to: &Destination<'_>,
+        compose: impl FnOnce(&glueops::feedback::Feedback) -> Vec<glueops::forge::Call>,
+    ) -> Result<(), Error> {
+        let clients = self.clients_or_none()?;
+        let Some(forge) = clients else {
+            return Ok(());
+        };
+        let host = if forge.serves(glueops::forge::Host::GitHub) {
+            glueops::forge::Host::GitHub
+        } else {
+            glueops::forge::Host::GitLab
+        };
+        let repo = self
+            .config_repo
+            .clone()
+            .unwrap_or_else(|| repo_name(to.config));
+        let mut feedback = glueops::feedback::Feedback::new(host, &repo);
+        feedback.config_branch = to.config_branch.map(str::to_string);
+        feedback.manifests_web = glueops::feedback::web_url(to.manifests);
+        feedback.public_url.clone_from(&self.forge.public_url);
+        let outbox = glueops::forge::Outbox::open(&to.cache.join("feedback-outbox"))?;
+        for call in compose(&feedback).into_iter().filter(|c| forge.takes(c)) {
+            outbox.put(&call)?;
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        let deadline = std::time::Instant::now() + self.feedback_timeout;
+        let waiting = runtime.block_on(async {
+            loop {
+                let report = outbox.deliver(&forge, jiff::Timestamp::now()).await?;
+                let due = report.next_attempt.map(|at| {
+                    let secs = at.as_second() - jiff::Timestamp::now().as_second();
+                    std::time::Duration::from_secs(secs.clamp(1, 30).unsigned_abs())
+                });
+                match due {
+                    Some(wait) if std::time::Instant::now() + wait < deadline => {
+                        tokio::time::sleep(wait).await;
+                    }
+                    _ => return Ok::<usize, Error>(report.waiting),
+                }
+            }
+        })?;
+        if waiting > 0 {
+            eprintln!(
+                "warning: {waiting} feedback call(s) for the forge wait in {} (the forge did not take them); the next glueops command with this --cache sends them",
+                to.cache.join("feedback-outbox").display()
+            );
+        }
+        Ok(())
+    }
+
+    fn clients_or_none(&self) -> Result<Option<glueops::forge::Forge>, Error> {
+        let c = self.forge.clients()?;
+        let forge = glueops::forge::Forge::new(c.github, c.gitlab, c.notify)?;
+        Ok(forge.is_configured().then_some(forge))
+    }
+}
+
+/// `owner/name` from a repository string (its last two parts, without `.git`).
+pub(crate) fn repo_name(spec: &str) -> String {
+    let trimmed = spec.trim_end_matches('/');
+    let mut parts = trimmed.rsplit(['/', ':']);
+    let name = parts.next().unwrap_or_default();
+    let owner = parts.next().unwrap_or_default();
+    format!("{owner}/{}", name.strip_suffix(".git").unwrap_or(name))
 }

@@ -6,6 +6,7 @@
 
 mod error;
 mod explain;
+mod flags;
 mod flows;
 mod forge;
 mod history;

@@ -17,6 +17,8 @@ pub(crate) struct PreviewArgs {
     manifest_branch: Option<String>,
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    feedback: crate::forge::FeedbackArgs,
 }
 
 /// The app, or the source repository whose apps get the preview.
@@ -117,11 +119,70 @@ pub(crate) fn preview(args: &PreviewArgs) -> Result<u8, Error> {
             glueops::gc_previews(&repos.config, &repos.manifests, &opts)?
         }
     };
+    tell_preview(args, &opts, &outcome)?;
     args.common.report(|| Report::preview(&outcome))?;
     if !args.common.json(&outcome)? {
         print_preview(&outcome);
     }
     Ok(0)
+}
+
+/// Tells the pull request what became of its previews (open and close only).
+fn tell_preview(
+    args: &PreviewArgs,
+    opts: &glueops::Options,
+    outcome: &PreviewOutcome,
+) -> Result<(), Error> {
+    let (repos, target, number, sha, branch, open) = match &args.action {
+        PreviewAction::Open {
+            repos,
+            target,
+            pr,
+            sha,
+            branch,
+            ..
+        } => (repos, target, *pr, sha.clone(), branch.clone(), true),
+        PreviewAction::Close { repos, target, pr } => {
+            (repos, target, *pr, String::new(), None, false)
+        }
+        PreviewAction::Gc { .. } => return Ok(()),
+    };
+    let names: Vec<&String> = outcome.opened.iter().chain(&outcome.closed).collect();
+    let apps: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.rsplit_once("-pr-").map(|(app, _)| app.to_string()))
+        .collect();
+    // The pull request's repository: given, or the app's `source.repo`.
+    let repo = match (&target.source_repo, &target.app) {
+        (Some(repo), _) => Some(repo.clone()),
+        (None, Some(app)) => source_repo(repos, app, opts),
+        (None, None) => None,
+    };
+    let Some(repo) = repo else {
+        return Ok(());
+    };
+    let pull = glueops::feedback::PreviewPull {
+        repo,
+        number,
+        sha,
+        branch: branch.unwrap_or_default(),
+        apps,
+        open,
+    };
+    args.feedback
+        .tell(&args.common.destination(opts, repos), |f| {
+            f.preview(&pull, outcome)
+        })
+}
+
+/// The `source.repo` of `app` (any of its deployments).
+fn source_repo(repos: &Repos, app: &str, opts: &glueops::Options) -> Option<String> {
+    let config =
+        glueops::Config::open(&repos.config, opts, opts.config_branch.as_deref(), false).ok()?;
+    let repo = config.repo().ok()?;
+    repo.deployments()
+        .filter(|d| d.app == app)
+        .find_map(|d| d.values.source.as_ref().and_then(|s| s.repo.clone()))
 }
 
 fn print_preview(o: &PreviewOutcome) {

@@ -20,10 +20,10 @@ pub(crate) struct ServeArgs {
     admin_token_file: Option<PathBuf>,
     /// Events whose own time (pull requests, images, pipelines) is older than this are never
     /// applied: a captured body sent again.
-    #[arg(long, env = "GLUEOPS_MAX_EVENT_AGE", default_value = "1h", value_parser = crate::flows::duration)]
+    #[arg(long, env = "GLUEOPS_MAX_EVENT_AGE", default_value = "1h", value_parser = crate::flags::duration)]
     max_event_age: std::time::Duration,
     /// How long a client may take to send a request's headers, and again its body.
-    #[arg(long, env = "GLUEOPS_REQUEST_TIMEOUT", default_value = "10s", value_parser = crate::flows::duration)]
+    #[arg(long, env = "GLUEOPS_REQUEST_TIMEOUT", default_value = "10s", value_parser = crate::flags::duration)]
     request_timeout: std::time::Duration,
     /// Connections served at once; more wait in the kernel's backlog.
     #[arg(long, env = "GLUEOPS_MAX_CONNECTIONS", default_value_t = 256)]
@@ -80,7 +80,7 @@ pub(crate) struct ServeArgs {
     cache: Option<PathBuf>,
     /// How long one git process (a fetch, a push) may run before it is stopped; the batch is
     /// retried and `/readyz` says which remote did not answer.
-    #[arg(long, env = "GLUEOPS_GIT_TIMEOUT", default_value = "120s", value_parser = crate::flows::duration)]
+    #[arg(long, env = "GLUEOPS_GIT_TIMEOUT", default_value = "120s", value_parser = crate::flags::duration)]
     git_timeout: std::time::Duration,
     /// Log one JSON object per line.
     #[arg(long, env = "GLUEOPS_LOG_JSON")]
@@ -90,21 +90,6 @@ pub(crate) struct ServeArgs {
     clock_file: Option<PathBuf>,
     #[command(flatten)]
     forge: crate::forge::ForgeArgs,
-}
-
-pub(crate) fn read_secret(path: &PathBuf) -> Result<String, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::File {
-        path: path.clone(),
-        source,
-    })?;
-    let secret = text.trim_end_matches(['\n', '\r']).to_string();
-    if secret.is_empty() {
-        return Err(Error::Invalid(format!(
-            "{} is empty: put the secret in it",
-            path.display()
-        )));
-    }
-    Ok(secret)
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
@@ -125,12 +110,12 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
     settings.github_secrets = args
         .github_secret_files
         .iter()
-        .map(read_secret)
+        .map(crate::flags::read_secret)
         .collect::<Result<_, _>>()?;
     settings.gitlab_tokens = args
         .gitlab_token_files
         .iter()
-        .map(read_secret)
+        .map(crate::flags::read_secret)
         .collect::<Result<_, _>>()?;
     let clients = args.forge.clients()?;
     settings.github = clients.github;
@@ -152,7 +137,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
     settings.admin_token = args
         .admin_token_file
         .as_ref()
-        .map(read_secret)
+        .map(crate::flags::read_secret)
         .transpose()?;
     let resync = glueops::model::check::go_duration_seconds(&args.resync)
         .map_err(|e| Error::Invalid(format!("--resync {}: {e}", args.resync)))?;

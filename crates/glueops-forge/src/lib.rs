@@ -230,6 +230,15 @@ impl Forge {
         }
     }
 
+    /// Whether `call` has somewhere to go here: its forge's client, or for a notification at
+    /// least one endpoint. A caller journals only these (the others would wait for good).
+    pub fn takes(&self, call: &Call) -> bool {
+        match call.host() {
+            Some(host) => self.serves(host),
+            None => !self.notify.is_empty(),
+        }
+    }
+
     /// Whether anything is configured at all.
     pub fn is_configured(&self) -> bool {
         self.github.is_some() || self.gitlab.is_some() || !self.notify.is_empty()

@@ -17,6 +17,10 @@ use crate::{Call, Error, Forge, Host};
 /// four hours of trying).
 const MAX_ATTEMPTS: u32 = 30;
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// The file of notifications sent lately.
+const SENT: &str = "notified";
+/// Notifications remembered as sent.
+const SENT_KEPT: usize = 1000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +63,12 @@ impl Outbox {
             path: dir.to_path_buf(),
             source,
         })?;
+        // A file never renamed into place: the `put` that wrote it did not return.
+        for item in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if item.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = std::fs::remove_file(item.path());
+            }
+        }
         let outbox = Outbox {
             dir: dir.to_path_buf(),
             next: Mutex::new(0),
@@ -117,8 +127,17 @@ impl Outbox {
                 report.note_next(entry.not_before.max(now.as_second() + 1));
                 continue;
             }
+            let notification = matches!(entry.call, Call::Notify { .. });
+            if notification && self.was_sent(&entry.call.key())? {
+                self.remove_if_current(&path, entry.seq)?;
+                report.unchanged += 1;
+                continue;
+            }
             match forge.apply(&entry.call).await {
                 Ok(changed) => {
+                    if notification && changed {
+                        self.record_sent(entry.call.key())?;
+                    }
                     self.remove_if_current(&path, entry.seq)?;
                     if changed {
                         report.delivered += 1;
@@ -151,6 +170,60 @@ impl Outbox {
             }
         }
         Ok(report)
+    }
+
+    fn sent_path(&self) -> PathBuf {
+        self.dir.join(SENT)
+    }
+
+    /// The notifications sent lately (their keys), newest last.
+    fn sent(&self) -> Result<Vec<String>, Error> {
+        match std::fs::read(self.sent_path()) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::Journal {
+                path: self.sent_path(),
+                source,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(source) => Err(Error::Io {
+                path: self.sent_path(),
+                source,
+            }),
+        }
+    }
+
+    fn was_sent(&self, key: &str) -> Result<bool, Error> {
+        Ok(self.sent()?.iter().any(|k| k == key))
+    }
+
+    /// Remembers a notification sent (the last [`SENT_KEPT`]): an event told again (a
+    /// restart, a replay) is not sent twice.
+    fn record_sent(&self, key: String) -> Result<(), Error> {
+        let _changing = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sent = self.sent()?;
+        sent.push(key);
+        let extra = sent.len().saturating_sub(SENT_KEPT);
+        sent.drain(..extra);
+        let bytes = serde_json::to_vec(&sent).map_err(|source| Error::Journal {
+            path: self.sent_path(),
+            source,
+        })?;
+        let tmp = self.dir.join(format!("{SENT}.tmp"));
+        let io = |source| Error::Io {
+            path: tmp.clone(),
+            source,
+        };
+        let _ = std::fs::remove_file(&tmp);
+        {
+            use std::io::Write as _;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(io)?;
+            file.write_all(&bytes).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, self.sent_path()).map_err(io)
     }
 
     /// A notification for every endpoint becomes one call per endpoint.
@@ -189,11 +262,6 @@ impl Outbox {
             let item = item.map_err(io)?;
             let path = item.path();
             let name = item.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".tmp") {
-                // Never renamed into place: its `put` did not return.
-                let _ = std::fs::remove_file(&path);
-                continue;
-            }
             if !name.ends_with(".json") || !item.file_type().map_err(io)?.is_file() {
                 continue;
             }

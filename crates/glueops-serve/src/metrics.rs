@@ -115,16 +115,6 @@ impl Metrics {
             m.events.clone(),
         );
         registry.register(
-            "forge_requests",
-            "Requests to forges and notification endpoints, by host, operation and outcome",
-            m.forge_calls.clone(),
-        );
-        registry.register(
-            "feedback_queued",
-            "Comments, statuses, deployments and notifications waiting in the outbox",
-            m.feedback_queued.clone(),
-        );
-        registry.register(
             "plan_seconds",
             "Time to plan a change (render and compare)",
             m.plan_seconds.clone(),
@@ -169,27 +159,45 @@ impl Metrics {
             "Pull-request previews open",
             m.previews.clone(),
         );
+        m.register_feedback(&mut registry);
+        m.register_dora(&mut registry);
+        Metrics { registry, ..m }
+    }
+
+    fn register_feedback(&self, registry: &mut Registry) {
+        registry.register(
+            "forge_requests",
+            "Requests to forges and notification endpoints, by host, operation and outcome",
+            self.forge_calls.clone(),
+        );
+        registry.register(
+            "feedback_queued",
+            "Comments, statuses, deployments and notifications waiting in the outbox",
+            self.feedback_queued.clone(),
+        );
+    }
+
+    fn register_dora(&self, registry: &mut Registry) {
         registry.register(
             "dora_deployments_per_day",
             "DORA deployment frequency over the manifest history",
-            m.dora_per_day.clone(),
+            self.dora_per_day.clone(),
         );
         registry.register(
             "dora_lead_time_seconds",
             "DORA median lead time (source commit to release)",
-            m.dora_lead_time.clone(),
+            self.dora_lead_time.clone(),
         );
         registry.register(
             "dora_change_failure_ratio",
             "DORA change failure rate (releases rolled back)",
-            m.dora_failure_rate.clone(),
+            self.dora_failure_rate.clone(),
         );
         registry.register(
             "dora_time_to_restore_seconds",
             "DORA median time to restore",
-            m.dora_restore.clone(),
+            self.dora_restore.clone(),
         );
-        Metrics { registry, ..m }
     }
 
     /// Counts one delivery outcome.

@@ -89,6 +89,7 @@ impl Talkback {
     /// Journals `calls` and wakes the delivery task. An outbox that cannot be written loses
     /// feedback, never a release: it is logged and counted.
     pub(crate) fn tell(&self, calls: Vec<Call>, metrics: &crate::metrics::Metrics) {
+        let calls: Vec<Call> = calls.into_iter().filter(|c| self.forge.takes(c)).collect();
         if calls.is_empty() {
             return;
         }

@@ -6,7 +6,7 @@
 //! (JWTs verified with the public half of [`TEST_APP_KEY`]), and can answer errors for a
 //! while (an outage, a rate limit).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
@@ -15,65 +15,11 @@ use serde_json::{Value, json};
 
 use crate::forge_http::{Answer, Handler, HttpServer, Request};
 use crate::github_spec::Spec;
+use crate::github_state::View;
+pub use crate::github_state::{Comment, Deployment, INSTALLATION, Status, TEST_APP_ID};
 
 /// The private key of the test GitHub App (PKCS#1 PEM; see `fixtures/SOURCES.md`).
 pub const TEST_APP_KEY: &str = include_str!("../fixtures/github-app-test-key.pem");
-/// The test GitHub App's id.
-pub const TEST_APP_ID: u64 = 4242;
-/// The installation the test app has on every repository.
-pub const INSTALLATION: u64 = 77;
-
-/// A comment as the forge keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comment {
-    /// Its id.
-    pub id: u64,
-    /// `owner/name`.
-    pub repo: String,
-    /// The issue or pull request.
-    pub issue: u64,
-    /// The body.
-    pub body: String,
-}
-
-/// A commit status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Status {
-    /// Its id (creation order).
-    pub id: u64,
-    /// `owner/name`.
-    pub repo: String,
-    /// The commit.
-    pub sha: String,
-    /// The context.
-    pub context: String,
-    /// `pending`, `success`, ...
-    pub state: String,
-    /// The description.
-    pub description: String,
-}
-
-/// A deployment and its statuses (oldest first).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Deployment {
-    /// Its id.
-    pub id: u64,
-    /// `owner/name`.
-    pub repo: String,
-    /// The commit (`ref` as given).
-    pub sha: String,
-    /// The environment.
-    pub environment: String,
-    /// The task.
-    pub task: String,
-    /// Whether the environment is transient.
-    pub transient: bool,
-    /// The payload.
-    pub payload: Value,
-    /// Its statuses' states and environment URLs, oldest first.
-    pub statuses: Vec<(String, Option<String>)>,
-}
-
 /// One request as answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logged {
@@ -120,6 +66,10 @@ impl GitHubForge {
     ///
     /// # Panics
     /// When the OpenAPI description cannot be installed or read (with what to install).
+    #[expect(
+        clippy::panic,
+        reason = "test support: a stand-in that cannot start fails the test that needs it"
+    )]
     pub fn start(token: &str) -> GitHubForge {
         let spec = spec();
         let state = Arc::new(Mutex::new(State {
@@ -129,7 +79,7 @@ impl GitHubForge {
         let shared = Arc::clone(&state);
         let handler: Handler = Arc::new(move |r: &Request| handle(&spec, &shared, r));
         let server = HttpServer::start(handler)
-            .unwrap_or_else(|e| std::panic::panic_any(format!("cannot start the test forge: {e}")));
+            .unwrap_or_else(|e| panic!("cannot start the test forge: {e}"));
         GitHubForge { server, state }
     }
 
@@ -235,22 +185,6 @@ fn handle(spec: &Spec, state: &Mutex<State>, r: &Request) -> Answer {
     answer
 }
 
-/// The stores the operations read and write.
-pub(crate) struct View<'a> {
-    pub(crate) next_id: &'a mut u64,
-    pub(crate) comments: &'a mut Vec<Comment>,
-    pub(crate) statuses: &'a mut Vec<Status>,
-    pub(crate) deployments: &'a mut Vec<Deployment>,
-    pub(crate) issued: &'a mut Vec<String>,
-}
-
-impl View<'_> {
-    pub(crate) fn id(&mut self) -> u64 {
-        *self.next_id += 1;
-        *self.next_id
-    }
-}
-
 fn s_view(s: &mut State) -> View<'_> {
     View {
         next_id: &mut s.next_id,
@@ -315,7 +249,7 @@ fn verify_jwt(jwt: &str) -> Result<(), String> {
         claims["iat"].as_i64().unwrap_or(0),
         claims["exp"].as_i64().unwrap_or(0),
     );
-    if claims["iss"] != TEST_APP_ID.to_string() && claims["iss"] != TEST_APP_ID {
+    if claims["iss"].as_str() != Some(TEST_APP_ID.to_string().as_str()) {
         return Err(format!("iss {} is not the test app", claims["iss"]));
     }
     if exp <= now || iat > now + 60 || exp - iat > 600 {
@@ -324,18 +258,4 @@ fn verify_jwt(jwt: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The path parameters of a matched operation, by name.
-pub(crate) type Params = HashMap<String, String>;
-
-/// Groups statuses by context, newest first (as the combined status lists them).
-pub(crate) fn latest_per_context(statuses: &[Status]) -> Vec<&Status> {
-    let mut seen: BTreeMap<&str, &Status> = BTreeMap::new();
-    for s in statuses {
-        seen.insert(&s.context, s);
-    }
-    let mut out: Vec<&Status> = seen.into_values().collect();
-    out.sort_by_key(|s| std::cmp::Reverse(s.id));
-    out
 }

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 
 use crate::forge_http::Request;
-use crate::github::Params;
+
+/// The path parameters of a matched operation, by name.
+pub(crate) type Params = HashMap<String, String>;
 
 struct Operation {
     id: String,
@@ -33,15 +35,18 @@ impl std::fmt::Debug for Spec {
 }
 
 impl Spec {
+    #[expect(
+        clippy::panic,
+        reason = "test support: a description that cannot be read fails the test that needs it"
+    )]
     pub(crate) fn load() -> Spec {
         let file = crate::oracle(
             "octokit-openapi",
             "@octokit/openapi/generated/api.github.com.json",
         );
-        let text = std::fs::read(&file)
-            .unwrap_or_else(|e| std::panic::panic_any(format!("{}: {e}", file.display())));
-        let doc: Value = serde_json::from_slice(&text)
-            .unwrap_or_else(|e| std::panic::panic_any(format!("{}: {e}", file.display())));
+        let text = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let doc: Value =
+            serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let parameters = &doc["components"]["parameters"];
         let mut operations = Vec::new();
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {

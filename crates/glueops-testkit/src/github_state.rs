@@ -4,7 +4,92 @@
 use serde_json::{Value, json};
 
 use crate::forge_http::{Answer, Request};
-use crate::github::{Comment, Deployment, INSTALLATION, Params, Status, View, latest_per_context};
+use std::collections::BTreeMap;
+
+use crate::github_spec::Params;
+
+/// The test GitHub App's id.
+pub const TEST_APP_ID: u64 = 4242;
+/// The installation the test app has on every repository.
+pub const INSTALLATION: u64 = 77;
+
+/// A comment as the forge keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// Its id.
+    pub id: u64,
+    /// `owner/name`.
+    pub repo: String,
+    /// The issue or pull request.
+    pub issue: u64,
+    /// The body.
+    pub body: String,
+}
+
+/// A commit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Its id (creation order).
+    pub id: u64,
+    /// `owner/name`.
+    pub repo: String,
+    /// The commit.
+    pub sha: String,
+    /// The context.
+    pub context: String,
+    /// `pending`, `success`, ...
+    pub state: String,
+    /// The description.
+    pub description: String,
+}
+
+/// A deployment and its statuses (oldest first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// Its id.
+    pub id: u64,
+    /// `owner/name`.
+    pub repo: String,
+    /// The commit (`ref` as given).
+    pub sha: String,
+    /// The environment.
+    pub environment: String,
+    /// The task.
+    pub task: String,
+    /// Whether the environment is transient.
+    pub transient: bool,
+    /// The payload.
+    pub payload: Value,
+    /// Its statuses' states and environment URLs, oldest first.
+    pub statuses: Vec<(String, Option<String>)>,
+}
+
+/// The stores the operations read and write.
+pub(crate) struct View<'a> {
+    pub(crate) next_id: &'a mut u64,
+    pub(crate) comments: &'a mut Vec<Comment>,
+    pub(crate) statuses: &'a mut Vec<Status>,
+    pub(crate) deployments: &'a mut Vec<Deployment>,
+    pub(crate) issued: &'a mut Vec<String>,
+}
+
+impl View<'_> {
+    pub(crate) fn id(&mut self) -> u64 {
+        *self.next_id += 1;
+        *self.next_id
+    }
+}
+
+/// Groups statuses by context, newest first (as the combined status lists them).
+pub(crate) fn latest_per_context(statuses: &[Status]) -> Vec<&Status> {
+    let mut seen: BTreeMap<&str, &Status> = BTreeMap::new();
+    for s in statuses {
+        seen.insert(&s.context, s);
+    }
+    let mut out: Vec<&Status> = seen.into_values().collect();
+    out.sort_by_key(|s| std::cmp::Reverse(s.id));
+    out
+}
 
 fn repo_of(p: &Params) -> String {
     format!(
@@ -52,15 +137,37 @@ fn deployment_json(d: &Deployment) -> Value {
 }
 
 pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
-    let repo = repo_of(p);
+    if op.starts_with("apps/") {
+        return app(s, op, p);
+    }
+    if op.starts_with("issues/") {
+        return comments(s, op, p, r);
+    }
+    if op.contains("deployment") {
+        return deployments(s, op, p, r);
+    }
+    statuses(s, op, p, r)
+}
+
+fn not_kept(op: &str) -> Answer {
+    Answer::json(
+        501,
+        json!({ "message": format!("the test forge does not keep state for {op}") }),
+    )
+}
+
+fn not_found() -> Answer {
+    Answer::json(404, json!({ "message": "Not Found" }))
+}
+
+fn app(s: &mut View<'_>, op: &str, p: &Params) -> Answer {
     match op {
-        "apps/get-repo-installation" => Answer::json(
-            200,
-            json!({ "id": INSTALLATION, "app_id": crate::github::TEST_APP_ID }),
-        ),
+        "apps/get-repo-installation" => {
+            Answer::json(200, json!({ "id": INSTALLATION, "app_id": TEST_APP_ID }))
+        }
         "apps/create-installation-access-token" => {
             if number(p, "installation_id") != INSTALLATION {
-                return Answer::json(404, json!({ "message": "Not Found" }));
+                return not_found();
             }
             let token = format!("ghs_test_{}", s.id());
             s.issued.push(token.clone());
@@ -70,6 +177,13 @@ pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Ans
                 json!({ "token": token, "expires_at": expires.to_string() }),
             )
         }
+        _ => not_kept(op),
+    }
+}
+
+fn comments(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
+    let repo = repo_of(p);
+    match op {
         "issues/list-comments" => {
             let issue = number(p, "issue_number");
             let all: Vec<Comment> = s
@@ -101,9 +215,16 @@ pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Ans
                     c.body = body(r)["body"].as_str().unwrap_or_default().to_string();
                     Answer::json(200, comment_json(c))
                 }
-                None => Answer::json(404, json!({ "message": "Not Found" })),
+                None => not_found(),
             }
         }
+        _ => not_kept(op),
+    }
+}
+
+fn statuses(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
+    let repo = repo_of(p);
+    match op {
         "repos/get-combined-status-for-ref" => {
             let sha = p.get("ref").cloned().unwrap_or_default();
             let of: Vec<Status> = s
@@ -135,6 +256,13 @@ pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Ans
             s.statuses.push(st);
             Answer::json(201, out)
         }
+        _ => not_kept(op),
+    }
+}
+
+fn deployments(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
+    let repo = repo_of(p);
+    match op {
         "repos/list-deployments" => {
             let mut all: Vec<&Deployment> = s
                 .deployments
@@ -170,7 +298,7 @@ pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Ans
         "repos/list-deployment-statuses" => {
             let id = number(p, "deployment_id");
             let Some(d) = s.deployments.iter().find(|d| d.id == id && d.repo == repo) else {
-                return Answer::json(404, json!({ "message": "Not Found" }));
+                return not_found();
             };
             let newest_first: Vec<Value> = d
                 .statuses
@@ -188,16 +316,13 @@ pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Ans
                 .iter_mut()
                 .find(|d| d.id == id && d.repo == repo)
             else {
-                return Answer::json(404, json!({ "message": "Not Found" }));
+                return not_found();
             };
             let state = b["state"].as_str().unwrap_or_default().to_string();
             let url = b["environment_url"].as_str().map(str::to_string);
             d.statuses.push((state.clone(), url));
             Answer::json(201, json!({ "id": id, "state": state }))
         }
-        other => Answer::json(
-            501,
-            json!({ "message": format!("the test forge does not keep state for {other}") }),
-        ),
+        _ => not_kept(op),
     }
 }

@@ -102,6 +102,10 @@ impl GitLabForge {
     ///
     /// # Panics
     /// When no port of 127.0.0.1 can be listened on.
+    #[expect(
+        clippy::panic,
+        reason = "test support: a stand-in that cannot start fails the test that needs it"
+    )]
     pub fn start(token: &str) -> GitLabForge {
         let state = Arc::new(Mutex::new(State::default()));
         let shared = Arc::clone(&state);
@@ -116,9 +120,8 @@ impl GitLabForge {
                 Ok(route) => answer(&mut s, &route, r),
             }
         });
-        let server = HttpServer::start(handler).unwrap_or_else(|e| {
-            std::panic::panic_any(format!("cannot start the GitLab stand-in: {e}"))
-        });
+        let server = HttpServer::start(handler)
+            .unwrap_or_else(|e| panic!("cannot start the GitLab stand-in: {e}"));
         GitLabForge { server, state }
     }
 
@@ -403,13 +406,28 @@ fn text(v: &Value, k: &str) -> String {
 }
 
 fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
-    let n = |i: usize| {
-        route
-            .ids
-            .get(i)
-            .and_then(|x| x.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    match route.name.split('.').next() {
+        Some("notes") => notes(s, route, r),
+        Some("statuses") => statuses(s, route, r),
+        Some("deployments") => deployments(s, route, r),
+        _ => environments(s, route, r),
+    }
+}
+
+fn id_at(route: &Route, i: usize) -> u64 {
+    route
+        .ids
+        .get(i)
+        .and_then(|x| x.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+fn not_found() -> Answer {
+    Answer::json(404, json!({"message": "404 Not found"}))
+}
+
+fn notes(s: &mut State, route: &Route, r: &Request) -> Answer {
+    let n = |i: usize| id_at(route, i);
     let p = &route.project;
     match route.name {
         "notes.list" => {
@@ -441,8 +459,15 @@ fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
                 x.body = text(&body(r), "body");
                 Answer::json(200, json!({"id": x.id, "body": x.body}))
             }
-            None => Answer::json(404, json!({"message": "404 Not found"})),
+            None => not_found(),
         },
+        _ => not_found(),
+    }
+}
+
+fn statuses(s: &mut State, route: &Route, r: &Request) -> Answer {
+    let p = &route.project;
+    match route.name {
         "statuses.list" => {
             let sha = route.ids.first().cloned().unwrap_or_default();
             let v: Vec<Value> = s.statuses.iter().rev().filter(|x| &x.project == p && x.sha == sha && r.param("name").is_none_or(|want| want == x.name)).map(|x| json!({"id": x.id, "name": x.name, "status": x.state, "description": x.description, "target_url": null})).collect();
@@ -462,6 +487,14 @@ fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
             s.statuses.push(st);
             Answer::json(201, out)
         }
+        _ => not_found(),
+    }
+}
+
+fn deployments(s: &mut State, route: &Route, r: &Request) -> Answer {
+    let n = |i: usize| id_at(route, i);
+    let p = &route.project;
+    match route.name {
         "deployments.list" => {
             let v: Vec<Value> = s.deployments.iter().rev().filter(|x| &x.project == p && r.param("environment").is_none_or(|e| e == x.environment)).map(|x| json!({"id": x.id, "sha": x.sha, "ref": x.git_ref, "status": x.status, "environment": {"name": x.environment}})).collect();
             Answer::json(200, Value::Array(v))
@@ -510,8 +543,16 @@ fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
                 x.status = text(&body(r), "status");
                 Answer::json(200, json!({"id": x.id, "status": x.status}))
             }
-            None => Answer::json(404, json!({"message": "404 Not found"})),
+            None => not_found(),
         },
+        _ => not_found(),
+    }
+}
+
+fn environments(s: &mut State, route: &Route, r: &Request) -> Answer {
+    let n = |i: usize| id_at(route, i);
+    let p = &route.project;
+    match route.name {
         "environments.list" => {
             let v: Vec<Value> = s.environments.iter().filter(|e| &e.project == p && r.param("name").is_none_or(|want| want == e.name)).map(|e| json!({"id": e.id, "name": e.name, "state": e.state, "external_url": e.external_url})).collect();
             Answer::json(200, Value::Array(v))
@@ -527,7 +568,7 @@ fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
                 }
                 Answer::json(200, json!({"id": e.id, "name": e.name}))
             }
-            None => Answer::json(404, json!({"message": "404 Not found"})),
+            None => not_found(),
         },
         "environments.stop" => match s
             .environments
@@ -538,7 +579,7 @@ fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
                 e.state = "stopped".into();
                 Answer::json(200, json!({"id": e.id, "state": e.state}))
             }
-            None => Answer::json(404, json!({"message": "404 Not found"})),
+            None => not_found(),
         },
         other => Answer::json(501, json!({"message": format!("no state for {other}")})),
     }

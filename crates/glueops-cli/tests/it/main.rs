@@ -25,6 +25,7 @@ mod serve_feedback;
 mod serve_feedback_faults;
 mod serve_feedback_gitlab;
 mod serve_load;
+mod serve_notify;
 mod serve_surface;
 mod serve_trust;
 mod tolerance;

@@ -168,3 +168,136 @@ fn feedback_waiting_in_the_outbox_survives_kill_9_and_is_posted_once_after_resta
     );
     assert_eq!(github.violations(), Vec::<String>::new());
 }
+
+/// `glueops <args>` on the platform with the GitHub stand-in's flags.
+fn one_shot(p: &Platform, github: &GitHubForge, args: &[&str]) -> std::process::Output {
+    let token = p.root.path().join("github.token");
+    let url = github.url();
+    let mut all: Vec<&str> = args.to_vec();
+    let token = token.to_string_lossy().into_owned();
+    all.extend([
+        "--github-api",
+        &url,
+        "--github-token-file",
+        &token,
+        "--config-repo",
+        "acme/config",
+    ]);
+    p.cli(&all)
+}
+
+#[test]
+fn one_shot_commands_tell_the_forge_and_leave_what_it_refused_for_the_next() {
+    let p = Platform::new();
+    let github = GitHubForge::start(TOKEN);
+    let _ = token_flags(&p);
+    let out = one_shot(&p, &github, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tip = glueops_testkit::repos::git(&p.repos.config, &["rev-parse", "main"])
+        .trim()
+        .to_string();
+    let contexts = |github: &GitHubForge| -> Vec<String> {
+        let mut c: Vec<String> = github
+            .statuses()
+            .into_iter()
+            .filter(|s| s.sha == tip)
+            .map(|s| s.context)
+            .collect();
+        c.sort();
+        c
+    };
+    assert_eq!(contexts(&github), ["glueops/production", "glueops/staging"]);
+    assert_eq!(github.deployments().len(), 8, "one per app and environment");
+
+    // A bump, then its rollback: the rolled-back deployment is inactive, the one rolled
+    // back to (a new config commit) succeeded.
+    let bump = ["bump", "--app", "api", "--env", "staging", "--tag", "1.6.0"];
+    let out = one_shot(&p, &github, &bump);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bumped = glueops_testkit::repos::git(&p.repos.config, &["rev-parse", "main"])
+        .trim()
+        .to_string();
+    let rollback = [
+        "rollback", "--app", "api", "--env", "staging", "--reason", "errors",
+    ];
+    let out = one_shot(&p, &github, &rollback);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = glueops_testkit::repos::git(&p.repos.config, &["rev-parse", "main"])
+        .trim()
+        .to_string();
+    let api: Vec<_> = github
+        .deployments()
+        .into_iter()
+        .filter(|d| d.environment == "staging" && d.task == "deploy:api")
+        .collect();
+    let last_state = |sha: &str| {
+        api.iter()
+            .find(|d| d.sha == sha)
+            .and_then(|d| d.statuses.last().map(|s| s.0.clone()))
+    };
+    assert_eq!(last_state(&bumped).as_deref(), Some("inactive"), "{api:?}");
+    assert_eq!(last_state(&back).as_deref(), Some("success"), "{api:?}");
+    assert_eq!(
+        api.iter()
+            .filter(|d| d.statuses.last().is_some_and(|s| s.0 == "success"))
+            .count(),
+        1
+    );
+
+    // The forge is down: the preview is released, the command succeeds with a warning, and
+    // the feedback waits in the cache's outbox.
+    github.fail_next(100_000, 503, None);
+    let sha = "7777777777777777777777777777777777777777";
+    let open = [
+        "preview",
+        "open",
+        "--app",
+        "web",
+        "--pr",
+        "9",
+        "--sha",
+        sha,
+        "--branch",
+        "feature",
+        "--feedback-timeout",
+        "2s",
+    ];
+    let out = one_shot(&p, &github, &open);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(preview_is_released(&p));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("feedback call(s) for the forge wait in"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(TOKEN));
+    assert!(comments_on_9(&github).is_empty());
+    // Back up: the next command sends what waited, once.
+    github.clear_faults();
+    let out = one_shot(&p, &github, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(comments_on_9(&github).len(), 1);
+    assert!(comments_on_9(&github)[0].contains(HOST));
+    assert_eq!(created(&github, "issues/create-comment"), 1);
+    assert_eq!(github.violations(), Vec::<String>::new());
+}

@@ -73,6 +73,8 @@ async fn calls_for_a_host_without_a_client_wait_and_notifications_without_endpoi
         })
         .unwrap();
     let forge = Forge::new(None, None, Vec::new()).unwrap();
+    // A caller that knows its clients journals neither.
+    assert!(!forge.takes(&status(StatusState::Success, "released")));
     let report = outbox
         .deliver(&forge, jiff::Timestamp::now())
         .await

@@ -1,6 +1,6 @@
 //! Every PrometheusRule glueops renders (the demo repo, the progressive fixture, the GlueOps
 //! chart's examples: the app's own alerts and glueops' defaults) passes `promtool check
-//! rules` (Debian's `prometheus` package; `.ci/run` installs it), and promtool rejects a
+//! rules` (Debian's `prometheus` package, unpacked into `.venv/` by glueops-testkit), and promtool rejects a
 //! broken rule in the same run. The defaults are opt-out per app.
 
 use std::path::Path;
@@ -10,13 +10,10 @@ use glueops_model::{Repo, SourceTree};
 use glueops_render::render;
 use serde_json::Value;
 
-fn promtool() -> &'static str {
-    let found = Command::new("promtool").arg("--version").output();
-    assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "promtool is not on PATH: install Debian's `prometheus` package (apt-get install prometheus), as .ci/run does"
-    );
-    "promtool"
+/// Debian's promtool, unpacked into `.venv/promtool` on first use (the test fails with what
+/// to install when it cannot be had).
+fn promtool() -> std::path::PathBuf {
+    glueops_testkit::oracle("promtool", "usr/bin/promtool")
 }
 
 /// `promtool check rules` on the `spec` of each rule (a `groups:` document each).
