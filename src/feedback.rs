@@ -396,18 +396,35 @@ impl Feedback {
     /// What merging config pull request `number` would do: one comment edited in place and
     /// a successful `glueops/validate`.
     pub fn config_review(&self, number: u64, review: &ConfigReview) -> Vec<Call> {
+        let description = format!(
+            "the config validates; {} manifest file{} would change",
+            review.changes.len(),
+            if review.changes.len() == 1 { "" } else { "s" }
+        );
+        self.config_pull(
+            number,
+            &review.head,
+            (StatusState::Success, description),
+            review_body(review),
+        )
+    }
+
+    /// The `glueops/validate` status of `sha` and the comment on config pull request `number`.
+    fn config_pull(
+        &self,
+        number: u64,
+        sha: &str,
+        (state, description): (StatusState, String),
+        body: String,
+    ) -> Vec<Call> {
         vec![
             Call::Status {
                 host: self.host,
                 repo: self.config_repo.clone(),
-                sha: review.head.clone(),
+                sha: sha.to_string(),
                 context: "glueops/validate".into(),
-                state: StatusState::Success,
-                description: format!(
-                    "the config validates; {} manifest file{} would change",
-                    review.changes.len(),
-                    if review.changes.len() == 1 { "" } else { "s" }
-                ),
+                state,
+                description,
                 target_url: self.status_url(),
             },
             Call::Comment {
@@ -415,7 +432,7 @@ impl Feedback {
                 repo: self.config_repo.clone(),
                 number,
                 marker: "config".into(),
-                body: review_body(review),
+                body,
             },
         ]
     }
@@ -423,30 +440,17 @@ impl Feedback {
     /// Config pull request `number` at `sha` does not validate: a failing `glueops/validate`
     /// naming the first located error, and the comment saying so.
     pub fn config_review_failed(&self, number: u64, sha: &str, error: &crate::Error) -> Vec<Call> {
-        let first = first_error(error);
-        let error = error.to_string();
-        vec![
-            Call::Status {
-                host: self.host,
-                repo: self.config_repo.clone(),
-                sha: sha.to_string(),
-                context: "glueops/validate".into(),
-                state: StatusState::Failure,
-                description: first,
-                target_url: self.status_url(),
-            },
-            Call::Comment {
-                host: self.host,
-                repo: self.config_repo.clone(),
-                number,
-                marker: "config".into(),
-                body: format!(
-                    "#### glueops: this config does not validate\n\nAt `{}`:\n\n```\n{}\n```\n",
-                    &sha[..sha.len().min(7)],
-                    cut(error.trim_end(), FILE_DIFF)
-                ),
-            },
-        ]
+        let body = format!(
+            "#### glueops: this config does not validate\n\nAt `{}`:\n\n```\n{}\n```\n",
+            &sha[..sha.len().min(7)],
+            cut(error.to_string().trim_end(), FILE_DIFF)
+        );
+        self.config_pull(
+            number,
+            sha,
+            (StatusState::Failure, first_error(error)),
+            body,
+        )
     }
 }
 

@@ -248,6 +248,26 @@ impl Call {
         }
     }
 
+    /// Refuses a call whose commit id is not one (it reaches URLs and queries): 7 to 64
+    /// hexadecimal digits.
+    pub(crate) fn check(&self) -> Result<(), crate::Error> {
+        let sha = match self {
+            Call::Status { sha, .. } | Call::Deployment { sha, .. } => sha,
+            Call::Retire {
+                keep: Some(sha), ..
+            } => sha,
+            _ => return Ok(()),
+        };
+        if (7..=64).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(())
+        } else {
+            Err(crate::Error::Answer {
+                operation: self.operation(),
+                reason: format!("`{}` is not a commit id", sha.escape_debug()),
+            })
+        }
+    }
+
     /// The operation's name, for logs.
     pub fn operation(&self) -> &'static str {
         match self {

@@ -35,8 +35,8 @@ pub enum Error {
         /// When to ask again, from `Retry-After` or a rate-limit reset.
         retry_after: Option<Duration>,
     },
-    /// An answer is not what the forge's API describes.
-    #[error("{operation}: unexpected answer: {reason}")]
+    /// An answer is not what the forge's API describes, or a call cannot be made as given.
+    #[error("{operation}: {reason}")]
     Answer {
         /// What was asked.
         operation: &'static str,

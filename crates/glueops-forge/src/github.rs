@@ -5,11 +5,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::call::{marker_line, short};
-use crate::http::{array, credential, id, send};
+use crate::http::{array, credential, find_marked, id, send};
 use crate::{Call, DeploymentState, Error, Forge, GitHub, GitHubAuth};
 
-/// Pages of comments read at most when looking for the marker (100 each).
-const MAX_PAGES: u32 = 20;
 /// Older deployments of an environment looked at when one succeeds or is retired.
 const RECENT: usize = 10;
 
@@ -178,7 +176,7 @@ async fn auth(
     let answer = send(forge, "github", "app.token", request(Method::POST, url)).await?;
     let token = answer["token"].as_str().ok_or_else(|| Error::Answer {
         operation: "app.token",
-        reason: "no `token`".into(),
+        reason: "the answer has no `token`".into(),
     })?;
     let expires = answer["expires_at"]
         .as_str()
@@ -193,30 +191,14 @@ async fn auth(
 async fn comment(repo: &Repo<'_>, number: u64, marker: &str, body: &str) -> Result<bool, Error> {
     let mark = marker_line(marker);
     let full = format!("{body}\n\n{mark}");
-    let mut found: Option<(u64, String)> = None;
-    'pages: for page in 1..=MAX_PAGES {
-        let comments = array(
-            repo.call(
-                "comment.list",
-                Method::GET,
-                &format!("/issues/{number}/comments?per_page=100&page={page}"),
-                None,
-            )
-            .await?,
+    let found = find_marked(&mark, |page| async move {
+        let path = format!("/issues/{number}/comments?per_page=100&page={page}");
+        array(
+            repo.call("comment.list", Method::GET, &path, None).await?,
             "comment.list",
-        )?;
-        for c in &comments {
-            if let Some(text) = c["body"].as_str()
-                && text.contains(&mark)
-            {
-                found = Some((id(c, "comment.list")?, text.to_string()));
-                break 'pages;
-            }
-        }
-        if comments.len() < 100 {
-            break;
-        }
-    }
+        )
+    })
+    .await?;
     let payload = json!({ "body": full });
     match found {
         Some((_, text)) if text == full => Ok(false),
@@ -260,7 +242,8 @@ async fn deployment(repo: &Repo<'_>, call: &Call) -> Result<bool, Error> {
         return Ok(false);
     };
     let query = format!(
-        "/deployments?sha={sha}&environment={}&task={}&per_page=100",
+        "/deployments?sha={}&environment={}&task={}&per_page=100",
+        encode(sha),
         encode(environment),
         encode(task)
     );

@@ -8,10 +8,8 @@ use serde_json::{Value, json};
 
 use crate::call::{marker_line, short};
 use crate::github::encode;
-use crate::http::{array, credential, id, send};
+use crate::http::{array, credential, find_marked, id, send};
 use crate::{Call, DeploymentState, Error, Forge, GitLab};
-
-const MAX_PAGES: u32 = 20;
 
 struct Project<'a> {
     forge: &'a Forge,
@@ -133,31 +131,16 @@ fn environment_name(environment: &str, task: &str, transient: bool) -> String {
 async fn note(project: &Project<'_>, iid: u64, marker: &str, body: &str) -> Result<bool, Error> {
     let mark = marker_line(marker);
     let full = format!("{body}\n\n{mark}");
-    let mut found: Option<(u64, String)> = None;
-    'pages: for page in 1..=MAX_PAGES {
-        let notes = array(
+    let found = find_marked(&mark, |page| async move {
+        let path = format!("/merge_requests/{iid}/notes?sort=asc&per_page=100&page={page}");
+        array(
             project
-                .call(
-                    "comment.list",
-                    Method::GET,
-                    &format!("/merge_requests/{iid}/notes?sort=asc&per_page=100&page={page}"),
-                    None,
-                )
+                .call("comment.list", Method::GET, &path, None)
                 .await?,
             "comment.list",
-        )?;
-        for n in &notes {
-            if let Some(text) = n["body"].as_str()
-                && text.contains(&mark)
-            {
-                found = Some((id(n, "comment.list")?, text.to_string()));
-                break 'pages;
-            }
-        }
-        if notes.len() < 100 {
-            break;
-        }
-    }
+        )
+    })
+    .await?;
     let payload = json!({ "body": full });
     match found {
         Some((_, text)) if text == full => Ok(false),

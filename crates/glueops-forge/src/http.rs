@@ -59,7 +59,7 @@ pub(crate) async fn send(
     }
     serde_json::from_slice(&bytes).map_err(|e| Error::Answer {
         operation,
-        reason: format!("not JSON: {e}"),
+        reason: format!("the answer is not JSON: {e}"),
     })
 }
 
@@ -107,7 +107,7 @@ pub(crate) fn id(value: &serde_json::Value, operation: &'static str) -> Result<u
         .and_then(serde_json::Value::as_u64)
         .ok_or_else(|| Error::Answer {
             operation,
-            reason: "no numeric `id`".into(),
+            reason: "the answer has no numeric `id`".into(),
         })
 }
 
@@ -120,9 +120,38 @@ pub(crate) fn array(
         serde_json::Value::Array(items) => Ok(items),
         _ => Err(Error::Answer {
             operation,
-            reason: "not a list".into(),
+            reason: "the answer is not a list".into(),
         }),
     }
+}
+
+/// Pages of comments read at most when looking for a marker (100 each).
+const MAX_PAGES: u32 = 20;
+
+/// The id and body of the first item whose `body` carries `mark`, reading pages of 100 with
+/// `list(page)` until one is short.
+pub(crate) async fn find_marked<F, Fut>(
+    mark: &str,
+    mut list: F,
+) -> Result<Option<(u64, String)>, Error>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<serde_json::Value>, Error>>,
+{
+    for page in 1..=MAX_PAGES {
+        let items = list(page).await?;
+        for item in &items {
+            if let Some(text) = item["body"].as_str()
+                && text.contains(mark)
+            {
+                return Ok(Some((id(item, "comment.list")?, text.to_string())));
+            }
+        }
+        if items.len() < 100 {
+            break;
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

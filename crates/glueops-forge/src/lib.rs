@@ -248,6 +248,7 @@ impl Forge {
     /// the call wants it. Calls for a host without a client fail with
     /// [`Error::NotConfigured`].
     pub async fn apply(&self, call: &Call) -> Result<bool, Error> {
+        call.check()?;
         match call {
             Call::Notify { event, endpoint } => {
                 let Some(id) = endpoint else { return Ok(false) };

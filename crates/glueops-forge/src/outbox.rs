@@ -208,22 +208,8 @@ impl Outbox {
             source,
         })?;
         let tmp = self.dir.join(format!("{SENT}.tmp"));
-        let io = |source| Error::Io {
-            path: tmp.clone(),
-            source,
-        };
         let _ = std::fs::remove_file(&tmp);
-        {
-            use std::io::Write as _;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(io)?;
-            file.write_all(&bytes).map_err(io)?;
-            file.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, self.sent_path()).map_err(io)
+        replace_file(&tmp, &self.sent_path(), &bytes)
     }
 
     /// A notification for every endpoint becomes one call per endpoint.
@@ -276,26 +262,11 @@ impl Outbox {
     fn write(&self, entry: &Entry) -> Result<(), Error> {
         let path = self.path_of(&entry.call);
         let tmp = path.with_extension(format!("{}.tmp", entry.seq));
-        let io = |source| Error::Io {
-            path: tmp.clone(),
-            source,
-        };
         let bytes = serde_json::to_vec(entry).map_err(|source| Error::Journal {
             path: path.clone(),
             source,
         })?;
-        {
-            use std::io::Write as _;
-            // A new file: never through a link someone left at that name.
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(io)?;
-            file.write_all(&bytes).map_err(io)?;
-            file.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, &path).map_err(io)?;
+        replace_file(&tmp, &path, &bytes)?;
         if let Ok(dir) = std::fs::File::open(&self.dir) {
             let _ = dir.sync_all();
         }
@@ -328,6 +299,24 @@ impl Delivery {
             self.next_attempt = Some(self.next_attempt.map_or(at, |n| n.min(at)));
         }
     }
+}
+
+/// Writes `bytes` to the new file `tmp` (never through a link someone left at that name),
+/// syncs it, and renames it over `path`: `path` is whole before and after.
+fn replace_file(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write as _;
+    let io = |source| Error::Io {
+        path: tmp.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
+        .map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    std::fs::rename(tmp, path).map_err(io)
 }
 
 /// 1 s, 2 s, 4 s, … up to ten minutes.

@@ -252,3 +252,36 @@ async fn an_outage_delays_the_outbox_and_a_rate_limit_is_waited_out() {
     assert_eq!(github.comments().len(), 1);
     assert_valid(&github);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_commit_id_or_repository_from_a_payload_never_shapes_a_url() {
+    let github = GitHubForge::start(TOKEN);
+    let forge = token_forge(&github);
+    let status = |repo: &str, sha: &str| Call::Status {
+        host: Host::GitHub,
+        repo: repo.into(),
+        sha: sha.into(),
+        context: "glueops/prod".into(),
+        state: StatusState::Success,
+        description: "released".into(),
+        target_url: None,
+    };
+    for (repo, sha) in [
+        ("acme/config", "abc1234&environment=x"),
+        ("acme/config", "../../../user"),
+        ("acme/config?x=1", SHA),
+        ("acme/../other", SHA),
+    ] {
+        let e = forge.apply(&status(repo, sha)).await.unwrap_err();
+        assert!(!e.is_retryable(), "{e}");
+    }
+    assert!(
+        github.log().is_empty(),
+        "nothing reached the forge: {:?}",
+        github.log()
+    );
+    // The legitimate call goes through.
+    assert!(forge.apply(&status("acme/config", SHA)).await.unwrap());
+    assert_eq!(github.statuses().len(), 1);
+    assert_valid(&github);
+}
