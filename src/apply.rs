@@ -61,21 +61,6 @@ pub fn sync_approved(
     sync_with(&config, manifests, &request, opts, false)
 }
 
-/// The manifest branch of `config`'s platform.
-pub(crate) fn manifest_checkout(
-    config: &Config,
-    manifests: &str,
-    opts: &Options,
-) -> Result<Checkout, Error> {
-    let platform = config.platform()?;
-    let branch = opts
-        .branch
-        .clone()
-        .or_else(|| platform.spec.manifest_repo.branch.clone())
-        .unwrap_or_else(|| "main".to_string());
-    Checkout::open(manifests, opts, Some(&branch))
-}
-
 /// Plans and applies `request` against the manifest branch. `full` compares every file.
 pub(crate) fn sync_with(
     config: &Config,
@@ -84,7 +69,7 @@ pub(crate) fn sync_with(
     opts: &Options,
     full: bool,
 ) -> Result<Outcome, Error> {
-    let checkout = manifest_checkout(config, manifests, opts)?;
+    let checkout = crate::config::manifest_checkout(config, manifests, opts)?;
     let layout = Layout::new(config.platform()?);
     let mut plan_time = std::time::Duration::ZERO;
     let beside = publish::Beside {
@@ -170,6 +155,7 @@ fn plan_on(
         complete,
     };
     state.files = list(checkout, base, layout, &scope, repo.platform())?;
+    state.verification = crate::verification::gather(checkout, base, &repo, opts)?;
     let rendered = crate::render::render_selected(&repo, &[], &|d| {
         selected.as_ref().is_none_or(|s| {
             d.environment()

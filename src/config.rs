@@ -136,3 +136,18 @@ impl Config {
         Ok((std::borrow::Cow::Borrowed(self.repo()?), true))
     }
 }
+
+/// The manifest branch of `config`'s platform.
+pub(crate) fn manifest_checkout(
+    config: &Config,
+    manifests: &str,
+    opts: &Options,
+) -> Result<Checkout, Error> {
+    let platform = config.platform()?;
+    let branch = opts
+        .branch
+        .clone()
+        .or_else(|| platform.spec.manifest_repo.branch.clone())
+        .unwrap_or_else(|| "main".to_string());
+    Checkout::open(manifests, opts, Some(&branch))
+}

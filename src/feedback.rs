@@ -263,7 +263,10 @@ impl Feedback {
         let mut statuses = Vec::new();
         for (env, (released, holds)) in &envs {
             let (state, description) = match holds.first() {
-                Some(hold) => (StatusState::Pending, held(hold)),
+                Some(_) => (
+                    StatusState::Pending,
+                    holds.iter().map(|h| held(h)).collect::<Vec<_>>().join("; "),
+                ),
                 None if out.commit.is_none() => continue,
                 None => (
                     StatusState::Success,
@@ -273,7 +276,9 @@ impl Feedback {
                     ),
                 ),
             };
-            statuses.push(format!("{env}: {description}"));
+            if state == StatusState::Pending {
+                statuses.push(format!("{env}: {description}"));
+            }
             calls.push(Call::Status {
                 host: self.host,
                 repo: self.config_repo.clone(),
@@ -288,6 +293,8 @@ impl Feedback {
         calls
     }
 
+    /// The notifications of a release: what was released, what was restored, and the
+    /// environments held (`statuses`: `env: why`).
     fn release_events(
         &self,
         out: &Outcome,
@@ -325,10 +332,8 @@ impl Feedback {
                 ));
             }
         }
-        let holds: Vec<&String> = statuses
-            .iter()
-            .filter(|s| s.contains("held") || s.contains("waiting"))
-            .collect();
+        // `statuses`: the environments held, each with why.
+        let holds: Vec<&String> = statuses.iter().collect();
         if !holds.is_empty() {
             let envs: Vec<&str> = out.plan.held.iter().map(|h| h.env.as_str()).collect();
             events.push((
@@ -465,6 +470,7 @@ fn held(hold: &Hold) -> String {
             s
         }
         Hold::Approval { .. } => format!("waiting: {hold}"),
+        Hold::Soak { .. } | Hold::Checks { .. } => hold.to_string(),
     }
 }
 
@@ -565,6 +571,15 @@ pub fn web_url(remote: &str) -> Option<String> {
         return None;
     }
     Some(format!("https://{host}/{}", path.trim_start_matches('/')))
+}
+
+/// The repository's name on its forge (`owner/name`, GitLab `group/sub/name`) from a git
+/// remote on one, when it is.
+pub fn forge_name(remote: &str) -> Option<String> {
+    let web = web_url(remote)?;
+    let rest = web.strip_prefix("https://")?;
+    let (_, path) = rest.split_once('/')?;
+    path.contains('/').then(|| path.to_string())
 }
 
 #[cfg(test)]

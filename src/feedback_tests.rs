@@ -260,6 +260,15 @@ fn manifest_commits_link_to_the_forge_when_the_remote_is_on_one() {
         Some("https://github.com/acme/m")
     );
     assert_eq!(web_url("/srv/git/manifests.git"), None);
+    assert_eq!(
+        forge_name("https://github.com/acme/manifests.git").as_deref(),
+        Some("acme/manifests")
+    );
+    assert_eq!(
+        forge_name("git@gitlab.com:group/sub/m.git").as_deref(),
+        Some("group/sub/m")
+    );
+    assert_eq!(forge_name("https://github.com/acme"), None);
     fb.host = Host::GitLab;
     fb.manifests_web = web_url("https://gitlab.com/group/m");
     assert!(fb.commit_link(MANIFESTS).contains("/-/commit/"));

@@ -79,6 +79,7 @@ mod secrets_check;
 mod session;
 mod status;
 pub mod trailers;
+pub mod verification;
 
 pub use apply::{Outcome, drift, drift_diff, sync, sync_approved};
 pub use bump::{Unsafe, set_image_tag};

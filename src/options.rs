@@ -29,6 +29,9 @@ pub struct Options {
     /// caller puts one [`Session::long_running`](crate::Session::long_running) per
     /// config/manifest pair here and keeps it.
     pub session: std::sync::Arc<crate::Session>,
+    /// Where the verification gates read checks from (`promotion.requires.checks`); `None`:
+    /// required checks hold, saying no forge was given.
+    pub checks: Option<std::sync::Arc<dyn crate::verification::CheckSource>>,
 }
 
 impl Options {
@@ -43,6 +46,7 @@ impl Options {
             config_branch: None,
             git_timeout: crate::git::DEFAULT_GIT_TIMEOUT,
             session: std::sync::Arc::default(),
+            checks: None,
         }
     }
 }

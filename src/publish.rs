@@ -66,6 +66,7 @@ pub(crate) fn state_of(checkout: &Checkout, base: Option<&str>) -> Result<Manife
         head: Some(head),
         last_own,
         files: Default::default(),
+        verification: Default::default(),
     })
 }
 

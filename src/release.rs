@@ -281,7 +281,7 @@ pub fn promote(
             help: "set spec.environments[].promotion.from in glueops.yaml, or use `glueops bump`"
                 .into(),
         })?;
-    let checkout = crate::apply::manifest_checkout(&loaded, manifests, opts)?;
+    let checkout = crate::config::manifest_checkout(&loaded, manifests, opts)?;
     let released = releases(&checkout, app, &from, 1)?;
     let Some(source) = released.first() else {
         return Err(Error::Invalid {
@@ -289,7 +289,19 @@ pub fn promote(
             help: format!("release it to {from} first (`glueops bump` or `glueops sync`)"),
         });
     };
-    let holds = gate::check(environment, opts.now, approved_by);
+    let mut holds = gate::check(environment, opts.now, approved_by);
+    if environment
+        .promotion
+        .as_ref()
+        .is_some_and(|p| p.requires.is_some())
+    {
+        // The verification gates: the release in `from` soaked and its checks green.
+        let tip = checkout.fetch()?;
+        let evidence =
+            crate::verification::gather(&checkout, tip.as_deref(), loaded.repo()?, opts)?;
+        let key = (app.to_string(), env.to_string());
+        holds.extend(gate::verify(environment, opts.now, evidence.get(&key)));
+    }
     if !holds.is_empty() {
         return Ok(Release::Refused(Refused {
             app: app.into(),
@@ -324,7 +336,7 @@ pub fn rollback(
     opts: &Options,
 ) -> Result<Release, Error> {
     let loaded = Config::open(config, opts, opts.config_branch.as_deref(), true)?;
-    let checkout = crate::apply::manifest_checkout(&loaded, manifests, opts)?;
+    let checkout = crate::config::manifest_checkout(&loaded, manifests, opts)?;
     let tag = match to {
         Some(tag) => tag.to_string(),
         None => {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::Options;
-use crate::apply::manifest_checkout;
 use crate::config::Config;
+use crate::config::manifest_checkout;
 use crate::gate::{self, Hold};
 use crate::ledger::Ledger;
 use crate::plan::Held;
@@ -151,7 +151,7 @@ pub fn status(
 
 /// Fills each wanted deployment with its newest release (or removal) the branch's history
 /// from `tip` names, walking back only until every one is found.
-fn last_releases(
+pub(crate) fn last_releases(
     checkout: &crate::checkout::Checkout,
     tip: &str,
     wanted: &mut BTreeMap<(String, String), Option<DeploymentStatus>>,

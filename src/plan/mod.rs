@@ -9,12 +9,15 @@ use jiff::Timestamp;
 use crate::Error;
 
 mod commit;
+mod gates;
+
 use crate::gate::{self, Hold};
 use crate::git::{ChangeSet, Edit, HistoryEntry, Trailer};
 use crate::model::Repo;
 use crate::render::{Layout, Owner};
 use crate::trailers as t;
 use commit::{Builder, guard};
+use gates::{evidence_of, holds, releasing};
 
 /// The config side of a plan.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +46,9 @@ pub struct ManifestState {
     /// The files listed (path → blob id): everything under `clusters/` for a full plan, the
     /// folders of the deployments in scope and the delivery folders otherwise.
     pub files: BTreeMap<String, String>,
+    /// For the verification gates (`promotion.requires`): what is known of the release in
+    /// the environment promoted from, by (app, environment gated).
+    pub verification: BTreeMap<(String, String), crate::gate::Evidence>,
 }
 
 /// Which deployments a plan looks at.
@@ -369,19 +375,7 @@ pub fn plan(
             Owner::Preview { .. } | Owner::Foreign => None,
         }
     };
-    let want = group(
-        rendered.iter().map(|(p, b)| (p, crate::git::blob_id(b))),
-        true,
-        &key,
-    );
-    let have = group(
-        manifests
-            .files
-            .iter()
-            .map(|(p, id)| (p.as_str(), id.clone())),
-        false,
-        &key,
-    );
+    let (want, have) = groups(&rendered, manifests, &key);
     let bootstrap =
         manifests.head.is_none() || !have.keys().any(|k| matches!(k, Key::Deployment(..)));
     let in_scope = |app: &str, env: &str| match &scope {
@@ -396,6 +390,12 @@ pub fn plan(
     let mut out = Builder::default();
     let keys: BTreeSet<&Key> = want.keys().chain(have.keys()).collect();
     let empty = Group::new();
+    let releasing = releasing(&keys, (&want, &have), &scope, platform);
+    let fresh = crate::gate::Evidence {
+        config: config.commit.map(str::to_string),
+        released_at: Some(now.as_second()),
+        ..crate::gate::Evidence::default()
+    };
     for k in keys {
         let (w, h) = (want.get(k).unwrap_or(&empty), have.get(k).unwrap_or(&empty));
         let Key::Deployment(app, env) = k else {
@@ -418,7 +418,13 @@ pub fn plan(
         let gated = environment.is_some_and(gate::is_gated) && !bootstrap && !hand_edit;
         if gated
             && let Some(environment) = environment
-            && let Some(holds) = holds(environment, request, (app, env), now)
+            && let Some(holds) = holds(
+                environment,
+                request,
+                (app, env),
+                now,
+                evidence_of(manifests, environment, (app, env), &releasing, &fresh),
+            )
         {
             out.held.push(Held {
                 app: app.clone(),
@@ -449,7 +455,7 @@ pub fn plan(
 
 /// Who a file belongs to, for grouping.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
+pub(super) enum Key {
     Platform,
     Deployment(String, String),
 }
@@ -529,6 +535,28 @@ fn delivery_owners(
     delivery
 }
 
+/// The rendered files and the branch's, grouped by owner.
+fn groups<'a>(
+    rendered: &'a crate::files::Files,
+    manifests: &'a ManifestState,
+    key: &impl Fn(&str) -> Option<Key>,
+) -> (BTreeMap<Key, Group<'a>>, BTreeMap<Key, Group<'a>>) {
+    let want = group(
+        rendered.iter().map(|(p, b)| (p, crate::git::blob_id(b))),
+        true,
+        key,
+    );
+    let have = group(
+        manifests
+            .files
+            .iter()
+            .map(|(p, id)| (p.as_str(), id.clone())),
+        false,
+        key,
+    );
+    (want, have)
+}
+
 /// Files (path, blob id) grouped by owner; `rendered` marks which side they are.
 fn group<'a>(
     files: impl Iterator<Item = (&'a str, String)>,
@@ -544,31 +572,7 @@ fn group<'a>(
     out
 }
 
-/// What holds `deployment` (app, env) in a gated `environment` at `now`, unless the request
-/// is its rollback (which bypasses gates) or its holds are empty.
-fn holds(
-    environment: &crate::model::platform::Environment,
-    request: &Request,
-    (app, env): (&String, &String),
-    now: Timestamp,
-) -> Option<Vec<Hold>> {
-    let bypass =
-        matches!(request, Request::Rollback { app: a, env: e, .. } if a == app && e == env);
-    let approvals = match request {
-        Request::Promote {
-            app: a,
-            env: e,
-            approved_by,
-            ..
-        } if a == app && e == env => approved_by.as_slice(),
-        Request::Approved { approved_by } => approved_by.as_slice(),
-        _ => &[],
-    };
-    let holds = gate::check(environment, now, approvals);
-    (!bypass && !holds.is_empty()).then_some(holds)
-}
-
-fn same(w: &Group<'_>, h: &Group<'_>) -> bool {
+pub(super) fn same(w: &Group<'_>, h: &Group<'_>) -> bool {
     w.len() == h.len()
         && w.iter()
             .all(|(p, (id, _))| h.get(p).is_some_and(|(i, _)| i == id))

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use crate::Error;
 use crate::Options;
-use crate::apply::manifest_checkout;
 use crate::checkout::Checkout;
 use crate::config::Config;
+use crate::config::manifest_checkout;
 use crate::model::platform::Previews;
 use crate::publish::{self, Commit, Published};
 use crate::render::{Layout, Owner};

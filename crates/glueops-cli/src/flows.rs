@@ -160,6 +160,9 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<u8, Error> {
     let mut opts = args.common.options(&args.branch);
     opts.dry_run = args.dry_run;
     opts.allow_delete = args.allow_delete;
+    opts.checks = args
+        .feedback
+        .checks(&args.repos.config, &args.repos.manifests)?;
     let outcome = glueops::sync(&args.repos.config, &args.repos.manifests, &opts)?;
     if !outcome.dry_run {
         args.feedback
@@ -378,7 +381,10 @@ pub(crate) struct PromoteArgs {
 }
 
 pub(crate) fn promote(args: &PromoteArgs) -> Result<u8, Error> {
-    let opts = args.common.options(&args.branch);
+    let mut opts = args.common.options(&args.branch);
+    opts.checks = args
+        .feedback
+        .checks(&args.repos.config, &args.repos.manifests)?;
     let r = glueops::promote(
         &args.repos.config,
         &args.repos.manifests,

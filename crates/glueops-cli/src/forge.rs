@@ -286,6 +286,35 @@ impl FeedbackArgs {
         Ok(())
     }
 
+    /// Where the verification gates read checks (`promotion.requires.checks`), when a forge
+    /// is configured: the config repo (`--config-repo`) and the manifest repo (its remote's
+    /// name on the forge).
+    pub(crate) fn checks(
+        &self,
+        config: &str,
+        manifests: &str,
+    ) -> Result<Option<std::sync::Arc<dyn glueops::verification::CheckSource>>, Error> {
+        let Some(forge) = self.clients_or_none()? else {
+            return Ok(None);
+        };
+        let host = if forge.serves(glueops::forge::Host::GitHub) {
+            glueops::forge::Host::GitHub
+        } else {
+            glueops::forge::Host::GitLab
+        };
+        Ok(Some(std::sync::Arc::new(
+            glueops::verification::ForgeChecks {
+                forge,
+                host,
+                config_repo: self
+                    .config_repo
+                    .clone()
+                    .unwrap_or_else(|| repo_name(config)),
+                manifests_repo: glueops::feedback::forge_name(manifests),
+            },
+        )))
+    }
+
     fn clients_or_none(&self) -> Result<Option<glueops::forge::Forge>, Error> {
         let c = self.forge.clients()?;
         let forge = glueops::forge::Forge::new(c.github, c.gitlab, c.notify)?;

@@ -123,7 +123,7 @@ pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result
 }
 
 /// `owner/name`, each part of the characters GitHub allows.
-fn valid_repo(repo: &str) -> bool {
+pub(crate) fn valid_repo(repo: &str) -> bool {
     let ok = |s: &str| {
         !s.is_empty()
             && s != "."
@@ -135,7 +135,7 @@ fn valid_repo(repo: &str) -> bool {
 }
 
 /// The credential for `repo`: the token, or the app's installation token for its owner.
-async fn auth(
+pub(crate) async fn auth(
     forge: &Forge,
     github: &GitHub,
     repo: &str,

@@ -43,6 +43,7 @@
 
 mod app;
 mod call;
+mod checks;
 mod error;
 mod github;
 mod gitlab;
@@ -56,6 +57,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 pub use call::{Call, DeploymentState, Event, Host, StatusState};
+pub use checks::{Check, CheckStatus};
 pub use error::Error;
 pub use notify::Endpoint;
 pub use outbox::{Delivery, Outbox};

@@ -173,6 +173,45 @@ pub struct Promotion {
     pub approval: Option<Approval>,
     /// When promotions may deploy; outside every window they wait.
     pub windows: Option<Vec<DeployWindow>>,
+    /// How changes reach the config branch: `direct` commits (the default), or a pull
+    /// request per app and environment that people or branch protection merge.
+    pub mode: Option<PromotionMode>,
+    /// With `mode: pull-request`: ask the forge to merge the pull request once its required
+    /// checks pass.
+    pub auto_merge: Option<bool>,
+    /// What must hold of the release in `from` before it goes further.
+    pub requires: Option<Requires>,
+}
+
+/// How changes reach the config branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PromotionMode {
+    /// glueops commits to the config branch.
+    Direct,
+    /// glueops opens a pull request per app and environment.
+    PullRequest,
+}
+
+/// Verification gates: what must hold of the `from` environment's release.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Requires {
+    /// Commit statuses or check runs that must be green on the release being promoted (its
+    /// config commit or its manifest commit).
+    pub checks: Option<Vec<String>>,
+    /// How long the release must have run in `from` (a Go duration: `30m`, `2h`).
+    pub soak: Option<String>,
+}
+
+impl Requires {
+    /// The soak time in seconds (`None` when unset or not a duration: the load reports it).
+    pub fn soak_seconds(&self) -> Option<u64> {
+        self.soak
+            .as_deref()
+            .and_then(|s| crate::formats::go_duration_seconds(s).ok())
+    }
 }
 
 /// Required approvals.

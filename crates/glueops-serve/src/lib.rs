@@ -190,6 +190,7 @@ impl Shared {
         opts.branch.clone_from(&self.settings.manifest_branch);
         opts.git_timeout = self.settings.git_timeout;
         opts.session = Arc::clone(&self.session);
+        opts.checks = self.talkback.as_ref().map(|t| t.checks(self));
         opts
     }
 

@@ -112,6 +112,8 @@ pub(crate) struct Routes {
     pub(crate) config_branch: String,
     /// The manifest branch releases go to.
     pub(crate) manifest_branch: String,
+    /// The manifest repo's name on its forge, from `spec.manifestRepo.url`.
+    pub(crate) manifest_repo: Option<String>,
     /// Apps by `source.repo` (lowercase).
     apps: BTreeMap<String, Vec<AppRoute>>,
     /// `spec.previews.forks: allow`.
@@ -166,6 +168,7 @@ impl Routes {
             config_repo: config_repo.to_ascii_lowercase(),
             config_branch: config_branch.to_string(),
             manifest_branch: "main".into(),
+            manifest_repo: glueops::feedback::forge_name(&platform.spec.manifest_repo.url),
             apps,
             fork_previews: previews.and_then(|p| p.forks)
                 == Some(glueops::model::platform::ForkPreviews::Allow),

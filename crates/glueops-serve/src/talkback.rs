@@ -86,6 +86,17 @@ impl Talkback {
         f
     }
 
+    /// Where the verification gates read checks: this server's forge client, on the config
+    /// repo and the manifest repo (`spec.manifestRepo.url`).
+    pub(crate) fn checks(&self, shared: &Shared) -> Arc<dyn glueops::verification::CheckSource> {
+        Arc::new(glueops::verification::ForgeChecks {
+            forge: self.forge.clone(),
+            host: self.template.host,
+            config_repo: self.template.config_repo.clone(),
+            manifests_repo: read_routes(shared).and_then(|r| r.manifest_repo.clone()),
+        })
+    }
+
     /// Journals `calls` and wakes the delivery task. An outbox that cannot be written loses
     /// feedback, never a release: it is logged and counted.
     pub(crate) fn tell(&self, calls: Vec<Call>, metrics: &crate::metrics::Metrics) {
@@ -119,6 +130,10 @@ impl Talkback {
     pub(crate) fn recovered(&self) {
         *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
+}
+
+fn read_routes(shared: &Shared) -> Option<Arc<crate::route::Routes>> {
+    shared.routes()
 }
 
 /// Delivers until `stop` turns true, then once more for at most `grace` (what is left stays

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::forge_http::{Answer, Handler, HttpServer, Request};
 use crate::github_spec::Spec;
 use crate::github_state::View;
-pub use crate::github_state::{Comment, Deployment, INSTALLATION, Status, TEST_APP_ID};
+pub use crate::github_state::{CheckRun, Comment, Deployment, INSTALLATION, Status, TEST_APP_ID};
 
 /// The private key of the test GitHub App (PKCS#1 PEM; see `fixtures/SOURCES.md`).
 pub const TEST_APP_KEY: &str = include_str!("../fixtures/github-app-test-key.pem");
@@ -46,6 +46,7 @@ struct State {
     tokens: Vec<String>,
     issued: Vec<String>,
     jwts: usize,
+    check_runs: Vec<crate::github_state::CheckRun>,
 }
 
 /// The running stand-in.
@@ -98,6 +99,36 @@ impl GitHubForge {
         for _ in 0..n {
             s.faults.push_back((status, retry_after));
         }
+    }
+
+    /// A commit status reported by someone else (a CI system): `state` is `pending`,
+    /// `success`, `failure` or `error`.
+    pub fn report_status(
+        &self,
+        repo: &str,
+        sha: &str,
+        context: &str,
+        state: &str,
+        url: Option<&str>,
+    ) {
+        let mut s = self.lock();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.statuses.push(Status {
+            id,
+            repo: repo.into(),
+            sha: sha.into(),
+            context: context.into(),
+            state: state.into(),
+            description: String::new(),
+            target_url: url.map(str::to_string),
+        });
+    }
+
+    /// A check run reported by an app: `status` `queued`, `in_progress` or `completed`
+    /// (with a `conclusion`).
+    pub fn report_check_run(&self, run: crate::github_state::CheckRun) {
+        self.lock().check_runs.push(run);
     }
 
     /// Forgets the faults not yet answered (the forge is back).
@@ -192,6 +223,7 @@ fn s_view(s: &mut State) -> View<'_> {
         statuses: &mut s.statuses,
         deployments: &mut s.deployments,
         issued: &mut s.issued,
+        check_runs: &s.check_runs,
     }
 }
 

@@ -41,6 +41,25 @@ pub struct Status {
     pub state: String,
     /// The description.
     pub description: String,
+    /// Its link.
+    pub target_url: Option<String>,
+}
+
+/// A check run (what GitHub Actions and other apps report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRun {
+    /// `owner/name`.
+    pub repo: String,
+    /// The commit.
+    pub sha: String,
+    /// Its name.
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// When completed: `success`, `failure`, `neutral`, ...
+    pub conclusion: Option<String>,
+    /// Its page.
+    pub html_url: Option<String>,
 }
 
 /// A deployment and its statuses (oldest first).
@@ -71,6 +90,7 @@ pub(crate) struct View<'a> {
     pub(crate) statuses: &'a mut Vec<Status>,
     pub(crate) deployments: &'a mut Vec<Deployment>,
     pub(crate) issued: &'a mut Vec<String>,
+    pub(crate) check_runs: &'a [CheckRun],
 }
 
 impl View<'_> {
@@ -142,6 +162,9 @@ pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Ans
     }
     if op.starts_with("issues/") {
         return comments(s, op, p, r);
+    }
+    if op == "checks/list-for-ref" {
+        return check_runs(s, p);
     }
     if op.contains("deployment") {
         return deployments(s, op, p, r);
@@ -235,7 +258,7 @@ fn statuses(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
                 .collect();
             let latest: Vec<Value> = latest_per_context(&of)
                 .into_iter()
-                .map(|x| json!({ "id": x.id, "context": x.context, "state": x.state, "description": x.description, "target_url": null }))
+                .map(|x| json!({ "id": x.id, "context": x.context, "state": x.state, "description": x.description, "target_url": x.target_url }))
                 .collect();
             Answer::json(
                 200,
@@ -251,6 +274,7 @@ fn statuses(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
                 context: b["context"].as_str().unwrap_or("default").to_string(),
                 state: b["state"].as_str().unwrap_or_default().to_string(),
                 description: b["description"].as_str().unwrap_or_default().to_string(),
+                target_url: b["target_url"].as_str().map(str::to_string),
             };
             let out = json!({ "id": st.id, "context": st.context, "state": st.state });
             s.statuses.push(st);
@@ -258,6 +282,22 @@ fn statuses(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
         }
         _ => not_kept(op),
     }
+}
+
+fn check_runs(s: &View<'_>, p: &Params) -> Answer {
+    let repo = repo_of(p);
+    let sha = p.get("ref").cloned().unwrap_or_default();
+    let runs: Vec<Value> = s
+        .check_runs
+        .iter()
+        .rev()
+        .filter(|c| c.repo == repo && c.sha == sha)
+        .map(|c| json!({ "name": c.name, "status": c.status, "conclusion": c.conclusion, "html_url": c.html_url }))
+        .collect();
+    Answer::json(
+        200,
+        json!({ "total_count": runs.len(), "check_runs": runs }),
+    )
 }
 
 fn deployments(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {

@@ -28,6 +28,7 @@ mod serve_load;
 mod serve_notify;
 mod serve_surface;
 mod serve_trust;
+mod serve_verification;
 mod tolerance;
 mod validate;
 mod workflows;

@@ -9,6 +9,7 @@ mod platform;
 mod pull;
 mod strategy;
 mod templates;
+mod verification;
 mod workload;
 
 use std::collections::BTreeMap;

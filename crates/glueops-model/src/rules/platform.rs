@@ -232,6 +232,7 @@ fn check_environments(platform: &Platform, tree: &Node, report: &mut Report) {
         if let Some(promotion) = &env.promotion {
             let at_promotion = at_env.child(&[k("promotion")]);
             check_promotion(&env.name, promotion, &names, &at_promotion, report);
+            super::verification::check(promotion, &at_promotion, report);
             if let Some(approval) = &promotion.approval {
                 check_approval(approval, &at_promotion.child(&[k("approval")]), report);
             }
@@ -255,24 +256,24 @@ struct EnvNames<'a> {
 }
 
 /// A place in `glueops.yaml` that diagnostics point below.
-struct At<'a> {
-    tree: &'a Node,
-    base: Vec<Segment>,
+pub(super) struct At<'a> {
+    pub(super) tree: &'a Node,
+    pub(super) base: Vec<Segment>,
 }
 
 impl At<'_> {
-    fn path(&self, rest: &[Segment]) -> Vec<Segment> {
+    pub(super) fn path(&self, rest: &[Segment]) -> Vec<Segment> {
         [&self.base[..], rest].concat()
     }
 
-    fn child(&self, rest: &[Segment]) -> Self {
+    pub(super) fn child(&self, rest: &[Segment]) -> Self {
         At {
             tree: self.tree,
             base: self.path(rest),
         }
     }
 
-    fn report(&self, key: &str, code: Code, message: impl Into<String>) -> Diagnostic {
+    pub(super) fn report(&self, key: &str, code: Code, message: impl Into<String>) -> Diagnostic {
         at(self.tree, &self.path(&[k(key)]), code, message)
     }
 }

@@ -33,14 +33,88 @@ pub enum Hold {
         /// Who may approve.
         approvers: Vec<String>,
     },
+    /// The release in the `from` environment has not run there long enough.
+    Soak {
+        /// The environment promoted from.
+        from: String,
+        /// The soak required (seconds).
+        required: u64,
+        /// Seconds left; the whole soak when `from` has no release of the app.
+        left: u64,
+        /// Whether `from` has a release of the app at all.
+        released: bool,
+    },
+    /// Checks required on the release in `from` are not green.
+    Checks {
+        /// The environment promoted from.
+        from: String,
+        /// Its release (the config commit, else the manifest commit), when it has one.
+        release: Option<String>,
+        /// The checks not green, in the order required.
+        waiting: Vec<CheckWait>,
+        /// Why the checks could not be read, when they could not.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unreadable: Option<String>,
+    },
+}
+
+/// A required check that is not green.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckWait {
+    /// The status context or check run name.
+    pub name: String,
+    /// `pending`, `failure`, or `missing` (not reported yet, or unreadable).
+    pub state: String,
+    /// The check's link (a failure's log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A check's result on a commit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum CheckState {
+    /// Queued or running.
+    Pending {
+        /// Its link.
+        url: Option<String>,
+    },
+    /// Green.
+    Success,
+    /// Red (failed, errored, cancelled, timed out).
+    Failure {
+        /// Its link.
+        url: Option<String>,
+    },
+}
+
+/// What is known of the release of an app in the environment promoted from, for the
+/// verification gates (`promotion.requires`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// The config commit it was rendered from.
+    pub config: Option<String>,
+    /// The manifest commit that released it.
+    pub manifest: Option<String>,
+    /// When (Unix seconds); `None`: the app was never released there.
+    pub released_at: Option<i64>,
+    /// The checks found on those commits, by name (a check on either commit counts; green
+    /// wins over pending, pending over failed).
+    pub checks: std::collections::BTreeMap<String, CheckState>,
+    /// Why the checks could not be read, when they could not (every required check then
+    /// holds as `missing`, with this reason).
+    pub unreadable: Option<String>,
 }
 
 impl Hold {
-    /// The rule's name, as in the JSON (`window`, `approval`).
+    /// The rule's name, as in the JSON (`window`, `approval`, `soak`, `checks`).
     pub fn rule(&self) -> &'static str {
         match self {
             Hold::Window { .. } => "window",
             Hold::Approval { .. } => "approval",
+            Hold::Soak { .. } => "soak",
+            Hold::Checks { .. } => "checks",
         }
     }
 }
@@ -83,15 +157,127 @@ impl std::fmt::Display for Hold {
                 }
                 Ok(())
             }
+            Hold::Soak {
+                from,
+                required,
+                left,
+                released,
+            } => {
+                if *released {
+                    write!(
+                        f,
+                        "soaking in {from}: {} of {} left",
+                        minutes(*left),
+                        minutes(*required)
+                    )
+                } else {
+                    write!(f, "soaking: {from} has no release of it yet")
+                }
+            }
+            Hold::Checks {
+                from,
+                release,
+                waiting,
+                unreadable,
+            } => {
+                let release = release.as_deref().map_or_else(
+                    || "no release".to_string(),
+                    |r| format!("release {}", &r[..r.len().min(7)]),
+                );
+                let parts: Vec<String> = waiting
+                    .iter()
+                    .map(|w| match (&w.url, w.state.as_str()) {
+                        (Some(url), "failure") => format!("`{}` failed ({url})", w.name),
+                        _ => format!("`{}`: {}", w.name, w.state),
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "waiting for checks on {from}'s {release}: {}",
+                    parts.join(", ")
+                )?;
+                if let Some(why) = unreadable {
+                    write!(f, " (the checks cannot be read: {why})")?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
+/// `12 min`, `1 h 5 min`, `30 s`.
+fn minutes(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s.div_ceil(60)),
+        s => format!("{} h {} min", s / 3600, (s % 3600).div_ceil(60)),
+    }
+}
+
+/// The verification gates of `env` (`promotion.requires`) at `now`, given what is known of
+/// the release of the app in the environment promoted from (`None`: nothing is).
+pub fn verify(env: &Environment, now: Timestamp, evidence: Option<&Evidence>) -> Vec<Hold> {
+    let mut holds = Vec::new();
+    let Some(promotion) = &env.promotion else {
+        return holds;
+    };
+    let (Some(requires), Some(from)) = (&promotion.requires, &promotion.from) else {
+        return holds;
+    };
+    let released_at = evidence.and_then(|e| e.released_at);
+    if let Some(required) = requires.soak_seconds() {
+        let ran = released_at.map(|at| now.as_second().saturating_sub(at).max(0).unsigned_abs());
+        match ran {
+            Some(ran) if ran >= required => {}
+            _ => holds.push(Hold::Soak {
+                from: from.clone(),
+                required,
+                left: required.saturating_sub(ran.unwrap_or(0)),
+                released: released_at.is_some(),
+            }),
+        }
+    }
+    let names = requires.checks.as_deref().unwrap_or_default();
+    if names.is_empty() {
+        return holds;
+    }
+    let waiting: Vec<CheckWait> = names
+        .iter()
+        .filter_map(|name| {
+            let found = evidence.and_then(|e| e.checks.get(name));
+            let (state, url) = match found {
+                Some(CheckState::Success) => return None,
+                Some(CheckState::Pending { url }) => ("pending", url.clone()),
+                Some(CheckState::Failure { url }) => ("failure", url.clone()),
+                None => ("missing", None),
+            };
+            Some(CheckWait {
+                name: name.clone(),
+                state: state.to_string(),
+                url,
+            })
+        })
+        .collect();
+    if !waiting.is_empty() || released_at.is_none() {
+        holds.push(Hold::Checks {
+            from: from.clone(),
+            release: evidence.and_then(|e| e.config.clone().or_else(|| e.manifest.clone())),
+            waiting,
+            unreadable: evidence.and_then(|e| e.unreadable.clone()),
+        });
+    }
+    holds
+}
+
 /// Whether releases to `env` pass a gate (approvals or windows).
 pub fn is_gated(env: &Environment) -> bool {
-    env.promotion
-        .as_ref()
-        .is_some_and(|p| p.approval.is_some() || p.windows.as_ref().is_some_and(|w| !w.is_empty()))
+    env.promotion.as_ref().is_some_and(|p| {
+        p.approval.is_some()
+            || p.windows.as_ref().is_some_and(|w| !w.is_empty())
+            || p.requires.as_ref().is_some_and(|r| {
+                r.soak.is_some() || r.checks.as_ref().is_some_and(|c| !c.is_empty())
+            })
+    })
 }
 
 /// Checks `env`'s gate at `now` with the approvals given: every rule that holds, none when the
@@ -195,6 +381,9 @@ fn next_open(w: &DeployWindow, now: Timestamp) -> Option<jiff::Zoned> {
 }
 
 #[cfg(test)]
+mod verify_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::platform::{Approval, Promotion};
@@ -209,6 +398,7 @@ mod tests {
                 from: Some("staging".into()),
                 approval,
                 windows: Some(windows),
+                ..Promotion::default()
             }),
         }
     }
