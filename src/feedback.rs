@@ -442,6 +442,30 @@ impl Feedback {
         ]
     }
 
+    /// A change proposed on a branch: its pull request, opened once and edited in place,
+    /// describing the change and, when `review` is given, what merging it does. A branch
+    /// someone else moved gets no pull request from glueops.
+    pub fn proposal(&self, proposal: &crate::Proposal, review: Option<&ConfigReview>) -> Vec<Call> {
+        if proposal.moved.is_some() || proposal.commit.is_none() {
+            return Vec::new();
+        }
+        let mut body = format!(
+            "{}\n\nMerging it is a push to `{}`: glueops releases it as any other config change.\n\n",
+            proposal.summary, proposal.base
+        );
+        if let Some(review) = review {
+            body.push_str(&review_body(review));
+        }
+        vec![Call::PullRequest {
+            host: self.host,
+            repo: self.config_repo.clone(),
+            head: proposal.branch.clone(),
+            base: proposal.base.clone(),
+            title: proposal.title.clone(),
+            body: cut(&body, COMMENT),
+        }]
+    }
+
     /// Config pull request `number` at `sha` does not validate: a failing `glueops/validate`
     /// naming the first located error, and the comment saying so.
     pub fn config_review_failed(&self, number: u64, sha: &str, error: &crate::Error) -> Vec<Call> {

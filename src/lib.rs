@@ -72,6 +72,7 @@ mod options;
 mod output;
 pub mod plan;
 mod preview;
+mod proposal;
 mod publish;
 mod release;
 mod review;
@@ -98,6 +99,7 @@ pub use preview::{
     PreviewChange, PreviewOutcome, PreviewTarget, PullRequest, apply_previews, close_preview,
     gc_previews, open_preview,
 };
+pub use proposal::{Proposal, propose_bump};
 pub use release::{
     Bump, ConfigEdit, Refused, Release, SourceCommit, bump, bump_beside, promote, rollback,
 };

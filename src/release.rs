@@ -41,7 +41,7 @@ pub struct ConfigEdit {
 }
 
 /// The values file of a deployment.
-fn values_path(app: &str, env: &str) -> String {
+pub(crate) fn values_path(app: &str, env: &str) -> String {
     format!("apps/{app}/envs/{env}/values.yaml")
 }
 

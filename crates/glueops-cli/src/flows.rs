@@ -307,6 +307,9 @@ pub(crate) fn bump(args: &BumpArgs) -> Result<u8, Error> {
         source: source.as_ref(),
         extra: &[],
     };
+    if let Some(code) = propose_if_asked(args, &request, &opts)? {
+        return Ok(code);
+    }
     let (edit, synced) = match &args.manifests {
         Some(m) => {
             let (edit, synced) = bump_then_sync(&args.config, &request, m, &opts)?;
@@ -449,6 +452,63 @@ pub(crate) fn rollback(args: &RollbackArgs) -> Result<u8, Error> {
         "rollback",
     )?;
     report_release("rollback", &args.common, &r)
+}
+
+/// A bump of an environment whose `promotion.mode` is `pull-request`: proposed on its branch,
+/// with its pull request (nothing committed to the config branch); `None` for a direct one.
+fn propose_if_asked(
+    args: &BumpArgs,
+    request: &glueops::Bump<'_>,
+    opts: &Options,
+) -> Result<Option<u8>, Error> {
+    let config = glueops::Config::open(&args.config, opts, opts.config_branch.as_deref(), false)?;
+    let mode = config
+        .platform()?
+        .environment(&args.env)
+        .and_then(|e| e.promotion.as_ref())
+        .and_then(|p| p.mode);
+    if mode != Some(glueops::model::platform::PromotionMode::PullRequest) {
+        return Ok(None);
+    }
+    let proposal = glueops::propose_bump(&args.config, request, opts)?;
+    let review = match &proposal.commit {
+        Some(commit) if proposal.moved.is_none() => Some(glueops::review_config(
+            &args.config,
+            &proposal.base,
+            commit,
+            opts,
+        )?),
+        _ => None,
+    };
+    let repos = Repos {
+        config: args.config.clone(),
+        manifests: args.manifests.clone().unwrap_or_default(),
+    };
+    args.feedback
+        .tell(&args.common.destination(opts, &repos), |f| {
+            f.proposal(&proposal, review.as_ref())
+        })?;
+    if args.common.json(&proposal)? {
+        return Ok(Some(0));
+    }
+    match (&proposal.moved, &proposal.commit) {
+        (Some(commit), _) => {
+            println!(
+                "bump: {} holds {}, a commit that is not glueops': left as it is (push your change there, or delete the branch)",
+                proposal.branch,
+                short(commit)
+            );
+            return Ok(Some(REFUSED));
+        }
+        (None, Some(commit)) => println!(
+            "bump: proposed on {} ({}{}); merging it releases it",
+            proposal.branch,
+            short(commit),
+            if proposal.changed { "" } else { ", unchanged" }
+        ),
+        (None, None) => println!("bump: {} already runs {}", args.env, args.tag),
+    }
+    Ok(Some(0))
 }
 
 /// Tells the forge what a promote or rollback released (`kind` names it in notifications).

@@ -172,6 +172,22 @@ pub enum Call {
         #[serde(default)]
         payload: serde_json::Value,
     },
+    /// A pull request from `head` into `base` is open with this title and description
+    /// (opened when missing, edited when different): one per branch.
+    PullRequest {
+        /// The forge.
+        host: Host,
+        /// `owner/name`.
+        repo: String,
+        /// The branch with the change.
+        head: String,
+        /// The branch it merges into.
+        base: String,
+        /// The title.
+        title: String,
+        /// The description (Markdown).
+        body: String,
+    },
     /// Every deployment of `repo` to `environment` for `task` is inactive (a closed preview,
     /// a release rolled back).
     Retire {
@@ -202,6 +218,7 @@ impl Call {
     pub fn host(&self) -> Option<Host> {
         match self {
             Call::Comment { host, .. }
+            | Call::PullRequest { host, .. }
             | Call::Status { host, .. }
             | Call::Deployment { host, .. }
             | Call::Retire { host, .. } => Some(*host),
@@ -227,6 +244,9 @@ impl Call {
                 context,
                 ..
             } => format!("status {host} {repo}@{sha} {context}"),
+            Call::PullRequest {
+                host, repo, head, ..
+            } => format!("pull {host} {repo} {head}"),
             Call::Deployment {
                 host,
                 repo,
@@ -272,6 +292,7 @@ impl Call {
     pub fn operation(&self) -> &'static str {
         match self {
             Call::Comment { .. } => "comment",
+            Call::PullRequest { .. } => "pull_request",
             Call::Status { .. } => "status",
             Call::Deployment { .. } => "deployment",
             Call::Retire { .. } => "retire",

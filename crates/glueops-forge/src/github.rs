@@ -45,6 +45,7 @@ impl Repo<'_> {
 pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result<bool, Error> {
     let repo_name = match call {
         Call::Comment { repo, .. }
+        | Call::PullRequest { repo, .. }
         | Call::Status { repo, .. }
         | Call::Deployment { repo, .. }
         | Call::Retire { repo, .. } => repo,
@@ -112,6 +113,13 @@ pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result
             Ok(true)
         }
         Call::Deployment { .. } => deployment(&repo, call).await,
+        Call::PullRequest {
+            head,
+            base,
+            title,
+            body,
+            ..
+        } => pull_request(&repo, repo_name, (head, base), title, body).await,
         Call::Retire {
             environment,
             task,
@@ -220,6 +228,49 @@ async fn comment(repo: &Repo<'_>, number: u64, marker: &str, body: &str) -> Resu
                 Some(&payload),
             )
             .await?;
+            Ok(true)
+        }
+    }
+}
+
+/// The pull request from `head` into `base` is open with `title` and `body`.
+async fn pull_request(
+    repo: &Repo<'_>,
+    name: &str,
+    (head, base): (&str, &str),
+    title: &str,
+    body: &str,
+) -> Result<bool, Error> {
+    let owner = name.split('/').next().unwrap_or_default();
+    let query = format!(
+        "/pulls?head={}&state=open&per_page=10",
+        encode(&format!("{owner}:{head}"))
+    );
+    let open = array(
+        repo.call("pull.list", Method::GET, &query, None).await?,
+        "pull.list",
+    )?;
+    match open.first() {
+        Some(p) if p["title"] == title && p["body"] == body => Ok(false),
+        Some(p) => {
+            let number = p["number"].as_u64().ok_or_else(|| Error::Answer {
+                operation: "pull.list",
+                reason: "the answer has no `number`".into(),
+            })?;
+            let edit = json!({ "title": title, "body": body });
+            repo.call(
+                "pull.update",
+                Method::PATCH,
+                &format!("/pulls/{number}"),
+                Some(&edit),
+            )
+            .await?;
+            Ok(true)
+        }
+        None => {
+            let new = json!({ "title": title, "head": head, "base": base, "body": body });
+            repo.call("pull.create", Method::POST, "/pulls", Some(&new))
+                .await?;
             Ok(true)
         }
     }

@@ -40,6 +40,7 @@ impl Project<'_> {
 pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result<bool, Error> {
     let repo = match call {
         Call::Comment { repo, .. }
+        | Call::PullRequest { repo, .. }
         | Call::Status { repo, .. }
         | Call::Deployment { repo, .. }
         | Call::Retire { repo, .. } => repo,
@@ -102,6 +103,13 @@ pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result
             Ok(true)
         }
         Call::Deployment { .. } => deployment(&project, call).await,
+        Call::PullRequest {
+            head,
+            base,
+            title,
+            body,
+            ..
+        } => merge_request(&project, (head, base), title, body).await,
         Call::Retire {
             environment,
             task,
@@ -163,6 +171,49 @@ async fn note(project: &Project<'_>, iid: u64, marker: &str, body: &str) -> Resu
                     &format!("/merge_requests/{iid}/notes"),
                     Some(&payload),
                 )
+                .await?;
+            Ok(true)
+        }
+    }
+}
+
+/// The merge request from `head` into `base` is open with `title` and `body`.
+async fn merge_request(
+    project: &Project<'_>,
+    (head, base): (&str, &str),
+    title: &str,
+    body: &str,
+) -> Result<bool, Error> {
+    let query = format!(
+        "/merge_requests?source_branch={}&state=opened",
+        encode(head)
+    );
+    let open = array(
+        project.call("pull.list", Method::GET, &query, None).await?,
+        "pull.list",
+    )?;
+    match open.first() {
+        Some(m) if m["title"] == title && m["description"] == body => Ok(false),
+        Some(m) => {
+            let iid = m["iid"].as_u64().ok_or_else(|| Error::Answer {
+                operation: "pull.list",
+                reason: "the answer has no `iid`".into(),
+            })?;
+            let edit = json!({ "title": title, "description": body });
+            project
+                .call(
+                    "pull.update",
+                    Method::PUT,
+                    &format!("/merge_requests/{iid}"),
+                    Some(&edit),
+                )
+                .await?;
+            Ok(true)
+        }
+        None => {
+            let new = json!({ "source_branch": head, "target_branch": base, "title": title, "description": body });
+            project
+                .call("pull.create", Method::POST, "/merge_requests", Some(&new))
                 .await?;
             Ok(true)
         }

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use crate::forge_http::{Answer, Handler, HttpServer, Request};
 use crate::github_spec::Spec;
 use crate::github_state::View;
-pub use crate::github_state::{CheckRun, Comment, Deployment, INSTALLATION, Status, TEST_APP_ID};
+pub use crate::github_state::{
+    CheckRun, Comment, Deployment, INSTALLATION, Pull, Status, TEST_APP_ID,
+};
 
 /// The private key of the test GitHub App (PKCS#1 PEM; see `fixtures/SOURCES.md`).
 pub const TEST_APP_KEY: &str = include_str!("../fixtures/github-app-test-key.pem");
@@ -47,6 +49,7 @@ struct State {
     issued: Vec<String>,
     jwts: usize,
     check_runs: Vec<crate::github_state::CheckRun>,
+    pulls: Vec<crate::github_state::Pull>,
 }
 
 /// The running stand-in.
@@ -156,6 +159,11 @@ impl GitHubForge {
         self.lock().statuses.clone()
     }
 
+    /// The pull requests, oldest first.
+    pub fn pulls(&self) -> Vec<crate::github_state::Pull> {
+        self.lock().pulls.clone()
+    }
+
     /// The deployments, oldest first.
     pub fn deployments(&self) -> Vec<Deployment> {
         self.lock().deployments.clone()
@@ -224,6 +232,7 @@ fn s_view(s: &mut State) -> View<'_> {
         deployments: &mut s.deployments,
         issued: &mut s.issued,
         check_runs: &s.check_runs,
+        pulls: &mut s.pulls,
     }
 }
 

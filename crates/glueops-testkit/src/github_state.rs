@@ -45,6 +45,25 @@ pub struct Status {
     pub target_url: Option<String>,
 }
 
+/// A pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    /// `owner/name`.
+    pub repo: String,
+    /// Its number.
+    pub number: u64,
+    /// The branch with the change.
+    pub head: String,
+    /// The branch it merges into.
+    pub base: String,
+    /// The title.
+    pub title: String,
+    /// The description.
+    pub body: String,
+    /// `open` or `closed`.
+    pub state: String,
+}
+
 /// A check run (what GitHub Actions and other apps report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRun {
@@ -91,6 +110,7 @@ pub(crate) struct View<'a> {
     pub(crate) deployments: &'a mut Vec<Deployment>,
     pub(crate) issued: &'a mut Vec<String>,
     pub(crate) check_runs: &'a [CheckRun],
+    pub(crate) pulls: &'a mut Vec<Pull>,
 }
 
 impl View<'_> {
@@ -162,6 +182,9 @@ pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Ans
     }
     if op.starts_with("issues/") {
         return comments(s, op, p, r);
+    }
+    if op.starts_with("pulls/") {
+        return pulls(s, op, p, r);
     }
     if op == "checks/list-for-ref" {
         return check_runs(s, p);
@@ -279,6 +302,75 @@ fn statuses(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
             let out = json!({ "id": st.id, "context": st.context, "state": st.state });
             s.statuses.push(st);
             Answer::json(201, out)
+        }
+        _ => not_kept(op),
+    }
+}
+
+fn pull_json(x: &Pull) -> Value {
+    json!({ "number": x.number, "title": x.title, "body": x.body, "state": x.state,
+            "head": { "ref": x.head }, "base": { "ref": x.base } })
+}
+
+fn pulls(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
+    let repo = repo_of(p);
+    match op {
+        "pulls/list" => {
+            let owner = repo.split('/').next().unwrap_or_default().to_string();
+            let found: Vec<Value> = s
+                .pulls
+                .iter()
+                .filter(|x| x.repo == repo)
+                .filter(|x| {
+                    r.param("state")
+                        .is_none_or(|st| st == "all" || st == x.state)
+                })
+                .filter(|x| {
+                    r.param("head")
+                        .is_none_or(|h| h == format!("{owner}:{}", x.head))
+                })
+                .map(pull_json)
+                .collect();
+            Answer::json(200, Value::Array(found))
+        }
+        "pulls/create" => {
+            let b = body(r);
+            let number = s.id();
+            let pull = Pull {
+                repo,
+                number,
+                head: b["head"].as_str().unwrap_or_default().to_string(),
+                base: b["base"].as_str().unwrap_or_default().to_string(),
+                title: b["title"].as_str().unwrap_or_default().to_string(),
+                body: b["body"].as_str().unwrap_or_default().to_string(),
+                state: "open".into(),
+            };
+            let out = pull_json(&pull);
+            s.pulls.push(pull);
+            Answer::json(201, out)
+        }
+        "pulls/update" => {
+            let number = number(p, "pull_number");
+            let b = body(r);
+            match s
+                .pulls
+                .iter_mut()
+                .find(|x| x.repo == repo && x.number == number)
+            {
+                Some(x) => {
+                    if let Some(t) = b["title"].as_str() {
+                        x.title = t.to_string();
+                    }
+                    if let Some(t) = b["body"].as_str() {
+                        x.body = t.to_string();
+                    }
+                    if let Some(t) = b["state"].as_str() {
+                        x.state = t.to_string();
+                    }
+                    Answer::json(200, pull_json(x))
+                }
+                None => not_found(),
+            }
         }
         _ => not_kept(op),
     }
