@@ -99,7 +99,7 @@ pub use preview::{
     PreviewChange, PreviewOutcome, PreviewTarget, PullRequest, apply_previews, close_preview,
     gc_previews, open_preview,
 };
-pub use proposal::{Proposal, propose_bump};
+pub use proposal::{Proposal, propose_bump, propose_promotion};
 pub use release::{
     Bump, ConfigEdit, Refused, Release, SourceCommit, bump, bump_beside, promote, rollback,
 };

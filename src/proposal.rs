@@ -40,23 +40,60 @@ const ATTEMPTS: u32 = 3;
 /// committed to the config branch itself.
 pub fn propose_bump(spec: &str, request: &Bump<'_>, opts: &Options) -> Result<Proposal, Error> {
     let Bump { app, env, tag, .. } = *request;
+    let summary = format!(
+        "Sets `image.tag` of `{app}` in `{env}` to `{tag}` (`{}`).",
+        values_path(app, env)
+    );
+    let title = format!("glueops: {app} {tag} to {env}");
+    propose(spec, request, ("bump", title, summary), opts)
+}
+
+/// Proposes promoting `app` to `env` (its `promotion.from` environment's release) on the
+/// branch `glueops/promote/<app>/<env>`, the description listing what it brings: the
+/// releases in `from` since the tag `env` runs, with their config commits, authors and
+/// source commits (from the manifest branch's trailers).
+pub fn propose_promotion(
+    config: &str,
+    manifests: &str,
+    app: &str,
+    env: &str,
+    opts: &Options,
+) -> Result<Proposal, Error> {
+    let notes = crate::release::release_notes(config, manifests, app, env, opts)?;
+    let source = crate::release::SourceCommit::from_trailers(&notes.source);
+    let request = Bump {
+        app,
+        env,
+        tag: &notes.tag,
+        source: source.as_ref(),
+        extra: &[],
+    };
+    let title = format!("glueops: promote {app} {} to {env}", notes.tag);
+    propose(config, &request, ("promote", title, notes.markdown), opts)
+}
+
+/// `request` on the branch `glueops/<kind>/<app>/<env>`, described by `title` and `summary`.
+fn propose(
+    spec: &str,
+    request: &Bump<'_>,
+    (kind, title, summary): (&str, String, String),
+    opts: &Options,
+) -> Result<Proposal, Error> {
+    let Bump { app, env, tag, .. } = *request;
     crate::model::check::image_tag(tag).map_err(|reason| Error::Unsafe {
         path: values_path(app, env),
         reason: reason.to_string(),
     })?;
     let checkout = crate::checkout::Checkout::open(spec, opts, opts.config_branch.as_deref())?;
-    let branch = format!("glueops/bump/{app}/{env}");
+    let branch = format!("glueops/{kind}/{app}/{env}");
     crate::git::check_branch(&branch).map_err(crate::git::Error::from)?;
     let mut proposal = Proposal {
         branch: branch.clone(),
         base: checkout.branch.clone(),
         commit: None,
         changed: false,
-        title: format!("glueops: {app} {tag} to {env}"),
-        summary: format!(
-            "Sets `image.tag` of `{app}` in `{env}` to `{tag}` (`{}`).",
-            values_path(app, env)
-        ),
+        title,
+        summary,
         moved: None,
     };
     let marker = format!("{app}/{env} image.tag=");

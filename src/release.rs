@@ -403,3 +403,119 @@ fn released_after(
         sync: Box::new(outcome),
     })
 }
+
+impl SourceCommit {
+    /// The source commit a release's trailers name (`Glueops-Source-Commit` and `-Time`).
+    pub(crate) fn from_trailers(trailers: &[Trailer]) -> Option<SourceCommit> {
+        let commit = trailers.iter().find(|tr| tr.key == t::SOURCE_COMMIT)?;
+        let time = trailers.iter().find(|tr| tr.key == t::SOURCE_TIME)?;
+        Some(SourceCommit {
+            commit: commit.value.clone(),
+            time: time.value.parse().ok()?,
+        })
+    }
+}
+
+/// What promoting an app brings: the tag `from` runs, its source trailers, and the releases in
+/// `from` since the tag the environment runs, as Markdown.
+pub(crate) struct ReleaseNotes {
+    pub(crate) tag: String,
+    pub(crate) source: Vec<Trailer>,
+    pub(crate) markdown: String,
+}
+
+/// Releases looked at, newest first, for release notes.
+const NOTES_DEPTH: usize = 50;
+
+/// The release notes of promoting `app` to `env` from its `promotion.from`.
+pub(crate) fn release_notes(
+    config: &str,
+    manifests: &str,
+    app: &str,
+    env: &str,
+    opts: &Options,
+) -> Result<ReleaseNotes, Error> {
+    let loaded = Config::open(config, opts, opts.config_branch.as_deref(), true)?;
+    let from = loaded
+        .platform()?
+        .environment(env)
+        .and_then(|e| e.promotion.as_ref())
+        .and_then(|p| p.from.clone())
+        .ok_or_else(|| Error::Invalid {
+            message: format!("`{env}` has no promotion.from: there is nothing to promote from"),
+            help: "set spec.environments[].promotion.from in glueops.yaml".into(),
+        })?;
+    let checkout = crate::config::manifest_checkout(&loaded, manifests, opts)?;
+    let mut runs: Option<String> = None;
+    let mut brought: Vec<(String, String, Vec<Trailer>)> = Vec::new();
+    let mut reached = false;
+    if let Some(tip) = checkout.fetch()? {
+        checkout.repo.walk_log(&tip, |entry| {
+            for value in t::values(&entry, t::DEPLOY) {
+                let Some(((a, e), fields)) = t::parse_deployment(value) else {
+                    continue;
+                };
+                let field = |k: &str| {
+                    fields
+                        .iter()
+                        .find(|(f, _)| *f == k)
+                        .map(|(_, v)| (*v).to_string())
+                };
+                if a == app && e == env && runs.is_none() {
+                    runs = field("tag");
+                }
+                if a == app
+                    && e == from.as_str()
+                    && let Some(tag) = field("tag")
+                {
+                    if runs.as_deref() == Some(tag.as_str()) {
+                        reached = true;
+                    } else if !reached {
+                        let source = entry
+                            .trailers
+                            .iter()
+                            .filter(|tr| tr.key == t::SOURCE_COMMIT || tr.key == t::SOURCE_TIME)
+                            .cloned()
+                            .collect();
+                        brought.push((tag, field("config").unwrap_or_default(), source));
+                    }
+                }
+            }
+            !reached && brought.len() < NOTES_DEPTH
+        })?;
+    }
+    let Some((tag, _, source)) = brought.first().cloned() else {
+        return Err(Error::Invalid {
+            message: format!("`{app}` in `{from}` runs what `{env}` runs: nothing to promote"),
+            help: format!("release a new version to {from} first"),
+        });
+    };
+    let mut markdown = format!(
+        "Promotes `{app}` to `{env}`: `{}` → `{tag}`, as `{from}` runs it.\n\n| Release in {from} | Config commit | Author | Source commit |\n|---|---|---|---|\n",
+        runs.as_deref().unwrap_or("-")
+    );
+    for (tag, commit, source) in &brought {
+        let author = loaded
+            .checkout
+            .as_ref()
+            .and_then(|c| c.repo.log(commit, 1).ok())
+            .and_then(|l| l.into_iter().next())
+            .map_or_else(|| "-".to_string(), |e| e.author);
+        let source = source
+            .iter()
+            .find(|tr| tr.key == t::SOURCE_COMMIT)
+            .map_or_else(
+                || "-".to_string(),
+                |tr| format!("`{}`", &tr.value[..tr.value.len().min(7)]),
+            );
+        markdown.push_str(&format!(
+            "| `{tag}` | `{}` | {author} | {source} |\n",
+            &commit[..commit.len().min(7)]
+        ));
+    }
+    Ok(ReleaseNotes {
+        tag,
+        source,
+        markdown,
+    })
+}

@@ -375,6 +375,11 @@ pub(crate) struct PromoteArgs {
     /// An approver (identity verified by the caller); repeatable.
     #[arg(long = "approved-by")]
     approved_by: Vec<String>,
+    /// Propose the promotion as a pull request (branch `glueops/promote/<app>/<env>`, the
+    /// release notes in its description) instead of committing it; the forge's reviews are
+    /// its approvals, and the gates hold the release after the merge as any other.
+    #[arg(long, conflicts_with = "approved_by")]
+    pull_request: bool,
     #[command(flatten)]
     branch: Branch,
     #[command(flatten)]
@@ -388,6 +393,16 @@ pub(crate) fn promote(args: &PromoteArgs) -> Result<u8, Error> {
     opts.checks = args
         .feedback
         .checks(&args.repos.config, &args.repos.manifests)?;
+    if args.pull_request {
+        let proposal = glueops::propose_promotion(
+            &args.repos.config,
+            &args.repos.manifests,
+            &args.app,
+            &args.to,
+            &opts,
+        )?;
+        return report_proposal(&args.feedback, &args.common, &opts, &args.repos, &proposal);
+    }
     let r = glueops::promote(
         &args.repos.config,
         &args.repos.manifests,
@@ -471,44 +486,63 @@ fn propose_if_asked(
         return Ok(None);
     }
     let proposal = glueops::propose_bump(&args.config, request, opts)?;
+    let repos = Repos {
+        config: args.config.clone(),
+        manifests: args.manifests.clone().unwrap_or_default(),
+    };
+    report_proposal(&args.feedback, &args.common, opts, &repos, &proposal).map(Some)
+}
+
+/// Tells the forge a proposal's pull request (with what merging it does) and prints it:
+/// exit 3 when the branch holds someone else's commit.
+fn report_proposal(
+    feedback: &crate::forge::FeedbackArgs,
+    common: &Common,
+    opts: &Options,
+    repos: &Repos,
+    proposal: &glueops::Proposal,
+) -> Result<u8, Error> {
     let review = match &proposal.commit {
         Some(commit) if proposal.moved.is_none() => Some(glueops::review_config(
-            &args.config,
+            &repos.config,
             &proposal.base,
             commit,
             opts,
         )?),
         _ => None,
     };
-    let repos = Repos {
-        config: args.config.clone(),
-        manifests: args.manifests.clone().unwrap_or_default(),
-    };
-    args.feedback
-        .tell(&args.common.destination(opts, &repos), |f| {
-            f.proposal(&proposal, review.as_ref())
-        })?;
-    if args.common.json(&proposal)? {
-        return Ok(Some(0));
+    feedback.tell(&common.destination(opts, repos), |f| {
+        f.proposal(proposal, review.as_ref())
+    })?;
+    if common.json(proposal)? {
+        return Ok(0);
     }
     match (&proposal.moved, &proposal.commit) {
         (Some(commit), _) => {
             println!(
-                "bump: {} holds {}, a commit that is not glueops': left as it is (push your change there, or delete the branch)",
+                "{}: holds {}, a commit that is not glueops': left as it is (push your change there, or delete the branch)",
                 proposal.branch,
                 short(commit)
             );
-            return Ok(Some(REFUSED));
+            Ok(REFUSED)
         }
-        (None, Some(commit)) => println!(
-            "bump: proposed on {} ({}{}); merging it releases it",
-            proposal.branch,
-            short(commit),
-            if proposal.changed { "" } else { ", unchanged" }
-        ),
-        (None, None) => println!("bump: {} already runs {}", args.env, args.tag),
+        (None, Some(commit)) => {
+            println!(
+                "proposed on {} ({}{}); merging it releases it",
+                proposal.branch,
+                short(commit),
+                if proposal.changed { "" } else { ", unchanged" }
+            );
+            Ok(0)
+        }
+        (None, None) => {
+            println!(
+                "{}: nothing to propose, the config branch has it already",
+                proposal.branch
+            );
+            Ok(0)
+        }
     }
-    Ok(Some(0))
 }
 
 /// Tells the forge what a promote or rollback released (`kind` names it in notifications).

@@ -73,6 +73,9 @@ pub(crate) fn apply(
             extra: &[],
         };
         let config = &shared.settings.config;
+        if proposed(shared, &request, opts, (seqs, failures))? {
+            continue;
+        }
         let result = if i + 1 == count {
             glueops::bump_beside(config, &request, opts, || sync(shared, ledger, opts)).map(
                 |(edit, result)| {
@@ -104,6 +107,34 @@ pub(crate) fn apply(
         }
     }
     Ok((changed, synced))
+}
+
+/// Proposes `request` as a pull request when its environment takes changes that way (the
+/// merge is a push that syncs); true when it did (or failed for good, recorded for `seqs`).
+fn proposed(
+    shared: &Shared,
+    request: &glueops::Bump<'_>,
+    opts: &glueops::Options,
+    (seqs, failures): (&[u64], &mut Failures),
+) -> Result<bool, glueops::Error> {
+    let env = request.env;
+    if !shared
+        .routes()
+        .is_some_and(|r| r.proposed_envs.iter().any(|e| e == env))
+    {
+        return Ok(false);
+    }
+    match crate::talkback::propose(shared, request, opts) {
+        Ok(()) => {}
+        Err(e) if transient(&e) => return Err(e),
+        Err(e) => {
+            shared.metrics.failed("bump");
+            for seq in seqs {
+                failures.insert(*seq, ("failed", chain(&e)));
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Per app and environment: the tag of the newest bump event, its time, and every job that

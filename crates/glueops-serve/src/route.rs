@@ -114,6 +114,9 @@ pub(crate) struct Routes {
     pub(crate) manifest_branch: String,
     /// The manifest repo's name on its forge, from `spec.manifestRepo.url`.
     pub(crate) manifest_repo: Option<String>,
+    /// The environments whose changes are proposed as pull requests
+    /// (`promotion.mode: pull-request`).
+    pub(crate) proposed_envs: Vec<String>,
     /// Apps by `source.repo` (lowercase).
     apps: BTreeMap<String, Vec<AppRoute>>,
     /// `spec.previews.forks: allow`.
@@ -169,6 +172,16 @@ impl Routes {
             config_branch: config_branch.to_string(),
             manifest_branch: "main".into(),
             manifest_repo: glueops::feedback::forge_name(&platform.spec.manifest_repo.url),
+            proposed_envs: platform
+                .spec
+                .environments
+                .iter()
+                .filter(|e| {
+                    e.promotion.as_ref().and_then(|p| p.mode)
+                        == Some(glueops::model::platform::PromotionMode::PullRequest)
+                })
+                .map(|e| e.name.clone())
+                .collect(),
             apps,
             fork_previews: previews.and_then(|p| p.forks)
                 == Some(glueops::model::platform::ForkPreviews::Allow),

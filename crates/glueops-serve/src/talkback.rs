@@ -258,6 +258,36 @@ impl Pulls {
     }
 }
 
+/// Proposes a bump on its branch and tells the forge its pull request (without a forge the
+/// branch alone is pushed).
+pub(crate) fn propose(
+    shared: &Shared,
+    request: &glueops::Bump<'_>,
+    opts: &glueops::Options,
+) -> Result<(), glueops::Error> {
+    let config = &shared.settings.config;
+    let proposal = glueops::propose_bump(config, request, opts)?;
+    tracing::info!(branch = %proposal.branch, changed = proposal.changed, moved = proposal.moved.is_some(), "bump proposed");
+    let Some(talk) = &shared.talkback else {
+        return Ok(());
+    };
+    let review = match &proposal.commit {
+        Some(commit) if proposal.moved.is_none() => Some(glueops::review_config(
+            config,
+            &proposal.base,
+            commit,
+            opts,
+        )?),
+        _ => None,
+    };
+    talk.tell(
+        talk.config_feedback(shared)
+            .proposal(&proposal, review.as_ref()),
+        &shared.metrics,
+    );
+    Ok(())
+}
+
 /// Tells each config pull request of the batch what merging it would do (the last event of
 /// a pull request wins). Nothing to do without a forge to tell.
 pub(crate) fn config_reviews(

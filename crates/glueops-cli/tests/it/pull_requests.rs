@@ -182,6 +182,112 @@ fn a_bump_in_pull_request_mode_opens_one_pull_request_and_merging_releases_it() 
         released.is_some_and(|l| !l.is_empty()),
         "staging does not run 1.6.1"
     );
+
+    // Promoting to production as a pull request: its description is the release notes.
+    let out = ok(&cli(
+        &p,
+        &github,
+        &[
+            "promote",
+            "--app",
+            "api",
+            "--to",
+            "production",
+            "--pull-request",
+        ],
+    ));
+    assert!(
+        out.contains("proposed on glueops/promote/api/production"),
+        "{out}"
+    );
+    let promotion = github
+        .pulls()
+        .into_iter()
+        .find(|p| p.head == "glueops/promote/api/production")
+        .unwrap();
+    assert!(
+        promotion.title.contains("promote api 1.6.1 to production"),
+        "{}",
+        promotion.title
+    );
+    assert!(
+        promotion
+            .body
+            .contains("Promotes `api` to `production`: `1.4.2` → `1.6.1`, as `staging` runs it.")
+            && promotion.body.contains("| `1.6.1` |")
+            && promotion.body.contains("| `1.5.0-rc.1` |"),
+        "{}",
+        promotion.body
+    );
+    // Merging it is what releases; production still runs 1.4.2 until then.
+    assert!(
+        git(
+            config,
+            &[
+                "show",
+                "glueops/promote/api/production:apps/api/envs/production/values.yaml"
+            ]
+        )
+        .contains("1.6.1")
+    );
     glueops_testkit::repos::fsck(config);
+    assert_eq!(github.violations(), Vec::<String>::new());
+}
+
+#[test]
+fn published_images_for_a_pull_request_environment_open_one_pull_request_with_the_newest_tag() {
+    use crate::serve::{SECRET, image_published, post, wait_outcome, wait_until};
+    let p = Platform::new();
+    p.repos.change_config("staging takes changes as pull requests", |w| {
+        let f = w.join("glueops.yaml");
+        let text = std::fs::read_to_string(&f).unwrap();
+        let text = text.replace(
+            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true}}",
+            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true, mode: pull-request}}",
+        );
+        std::fs::write(&f, text).unwrap();
+    });
+    let github = GitHubForge::start(TOKEN);
+    let served = crate::serve_feedback::start(&p, &github, &token_flags(&p));
+    let main = git(&p.repos.config, &["rev-parse", "main"]);
+    // Two images at once: one pull request, the newer tag.
+    post(
+        &served,
+        "package",
+        "img-1",
+        &image_published("1.6.0", "2026-12-07T08:58:00Z"),
+        SECRET,
+    );
+    post(
+        &served,
+        "package",
+        "img-2",
+        &image_published("1.6.1", "2026-12-07T08:59:00Z"),
+        SECRET,
+    );
+    wait_outcome(&served, "img-1", "applied");
+    wait_outcome(&served, "img-2", "applied");
+    assert!(
+        wait_until(|| github.pulls().iter().any(|p| p.title.contains("1.6.1"))),
+        "{:?}\n{}",
+        github.pulls(),
+        served.log_text()
+    );
+    assert_eq!(github.pulls().len(), 1);
+    assert_eq!(
+        git(&p.repos.config, &["rev-parse", "main"]),
+        main,
+        "nothing committed to main"
+    );
+    assert!(
+        git(
+            &p.repos.config,
+            &[
+                "show",
+                &format!("{BRANCH}:apps/api/envs/staging/values.yaml")
+            ]
+        )
+        .contains("1.6.1")
+    );
     assert_eq!(github.violations(), Vec::<String>::new());
 }
