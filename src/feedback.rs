@@ -463,6 +463,7 @@ impl Feedback {
             base: proposal.base.clone(),
             title: proposal.title.clone(),
             body: cut(&body, COMMENT),
+            auto_merge: proposal.auto_merge,
         }]
     }
 

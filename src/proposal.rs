@@ -30,6 +30,9 @@ pub struct Proposal {
     /// Set when the branch holds a commit that is not glueops' (someone pushed to it): it was
     /// left as it is, and this says whose commit it is.
     pub moved: Option<String>,
+    /// The environment's `promotion.autoMerge`: the forge is asked to merge once the pull
+    /// request's required checks pass.
+    pub auto_merge: bool,
 }
 
 /// Attempts at most when another writer moves the branch between the read and the push.
@@ -95,6 +98,12 @@ fn propose(
         title,
         summary,
         moved: None,
+        auto_merge: crate::config::Config::open(spec, opts, opts.config_branch.as_deref(), false)?
+            .platform()?
+            .environment(env)
+            .and_then(|e| e.promotion.as_ref())
+            .and_then(|p| p.auto_merge)
+            .unwrap_or(false),
     };
     let marker = format!("{app}/{env} image.tag=");
     for _ in 0..ATTEMPTS {

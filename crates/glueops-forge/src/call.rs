@@ -187,6 +187,10 @@ pub enum Call {
         title: String,
         /// The description (Markdown).
         body: String,
+        /// Ask the forge to merge it once its required checks pass (GitHub auto-merge, GitLab
+        /// merge when the pipeline succeeds).
+        #[serde(default)]
+        auto_merge: bool,
     },
     /// Every deployment of `repo` to `environment` for `task` is inactive (a closed preview,
     /// a release rolled back).

@@ -70,56 +70,24 @@ pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result
             body,
             ..
         } => comment(&repo, *number, marker, body).await,
-        Call::Status {
-            sha,
-            context,
-            state,
-            description,
-            target_url,
-            ..
-        } => {
-            let current = repo
-                .call(
-                    "status.get",
-                    Method::GET,
-                    &format!("/commits/{sha}/status?per_page=100"),
-                    None,
-                )
-                .await?;
-            let description = short(description);
-            let same = current["statuses"].as_array().is_some_and(|all| {
-                all.iter().any(|s| {
-                    s["context"] == context.as_str()
-                        && s["state"] == state.github()
-                        && s["description"] == description.as_str()
-                        && s["target_url"].as_str() == target_url.as_deref()
-                })
-            });
-            if same {
-                return Ok(false);
-            }
-            let mut body =
-                json!({"state": state.github(), "context": context, "description": description});
-            if let Some(url) = target_url {
-                body["target_url"] = json!(url);
-            }
-            repo.call(
-                "status.create",
-                Method::POST,
-                &format!("/statuses/{sha}"),
-                Some(&body),
-            )
-            .await?;
-            Ok(true)
-        }
+        Call::Status { .. } => status(&repo, call).await,
         Call::Deployment { .. } => deployment(&repo, call).await,
         Call::PullRequest {
             head,
             base,
             title,
             body,
+            auto_merge,
             ..
-        } => pull_request(&repo, repo_name, (head, base), title, body).await,
+        } => {
+            let (changed, node) = pull_request(&repo, repo_name, (head, base), title, body).await?;
+            match node {
+                Some(id) if *auto_merge => {
+                    Ok(enable_auto_merge(&repo, github, &id).await? || changed)
+                }
+                _ => Ok(changed),
+            }
+        }
         Call::Retire {
             environment,
             task,
@@ -128,6 +96,53 @@ pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result
         } => retire(&repo, environment, task, keep.as_deref(), None).await,
         Call::Notify { .. } => Ok(false),
     }
+}
+
+/// The newest status of the call's context on its commit is as the call wants it.
+async fn status(repo: &Repo<'_>, call: &Call) -> Result<bool, Error> {
+    let Call::Status {
+        sha,
+        context,
+        state,
+        description,
+        target_url,
+        ..
+    } = call
+    else {
+        return Ok(false);
+    };
+    let current = repo
+        .call(
+            "status.get",
+            Method::GET,
+            &format!("/commits/{sha}/status?per_page=100"),
+            None,
+        )
+        .await?;
+    let description = short(description);
+    let same = current["statuses"].as_array().is_some_and(|all| {
+        all.iter().any(|s| {
+            s["context"] == context.as_str()
+                && s["state"] == state.github()
+                && s["description"] == description.as_str()
+                && s["target_url"].as_str() == target_url.as_deref()
+        })
+    });
+    if same {
+        return Ok(false);
+    }
+    let mut body = json!({"state": state.github(), "context": context, "description": description});
+    if let Some(url) = target_url {
+        body["target_url"] = json!(url);
+    }
+    repo.call(
+        "status.create",
+        Method::POST,
+        &format!("/statuses/{sha}"),
+        Some(&body),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// `owner/name`, each part of the characters GitHub allows.
@@ -233,14 +248,15 @@ async fn comment(repo: &Repo<'_>, number: u64, marker: &str, body: &str) -> Resu
     }
 }
 
-/// The pull request from `head` into `base` is open with `title` and `body`.
+/// The pull request from `head` into `base` is open with `title` and `body`: whether it
+/// changed, and its node id when auto-merge is not on yet.
 async fn pull_request(
     repo: &Repo<'_>,
     name: &str,
     (head, base): (&str, &str),
     title: &str,
     body: &str,
-) -> Result<bool, Error> {
+) -> Result<(bool, Option<String>), Error> {
     let owner = name.split('/').next().unwrap_or_default();
     let query = format!(
         "/pulls?head={}&state=open&per_page=10",
@@ -250,8 +266,14 @@ async fn pull_request(
         repo.call("pull.list", Method::GET, &query, None).await?,
         "pull.list",
     )?;
+    let waiting = |p: &Value| {
+        p["auto_merge"]
+            .is_null()
+            .then(|| p["node_id"].as_str().map(str::to_string))
+            .flatten()
+    };
     match open.first() {
-        Some(p) if p["title"] == title && p["body"] == body => Ok(false),
+        Some(p) if p["title"] == title && p["body"] == body => Ok((false, waiting(p))),
         Some(p) => {
             let number = p["number"].as_u64().ok_or_else(|| Error::Answer {
                 operation: "pull.list",
@@ -265,15 +287,47 @@ async fn pull_request(
                 Some(&edit),
             )
             .await?;
-            Ok(true)
+            Ok((true, waiting(p)))
         }
         None => {
             let new = json!({ "title": title, "head": head, "base": base, "body": body });
-            repo.call("pull.create", Method::POST, "/pulls", Some(&new))
+            let created = repo
+                .call("pull.create", Method::POST, "/pulls", Some(&new))
                 .await?;
-            Ok(true)
+            Ok((true, waiting(&created)))
         }
     }
+}
+
+/// Turns on auto-merge of the pull request `node` (GraphQL: the REST API has no call for it).
+async fn enable_auto_merge(repo: &Repo<'_>, github: &GitHub, node: &str) -> Result<bool, Error> {
+    let url = match github.api.strip_suffix("/api/v3") {
+        Some(host) => format!("{host}/api/graphql"),
+        None => format!("{}/graphql", github.api),
+    };
+    let query = json!({
+        "query": "mutation($id: ID!) { enablePullRequestAutoMerge(input: {pullRequestId: $id}) { clientMutationId } }",
+        "variables": { "id": node },
+    });
+    let request = repo
+        .forge
+        .http
+        .post(url)
+        .header(repo.auth.0.clone(), repo.auth.1.clone())
+        .json(&query);
+    let answer = send(repo.forge, "github", "pull.auto_merge", request).await?;
+    if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
+        return Err(Error::Status {
+            operation: "pull.auto_merge",
+            status: 422,
+            message: errors[0]["message"]
+                .as_str()
+                .unwrap_or("GraphQL error")
+                .to_string(),
+            retry_after: None,
+        });
+    }
+    Ok(true)
 }
 
 /// The deployment exists with `state` as its latest status.

@@ -108,8 +108,9 @@ pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result
             base,
             title,
             body,
+            auto_merge,
             ..
-        } => merge_request(&project, (head, base), title, body).await,
+        } => merge_request(&project, (head, base), (title, body), *auto_merge).await,
         Call::Retire {
             environment,
             task,
@@ -177,12 +178,13 @@ async fn note(project: &Project<'_>, iid: u64, marker: &str, body: &str) -> Resu
     }
 }
 
-/// The merge request from `head` into `base` is open with `title` and `body`.
+/// The merge request from `head` into `base` is open with `title` and `body`, set to merge
+/// when its pipeline succeeds when `auto_merge`.
 async fn merge_request(
     project: &Project<'_>,
     (head, base): (&str, &str),
-    title: &str,
-    body: &str,
+    (title, body): (&str, &str),
+    auto_merge: bool,
 ) -> Result<bool, Error> {
     let query = format!(
         "/merge_requests?source_branch={}&state=opened",
@@ -192,15 +194,12 @@ async fn merge_request(
         project.call("pull.list", Method::GET, &query, None).await?,
         "pull.list",
     )?;
-    match open.first() {
-        Some(m) if m["title"] == title && m["description"] == body => Ok(false),
+    let (mut changed, mr) = match open.first() {
+        Some(m) if m["title"] == title && m["description"] == body => (false, m.clone()),
         Some(m) => {
-            let iid = m["iid"].as_u64().ok_or_else(|| Error::Answer {
-                operation: "pull.list",
-                reason: "the answer has no `iid`".into(),
-            })?;
+            let iid = m["iid"].as_u64().unwrap_or(0);
             let edit = json!({ "title": title, "description": body });
-            project
+            let updated = project
                 .call(
                     "pull.update",
                     Method::PUT,
@@ -208,16 +207,32 @@ async fn merge_request(
                     Some(&edit),
                 )
                 .await?;
-            Ok(true)
+            (true, updated)
         }
         None => {
             let new = json!({ "source_branch": head, "target_branch": base, "title": title, "description": body });
-            project
+            let created = project
                 .call("pull.create", Method::POST, "/merge_requests", Some(&new))
                 .await?;
-            Ok(true)
+            (true, created)
         }
+    };
+    if auto_merge && mr["merge_when_pipeline_succeeds"] != true {
+        let iid = mr["iid"].as_u64().ok_or_else(|| Error::Answer {
+            operation: "pull.auto_merge",
+            reason: "the answer has no `iid`".into(),
+        })?;
+        project
+            .call(
+                "pull.auto_merge",
+                Method::PUT,
+                &format!("/merge_requests/{iid}/merge"),
+                Some(&json!({ "merge_when_pipeline_succeeds": true })),
+            )
+            .await?;
+        changed = true;
     }
+    Ok(changed)
 }
 
 async fn deployment(project: &Project<'_>, call: &Call) -> Result<bool, Error> {

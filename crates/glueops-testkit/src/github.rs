@@ -191,6 +191,16 @@ fn error(status: u16, message: &str) -> Answer {
 
 fn handle(spec: &Spec, state: &Mutex<State>, r: &Request) -> Answer {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if r.path == "/graphql" {
+        let answer = graphql(&mut s, r);
+        s.log.push(Logged {
+            method: r.method.clone(),
+            path: r.path.clone(),
+            operation: "graphql".into(),
+            status: answer.status,
+        });
+        return answer;
+    }
     let checked = spec.check(r);
     let operation = checked
         .as_ref()
@@ -233,6 +243,56 @@ fn s_view(s: &mut State) -> View<'_> {
         issued: &mut s.issued,
         check_runs: &s.check_runs,
         pulls: &mut s.pulls,
+    }
+}
+
+/// GitHub's GraphQL endpoint, for the one mutation the REST description lacks
+/// (`enablePullRequestAutoMerge`): checked against that mutation's documented input (a
+/// `pullRequestId` of an open pull request), with the same credentials as REST.
+fn graphql(s: &mut State, r: &Request) -> Answer {
+    let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    let query = body["query"].as_str().unwrap_or_default();
+    let id = body["variables"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let bearer = r
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    let problem = if r.method != "POST" || r.header("user-agent").is_none_or(str::is_empty) {
+        Some("POST /graphql needs a User-Agent".to_string())
+    } else if !(s.tokens.contains(&bearer) || s.issued.contains(&bearer)) {
+        return error(401, "Bad credentials");
+    } else if !query.contains("enablePullRequestAutoMerge") || !query.contains("pullRequestId: $id")
+    {
+        Some(format!(
+            "/graphql: not the enablePullRequestAutoMerge mutation: {query}"
+        ))
+    } else {
+        None
+    };
+    if let Some(v) = problem {
+        s.violations.push(v.clone());
+        return error(400, &v);
+    }
+    match s
+        .pulls
+        .iter_mut()
+        .find(|p| format!("PR_{}", p.number) == id && p.state == "open")
+    {
+        Some(p) => {
+            p.auto_merge = true;
+            Answer::json(
+                200,
+                json!({ "data": { "enablePullRequestAutoMerge": { "clientMutationId": null } } }),
+            )
+        }
+        None => Answer::json(
+            200,
+            json!({ "errors": [{ "message": format!("Could not resolve to a node with the global id of '{id}'") }] }),
+        ),
     }
 }
 

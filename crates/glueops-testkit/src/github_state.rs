@@ -62,6 +62,8 @@ pub struct Pull {
     pub body: String,
     /// `open` or `closed`.
     pub state: String,
+    /// Whether auto-merge was turned on (GraphQL `enablePullRequestAutoMerge`).
+    pub auto_merge: bool,
 }
 
 /// A check run (what GitHub Actions and other apps report).
@@ -308,8 +310,9 @@ fn statuses(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
 }
 
 fn pull_json(x: &Pull) -> Value {
-    json!({ "number": x.number, "title": x.title, "body": x.body, "state": x.state,
-            "head": { "ref": x.head }, "base": { "ref": x.base } })
+    json!({ "number": x.number, "node_id": format!("PR_{}", x.number), "title": x.title,
+            "body": x.body, "state": x.state, "head": { "ref": x.head }, "base": { "ref": x.base },
+            "auto_merge": if x.auto_merge { json!({ "merge_method": "merge" }) } else { Value::Null } })
 }
 
 fn pulls(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
@@ -344,6 +347,7 @@ fn pulls(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
                 title: b["title"].as_str().unwrap_or_default().to_string(),
                 body: b["body"].as_str().unwrap_or_default().to_string(),
                 state: "open".into(),
+                auto_merge: false,
             };
             let out = pull_json(&pull);
             s.pulls.push(pull);

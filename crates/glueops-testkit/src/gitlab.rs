@@ -58,6 +58,25 @@ pub struct Deployment {
     pub status: String,
 }
 
+/// A merge request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeRequest {
+    /// Its iid.
+    pub iid: u64,
+    /// The project path.
+    pub project: String,
+    /// The branch with the change.
+    pub source_branch: String,
+    /// The branch it merges into.
+    pub target_branch: String,
+    /// The title.
+    pub title: String,
+    /// The description.
+    pub description: String,
+    /// Set to merge when its pipeline succeeds.
+    pub merge_when_pipeline_succeeds: bool,
+}
+
 /// An environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {
@@ -80,6 +99,7 @@ struct State {
     statuses: Vec<Status>,
     deployments: Vec<Deployment>,
     environments: Vec<Environment>,
+    merge_requests: Vec<MergeRequest>,
     violations: Vec<String>,
 }
 
@@ -159,6 +179,11 @@ impl GitLabForge {
         self.lock().deployments.clone()
     }
 
+    /// The merge requests.
+    pub fn merge_requests(&self) -> Vec<MergeRequest> {
+        self.lock().merge_requests.clone()
+    }
+
     /// The environments.
     pub fn environments(&self) -> Vec<Environment> {
         self.lock().environments.clone()
@@ -183,6 +208,59 @@ const PAGES: &[&str] = &["per_page", "page"];
 
 #[expect(clippy::type_complexity, reason = "a table of the documented requests")]
 const DOCUMENTED: &[(&str, &str, &str, &[&str], &[Field])] = &[
+    (
+        "GET",
+        "merge_requests",
+        "mrs.list",
+        &[
+            "source_branch",
+            "target_branch",
+            "state",
+            "order_by",
+            "sort",
+            "per_page",
+            "page",
+        ],
+        &[],
+    ),
+    (
+        "POST",
+        "merge_requests",
+        "mrs.create",
+        &[],
+        &[
+            ("source_branch", "string", true, &[]),
+            ("target_branch", "string", true, &[]),
+            ("title", "string", true, &[]),
+            ("description", "string", false, &[]),
+            ("remove_source_branch", "boolean", false, &[]),
+            ("squash", "boolean", false, &[]),
+        ],
+    ),
+    (
+        "PUT",
+        "merge_requests/:iid",
+        "mrs.update",
+        &[],
+        &[
+            ("title", "string", false, &[]),
+            ("description", "string", false, &[]),
+            ("state_event", "string", false, &["close", "reopen"]),
+            ("target_branch", "string", false, &[]),
+        ],
+    ),
+    (
+        "PUT",
+        "merge_requests/:iid/merge",
+        "mrs.merge",
+        &[],
+        &[
+            ("merge_when_pipeline_succeeds", "boolean", false, &[]),
+            ("auto_merge", "boolean", false, &[]),
+            ("should_remove_source_branch", "boolean", false, &[]),
+            ("sha", "string", false, &[]),
+        ],
+    ),
     (
         "GET",
         "merge_requests/:iid/notes",
@@ -408,9 +486,72 @@ fn text(v: &Value, k: &str) -> String {
 fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
     match route.name.split('.').next() {
         Some("notes") => notes(s, route, r),
+        Some("mrs") => merge_requests(s, route, r),
         Some("statuses") => statuses(s, route, r),
         Some("deployments") => deployments(s, route, r),
         _ => environments(s, route, r),
+    }
+}
+
+fn mr_json(m: &MergeRequest) -> Value {
+    json!({"iid": m.iid, "title": m.title, "description": m.description, "source_branch": m.source_branch,
+           "target_branch": m.target_branch, "state": "opened", "merge_when_pipeline_succeeds": m.merge_when_pipeline_succeeds})
+}
+
+fn merge_requests(s: &mut State, route: &Route, r: &Request) -> Answer {
+    let iid = id_at(route, 0);
+    let p = &route.project;
+    let b = body(r);
+    match route.name {
+        "mrs.list" => Answer::json(
+            200,
+            Value::Array(
+                s.merge_requests
+                    .iter()
+                    .filter(|m| {
+                        &m.project == p
+                            && r.param("source_branch")
+                                .is_none_or(|x| x == m.source_branch)
+                    })
+                    .map(mr_json)
+                    .collect(),
+            ),
+        ),
+        "mrs.create" => {
+            let m = MergeRequest {
+                iid: s.id(),
+                project: p.clone(),
+                source_branch: text(&b, "source_branch"),
+                target_branch: text(&b, "target_branch"),
+                title: text(&b, "title"),
+                description: text(&b, "description"),
+                merge_when_pipeline_succeeds: false,
+            };
+            let out = mr_json(&m);
+            s.merge_requests.push(m);
+            Answer::json(201, out)
+        }
+        _ => match s
+            .merge_requests
+            .iter_mut()
+            .find(|m| &m.project == p && m.iid == iid)
+        {
+            Some(m) if route.name == "mrs.merge" => {
+                m.merge_when_pipeline_succeeds =
+                    b["merge_when_pipeline_succeeds"] == true || b["auto_merge"] == true;
+                Answer::json(200, mr_json(m))
+            }
+            Some(m) => {
+                if let Some(t) = b["title"].as_str() {
+                    m.title = t.to_string();
+                }
+                if let Some(t) = b["description"].as_str() {
+                    m.description = t.to_string();
+                }
+                Answer::json(200, mr_json(m))
+            }
+            None => not_found(),
+        },
     }
 }
 

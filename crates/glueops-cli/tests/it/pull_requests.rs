@@ -243,7 +243,7 @@ fn published_images_for_a_pull_request_environment_open_one_pull_request_with_th
         let text = std::fs::read_to_string(&f).unwrap();
         let text = text.replace(
             "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true}}",
-            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true, mode: pull-request}}",
+            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true, mode: pull-request, autoMerge: true}}",
         );
         std::fs::write(&f, text).unwrap();
     });

@@ -239,3 +239,66 @@ fn the_gitlab_stand_in_refuses_what_the_docs_do_not_describe() {
     );
     assert_eq!(gitlab.statuses().len(), 1);
 }
+
+#[test]
+fn a_bump_in_pull_request_mode_opens_a_merge_request_that_merges_when_its_pipeline_succeeds() {
+    use crate::serve::{SECRET, image_published};
+    let p = Platform::new();
+    p.repos.change_config("staging takes changes as merge requests", |w| {
+        let f = w.join("glueops.yaml");
+        let text = std::fs::read_to_string(&f).unwrap().replace(
+            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true}}",
+            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true, mode: pull-request, autoMerge: true}}",
+        );
+        std::fs::write(&f, text).unwrap();
+    });
+    let gitlab = GitLabForge::start(API_TOKEN);
+    let token = p.root.path().join("gitlab-api.token");
+    std::fs::write(&token, format!("{API_TOKEN}\n")).unwrap();
+    let (url, token) = (gitlab.url(), token.to_string_lossy().into_owned());
+    let served = p.start(
+        "cache",
+        &[
+            "--resync",
+            "1h",
+            "--gitlab-api",
+            &url,
+            "--gitlab-api-token-file",
+            &token,
+        ],
+    );
+    let r = crate::serve::post(
+        &served,
+        "package",
+        "img",
+        &image_published("1.6.0", "2026-12-07T08:59:00Z"),
+        SECRET,
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    wait_outcome(&served, "img", "applied");
+    assert!(
+        wait_until(|| gitlab
+            .merge_requests()
+            .iter()
+            .any(|m| m.merge_when_pipeline_succeeds)),
+        "{:?}\n{}",
+        gitlab.merge_requests(),
+        served.log_text()
+    );
+    let mrs = gitlab.merge_requests();
+    assert_eq!(mrs.len(), 1);
+    assert_eq!(
+        (
+            mrs[0].source_branch.as_str(),
+            mrs[0].target_branch.as_str(),
+            mrs[0].project.as_str()
+        ),
+        ("glueops/bump/api/staging", "main", "acme/config")
+    );
+    assert!(
+        mrs[0].description.contains("```diff"),
+        "{}",
+        mrs[0].description
+    );
+    assert_eq!(gitlab.violations(), Vec::<String>::new());
+}
