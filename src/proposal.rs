@@ -165,24 +165,9 @@ fn commit_on(
         extra,
     } = *request;
     let path = values_path(app, env);
-    let Some(bytes) = checkout.repo.read_file(base, &path)? else {
-        return Err(Error::Invalid {
-            message: format!("`{app}` has no deployment to `{env}`: {path} does not exist"),
-            help: "check the app and environment names (`glueops validate` lists them)".into(),
-        });
-    };
-    let text = String::from_utf8(bytes).map_err(|_| Error::Unsafe {
-        path: path.clone(),
-        reason: "the file is not UTF-8 text".into(),
-    })?;
-    let new = crate::bump::set_image_tag(&text, tag).map_err(|e| Error::Unsafe {
-        path: path.clone(),
-        reason: e.0,
-    })?;
-    if new == text {
+    let Some(new) = crate::release::tagged_values(checkout, base, (app, env), tag)? else {
         return Ok(None);
-    }
-    crate::claims::validate_edit(checkout, base, app, &path, new.as_bytes())?;
+    };
     let mut edit = Edit::default();
     edit.write(&path, new.into_bytes())?;
     let mut trailers: Vec<Trailer> = Vec::new();

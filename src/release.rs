@@ -67,6 +67,37 @@ pub fn bump(
     bump_with(spec, &request, opts, None)
 }
 
+/// The values file of `app` in `env` at `base` with `image.tag` set to `tag` (only that
+/// scalar's bytes changed), validated with the rest of the config; `None` when it has that
+/// tag already.
+pub(crate) fn tagged_values(
+    checkout: &Checkout,
+    base: &str,
+    (app, env): (&str, &str),
+    tag: &str,
+) -> Result<Option<String>, Error> {
+    let path = values_path(app, env);
+    let Some(bytes) = checkout.repo.read_file(base, &path)? else {
+        return Err(Error::Invalid {
+            message: format!("`{app}` has no deployment to `{env}`: {path} does not exist"),
+            help: "check the app and environment names (`glueops validate` lists them)".into(),
+        });
+    };
+    let text = String::from_utf8(bytes).map_err(|_| Error::Unsafe {
+        path: path.clone(),
+        reason: "the file is not UTF-8 text".into(),
+    })?;
+    let new = crate::bump::set_image_tag(&text, tag).map_err(|e| Error::Unsafe {
+        path: path.clone(),
+        reason: e.0,
+    })?;
+    if new == text {
+        return Ok(None);
+    }
+    crate::claims::validate_edit(checkout, base, app, &path, new.as_bytes())?;
+    Ok(Some(new))
+}
+
 /// A [`bump`]'s request: set `image.tag` of `app` in `env` to `tag`.
 #[derive(Debug, Clone, Copy)]
 pub struct Bump<'a> {
@@ -144,29 +175,15 @@ fn bump_with(
             ),
             help: "push the config repo first, or name its branch with --config-branch".into(),
         })?;
-        let Some(bytes) = checkout.repo.read_file(base, &path)? else {
-            return Err(Error::Invalid {
-                message: format!("`{app}` has no deployment to `{env}`: {path} does not exist"),
-                help: "check the app and environment names (`glueops validate` lists them)".into(),
-            });
-        };
-        let text = String::from_utf8(bytes).map_err(|_| Error::Unsafe {
-            path: path.clone(),
-            reason: "the file is not UTF-8 text".into(),
-        })?;
-        let new = crate::bump::set_image_tag(&text, tag).map_err(|e| Error::Unsafe {
-            path: path.clone(),
-            reason: e.0,
-        })?;
+        let new = tagged_values(&checkout, base, (app, env), tag)?;
         let report = ConfigEdit {
             path: path.clone(),
             commit: base.to_string(),
-            changed: new != text,
+            changed: new.is_some(),
         };
-        if new == text {
+        let Some(new) = new else {
             return Ok((report, None));
-        }
-        crate::claims::validate_edit(&checkout, base, app, &path, new.as_bytes())?;
+        };
         let mut edit = Edit::default();
         edit.write(&path, new.into_bytes())?;
         let commit = Commit {

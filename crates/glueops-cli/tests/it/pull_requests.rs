@@ -42,18 +42,22 @@ fn ok(out: &std::process::Output) -> String {
 
 const BRANCH: &str = "glueops/bump/api/staging";
 
-#[test]
-fn a_bump_in_pull_request_mode_opens_one_pull_request_and_merging_releases_it() {
-    let p = Platform::new();
+/// Staging takes its changes as pull requests (`extra`: more promotion fields).
+fn staging_by_pull_request(p: &Platform, extra: &str) {
     p.repos.change_config("staging takes changes as pull requests", |w| {
         let f = w.join("glueops.yaml");
-        let text = std::fs::read_to_string(&f).unwrap();
-        let text = text.replace(
+        let text = std::fs::read_to_string(&f).unwrap().replace(
             "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true}}",
-            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true, mode: pull-request}}",
+            &format!("{{name: staging, cluster: nonprod, namespace: staging, promotion: {{auto: true, mode: pull-request{extra}}}}}"),
         );
         std::fs::write(&f, text).unwrap();
     });
+}
+
+#[test]
+fn a_bump_in_pull_request_mode_opens_one_pull_request_and_merging_releases_it() {
+    let p = Platform::new();
+    staging_by_pull_request(&p, "");
     let github = GitHubForge::start(TOKEN);
     let _ = token_flags(&p);
     ok(&cli(&p, &github, &["sync"]));
@@ -238,15 +242,7 @@ fn a_bump_in_pull_request_mode_opens_one_pull_request_and_merging_releases_it() 
 fn published_images_for_a_pull_request_environment_open_one_pull_request_with_the_newest_tag() {
     use crate::serve::{SECRET, image_published, post, wait_outcome, wait_until};
     let p = Platform::new();
-    p.repos.change_config("staging takes changes as pull requests", |w| {
-        let f = w.join("glueops.yaml");
-        let text = std::fs::read_to_string(&f).unwrap();
-        let text = text.replace(
-            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true}}",
-            "{name: staging, cluster: nonprod, namespace: staging, promotion: {auto: true, mode: pull-request, autoMerge: true}}",
-        );
-        std::fs::write(&f, text).unwrap();
-    });
+    staging_by_pull_request(&p, ", autoMerge: true");
     let github = GitHubForge::start(TOKEN);
     let served = crate::serve_feedback::start(&p, &github, &token_flags(&p));
     let main = git(&p.repos.config, &["rev-parse", "main"]);
