@@ -160,9 +160,7 @@ pub(crate) fn sync(args: &SyncArgs) -> Result<u8, Error> {
     let mut opts = args.common.options(&args.branch);
     opts.dry_run = args.dry_run;
     opts.allow_delete = args.allow_delete;
-    opts.checks = args
-        .feedback
-        .checks(&args.repos.config, &args.repos.manifests)?;
+    opts.checks = args.feedback.checks(&args.repos.config, &opts)?;
     let outcome = glueops::sync(&args.repos.config, &args.repos.manifests, &opts)?;
     if !outcome.dry_run {
         args.feedback
@@ -390,9 +388,7 @@ pub(crate) struct PromoteArgs {
 
 pub(crate) fn promote(args: &PromoteArgs) -> Result<u8, Error> {
     let mut opts = args.common.options(&args.branch);
-    opts.checks = args
-        .feedback
-        .checks(&args.repos.config, &args.repos.manifests)?;
+    opts.checks = args.feedback.checks(&args.repos.config, &opts)?;
     if args.pull_request {
         let proposal = glueops::propose_promotion(
             &args.repos.config,

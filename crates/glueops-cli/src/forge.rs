@@ -287,12 +287,12 @@ impl FeedbackArgs {
     }
 
     /// Where the verification gates read checks (`promotion.requires.checks`), when a forge
-    /// is configured: the config repo (`--config-repo`) and the manifest repo (its remote's
-    /// name on the forge).
+    /// is configured: the config repo (`--config-repo`) and the manifest repo (its name on
+    /// the forge, from `spec.manifestRepo.url`).
     pub(crate) fn checks(
         &self,
         config: &str,
-        manifests: &str,
+        opts: &glueops::Options,
     ) -> Result<Option<std::sync::Arc<dyn glueops::verification::CheckSource>>, Error> {
         let Some(forge) = self.clients_or_none()? else {
             return Ok(None);
@@ -310,7 +310,15 @@ impl FeedbackArgs {
                     .config_repo
                     .clone()
                     .unwrap_or_else(|| repo_name(config)),
-                manifests_repo: glueops::feedback::forge_name(manifests),
+                manifests_repo: glueops::Config::open(
+                    config,
+                    opts,
+                    opts.config_branch.as_deref(),
+                    false,
+                )?
+                .platform()
+                .ok()
+                .and_then(|p| glueops::feedback::forge_name(&p.spec.manifest_repo.url)),
             },
         )))
     }
