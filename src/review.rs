@@ -1,6 +1,8 @@
 //! What a config change (a pull request) would change in the manifests: both sides rendered
 //! natively, compared file by file.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::Error;
 use crate::Options;
 use crate::checkout::{Checkout, load_at};
@@ -26,13 +28,16 @@ pub fn config_diff(
     head: &str,
     opts: &Options,
 ) -> Result<Vec<crate::render::Change>, Error> {
-    Ok(review_config(spec, base, head, opts)?.changes)
+    Ok(review_config(spec, None, base, head, opts)?.changes)
 }
 
 /// What merging `head` into `base` would do at `opts.now`: [`config_diff`], and the gates of
-/// the environments it touches (approvals not counted: a pull request has none yet).
+/// the environments it touches (approvals not counted: a pull request has none yet). With
+/// the manifest repo, the verification gates too (soak and checks of each app's release in
+/// `from`, read through `opts.checks`).
 pub fn review_config(
     spec: &str,
+    manifests: Option<&str>,
     base: &str,
     head: &str,
     opts: &Options,
@@ -60,28 +65,55 @@ pub fn review_config(
     let changes = crate::render::diff(&files(&old_repo)?, &files(&new_repo)?);
     let platform = new_repo.platform();
     let layout = crate::render::Layout::new(platform);
-    let mut envs: Vec<String> = changes
+    let touched: BTreeSet<(String, String)> = changes
         .iter()
         .filter_map(|c| match layout.owner_of(&c.path) {
-            crate::render::Owner::Deployment { env, .. } => Some(env),
+            crate::render::Owner::Deployment { app, env, .. } => Some((app, env)),
             _ => None,
         })
         .collect();
-    envs.sort();
-    envs.dedup();
-    let environments = envs
-        .into_iter()
-        .map(|env| {
-            let holds = platform
-                .environment(&env)
-                .map(|e| crate::gate::check(e, opts.now, &[]))
-                .unwrap_or_default();
-            (env, holds)
-        })
-        .collect();
+    let evidence = match manifests {
+        Some(spec) => verification_evidence(spec, &new_repo, opts)?,
+        None => BTreeMap::new(),
+    };
+    let mut by_env: BTreeMap<String, Vec<crate::gate::Hold>> = BTreeMap::new();
+    for (app, env) in &touched {
+        let Some(e) = platform.environment(env) else {
+            continue;
+        };
+        let holds = by_env
+            .entry(env.clone())
+            .or_insert_with(|| crate::gate::check(e, opts.now, &[]));
+        if manifests.is_some() {
+            let key = (app.clone(), env.clone());
+            for hold in crate::gate::verify(e, opts.now, evidence.get(&key)) {
+                if !holds.contains(&hold) {
+                    holds.push(hold);
+                }
+            }
+        }
+    }
+    let environments: Vec<(String, Vec<crate::gate::Hold>)> = by_env.into_iter().collect();
     Ok(ConfigReview {
         head: new,
         changes,
         environments,
     })
+}
+
+/// The verification evidence of `repo`'s gated deployments on the manifest branch of
+/// `manifests`.
+fn verification_evidence(
+    manifests: &str,
+    repo: &crate::model::Repo,
+    opts: &Options,
+) -> Result<BTreeMap<(String, String), crate::gate::Evidence>, Error> {
+    let branch = opts
+        .branch
+        .clone()
+        .or_else(|| repo.platform().spec.manifest_repo.branch.clone())
+        .unwrap_or_else(|| "main".to_string());
+    let checkout = Checkout::open(manifests, opts, Some(&branch))?;
+    let tip = checkout.fetch()?;
+    crate::verification::gather(&checkout, tip.as_deref(), repo, opts)
 }

@@ -501,6 +501,7 @@ fn report_proposal(
     let review = match &proposal.commit {
         Some(commit) if proposal.moved.is_none() => Some(glueops::review_config(
             &repos.config,
+            (!repos.manifests.is_empty()).then_some(repos.manifests.as_str()),
             &proposal.base,
             commit,
             opts,

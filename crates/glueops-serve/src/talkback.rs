@@ -274,6 +274,7 @@ pub(crate) fn propose(
     let review = match &proposal.commit {
         Some(commit) if proposal.moved.is_none() => Some(glueops::review_config(
             config,
+            Some(&shared.settings.manifests),
             &proposal.base,
             commit,
             opts,
@@ -320,7 +321,13 @@ pub(crate) fn config_reviews(
         }
         let feedback = talk.feedback(Some(host));
         let started = std::time::Instant::now();
-        let result = glueops::review_config(&shared.settings.config, base, sha, opts);
+        let result = glueops::review_config(
+            &shared.settings.config,
+            Some(&shared.settings.manifests),
+            base,
+            sha,
+            opts,
+        );
         shared
             .metrics
             .timed("config_review", None, started.elapsed().as_secs_f64());

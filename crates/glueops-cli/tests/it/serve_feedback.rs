@@ -377,7 +377,7 @@ fn a_config_pull_request_hears_what_merging_does_and_an_invalid_one_fails_valida
 }
 
 /// A config pull request from a branch of the config repo itself.
-fn config_pull_request(number: u64, branch: &str, sha: &str) -> Vec<u8> {
+pub(crate) fn config_pull_request(number: u64, branch: &str, sha: &str) -> Vec<u8> {
     payload(
         "pull_request/opened.payload.json",
         &[

@@ -79,6 +79,32 @@ fn production_waits_for_smoke_tests_and_a_soak_in_staging() {
         "{description}"
     );
 
+    // A config pull request touching production hears the same gates in its comment.
+    let head = crate::serve::config_branch_commit(
+        &p,
+        "prod-warn",
+        "apps/api/envs/production/values.yaml",
+        |t| t.replace("value: debug", "value: warn"),
+    );
+    let opened = crate::serve_feedback::config_pull_request(21, "prod-warn", &head);
+    post(&served, "pull_request", "cfg-pr", &opened, SECRET);
+    wait_outcome(&served, "cfg-pr", "applied");
+    assert!(
+        wait_until(|| github.comments().iter().any(|c| c.issue == 21)),
+        "{}",
+        served.log_text()
+    );
+    let comment = github
+        .comments()
+        .into_iter()
+        .find(|c| c.issue == 21)
+        .unwrap()
+        .body;
+    assert!(
+        comment.contains("| `production` | soaking in staging: 30 min of 30 min left; waiting for checks on staging's release"),
+        "{comment}"
+    );
+
     // 31 minutes later, smoke tests running on the config commit: still held, by them.
     p.set_clock("2026-12-07T09:31:00Z");
     github.report_status("acme/config", &sha, "smoke-tests", "pending", None);
