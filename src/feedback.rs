@@ -456,7 +456,7 @@ impl Feedback {
         if let Some(review) = review {
             body.push_str(&review_body(review));
         }
-        vec![Call::PullRequest {
+        let mut calls = vec![Call::PullRequest {
             host: self.host,
             repo: self.config_repo.clone(),
             head: proposal.branch.clone(),
@@ -464,7 +464,15 @@ impl Feedback {
             title: proposal.title.clone(),
             body: cut(&body, COMMENT),
             auto_merge: proposal.auto_merge,
-        }]
+        }];
+        // After it (the outbox keeps the order): the older proposals, closed naming it.
+        calls.extend(proposal.supersedes.iter().map(|head| Call::Supersede {
+            host: self.host,
+            repo: self.config_repo.clone(),
+            head: head.clone(),
+            successor: proposal.branch.clone(),
+        }));
+        calls
     }
 
     /// Config pull request `number` at `sha` does not validate: a failing `glueops/validate`

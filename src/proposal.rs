@@ -33,6 +33,10 @@ pub struct Proposal {
     /// The environment's `promotion.autoMerge`: the forge is asked to merge once the pull
     /// request's required checks pass.
     pub auto_merge: bool,
+    /// The branches of older proposals for the same app and environment (a promotion a
+    /// bump replaces, or the other way round): their pull requests are closed, naming this
+    /// one.
+    pub supersedes: Vec<String>,
 }
 
 /// Attempts at most when another writer moves the branch between the read and the push.
@@ -98,6 +102,11 @@ fn propose(
         title,
         summary,
         moved: None,
+        supersedes: ["bump", "promote"]
+            .iter()
+            .filter(|k| **k != kind)
+            .map(|k| format!("glueops/{k}/{app}/{env}"))
+            .collect(),
         auto_merge: crate::config::Config::open(spec, opts, opts.config_branch.as_deref(), false)?
             .platform()?
             .environment(env)

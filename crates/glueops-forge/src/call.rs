@@ -192,6 +192,18 @@ pub enum Call {
         #[serde(default)]
         auto_merge: bool,
     },
+    /// The open pull request from `head` (an older proposal of the same change) is closed,
+    /// with a comment naming its successor, the pull request from `successor`.
+    Supersede {
+        /// The forge.
+        host: Host,
+        /// `owner/name`.
+        repo: String,
+        /// The older pull request's branch.
+        head: String,
+        /// The branch of the pull request that replaces it.
+        successor: String,
+    },
     /// Every deployment of `repo` to `environment` for `task` is inactive (a closed preview,
     /// a release rolled back).
     Retire {
@@ -223,6 +235,7 @@ impl Call {
         match self {
             Call::Comment { host, .. }
             | Call::PullRequest { host, .. }
+            | Call::Supersede { host, .. }
             | Call::Status { host, .. }
             | Call::Deployment { host, .. }
             | Call::Retire { host, .. } => Some(*host),
@@ -251,6 +264,9 @@ impl Call {
             Call::PullRequest {
                 host, repo, head, ..
             } => format!("pull {host} {repo} {head}"),
+            Call::Supersede {
+                host, repo, head, ..
+            } => format!("supersede {host} {repo} {head}"),
             Call::Deployment {
                 host,
                 repo,
@@ -297,6 +313,7 @@ impl Call {
         match self {
             Call::Comment { .. } => "comment",
             Call::PullRequest { .. } => "pull_request",
+            Call::Supersede { .. } => "supersede",
             Call::Status { .. } => "status",
             Call::Deployment { .. } => "deployment",
             Call::Retire { .. } => "retire",

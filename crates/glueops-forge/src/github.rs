@@ -46,6 +46,7 @@ pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result
     let repo_name = match call {
         Call::Comment { repo, .. }
         | Call::PullRequest { repo, .. }
+        | Call::Supersede { repo, .. }
         | Call::Status { repo, .. }
         | Call::Deployment { repo, .. }
         | Call::Retire { repo, .. } => repo,
@@ -71,6 +72,9 @@ pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result
             ..
         } => comment(&repo, *number, marker, body).await,
         Call::Status { .. } => status(&repo, call).await,
+        Call::Supersede {
+            head, successor, ..
+        } => supersede(&repo, repo_name, head, successor).await,
         Call::Deployment { .. } => deployment(&repo, call).await,
         Call::PullRequest {
             head,
@@ -297,6 +301,60 @@ async fn pull_request(
             Ok((true, waiting(&created)))
         }
     }
+}
+
+/// The open pull requests from `head` (newest first).
+async fn open_from(repo: &Repo<'_>, name: &str, head: &str) -> Result<Vec<Value>, Error> {
+    let owner = name.split('/').next().unwrap_or_default();
+    let query = format!(
+        "/pulls?head={}&state=open&per_page=10",
+        encode(&format!("{owner}:{head}"))
+    );
+    array(
+        repo.call("pull.list", Method::GET, &query, None).await?,
+        "pull.list",
+    )
+}
+
+/// Closes the open pull request from `head`, saying the one from `successor` replaces it.
+async fn supersede(
+    repo: &Repo<'_>,
+    name: &str,
+    head: &str,
+    successor: &str,
+) -> Result<bool, Error> {
+    let Some(old) = open_from(repo, name, head).await?.first().cloned() else {
+        return Ok(false);
+    };
+    let number = old["number"].as_u64().ok_or_else(|| Error::Answer {
+        operation: "pull.list",
+        reason: "the answer has no `number`".into(),
+    })?;
+    let next = open_from(repo, name, successor)
+        .await?
+        .first()
+        .and_then(|p| p["number"].as_u64())
+        .map_or_else(
+            || format!("`{successor}`"),
+            |n| format!("#{n} (`{successor}`)"),
+        );
+    let note =
+        json!({ "body": format!("Superseded by {next}: glueops proposes this change there now.") });
+    repo.call(
+        "comment.create",
+        Method::POST,
+        &format!("/issues/{number}/comments"),
+        Some(&note),
+    )
+    .await?;
+    repo.call(
+        "pull.close",
+        Method::PATCH,
+        &format!("/pulls/{number}"),
+        Some(&json!({ "state": "closed" })),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// Turns on auto-merge of the pull request `node` (GraphQL: the REST API has no call for it).

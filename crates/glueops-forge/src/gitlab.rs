@@ -41,6 +41,7 @@ pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result
     let repo = match call {
         Call::Comment { repo, .. }
         | Call::PullRequest { repo, .. }
+        | Call::Supersede { repo, .. }
         | Call::Status { repo, .. }
         | Call::Deployment { repo, .. }
         | Call::Retire { repo, .. } => repo,
@@ -103,6 +104,9 @@ pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result
             Ok(true)
         }
         Call::Deployment { .. } => deployment(&project, call).await,
+        Call::Supersede {
+            head, successor, ..
+        } => supersede(&project, head, successor).await,
         Call::PullRequest {
             head,
             base,
@@ -233,6 +237,56 @@ async fn merge_request(
         changed = true;
     }
     Ok(changed)
+}
+
+/// The open merge requests from `head`.
+async fn open_from(project: &Project<'_>, head: &str) -> Result<Vec<Value>, Error> {
+    let query = format!(
+        "/merge_requests?source_branch={}&state=opened",
+        encode(head)
+    );
+    array(
+        project.call("pull.list", Method::GET, &query, None).await?,
+        "pull.list",
+    )
+}
+
+/// Closes the open merge request from `head`, saying the one from `successor` replaces it.
+async fn supersede(project: &Project<'_>, head: &str, successor: &str) -> Result<bool, Error> {
+    let Some(old) = open_from(project, head).await?.first().cloned() else {
+        return Ok(false);
+    };
+    let iid = old["iid"].as_u64().ok_or_else(|| Error::Answer {
+        operation: "pull.list",
+        reason: "the answer has no `iid`".into(),
+    })?;
+    let next = open_from(project, successor)
+        .await?
+        .first()
+        .and_then(|m| m["iid"].as_u64())
+        .map_or_else(
+            || format!("`{successor}`"),
+            |n| format!("!{n} (`{successor}`)"),
+        );
+    let note =
+        json!({ "body": format!("Superseded by {next}: glueops proposes this change there now.") });
+    project
+        .call(
+            "comment.create",
+            Method::POST,
+            &format!("/merge_requests/{iid}/notes"),
+            Some(&note),
+        )
+        .await?;
+    project
+        .call(
+            "pull.close",
+            Method::PUT,
+            &format!("/merge_requests/{iid}"),
+            Some(&json!({ "state_event": "close" })),
+        )
+        .await?;
+    Ok(true)
 }
 
 async fn deployment(project: &Project<'_>, call: &Call) -> Result<bool, Error> {

@@ -234,6 +234,66 @@ fn a_bump_in_pull_request_mode_opens_one_pull_request_and_merging_releases_it() 
         )
         .contains("1.6.1")
     );
+
+    // Production takes pull requests too: a bump there supersedes the promotion's pull
+    // request, closed with a comment naming its successor.
+    p.repos
+        .change_config("production takes changes as pull requests", |w| {
+            let f = w.join("glueops.yaml");
+            let text = std::fs::read_to_string(&f).unwrap();
+            std::fs::write(
+                &f,
+                text.replacen(
+                    "        from: staging\n",
+                    "        from: staging\n        mode: pull-request\n",
+                    1,
+                ),
+            )
+            .unwrap();
+        });
+    let out = ok(&cli(
+        &p,
+        &github,
+        &[
+            "bump",
+            "--app",
+            "api",
+            "--env",
+            "production",
+            "--tag",
+            "1.6.2",
+        ],
+    ));
+    assert!(
+        out.contains("proposed on glueops/bump/api/production"),
+        "{out}"
+    );
+    let pulls = github.pulls();
+    let bump = pulls
+        .iter()
+        .find(|p| p.head == "glueops/bump/api/production")
+        .unwrap();
+    let old = pulls
+        .iter()
+        .find(|p| p.head == "glueops/promote/api/production")
+        .unwrap();
+    assert_eq!(
+        (bump.state.as_str(), old.state.as_str()),
+        ("open", "closed")
+    );
+    let note = github
+        .comments()
+        .into_iter()
+        .find(|c| c.issue == old.number)
+        .unwrap();
+    assert!(
+        note.body.starts_with(&format!(
+            "Superseded by #{} (`glueops/bump/api/production`)",
+            bump.number
+        )),
+        "{}",
+        note.body
+    );
     glueops_testkit::repos::fsck(config);
     assert_eq!(github.violations(), Vec::<String>::new());
 }
