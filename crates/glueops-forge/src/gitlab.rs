@@ -59,50 +59,7 @@ pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result
             body,
             ..
         } => note(&project, *number, marker, body).await,
-        Call::Status {
-            sha,
-            context,
-            state,
-            description,
-            target_url,
-            ..
-        } => {
-            let path = format!(
-                "/repository/commits/{sha}/statuses?name={}&per_page=100",
-                encode(context)
-            );
-            let current = array(
-                project.call("status.get", Method::GET, &path, None).await?,
-                "status.get",
-            )?;
-            let description = short(description);
-            // The newest status of the name is first.
-            let latest = current
-                .iter()
-                .filter(|s| s["name"] == context.as_str())
-                .max_by_key(|s| s["id"].as_u64().unwrap_or(0));
-            if latest.is_some_and(|s| {
-                s["status"] == state.gitlab()
-                    && s["description"] == description.as_str()
-                    && s["target_url"].as_str() == target_url.as_deref()
-            }) {
-                return Ok(false);
-            }
-            let mut body =
-                json!({"state": state.gitlab(), "name": context, "description": description});
-            if let Some(url) = target_url {
-                body["target_url"] = json!(url);
-            }
-            project
-                .call(
-                    "status.create",
-                    Method::POST,
-                    &format!("/statuses/{sha}"),
-                    Some(&body),
-                )
-                .await?;
-            Ok(true)
-        }
+        Call::Status { .. } => status(&project, call).await,
         Call::Deployment { .. } => deployment(&project, call).await,
         Call::Supersede {
             head, successor, ..
@@ -130,6 +87,55 @@ pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result
         }
         Call::Notify { .. } => Ok(false),
     }
+}
+
+/// The newest status of the call's name on its commit is as the call wants it.
+async fn status(project: &Project<'_>, call: &Call) -> Result<bool, Error> {
+    let Call::Status {
+        sha,
+        context,
+        state,
+        description,
+        target_url,
+        ..
+    } = call
+    else {
+        return Ok(false);
+    };
+    let path = format!(
+        "/repository/commits/{sha}/statuses?name={}&per_page=100",
+        encode(context)
+    );
+    let current = array(
+        project.call("status.get", Method::GET, &path, None).await?,
+        "status.get",
+    )?;
+    let description = short(description);
+    // The newest status of the name is first.
+    let latest = current
+        .iter()
+        .filter(|s| s["name"] == context.as_str())
+        .max_by_key(|s| s["id"].as_u64().unwrap_or(0));
+    if latest.is_some_and(|s| {
+        s["status"] == state.gitlab()
+            && s["description"] == description.as_str()
+            && s["target_url"].as_str() == target_url.as_deref()
+    }) {
+        return Ok(false);
+    }
+    let mut body = json!({"state": state.gitlab(), "name": context, "description": description});
+    if let Some(url) = target_url {
+        body["target_url"] = json!(url);
+    }
+    project
+        .call(
+            "status.create",
+            Method::POST,
+            &format!("/statuses/{sha}"),
+            Some(&body),
+        )
+        .await?;
+    Ok(true)
 }
 
 /// The GitLab environment of a deployment: a preview's own, else `<env>/<app>`.
