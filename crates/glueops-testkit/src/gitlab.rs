@@ -39,6 +39,8 @@ pub struct Status {
     pub state: String,
     /// The description.
     pub description: String,
+    /// Its link.
+    pub target_url: Option<String>,
 }
 
 /// A deployment.
@@ -611,7 +613,7 @@ fn statuses(s: &mut State, route: &Route, r: &Request) -> Answer {
     match route.name {
         "statuses.list" => {
             let sha = route.ids.first().cloned().unwrap_or_default();
-            let v: Vec<Value> = s.statuses.iter().rev().filter(|x| &x.project == p && x.sha == sha && r.param("name").is_none_or(|want| want == x.name)).map(|x| json!({"id": x.id, "name": x.name, "status": x.state, "description": x.description, "target_url": null})).collect();
+            let v: Vec<Value> = s.statuses.iter().rev().filter(|x| &x.project == p && x.sha == sha && r.param("name").is_none_or(|want| want == x.name)).map(|x| json!({"id": x.id, "name": x.name, "status": x.state, "description": x.description, "target_url": x.target_url})).collect();
             Answer::json(200, Value::Array(v))
         }
         "statuses.create" => {
@@ -623,6 +625,7 @@ fn statuses(s: &mut State, route: &Route, r: &Request) -> Answer {
                 name: b["name"].as_str().unwrap_or("default").to_string(),
                 state: text(&b, "state"),
                 description: text(&b, "description"),
+                target_url: b["target_url"].as_str().map(str::to_string),
             };
             let out = json!({"id": st.id, "status": st.state, "name": st.name});
             s.statuses.push(st);

@@ -5,4 +5,5 @@
 )]
 
 mod github;
+mod gitlab;
 mod outbox;
