@@ -243,6 +243,19 @@ impl Call {
         }
     }
 
+    /// The repository it is on (`None` for notifications).
+    pub fn repo(&self) -> Option<&str> {
+        match self {
+            Call::Comment { repo, .. }
+            | Call::PullRequest { repo, .. }
+            | Call::Supersede { repo, .. }
+            | Call::Status { repo, .. }
+            | Call::Deployment { repo, .. }
+            | Call::Retire { repo, .. } => Some(repo),
+            Call::Notify { .. } => None,
+        }
+    }
+
     /// What it is about: a newer call with the same key supersedes an older one waiting in
     /// the outbox.
     pub fn key(&self) -> String {

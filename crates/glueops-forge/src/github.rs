@@ -43,14 +43,8 @@ impl Repo<'_> {
 }
 
 pub(crate) async fn apply(forge: &Forge, github: &GitHub, call: &Call) -> Result<bool, Error> {
-    let repo_name = match call {
-        Call::Comment { repo, .. }
-        | Call::PullRequest { repo, .. }
-        | Call::Supersede { repo, .. }
-        | Call::Status { repo, .. }
-        | Call::Deployment { repo, .. }
-        | Call::Retire { repo, .. } => repo,
-        Call::Notify { .. } => return Ok(false),
+    let Some(repo_name) = call.repo() else {
+        return Ok(false);
     };
     if !valid_repo(repo_name) {
         return Err(Error::Answer {

@@ -38,14 +38,8 @@ impl Project<'_> {
 }
 
 pub(crate) async fn apply(forge: &Forge, gitlab: &GitLab, call: &Call) -> Result<bool, Error> {
-    let repo = match call {
-        Call::Comment { repo, .. }
-        | Call::PullRequest { repo, .. }
-        | Call::Supersede { repo, .. }
-        | Call::Status { repo, .. }
-        | Call::Deployment { repo, .. }
-        | Call::Retire { repo, .. } => repo,
-        Call::Notify { .. } => return Ok(false),
+    let Some(repo) = call.repo() else {
+        return Ok(false);
     };
     let project = Project {
         forge,
