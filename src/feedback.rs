@@ -195,7 +195,7 @@ impl Feedback {
             let _ = write!(
                 body,
                 "| App | Address | Manifests |\n|---|---|---|\n{rows}\nRuns commit `{short}` of `{}`.\n",
-                pull.branch
+                inline_code(&pull.branch)
             );
         }
         if !closed.is_empty() {
@@ -490,6 +490,14 @@ impl Feedback {
             body,
         )
     }
+}
+
+/// Text from a payload (a branch name) made safe inside an inline code span: no backtick to
+/// end it early and no line break (a branch name is its author's to choose).
+fn inline_code(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '`' || c.is_control() { '\'' } else { c })
+        .collect()
 }
 
 /// A hold as a status description.

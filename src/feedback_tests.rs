@@ -282,3 +282,28 @@ fn a_long_diff_is_cut_at_a_line_and_says_how_much_is_left() {
     assert!(shown.contains("more lines: run `glueops diff`"), "{shown}");
     assert_eq!(cut("short\n", FILE_DIFF), "short\n");
 }
+
+#[test]
+fn a_branch_name_cannot_end_its_code_span_in_the_comment() {
+    let fb = Feedback::new(Host::GitHub, "acme/config");
+    let pull = PreviewPull {
+        repo: "acme/web".into(),
+        number: 7,
+        sha: "abcdef0123456789abcdef0123456789abcdef01".into(),
+        branch: "x`[click](https://evil.example)`".into(),
+        apps: vec!["web".into()],
+        open: true,
+    };
+    let mut out = PreviewOutcome::default();
+    out.opened.push("web-pr-7".into());
+    let calls = fb.preview(&pull, &out);
+    let Some(Call::Comment { body, .. }) = calls.last() else {
+        panic!("no comment: {calls:?}");
+    };
+    assert!(
+        body.contains("of `x'[click](https://evil.example)'`."),
+        "{body}"
+    );
+    // An ordinary branch reads as written.
+    assert_eq!(inline_code("feature/login-42"), "feature/login-42");
+}

@@ -212,7 +212,12 @@ pub(crate) async fn auth(
 async fn comment(repo: &Repo<'_>, number: u64, marker: &str, body: &str) -> Result<bool, Error> {
     let mark = marker_line(marker);
     let full = format!("{body}\n\n{mark}");
-    let found = find_marked(&mark, |page| async move {
+    let me = identity(repo).await?;
+    let own = move |c: &Value| match &me {
+        Identity::App(id) => c["performed_via_github_app"]["id"].as_u64() == Some(*id),
+        Identity::User(login) => c["user"]["login"].as_str() == Some(login.as_str()),
+    };
+    let found = find_marked(&mark, &own, |page| async move {
         let path = format!("/issues/{number}/comments?per_page=100&page={page}");
         array(
             repo.call("comment.list", Method::GET, &path, None).await?,
@@ -244,6 +249,35 @@ async fn comment(repo: &Repo<'_>, number: u64, marker: &str, body: &str) -> Resu
             Ok(true)
         }
     }
+}
+
+/// Who glueops writes as: its GitHub App, or the token's user.
+enum Identity {
+    App(u64),
+    User(String),
+}
+
+/// Glueops' identity on this forge (the token's login asked once per client).
+async fn identity(repo: &Repo<'_>) -> Result<Identity, Error> {
+    if let Some(GitHubAuth::App(app)) = repo.forge.github.as_ref().map(|g| &g.auth) {
+        return Ok(Identity::App(app.id));
+    }
+    if let Some(login) = repo.forge.login(crate::Host::GitHub) {
+        return Ok(Identity::User(login));
+    }
+    let request = repo
+        .forge
+        .http
+        .get(format!("{}/user", repo.api))
+        .header(repo.auth.0.clone(), repo.auth.1.clone())
+        .header("accept", "application/vnd.github+json");
+    let me = send(repo.forge, "github", "user.get", request).await?;
+    let login = me["login"].as_str().ok_or_else(|| Error::Answer {
+        operation: "user.get",
+        reason: "the answer has no `login`".into(),
+    })?;
+    repo.forge.remember_login(crate::Host::GitHub, login);
+    Ok(Identity::User(login.to_string()))
 }
 
 /// The pull request from `head` into `base` is open with `title` and `body`: whether it

@@ -132,6 +132,26 @@ async fn status(project: &Project<'_>, call: &Call) -> Result<bool, Error> {
     Ok(true)
 }
 
+/// The token's user (asked once per client): whose notes are glueops'.
+async fn username(project: &Project<'_>) -> Result<String, Error> {
+    if let Some(name) = project.forge.login(crate::Host::GitLab) {
+        return Ok(name);
+    }
+    let api = project.base.split("/projects/").next().unwrap_or_default();
+    let request = project
+        .forge
+        .http
+        .get(format!("{api}/user"))
+        .header(project.auth.0.clone(), project.auth.1.clone());
+    let me = send(project.forge, "gitlab", "user.get", request).await?;
+    let name = me["username"].as_str().ok_or_else(|| Error::Answer {
+        operation: "user.get",
+        reason: "the answer has no `username`".into(),
+    })?;
+    project.forge.remember_login(crate::Host::GitLab, name);
+    Ok(name.to_string())
+}
+
 /// The GitLab environment of a deployment: a preview's own, else `<env>/<app>`.
 fn environment_name(environment: &str, task: &str, transient: bool) -> String {
     if transient {
@@ -144,7 +164,9 @@ fn environment_name(environment: &str, task: &str, transient: bool) -> String {
 async fn note(project: &Project<'_>, iid: u64, marker: &str, body: &str) -> Result<bool, Error> {
     let mark = marker_line(marker);
     let full = format!("{body}\n\n{mark}");
-    let found = find_marked(&mark, |page| async move {
+    let me = username(project).await?;
+    let own = move |n: &Value| n["author"]["username"].as_str() == Some(me.as_str());
+    let found = find_marked(&mark, &own, |page| async move {
         let path = format!("/merge_requests/{iid}/notes?sort=asc&per_page=100&page={page}");
         array(
             project

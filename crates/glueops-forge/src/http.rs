@@ -128,10 +128,12 @@ pub(crate) fn array(
 /// Pages of comments read at most when looking for a marker (100 each).
 const MAX_PAGES: u32 = 20;
 
-/// The id and body of the first item whose `body` carries `mark`, reading pages of 100 with
-/// `list(page)` until one is short.
+/// The id and body of the first item whose `body` carries `mark` and that `own` says glueops
+/// wrote (anyone can paste a marker into a comment: theirs is never edited), reading pages of
+/// 100 with `list(page)` until one is short.
 pub(crate) async fn find_marked<F, Fut>(
     mark: &str,
+    own: &(dyn Fn(&serde_json::Value) -> bool + Sync),
     mut list: F,
 ) -> Result<Option<(u64, String)>, Error>
 where
@@ -143,6 +145,7 @@ where
         for item in &items {
             if let Some(text) = item["body"].as_str()
                 && text.contains(mark)
+                && own(item)
             {
                 return Ok(Some((id(item, "comment.list")?, text.to_string())));
             }

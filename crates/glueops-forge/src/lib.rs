@@ -164,6 +164,8 @@ pub struct Forge {
     notify: Vec<Endpoint>,
     tokens: Arc<app::Tokens>,
     observer: Option<Observer>,
+    /// The token's user on each forge (asked once: whose comments are glueops').
+    login: Arc<std::sync::Mutex<std::collections::BTreeMap<Host, String>>>,
 }
 
 impl std::fmt::Debug for Forge {
@@ -209,6 +211,7 @@ impl Forge {
             notify,
             tokens: Arc::new(app::Tokens::default()),
             observer: None,
+            login: Arc::default(),
         })
     }
 
@@ -278,6 +281,21 @@ impl Forge {
                 None => Ok(false),
             },
         }
+    }
+
+    fn login(&self, host: Host) -> Option<String> {
+        self.login
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&host)
+            .cloned()
+    }
+
+    fn remember_login(&self, host: Host, login: &str) {
+        self.login
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(host, login.to_string());
     }
 
     fn observe(&self, host: &'static str, operation: &'static str, status: Option<u16>) {

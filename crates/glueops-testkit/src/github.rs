@@ -17,7 +17,7 @@ use crate::forge_http::{Answer, Handler, HttpServer, Request};
 use crate::github_spec::Spec;
 use crate::github_state::View;
 pub use crate::github_state::{
-    CheckRun, Comment, Deployment, INSTALLATION, Pull, Status, TEST_APP_ID,
+    CheckRun, Comment, Deployment, INSTALLATION, Pull, Status, TEST_APP_ID, TOKEN_USER,
 };
 
 /// The private key of the test GitHub App (PKCS#1 PEM; see `fixtures/SOURCES.md`).
@@ -102,6 +102,21 @@ impl GitHubForge {
         for _ in 0..n {
             s.faults.push_back((status, retry_after));
         }
+    }
+
+    /// A comment someone else wrote (`login`), e.g. one that pastes glueops' marker.
+    pub fn plant_comment(&self, repo: &str, issue: u64, login: &str, body: &str) {
+        let mut s = self.lock();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.comments.push(Comment {
+            id,
+            repo: repo.into(),
+            issue,
+            body: body.into(),
+            author: login.into(),
+            by_app: false,
+        });
     }
 
     /// A commit status reported by someone else (a CI system): `state` is `pending`,
@@ -221,7 +236,13 @@ fn handle(spec: &Spec, state: &Mutex<State>, r: &Request) -> Answer {
             }
             None => match authorize(&mut s, &op, r) {
                 Err(a) => a,
-                Ok(()) => crate::github_state::answer(&mut s_view(&mut s), &op, &params, r),
+                Ok(()) => {
+                    let by_app = r
+                        .header("authorization")
+                        .and_then(|h| h.strip_prefix("Bearer "))
+                        .is_some_and(|t| s.issued.iter().any(|i| i == t));
+                    crate::github_state::answer(&mut s_view(&mut s, by_app), &op, &params, r)
+                }
             },
         },
     };
@@ -234,7 +255,7 @@ fn handle(spec: &Spec, state: &Mutex<State>, r: &Request) -> Answer {
     answer
 }
 
-fn s_view(s: &mut State) -> View<'_> {
+fn s_view(s: &mut State, by_app: bool) -> View<'_> {
     View {
         next_id: &mut s.next_id,
         comments: &mut s.comments,
@@ -243,6 +264,7 @@ fn s_view(s: &mut State) -> View<'_> {
         issued: &mut s.issued,
         check_runs: &s.check_runs,
         pulls: &mut s.pulls,
+        by_app,
     }
 }
 

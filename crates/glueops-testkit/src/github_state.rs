@@ -24,7 +24,15 @@ pub struct Comment {
     pub issue: u64,
     /// The body.
     pub body: String,
+    /// Who wrote it: `glueops-ci` (the test token's user), the test app's bot, or anyone a
+    /// test plants.
+    pub author: String,
+    /// Written through the test GitHub App.
+    pub by_app: bool,
 }
+
+/// The login of the user the test token belongs to.
+pub const TOKEN_USER: &str = "glueops-ci";
 
 /// A commit status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +121,8 @@ pub(crate) struct View<'a> {
     pub(crate) issued: &'a mut Vec<String>,
     pub(crate) check_runs: &'a [CheckRun],
     pub(crate) pulls: &'a mut Vec<Pull>,
+    /// The request came with an installation token of the test app.
+    pub(crate) by_app: bool,
 }
 
 impl View<'_> {
@@ -168,7 +178,11 @@ fn body(r: &Request) -> Value {
 }
 
 fn comment_json(c: &Comment) -> Value {
-    json!({ "id": c.id, "body": c.body, "user": { "login": "glueops[bot]" } })
+    json!({
+        "id": c.id, "body": c.body,
+        "user": { "login": c.author, "type": if c.by_app { "Bot" } else { "User" } },
+        "performed_via_github_app": if c.by_app { json!({ "id": TEST_APP_ID, "slug": "glueops-test" }) } else { Value::Null },
+    })
 }
 
 fn deployment_json(d: &Deployment) -> Value {
@@ -179,6 +193,17 @@ fn deployment_json(d: &Deployment) -> Value {
 }
 
 pub(crate) fn answer(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
+    if op == "users/get-authenticated" {
+        // An installation token is no user (GitHub answers 403 too).
+        return if s.by_app {
+            Answer::json(
+                403,
+                json!({ "message": "Resource not accessible by integration" }),
+            )
+        } else {
+            Answer::json(200, json!({ "login": TOKEN_USER, "type": "User" }))
+        };
+    }
     if op.starts_with("apps/") {
         return app(s, op, p);
     }
@@ -251,6 +276,12 @@ fn comments(s: &mut View<'_>, op: &str, p: &Params, r: &Request) -> Answer {
                 repo,
                 issue: number(p, "issue_number"),
                 body: body(r)["body"].as_str().unwrap_or_default().to_string(),
+                author: if s.by_app {
+                    "glueops-test[bot]".into()
+                } else {
+                    TOKEN_USER.into()
+                },
+                by_app: s.by_app,
             };
             let out = comment_json(&c);
             s.comments.push(c);

@@ -22,7 +22,12 @@ pub struct Note {
     pub iid: u64,
     /// The body.
     pub body: String,
+    /// Its author's username (`glueops-ci`, the test token's user, or whoever a test plants).
+    pub author: String,
 }
+
+/// The username of the user the test token belongs to.
+pub const TOKEN_USER: &str = "glueops-ci";
 
 /// A commit status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +184,19 @@ impl GitLabForge {
     /// The deployments, oldest first.
     pub fn deployments(&self) -> Vec<Deployment> {
         self.lock().deployments.clone()
+    }
+
+    /// A note someone else wrote (`username`), e.g. one that pastes glueops' marker.
+    pub fn plant_note(&self, project: &str, iid: u64, username: &str, body: &str) {
+        let mut s = self.lock();
+        let id = s.id();
+        s.notes.push(Note {
+            id,
+            project: project.into(),
+            iid,
+            body: body.into(),
+            author: username.into(),
+        });
     }
 
     /// The merge requests.
@@ -394,6 +412,13 @@ fn check(r: &Request, token: &str) -> Result<Route, String> {
     if r.header("private-token") != Some(token) {
         return Err(format!("{what}: no PRIVATE-TOKEN, or not the token"));
     }
+    if r.path == "/api/v4/user" && r.method == "GET" {
+        return Ok(Route {
+            name: "user.get",
+            project: String::new(),
+            ids: Vec::new(),
+        });
+    }
     let rest = r
         .path
         .strip_prefix("/api/v4/projects/")
@@ -487,6 +512,7 @@ fn text(v: &Value, k: &str) -> String {
 
 fn answer(s: &mut State, route: &Route, r: &Request) -> Answer {
     match route.name.split('.').next() {
+        Some("user") => Answer::json(200, json!({"id": 1, "username": TOKEN_USER})),
         Some("notes") => notes(s, route, r),
         Some("mrs") => merge_requests(s, route, r),
         Some("statuses") => statuses(s, route, r),
@@ -578,7 +604,7 @@ fn notes(s: &mut State, route: &Route, r: &Request) -> Answer {
                 .notes
                 .iter()
                 .filter(|x| &x.project == p && x.iid == n(0))
-                .map(|x| json!({"id": x.id, "body": x.body}))
+                .map(|x| json!({"id": x.id, "body": x.body, "author": {"username": x.author}}))
                 .collect();
             Answer::json(200, Value::Array(v))
         }
@@ -588,8 +614,9 @@ fn notes(s: &mut State, route: &Route, r: &Request) -> Answer {
                 project: p.clone(),
                 iid: n(0),
                 body: text(&body(r), "body"),
+                author: TOKEN_USER.into(),
             };
-            let out = json!({"id": note.id, "body": note.body});
+            let out = json!({"id": note.id, "body": note.body, "author": {"username": TOKEN_USER}});
             s.notes.push(note);
             Answer::json(201, out)
         }

@@ -285,3 +285,54 @@ async fn a_commit_id_or_repository_from_a_payload_never_shapes_a_url() {
     assert_eq!(github.statuses().len(), 1);
     assert_valid(&github);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_comment_someone_else_marked_is_never_taken_for_glueops_own() {
+    let github = GitHubForge::start(TOKEN);
+    // Anyone can paste the hidden marker into a comment of their own.
+    let planted = "look here\n\n<!-- glueops:preview -->";
+    github.plant_comment("acme/web", 5, "mallory", planted);
+    for forge in [
+        token_forge(&github),
+        Forge::new(
+            Some(
+                GitHub::app(
+                    &github.url(),
+                    TEST_APP_ID,
+                    &SecretString::from(TEST_APP_KEY.to_string()),
+                )
+                .unwrap(),
+            ),
+            None,
+            Vec::new(),
+        )
+        .unwrap(),
+    ] {
+        assert!(forge.apply(&comment("first")).await.unwrap());
+        assert!(forge.apply(&comment("second")).await.unwrap());
+    }
+    let comments = github.comments();
+    assert_eq!(
+        comments[0].body, planted,
+        "mallory's comment is left as it is"
+    );
+    // One comment of the token's user and one of the app, each edited in place.
+    let ours: Vec<(&str, bool, &str)> = comments[1..]
+        .iter()
+        .map(|c| {
+            (
+                c.author.as_str(),
+                c.by_app,
+                c.body.lines().next().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ours,
+        vec![
+            (glueops_testkit::github::TOKEN_USER, false, "second"),
+            ("glueops-test[bot]", true, "second"),
+        ]
+    );
+    assert_valid(&github);
+}

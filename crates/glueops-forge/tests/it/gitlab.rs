@@ -69,3 +69,30 @@ async fn pipeline_statuses_are_read_as_checks_newest_first() {
     );
     assert_eq!(gitlab.violations(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_note_someone_else_marked_is_never_taken_for_glueops_own() {
+    let gitlab = GitLabForge::start(TOKEN);
+    let client = GitLab::new(&gitlab.url(), SecretString::from(TOKEN.to_string()));
+    let forge = Forge::new(None, Some(client), Vec::new()).unwrap();
+    let planted = "look here\n\n<!-- glueops:preview -->";
+    gitlab.plant_note("acme/web", 3, "mallory", planted);
+    let note = |body: &str| Call::Comment {
+        host: Host::GitLab,
+        repo: "acme/web".into(),
+        number: 3,
+        marker: "preview".into(),
+        body: body.into(),
+    };
+    assert!(forge.apply(&note("first")).await.unwrap());
+    assert!(forge.apply(&note("second")).await.unwrap());
+    assert!(!forge.apply(&note("second")).await.unwrap());
+    let notes = gitlab.notes();
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[0].body, planted);
+    assert!(
+        notes[1].body.starts_with("second")
+            && notes[1].author == glueops_testkit::gitlab::TOKEN_USER
+    );
+    assert_eq!(gitlab.violations(), Vec::<String>::new());
+}
