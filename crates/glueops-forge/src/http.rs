@@ -36,16 +36,20 @@ pub(crate) async fn send(
         Ok(a) => a,
         Err(source) => {
             forge.observe(host, operation, None);
-            return Err(Error::Transport { operation, source });
+            // A notification URL can be a credential (a Slack webhook): errors never carry URLs.
+            return Err(Error::Transport {
+                operation,
+                source: source.without_url(),
+            });
         }
     };
     let status = answer.status();
     forge.observe(host, operation, Some(status.as_u16()));
     let retry_after = retry_after(answer.headers(), status.as_u16());
-    let bytes = answer
-        .bytes()
-        .await
-        .map_err(|source| Error::Transport { operation, source })?;
+    let bytes = answer.bytes().await.map_err(|source| Error::Transport {
+        operation,
+        source: source.without_url(),
+    })?;
     if !status.is_success() {
         return Err(Error::Status {
             operation,

@@ -85,3 +85,29 @@ async fn calls_for_a_host_without_a_client_wait_and_notifications_without_endpoi
         vec![status(StatusState::Success, "released")]
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreachable_notification_url_never_shows_in_the_error() {
+    // Port 9 on loopback: nothing listens; the path is the credential of a Slack webhook.
+    let endpoint =
+        glueops_forge::Endpoint::parse("slack+http://127.0.0.1:9/services/T0/B0/SECRETPART", None)
+            .unwrap();
+    let id = endpoint.id();
+    let forge = Forge::new(None, None, vec![endpoint]).unwrap();
+    let call = Call::Notify {
+        event: Event {
+            kind: "release".into(),
+            summary: "released".into(),
+            details: serde_json::Value::Null,
+            id: "e2".into(),
+        },
+        endpoint: Some(id),
+    };
+    let e = forge.apply(&call).await.unwrap_err();
+    assert!(e.is_retryable(), "{e}");
+    let shown = format!("{e} {e:?}");
+    assert!(
+        !shown.contains("SECRETPART") && !shown.contains("/services/"),
+        "{shown}"
+    );
+}
