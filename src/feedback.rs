@@ -614,6 +614,16 @@ pub fn web_url(remote: &str) -> Option<String> {
     Some(format!("https://{host}/{}", path.trim_start_matches('/')))
 }
 
+/// `owner/name` from any repository string (a URL or a path): its last two parts, without
+/// `.git` — the name webhooks and forges use when nothing names it otherwise.
+pub fn repo_name(spec: &str) -> String {
+    let trimmed = spec.trim_end_matches('/');
+    let mut parts = trimmed.rsplit(['/', ':']);
+    let name = parts.next().unwrap_or_default();
+    let owner = parts.next().unwrap_or_default();
+    format!("{owner}/{}", name.strip_suffix(".git").unwrap_or(name))
+}
+
 /// The repository's name on its forge (`owner/name`, GitLab `group/sub/name`) from a git
 /// remote on one, when it is.
 pub fn forge_name(remote: &str) -> Option<String> {

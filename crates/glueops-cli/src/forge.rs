@@ -179,29 +179,6 @@ fn secret(path: &PathBuf) -> Result<SecretString, Error> {
     crate::flags::read_secret(path).map(SecretString::from)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn apis_are_https_or_loopback_and_carry_no_credentials() {
-        assert_eq!(
-            api("https://ghe.example.com/api/v3/").unwrap(),
-            "https://ghe.example.com/api/v3"
-        );
-        assert!(api("http://127.0.0.1:9/api").is_ok());
-        for bad in [
-            "http://api.github.com",
-            "ftp://x",
-            "https://user:pw@host/api",
-            "--upload-pack=x",
-        ] {
-            let e = api(bad).unwrap_err().to_string();
-            assert!(!e.contains("pw"), "{e}");
-        }
-    }
-}
-
 /// The feedback flags of a one-shot command (`sync`, `preview`, `bump`, `promote`,
 /// `rollback`): what it did is told to the forge before it exits; what the forge does not
 /// take within `--feedback-timeout` waits in `<cache>/feedback-outbox` for the next command.
@@ -248,7 +225,7 @@ impl FeedbackArgs {
         let repo = self
             .config_repo
             .clone()
-            .unwrap_or_else(|| repo_name(to.config));
+            .unwrap_or_else(|| glueops::feedback::repo_name(to.config));
         let mut feedback = glueops::feedback::Feedback::new(host, &repo);
         feedback.config_branch = to.config_branch.map(str::to_string);
         feedback.manifests_web = glueops::feedback::web_url(to.manifests);
@@ -309,7 +286,7 @@ impl FeedbackArgs {
                 config_repo: self
                     .config_repo
                     .clone()
-                    .unwrap_or_else(|| repo_name(config)),
+                    .unwrap_or_else(|| glueops::feedback::repo_name(config)),
                 manifests_repo: glueops::Config::open(
                     config,
                     opts,
@@ -330,11 +307,25 @@ impl FeedbackArgs {
     }
 }
 
-/// `owner/name` from a repository string (its last two parts, without `.git`).
-pub(crate) fn repo_name(spec: &str) -> String {
-    let trimmed = spec.trim_end_matches('/');
-    let mut parts = trimmed.rsplit(['/', ':']);
-    let name = parts.next().unwrap_or_default();
-    let owner = parts.next().unwrap_or_default();
-    format!("{owner}/{}", name.strip_suffix(".git").unwrap_or(name))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apis_are_https_or_loopback_and_carry_no_credentials() {
+        assert_eq!(
+            api("https://ghe.example.com/api/v3/").unwrap(),
+            "https://ghe.example.com/api/v3"
+        );
+        assert!(api("http://127.0.0.1:9/api").is_ok());
+        for bad in [
+            "http://api.github.com",
+            "ftp://x",
+            "https://user:pw@host/api",
+            "--upload-pack=x",
+        ] {
+            let e = api(bad).unwrap_err().to_string();
+            assert!(!e.contains("pw"), "{e}");
+        }
+    }
 }

@@ -125,13 +125,9 @@ impl Settings {
 
     /// `owner/name` of the config repo, as webhooks name it.
     pub(crate) fn config_repo_name(&self) -> String {
-        if let Some(name) = &self.config_repo {
-            return name.clone();
+        match &self.config_repo {
+            Some(name) => name.clone(),
+            None => glueops::feedback::repo_name(&self.config),
         }
-        let trimmed = self.config.trim_end_matches('/');
-        let mut parts = trimmed.rsplit(['/', ':']);
-        let name = parts.next().unwrap_or_default();
-        let owner = parts.next().unwrap_or_default();
-        format!("{owner}/{}", name.strip_suffix(".git").unwrap_or(name))
     }
 }
