@@ -20,6 +20,7 @@ mod github_spec;
 mod github_state;
 pub mod gitlab;
 pub mod hostile;
+pub mod registry;
 pub mod repos;
 pub mod serve;
 pub mod smart_http;
@@ -162,7 +163,7 @@ fn install(venv: &Path, bin: &Path, spec: &str) -> Result<(), String> {
         return Ok(());
     }
     if let Some(package) = spec.strip_prefix("deb:") {
-        return install_deb(venv, package);
+        return install_deb(venv, bin, package);
     }
     if let Some(package) = spec.strip_prefix("npm:") {
         return run(Command::new("npm")
@@ -183,7 +184,7 @@ fn install(venv: &Path, bin: &Path, spec: &str) -> Result<(), String> {
 
 /// A Debian package unpacked into `venv` (no root needed): `apt-get download`, then
 /// `dpkg-deb -x`. With empty package lists, root refreshes them once (`apt-get update`).
-fn install_deb(venv: &Path, package: &str) -> Result<(), String> {
+fn install_deb(venv: &Path, bin: &Path, package: &str) -> Result<(), String> {
     let debs = venv.join("debs");
     std::fs::create_dir_all(&debs).map_err(|e| format!("{}: {e}", debs.display()))?;
     let download = || {
@@ -213,7 +214,33 @@ fn install_deb(venv: &Path, package: &str) -> Result<(), String> {
                 debs.display()
             )
         })?;
-    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(venv))
+    // Unpacked aside, then moved into place with the tool's folder last: a concurrent test
+    // that sees the tool sees it whole (running a file still being written fails with
+    // "text file busy").
+    let unpack = venv.join(".unpack");
+    let _ = std::fs::remove_dir_all(&unpack);
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpack))?;
+    let tool_root = bin
+        .strip_prefix(venv)
+        .ok()
+        .and_then(|p| p.components().next())
+        .map(|c| c.as_os_str().to_owned());
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&unpack)
+        .map_err(|e| format!("{}: {e}", unpack.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort_by_key(|p| p.file_name().map(std::ffi::OsStr::to_owned) == tool_root);
+    for entry in entries {
+        let Some(name) = entry.file_name() else {
+            continue;
+        };
+        let target = venv.join(name);
+        let _ = std::fs::remove_dir_all(&target);
+        std::fs::rename(&entry, &target).map_err(|e| format!("{}: {e}", target.display()))?;
+    }
+    let _ = std::fs::remove_dir_all(&unpack);
+    Ok(())
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {

@@ -49,6 +49,7 @@ pub(crate) fn check_deployment(d: &AppInstance, report: &mut Report) {
         );
     }
     check_image(d, report);
+    check_image_policy(v, d, report);
     check_source(v, d, report);
     check_ports(v, d, report);
     check_ingress(v, d, report);
@@ -471,6 +472,35 @@ fn valid_cidr(s: &str) -> bool {
 /// Hostnames after templating must be DNS names (a leading `*.` is allowed).
 pub(crate) fn check_hostname(host: &str) -> bool {
     is_dns_subdomain(host.strip_prefix("*.").unwrap_or(host))
+}
+
+/// `imagePolicy` must choose tags one way, with a range and a pattern that parse, and needs
+/// the repository it watches.
+fn check_image_policy(v: &AppValues, d: &AppInstance, report: &mut Report) {
+    let Some(policy) = &v.image_policy else {
+        return;
+    };
+    if let Err((key, message)) = policy.compile() {
+        report.push(
+            at(&d.tree, &[k("imagePolicy"), k(key)], Code::InvalidValue, message)
+                .help("e.g. `imagePolicy: {semver: \">=1.4.0 <2.0.0\"}`, `{pattern: \"^main-(?P<ts>[0-9]+)-\", order: ts}` or `{newest: true}`"),
+        );
+    }
+    if v.image
+        .as_ref()
+        .and_then(|i| i.repository.as_deref())
+        .is_none()
+    {
+        report.push(
+            at(
+                &d.tree,
+                &[k("imagePolicy")],
+                Code::Conflict,
+                "`imagePolicy` watches `image.repository`, which is not set",
+            )
+            .help("name the image: `image: {registry: ghcr.io, repository: acme/api}`"),
+        );
+    }
 }
 
 /// `source.branch` reaches git and webhook matching: it must be a branch name git accepts.

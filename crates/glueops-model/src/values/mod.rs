@@ -1,5 +1,5 @@
 //! The typed app values: the GlueOps app chart's vocabulary (chart `app` 0.14.1, camelCase
-//! keys), plus the few keys glueops adds (`source`, `autoscaling`, `monitoring`,
+//! keys), plus the few keys glueops adds (`source`, `imagePolicy`, `autoscaling`, `monitoring`,
 //! `networkPolicy`).
 //!
 //! Every field is optional because any layer may set any part; the merged result of all
@@ -13,6 +13,7 @@ mod extras;
 mod keda;
 mod network;
 mod pod;
+mod policy;
 mod resolve;
 mod workload;
 
@@ -42,6 +43,7 @@ pub use pod::{
     ContainerPort, EnvConfigMap, EnvFrom, EnvFromKind, EnvMapValue, EnvSecret, EnvVariable, Pod,
     ResourceList, Resources, WorkloadServiceAccount, compare_quantities,
 };
+pub use policy::{Candidate, Choice, ImagePolicy, Pin, Rank, TagPolicy};
 pub use resolve::{ImageProblem, Workload, WorkloadKind, config_data, custom_objects};
 
 pub use workload::{
@@ -99,6 +101,8 @@ pub struct AppValues {
     pub source: Option<Source>,
     /// The container image every workload inherits.
     pub image: Option<Image>,
+    /// Which registry tags environments whose promotion is `auto` follow (glueops).
+    pub image_policy: Option<ImagePolicy>,
     /// The app's Deployment.
     pub deployment: Option<Box<DeploymentSpec>>,
     /// The app's StatefulSet (instead of the Deployment).
