@@ -1,6 +1,10 @@
 //! Against a real registry: Debian's docker-registry (the CNCF distribution server) on
 //! 127.0.0.1, anonymous, with htpasswd auth and behind a token server; the faults a real
 //! registry will not produce on demand (429, hostile `Link`) against a loopback stand-in.
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests fail loudly: a panic with the value is the failure report"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;
