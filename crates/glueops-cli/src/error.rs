@@ -50,6 +50,9 @@ pub(crate) enum Error {
     /// A forge client or notification endpoint cannot be set up.
     #[error(transparent)]
     Forge(#[from] glueops::forge::Error),
+    /// A registry cannot be read, or its credentials file used.
+    #[error(transparent)]
+    Registry(#[from] glueops::registry::Error),
     /// A result could not be printed as JSON.
     #[error("cannot print the result as JSON")]
     Json(#[source] serde_json::Error),

@@ -10,6 +10,7 @@ mod flags;
 mod flows;
 mod forge;
 mod history;
+mod images;
 mod previews;
 mod render;
 mod report;
@@ -74,6 +75,9 @@ enum Command {
     /// Promote an app to an environment: the tag released in its `promotion.from`, through
     /// its deploy windows and approvals.
     Promote(flows::PromoteArgs),
+    /// Per app and environment with an `imagePolicy`: the tag it runs and the newest its
+    /// registry offers that the policy allows; `--update` bumps the `auto` environments.
+    Images(images::ImagesArgs),
     /// Roll an app back to its previous (or a named) tag, released at once.
     Rollback(flows::RollbackArgs),
     /// Compare a fresh render with the manifest branch: exit 4 when files differ.
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => flows::sync(&args),
         Command::Preview(args) => previews::preview(&args),
         Command::Bump(args) => flows::bump(&args),
+        Command::Images(args) => images::run(&args),
         Command::Promote(args) => flows::promote(&args),
         Command::Rollback(args) => flows::rollback(&args),
         Command::Drift(args) => flows::drift(&args),

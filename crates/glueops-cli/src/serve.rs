@@ -90,6 +90,21 @@ pub(crate) struct ServeArgs {
     clock_file: Option<PathBuf>,
     #[command(flatten)]
     forge: crate::forge::ForgeArgs,
+    /// Watch container registries: poll every image with an `imagePolicy` this often, and
+    /// bump the environments whose promotion is `auto` when the policy allows a newer tag.
+    #[arg(long, env = "GLUEOPS_REGISTRY_INTERVAL", value_parser = crate::flags::duration)]
+    registry_interval: Option<std::time::Duration>,
+    /// A file holding a bearer token for `POST /webhooks/registry` (a registry's push
+    /// notifications wake the poll); repeat during a rotation.
+    #[arg(
+        long = "registry-webhook-token-file",
+        env = "GLUEOPS_REGISTRY_WEBHOOK_TOKEN_FILE",
+        value_delimiter = ',',
+        requires = "registry_interval"
+    )]
+    registry_webhook_token_files: Vec<PathBuf>,
+    #[command(flatten)]
+    registry: crate::images::RegistryArgs,
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
@@ -139,6 +154,17 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
         .as_ref()
         .map(crate::flags::read_secret)
         .transpose()?;
+    if let Some(interval) = args.registry_interval {
+        settings.registry = Some(glueops_serve::RegistryWatch {
+            settings: args.registry.settings()?,
+            interval,
+            webhook_tokens: args
+                .registry_webhook_token_files
+                .iter()
+                .map(crate::flags::read_secret)
+                .collect::<Result<_, _>>()?,
+        });
+    }
     let resync = glueops::model::check::go_duration_seconds(&args.resync)
         .map_err(|e| Error::Invalid(format!("--resync {}: {e}", args.resync)))?;
     settings.resync = std::time::Duration::from_secs(resync.max(1));

@@ -28,6 +28,7 @@ pub(crate) fn router(shared: Arc<Shared>, admin: bool) -> Router {
     let public = Router::new()
         .route("/webhooks/github", post(github))
         .route("/webhooks/gitlab", post(gitlab))
+        .route("/webhooks/registry", post(crate::images::webhook))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz));
     let router = if admin {

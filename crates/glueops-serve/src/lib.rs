@@ -34,6 +34,7 @@ mod backup;
 mod bumps;
 mod health;
 mod http;
+mod images;
 mod listen;
 mod metrics;
 mod queue;
@@ -57,7 +58,7 @@ use crate::metrics::Metrics;
 use crate::queue::Queue;
 use crate::route::Routes;
 
-pub use settings::Settings;
+pub use settings::{RegistryWatch, Settings};
 
 /// Where "now" comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +182,10 @@ struct Shared {
     /// This server writes its branches: every call plans on the tips it pushed (a fetch
     /// saved per release; any other writer's tip is caught by the compare-and-swap push).
     session: Arc<glueops::Session>,
+    /// Registry watching, when configured.
+    watcher: Option<images::Watcher>,
+    /// The deployments with an `imagePolicy`, as of the config commit routed on.
+    watches: RwLock<Arc<Vec<glueops::images::Watch>>>,
 }
 
 impl Shared {
@@ -192,6 +197,14 @@ impl Shared {
         opts.session = Arc::clone(&self.session);
         opts.checks = self.talkback.as_ref().map(|t| t.checks(self));
         opts
+    }
+
+    fn watches(&self) -> Arc<Vec<glueops::images::Watch>> {
+        Arc::clone(&read(&self.watches))
+    }
+
+    fn set_watches(&self, watches: Vec<glueops::images::Watch>) {
+        *self.watches.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(watches);
     }
 
     fn routes(&self) -> Option<Arc<Routes>> {
@@ -334,6 +347,11 @@ impl Server {
         };
         let metrics = Arc::new(Metrics::new());
         let talkback = talkback::Talkback::open(&settings, &metrics)?;
+        let watcher = settings
+            .registry
+            .as_ref()
+            .map(images::Watcher::new)
+            .transpose()?;
         let shared = Arc::new(Shared {
             settings,
             receiver,
@@ -346,6 +364,8 @@ impl Server {
             status: RwLock::new(None),
             held: RwLock::new(None),
             session: Arc::new(glueops::Session::long_running()),
+            watcher,
+            watches: RwLock::new(Arc::new(Vec::new())),
         });
         // Route from the first request: read the config before answering any.
         let reader = Arc::clone(&shared);
@@ -391,6 +411,7 @@ impl Server {
         tracing::info!(address = %self.local_addr()?, admin = admin_address.as_deref().unwrap_or("-"), "glueops serve listening");
         // One stop signal for both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopped_rx = stopped.clone();
         // Feedback goes on until the worker finished the accepted deliveries.
         let (feedback_stop, until_feedback) = tokio::sync::watch::channel(false);
         let until_stopped = move || {
@@ -411,12 +432,14 @@ impl Server {
             shutdown.await;
             let _ = stop.send(true);
         };
+        let watching = tokio::spawn(images::watch(Arc::clone(&self.shared), stopped_rx));
         let feedback = tokio::spawn(talkback::deliver(
             Arc::clone(&self.shared),
             until_feedback,
             FEEDBACK_GRACE,
         ));
         tokio::join!(main, signal);
+        let _ = watching.await;
         if let Some(admin) = admin {
             let _ = admin.await;
         }

@@ -48,6 +48,13 @@ pub(crate) struct ForgeLabels {
     pub(crate) outcome: String,
 }
 
+/// Labels of a registry poll.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct PollLabels {
+    /// `ok`, or `error` (a registry could not be read).
+    pub(crate) outcome: String,
+}
+
 /// Labels of a deployment.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct DeploymentLabels {
@@ -73,6 +80,8 @@ pub(crate) struct Metrics {
     pub(crate) previews: Gauge,
     pub(crate) forge_calls: Family<ForgeLabels, Counter>,
     pub(crate) feedback_queued: Gauge,
+    pub(crate) registry_polls: Family<PollLabels, Counter>,
+    pub(crate) registry_requests: Counter,
     pub(crate) dora_per_day: Family<DeploymentLabels, FloatGauge>,
     pub(crate) dora_lead_time: Family<DeploymentLabels, FloatGauge>,
     pub(crate) dora_failure_rate: Family<DeploymentLabels, FloatGauge>,
@@ -103,6 +112,8 @@ impl Metrics {
             previews: Gauge::default(),
             forge_calls: Family::default(),
             feedback_queued: Gauge::default(),
+            registry_polls: Family::default(),
+            registry_requests: Counter::default(),
             dora_per_day: Family::default(),
             dora_lead_time: Family::default(),
             dora_failure_rate: Family::default(),
@@ -175,6 +186,16 @@ impl Metrics {
             "Comments, statuses, deployments and notifications waiting in the outbox",
             self.feedback_queued.clone(),
         );
+        registry.register(
+            "registry_polls",
+            "Polls of the watched container registries, by outcome",
+            self.registry_polls.clone(),
+        );
+        registry.register(
+            "registry_requests",
+            "HTTP requests to container registries (token requests included)",
+            self.registry_requests.clone(),
+        );
     }
 
     fn register_dora(&self, registry: &mut Registry) {
@@ -206,6 +227,15 @@ impl Metrics {
             .get_or_create(&EventLabels {
                 host: host.to_string(),
                 r#type: kind.to_string(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts one registry poll.
+    pub(crate) fn registry_poll(&self, outcome: &str) {
+        self.registry_polls
+            .get_or_create(&PollLabels {
                 outcome: outcome.to_string(),
             })
             .inc();

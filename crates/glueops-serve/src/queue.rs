@@ -182,6 +182,11 @@ impl Queue {
         }
     }
 
+    /// Whether a waiting job already asks for `work`.
+    pub(crate) fn holds(&self, work: &Work) -> bool {
+        self.lock().jobs.iter().any(|j| j.work.contains(work))
+    }
+
     /// Jobs waiting.
     pub(crate) fn len(&self) -> usize {
         self.lock().jobs.len()

@@ -63,6 +63,30 @@ pub struct Settings {
     pub notify: Vec<glueops::forge::Endpoint>,
     /// This server's public address, for links back from statuses.
     pub public_url: Option<String>,
+    /// Registry watching (`None`: images arrive only by forge events).
+    pub registry: Option<RegistryWatch>,
+}
+
+/// How the server watches container registries for the tags `imagePolicy` allows.
+#[derive(Clone)]
+pub struct RegistryWatch {
+    /// How registries are reached (credentials, insecure hosts, deadlines).
+    pub settings: glueops::registry::Settings,
+    /// How often every watched image is polled.
+    pub interval: Duration,
+    /// Bearer tokens `POST /webhooks/registry` requires (several during a rotation); none:
+    /// that route answers 404.
+    pub webhook_tokens: Vec<String>,
+}
+
+impl std::fmt::Debug for RegistryWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryWatch")
+            .field("insecure", &self.settings.insecure)
+            .field("interval", &self.interval)
+            .field("webhook_tokens", &self.webhook_tokens.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -83,6 +107,7 @@ impl std::fmt::Debug for Settings {
             .field("github", &self.github)
             .field("gitlab", &self.gitlab)
             .field("notify", &self.notify.len())
+            .field("registry", &self.registry)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +145,7 @@ impl Settings {
             gitlab: None,
             notify: Vec::new(),
             public_url: None,
+            registry: None,
         }
     }
 

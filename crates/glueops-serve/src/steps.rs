@@ -155,6 +155,12 @@ pub(crate) fn load_routes(shared: &Shared) -> Result<(Routes, Option<String>), g
         .map_or_else(|| "main".to_string(), |c| c.branch.clone());
     let repo = config.repo()?;
     let mut routes = Routes::new(&s.config_repo_name(), &branch, repo);
+    match glueops::images::watches(repo) {
+        Ok(watches) => shared.set_watches(watches),
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "registry watching: the image policies cannot be read; images are not watched")
+        }
+    }
     routes.manifest_branch = s
         .manifest_branch
         .clone()

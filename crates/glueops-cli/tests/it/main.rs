@@ -14,6 +14,7 @@ mod action_runner;
 mod cache;
 mod credentials;
 mod hostile;
+mod images;
 mod pull_requests;
 mod render;
 mod scenario;
