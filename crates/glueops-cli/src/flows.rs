@@ -489,15 +489,15 @@ fn propose_if_asked(
     report_proposal(&args.feedback, &args.common, opts, &repos, &proposal).map(Some)
 }
 
-/// Tells the forge a proposal's pull request (with what merging it does) and prints it:
-/// exit 3 when the branch holds someone else's commit.
-fn report_proposal(
+/// Tells the forge a proposal's pull request, with what merging it does (the rendered diff
+/// and each environment's gate; a branch someone else committed to is only reported).
+pub(crate) fn tell_proposal(
     feedback: &crate::forge::FeedbackArgs,
     common: &Common,
     opts: &Options,
     repos: &Repos,
     proposal: &glueops::Proposal,
-) -> Result<u8, Error> {
+) -> Result<(), Error> {
     let review = match &proposal.commit {
         Some(commit) if proposal.moved.is_none() => Some(glueops::review_config(
             &repos.config,
@@ -511,6 +511,19 @@ fn report_proposal(
     feedback.tell(&common.destination(opts, repos), |f| {
         f.proposal(proposal, review.as_ref())
     })?;
+    Ok(())
+}
+
+/// Tells the forge a proposal's pull request (with what merging it does) and prints it:
+/// exit 3 when the branch holds someone else's commit.
+fn report_proposal(
+    feedback: &crate::forge::FeedbackArgs,
+    common: &Common,
+    opts: &Options,
+    repos: &Repos,
+    proposal: &glueops::Proposal,
+) -> Result<u8, Error> {
+    tell_proposal(feedback, common, opts, repos, proposal)?;
     if common.json(proposal)? {
         return Ok(0);
     }

@@ -9,7 +9,7 @@ use glueops::images::{ImageStatus, Known, Poll};
 use glueops::registry::{Credentials, Registries, Settings};
 
 use crate::error::Error;
-use crate::flows::{Branch, Common};
+use crate::flows::{Branch, Common, Repos, tell_proposal};
 
 /// `glueops images`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +29,8 @@ pub(crate) struct ImagesArgs {
     #[command(flatten)]
     branch: Branch,
     #[command(flatten)]
+    feedback: crate::forge::FeedbackArgs,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -41,6 +43,13 @@ pub(crate) struct RegistryArgs {
     /// A registry reached over plain HTTP although it is not on loopback (repeatable).
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) insecure_registry: Vec<String>,
+    /// A registry that takes Amazon ECR tokens besides `<account>.dkr.ecr.<region>.amazonaws.com`
+    /// (repeatable; tokens come from the AWS SDK's default credentials, `aws` builds only).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) ecr_registry: Vec<String>,
+    /// Another endpoint for the ECR API (a VPC endpoint).
+    #[arg(long, value_name = "URL", env = "GLUEOPS_ECR_ENDPOINT")]
+    pub(crate) ecr_endpoint: Option<String>,
     /// How long one registry request may take.
     #[arg(long, default_value = "30s", value_parser = crate::flags::duration)]
     pub(crate) registry_timeout: Duration,
@@ -70,6 +79,10 @@ impl RegistryArgs {
             credentials,
             insecure: self.insecure_registry.clone(),
             timeout: self.registry_timeout,
+            ecr: glueops::registry::Ecr {
+                hosts: self.ecr_registry.clone(),
+                endpoint: self.ecr_endpoint.clone(),
+            },
             ..Settings::default()
         })
     }
@@ -126,10 +139,18 @@ fn update(args: &ImagesArgs, opts: &glueops::Options, poll: &Poll) -> Result<Vec
         };
         if s.proposed {
             let p = glueops::propose_bump(&args.config, &request, opts)?;
-            lines.push(format!(
-                "proposed {}/{} {tag} on {}",
-                s.app, s.env, p.branch
-            ));
+            let repos = Repos {
+                config: args.config.clone(),
+                manifests: args.manifests.clone().unwrap_or_default(),
+            };
+            tell_proposal(&args.feedback, &args.common, opts, &repos, &p)?;
+            lines.push(match &p.moved {
+                Some(_) => format!(
+                    "kept     {}/{} {tag}: {} holds a commit that is not glueops'",
+                    s.app, s.env, p.branch
+                ),
+                None => format!("proposed {}/{} {tag} on {}", s.app, s.env, p.branch),
+            });
             continue;
         }
         let edit = glueops::bump(&args.config, &s.app, &s.env, tag, None, &[], opts)?;

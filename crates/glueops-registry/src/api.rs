@@ -309,7 +309,9 @@ async fn send(
             continue;
         }
         if status == StatusCode::UNAUTHORIZED {
-            let reason = match reg.settings.credentials.get(image.registry()) {
+            let known = reg.settings.credentials.get(image.registry()).is_some()
+                || reg.settings.ecr.region_of(image.registry()).is_some();
+            let reason = match known.then_some(()) {
                 Some(_) => format!(
                     "the registry refused the credentials for {}",
                     image.registry()
@@ -349,7 +351,8 @@ async fn authorize(
     operation: &'static str,
     challenge: Challenge,
 ) -> Result<(), Error> {
-    let credential = reg.settings.credentials.get(image.registry());
+    let credential = reg.credential(image).await?;
+    let credential = credential.as_ref();
     let (realm, service) = match challenge {
         Challenge::Basic => {
             let Some(credential) = credential else {

@@ -27,6 +27,7 @@
 
 mod api;
 mod auth;
+mod ecr;
 mod error;
 mod image;
 
@@ -39,6 +40,7 @@ use secrecy::SecretString;
 
 pub use api::Manifest;
 pub use auth::{Credential, Credentials};
+pub use ecr::Ecr;
 pub use error::Error;
 pub use image::Image;
 
@@ -53,6 +55,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Tags asked for per page (registries may send fewer and a `Link` to the rest).
     pub page_size: u32,
+    /// Amazon ECR registries (their credentials from the AWS SDK, with the `aws` feature).
+    pub ecr: Ecr,
 }
 
 impl Default for Settings {
@@ -62,6 +66,7 @@ impl Default for Settings {
             insecure: Vec::new(),
             timeout: Duration::from_secs(30),
             page_size: 1000,
+            ecr: Ecr::default(),
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct Registries {
     settings: Settings,
     /// `Authorization` values by (registry, repository), with when they stop being good.
     tokens: Mutex<HashMap<(String, String), (SecretString, Instant)>>,
+    /// ECR credentials by registry, with when they stop being good.
+    ecr_credentials: Mutex<HashMap<String, (Credential, Instant)>>,
     requests: AtomicU64,
 }
 
@@ -91,6 +98,7 @@ impl Registries {
             http,
             settings,
             tokens: Mutex::new(HashMap::new()),
+            ecr_credentials: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
         })
     }
@@ -118,6 +126,40 @@ impl Registries {
 
     fn counted(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The credential for `image`'s registry: its `config.json` entry, else (for ECR) a token
+    /// from the AWS SDK, kept until shortly before it expires.
+    async fn credential(&self, image: &Image) -> Result<Option<Credential>, Error> {
+        if let Some(c) = self.settings.credentials.get(image.registry()) {
+            return Ok(Some(c.clone()));
+        }
+        let Some(region) = self.settings.ecr.region_of(image.registry()) else {
+            return Ok(None);
+        };
+        let kept = {
+            let kept = self
+                .ecr_credentials
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            kept.get(image.registry())
+                .filter(|(_, until)| *until > Instant::now())
+                .map(|(c, _)| c.clone())
+        };
+        if let Some(c) = kept {
+            return Ok(Some(c));
+        }
+        self.counted();
+        let (credential, lifetime) =
+            ecr::credential(&self.settings.ecr, region, image.registry()).await?;
+        self.ecr_credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                image.registry().to_string(),
+                (credential.clone(), Instant::now() + lifetime),
+            );
+        Ok(Some(credential))
     }
 
     fn token(&self, image: &Image) -> Option<SecretString> {

@@ -399,3 +399,104 @@ fn a_registry_webhook_wakes_the_poll_and_only_with_its_token() {
     );
     assert!(!released(&p, &format!("{host}/acme/api:9.9.9")));
 }
+
+#[test]
+fn ecr_registries_take_their_password_from_the_aws_sdk() {
+    // The registry wants user AWS with the password moto's GetAuthorizationToken hands out.
+    let registry = TestRegistry::start(Auth::Htpasswd).unwrap();
+    registry
+        .push("acme/api", "1.5.0", "2026-12-01T00:00:00Z")
+        .unwrap();
+    let moto = glueops_testkit::moto();
+    let p = platform(&registry, r#"{semver: ">=1.4.0 <2.0.0"}"#);
+    let host = registry.host();
+    let run = |ecr: bool| {
+        let mut args: Vec<String> = vec!["images".into(), "--json".into()];
+        if ecr {
+            args.extend(["--ecr-registry".into(), host.clone()]);
+        }
+        args.extend([
+            "--ecr-endpoint".into(),
+            moto.url(),
+            "--config".into(),
+            p.repos.config.to_string_lossy().into_owned(),
+            "--cache".into(),
+            p.root
+                .path()
+                .join("ecr-cache")
+                .to_string_lossy()
+                .into_owned(),
+        ]);
+        std::process::Command::new(env!("CARGO_BIN_EXE_glueops"))
+            .args(&args)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let out = run(true);
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let staging = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["env"] == "staging")
+        .unwrap();
+    assert_eq!(staging["latest"], "1.5.0", "{staging}");
+    // Control: the same registry not named ECR has no credentials, and says what to give.
+    let out = run(false);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = report[0]["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        !out.status.success() && error.contains("--registry-auth-file"),
+        "{error}"
+    );
+}
+
+#[test]
+fn in_pull_request_mode_the_policy_s_tag_is_proposed_not_committed() {
+    use glueops_testkit::github::GitHubForge;
+    let registry = TestRegistry::start(Auth::Anonymous).unwrap();
+    registry
+        .push("acme/api", "1.5.0", "2026-12-01T00:00:00Z")
+        .unwrap();
+    let p = platform(&registry, r#"{semver: ">=1.4.0 <2.0.0"}"#);
+    p.repos.change_config("staging takes changes as pull requests", |w| {
+        let f = w.join("glueops.yaml");
+        let text = std::fs::read_to_string(&f).unwrap().replace(
+            "promotion: {auto: true}}",
+            "promotion: {auto: true, mode: pull-request}}",
+        );
+        std::fs::write(&f, text).unwrap();
+    });
+    let github = GitHubForge::start(crate::serve_feedback::TOKEN);
+    let _ = crate::serve_feedback::token_flags(&p);
+    let main = git(&p.repos.config, &["rev-parse", "main"]);
+    let token = p.root.path().join("github.token");
+    let (url, token) = (github.url(), token.to_string_lossy().into_owned());
+    let out = images(
+        &p,
+        &registry,
+        &["--update", "--github-api", &url, "--github-token-file", &token, "--config-repo", "acme/config"],
+    );
+    assert!(out.status.success(), "{}{}", crate::stdout(&out), crate::stderr(&out));
+    assert!(crate::stdout(&out).contains("proposed api/staging 1.5.0 on glueops/bump/api/staging"), "{}", crate::stdout(&out));
+    assert_eq!(git(&p.repos.config, &["rev-parse", "main"]), main, "nothing committed to main");
+    let proposed = git(&p.repos.config, &["show", &format!("glueops/bump/api/staging:{STAGING}")]);
+    assert!(proposed.contains("image: {tag: 1.5.0}  # set by glueops"), "{proposed}");
+    let pulls = github.pulls();
+    assert_eq!(pulls.len(), 1);
+    assert!(pulls[0].title.contains("api 1.5.0 to staging"), "{}", pulls[0].title);
+    // Again: the same branch, no second pull request.
+    let out = images(
+        &p,
+        &registry,
+        &["--update", "--github-api", &url, "--github-token-file", &token, "--config-repo", "acme/config"],
+    );
+    assert!(out.status.success(), "{}", crate::stderr(&out));
+    assert_eq!(github.pulls().len(), 1);
+}
