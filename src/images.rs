@@ -9,11 +9,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use glueops_registry::{Image, Registries};
 use jiff::Timestamp;
 
 use crate::model::values::{Candidate, TagPolicy};
 use crate::model::{Repo, platform::PromotionMode};
+
+/// Tag lists read at once during a poll.
+const IN_FLIGHT: usize = 8;
 
 /// A deployment that follows (or is reported against) its registry.
 #[derive(Debug, Clone)]
@@ -127,10 +131,23 @@ pub async fn poll(watches: &[Watch], registries: &Registries, known: &mut Known)
     for w in watches {
         by_image.entry(&w.image).or_default().push(w);
     }
+    // Every image's tags at once (a few in flight), then each deployment decided.
+    // Owned images: a borrowed one in the stream's closure is not `Send` for every lifetime.
+    let images: Vec<Image> = by_image.keys().map(|i| (*i).clone()).collect();
+    let listed: Vec<(Image, Result<Vec<String>, glueops_registry::Error>)> =
+        futures_util::stream::iter(images)
+            .map(|image| async move {
+                let tags = registries.tags(&image).await;
+                (image, tags)
+            })
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
     let mut statuses: HashMap<(&str, &str), ImageStatus> = HashMap::new();
     let mut retry_after: Option<Duration> = None;
-    for (image, group) in by_image {
-        let tags = match registries.tags(image).await {
+    for (image, tags) in listed {
+        let group = by_image.get(&image).map(Vec::as_slice).unwrap_or_default();
+        let tags = match tags {
             Ok(tags) => tags,
             Err(e) => {
                 retry_after = retry_after.max(e.retry_after());

@@ -365,7 +365,12 @@ async fn authorize(
                     ),
                 ));
             };
-            reg.keep_token(image, auth::basic(credential), Duration::from_secs(3600));
+            reg.keep_token(
+                image,
+                auth::basic(credential),
+                Duration::from_secs(3600),
+                true,
+            );
             return Ok(());
         }
         Challenge::Bearer { realm, service, .. } => (realm, service),
@@ -410,13 +415,24 @@ async fn authorize(
             retry_after,
         });
     }
+    let (value, lifetime) = read_token(image, operation, &body)?;
+    reg.keep_token(image, value, lifetime, false);
+    Ok(())
+}
+
+/// The token of a token server's answer (`token` or `access_token`), and how long to keep it.
+fn read_token(
+    image: &Image,
+    operation: &'static str,
+    body: &[u8],
+) -> Result<(SecretString, Duration), Error> {
     #[derive(serde::Deserialize)]
     struct Token {
         token: Option<String>,
         access_token: Option<String>,
         expires_in: Option<u64>,
     }
-    let token: Token = serde_json::from_slice(&body).map_err(|_| {
+    let token: Token = serde_json::from_slice(body).map_err(|_| {
         auth_error(
             image,
             operation,
@@ -431,12 +447,7 @@ async fn authorize(
         ));
     };
     let lifetime = Duration::from_secs(token.expires_in.unwrap_or(60).saturating_sub(10).max(5));
-    reg.keep_token(
-        image,
-        SecretString::from(format!("Bearer {value}")),
-        lifetime,
-    );
-    Ok(())
+    Ok((SecretString::from(format!("Bearer {value}")), lifetime))
 }
 
 /// The realm's URL asking for a pull token of the repository; HTTPS unless the realm is on

@@ -162,18 +162,36 @@ impl Registries {
         Ok(Some(credential))
     }
 
+    /// The `Authorization` for `image`: its repository's token, else the registry's basic
+    /// credentials once the registry asked for them.
     fn token(&self, image: &Image) -> Option<SecretString> {
         let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        tokens
-            .get(&(image.registry().to_string(), image.repository().to_string()))
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(t, _)| t.clone())
+        let good = |repository: &str| {
+            tokens
+                .get(&(image.registry().to_string(), repository.to_string()))
+                .filter(|(_, until)| *until > Instant::now())
+                .map(|(t, _)| t.clone())
+        };
+        good(image.repository()).or_else(|| good(""))
     }
 
-    fn keep_token(&self, image: &Image, value: SecretString, lifetime: Duration) {
+    /// Keeps `value` for `image`'s repository, or (`whole_registry`) for every repository of
+    /// its registry (basic credentials).
+    fn keep_token(
+        &self,
+        image: &Image,
+        value: SecretString,
+        lifetime: Duration,
+        whole_registry: bool,
+    ) {
+        let repository = if whole_registry {
+            ""
+        } else {
+            image.repository()
+        };
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         tokens.insert(
-            (image.registry().to_string(), image.repository().to_string()),
+            (image.registry().to_string(), repository.to_string()),
             (value, Instant::now() + lifetime),
         );
     }

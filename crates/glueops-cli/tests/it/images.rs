@@ -465,14 +465,15 @@ fn in_pull_request_mode_the_policy_s_tag_is_proposed_not_committed() {
         .push("acme/api", "1.5.0", "2026-12-01T00:00:00Z")
         .unwrap();
     let p = platform(&registry, r#"{semver: ">=1.4.0 <2.0.0"}"#);
-    p.repos.change_config("staging takes changes as pull requests", |w| {
-        let f = w.join("glueops.yaml");
-        let text = std::fs::read_to_string(&f).unwrap().replace(
-            "promotion: {auto: true}}",
-            "promotion: {auto: true, mode: pull-request}}",
-        );
-        std::fs::write(&f, text).unwrap();
-    });
+    p.repos
+        .change_config("staging takes changes as pull requests", |w| {
+            let f = w.join("glueops.yaml");
+            let text = std::fs::read_to_string(&f).unwrap().replace(
+                "promotion: {auto: true}}",
+                "promotion: {auto: true, mode: pull-request}}",
+            );
+            std::fs::write(&f, text).unwrap();
+        });
     let github = GitHubForge::start(crate::serve_feedback::TOKEN);
     let _ = crate::serve_feedback::token_flags(&p);
     let main = git(&p.repos.config, &["rev-parse", "main"]);
@@ -481,21 +482,60 @@ fn in_pull_request_mode_the_policy_s_tag_is_proposed_not_committed() {
     let out = images(
         &p,
         &registry,
-        &["--update", "--github-api", &url, "--github-token-file", &token, "--config-repo", "acme/config"],
+        &[
+            "--update",
+            "--github-api",
+            &url,
+            "--github-token-file",
+            &token,
+            "--config-repo",
+            "acme/config",
+        ],
     );
-    assert!(out.status.success(), "{}{}", crate::stdout(&out), crate::stderr(&out));
-    assert!(crate::stdout(&out).contains("proposed api/staging 1.5.0 on glueops/bump/api/staging"), "{}", crate::stdout(&out));
-    assert_eq!(git(&p.repos.config, &["rev-parse", "main"]), main, "nothing committed to main");
-    let proposed = git(&p.repos.config, &["show", &format!("glueops/bump/api/staging:{STAGING}")]);
-    assert!(proposed.contains("image: {tag: 1.5.0}  # set by glueops"), "{proposed}");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        crate::stdout(&out),
+        crate::stderr(&out)
+    );
+    assert!(
+        crate::stdout(&out).contains("proposed api/staging 1.5.0 on glueops/bump/api/staging"),
+        "{}",
+        crate::stdout(&out)
+    );
+    assert_eq!(
+        git(&p.repos.config, &["rev-parse", "main"]),
+        main,
+        "nothing committed to main"
+    );
+    let proposed = git(
+        &p.repos.config,
+        &["show", &format!("glueops/bump/api/staging:{STAGING}")],
+    );
+    assert!(
+        proposed.contains("image: {tag: 1.5.0}  # set by glueops"),
+        "{proposed}"
+    );
     let pulls = github.pulls();
     assert_eq!(pulls.len(), 1);
-    assert!(pulls[0].title.contains("api 1.5.0 to staging"), "{}", pulls[0].title);
+    assert!(
+        pulls[0].title.contains("api 1.5.0 to staging"),
+        "{}",
+        pulls[0].title
+    );
     // Again: the same branch, no second pull request.
     let out = images(
         &p,
         &registry,
-        &["--update", "--github-api", &url, "--github-token-file", &token, "--config-repo", "acme/config"],
+        &[
+            "--update",
+            "--github-api",
+            &url,
+            "--github-token-file",
+            &token,
+            "--config-repo",
+            "acme/config",
+        ],
     );
     assert!(out.status.success(), "{}", crate::stderr(&out));
     assert_eq!(github.pulls().len(), 1);
