@@ -211,3 +211,23 @@ impl Registries {
         self.base(host).starts_with("http://")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_always_except_loopback_and_registries_named_insecure() {
+        let r = Registries::new(Settings {
+            insecure: vec!["registry.lan:5000".into()],
+            ..Settings::default()
+        })
+        .unwrap();
+        assert_eq!(r.base("ghcr.io"), "https://ghcr.io");
+        assert_eq!(r.base("10.0.0.7:5000"), "https://10.0.0.7:5000");
+        assert_eq!(r.base("registry.lan:5001"), "https://registry.lan:5001");
+        assert_eq!(r.base("registry.lan:5000"), "http://registry.lan:5000");
+        assert_eq!(r.base("127.0.0.1:5000"), "http://127.0.0.1:5000");
+        assert_eq!(r.base("localhost:5000"), "http://localhost:5000");
+    }
+}
