@@ -60,6 +60,7 @@
 //! ```
 
 mod apply;
+pub mod board;
 mod bump;
 mod checkout;
 mod claims;

@@ -90,6 +90,9 @@ enum Command {
     /// Run the platform as a webhook server: GitHub and GitLab events in, releases out;
     /// /healthz, /readyz, /status and /metrics for operators.
     Serve(Box<serve::ServeArgs>),
+    /// Serve the dashboard alone on 127.0.0.1, read only: every app's path to production,
+    /// previews, releases and DORA figures, from the config and manifest repos.
+    Dashboard(serve::DashboardArgs),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => history::diff(&args),
         Command::Dora(args) => history::dora(&args),
         Command::Serve(args) => serve::serve(*args),
+        Command::Dashboard(args) => serve::dashboard(args),
     };
     flows::keep_cache_packed();
     match result {

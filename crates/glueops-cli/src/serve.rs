@@ -105,6 +105,65 @@ pub(crate) struct ServeArgs {
     registry_webhook_token_files: Vec<PathBuf>,
     #[command(flatten)]
     registry: crate::images::RegistryArgs,
+    /// The dashboard at `/` (with `/status` and `/metrics`): `on` or `off`.
+    #[arg(long, env = "GLUEOPS_DASHBOARD", default_value = "on", value_parser = ["on", "off"])]
+    dashboard: String,
+}
+
+/// Serve the dashboard alone, read only: no webhooks, nothing written.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DashboardArgs {
+    /// The address to listen on.
+    #[arg(long, env = "GLUEOPS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The config repo (URL or path).
+    #[arg(long, env = "GLUEOPS_CONFIG")]
+    config: String,
+    /// The manifest repo (URL or path).
+    #[arg(long, env = "GLUEOPS_MANIFESTS")]
+    manifests: String,
+    /// The config branch (default the config repository's default branch).
+    #[arg(long, env = "GLUEOPS_CONFIG_BRANCH")]
+    config_branch: Option<String>,
+    /// The manifest branch (default `spec.manifestRepo.branch`, else `main`).
+    #[arg(long, env = "GLUEOPS_BRANCH")]
+    branch: Option<String>,
+    /// Bare clones (default: the user's cache folder).
+    #[arg(long, env = "GLUEOPS_CACHE")]
+    cache: Option<PathBuf>,
+    /// How often the repositories are read again.
+    #[arg(long, default_value = "5s", value_parser = crate::flags::duration)]
+    refresh: std::time::Duration,
+    /// How long one git process may run before it is stopped.
+    #[arg(long, env = "GLUEOPS_GIT_TIMEOUT", default_value = "120s", value_parser = crate::flags::duration)]
+    git_timeout: std::time::Duration,
+}
+
+pub(crate) fn dashboard(args: DashboardArgs) -> Result<u8, Error> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_ansi(false)
+        .init();
+    let cache = args
+        .cache
+        .clone()
+        .unwrap_or_else(crate::flows::default_cache);
+    let mut settings = glueops_serve::Settings::new(&args.config, &args.manifests, cache);
+    settings.read_only = true;
+    settings.resync = args.refresh;
+    settings.config_branch = args.config_branch;
+    settings.manifest_branch = args.branch;
+    settings.git_timeout = args.git_timeout;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    runtime.block_on(async {
+        let server = glueops_serve::Server::bind(args.listen, settings).await?;
+        server.run(glueops_serve::shutdown_signal()).await
+    })?;
+    Ok(0)
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
@@ -165,6 +224,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
                 .collect::<Result<_, _>>()?,
         });
     }
+    settings.dashboard = args.dashboard == "on";
     let resync = glueops::model::check::go_duration_seconds(&args.resync)
         .map_err(|e| Error::Invalid(format!("--resync {}: {e}", args.resync)))?;
     settings.resync = std::time::Duration::from_secs(resync.max(1));

@@ -25,14 +25,21 @@ const RETRY_AFTER: &str = "5";
 /// `/healthz`, `/readyz` (reason codes, no error text). With `admin` the operators' routes
 /// are served here too (behind the bearer token, when one is set).
 pub(crate) fn router(shared: Arc<Shared>, admin: bool) -> Router {
-    let public = Router::new()
+    let hooks = Router::new()
         .route("/webhooks/github", post(github))
         .route("/webhooks/gitlab", post(gitlab))
-        .route("/webhooks/registry", post(crate::images::webhook))
+        .route("/webhooks/registry", post(crate::images::webhook));
+    let public = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz));
+    // Read only (`glueops dashboard`): no webhook is taken.
+    let public = if shared.settings.read_only {
+        public
+    } else {
+        public.merge(hooks)
+    };
     let router = if admin {
-        public.merge(admin_routes())
+        public.merge(admin_routes(&shared))
     } else {
         public
     };
@@ -41,18 +48,24 @@ pub(crate) fn router(shared: Arc<Shared>, admin: bool) -> Router {
 
 /// The operators' routes alone (`--admin-listen`).
 pub(crate) fn admin_router(shared: Arc<Shared>) -> Router {
-    admin_routes().with_state(shared)
+    admin_routes(&shared).with_state(shared)
 }
 
-fn admin_routes() -> Router<Arc<Shared>> {
-    Router::new()
+/// `/status`, `/metrics` and (unless `--dashboard off`) the dashboard.
+fn admin_routes(shared: &Shared) -> Router<Arc<Shared>> {
+    let routes = Router::new()
         .route("/status", get(status))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics));
+    if shared.settings.dashboard {
+        routes.merge(crate::dashboard::routes())
+    } else {
+        routes
+    }
 }
 
 /// Whether the request may see the operators' routes: always without an admin token,
 /// otherwise only with `Authorization: Bearer <token>` (compared in constant time).
-fn authorized(s: &Shared, headers: &HeaderMap) -> bool {
+pub(crate) fn authorized(s: &Shared, headers: &HeaderMap) -> bool {
     let Some(token) = &s.settings.admin_token else {
         return true;
     };
@@ -65,7 +78,7 @@ fn authorized(s: &Shared, headers: &HeaderMap) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn unauthorized() -> Response {
+pub(crate) fn unauthorized() -> Response {
     let mut response = answer(
         StatusCode::UNAUTHORIZED,
         "refused",

@@ -32,6 +32,7 @@
 
 mod backup;
 mod bumps;
+mod dashboard;
 mod health;
 mod http;
 mod images;
@@ -184,6 +185,8 @@ struct Shared {
     session: Arc<glueops::Session>,
     /// Registry watching, when configured.
     watcher: Option<images::Watcher>,
+    /// What the dashboard shows, and its version (watched by `/events`).
+    board: tokio::sync::watch::Sender<dashboard::Shown>,
     /// The deployments with an `imagePolicy`, as of the config commit routed on.
     watches: RwLock<Arc<Vec<glueops::images::Watch>>>,
 }
@@ -226,6 +229,44 @@ impl Shared {
 
     fn already_applied(&self, id: &str) -> bool {
         read(&self.applied).applied(id)
+    }
+
+    fn shown(&self) -> dashboard::Shown {
+        self.board.borrow().clone()
+    }
+
+    fn board_changes(&self) -> tokio::sync::watch::Receiver<dashboard::Shown> {
+        self.board.subscribe()
+    }
+
+    /// Shows `board`; the version rises (and `/events` tells the pages) when it changed
+    /// beyond the moment it was read.
+    fn set_board(&self, board: glueops::board::Board) {
+        self.board.send_if_modified(|shown| {
+            let same = shown.board.as_deref().is_some_and(|old| {
+                glueops::board::Board {
+                    now: board.now,
+                    ..old.clone()
+                } == board
+            });
+            if !same {
+                shown.version += 1;
+            }
+            shown.board = Some(Arc::new(board));
+            !same
+        });
+    }
+
+    /// What the last sync repaired (files someone else changed on the manifest branch).
+    fn set_drift(&self, paths: Vec<String>) {
+        self.board.send_if_modified(|shown| {
+            if *shown.drift == paths {
+                return false;
+            }
+            shown.drift = Arc::new(paths);
+            shown.version += 1;
+            true
+        });
     }
 
     fn set_status(&self, status: Status) {
@@ -298,7 +339,10 @@ impl Server {
     /// Listens on `addr` (port 0 picks a free one) and opens the journal of deliveries a
     /// previous run accepted.
     pub async fn bind(addr: SocketAddr, settings: Settings) -> Result<Server, Error> {
-        if settings.github_secrets.is_empty() && settings.gitlab_tokens.is_empty() {
+        if settings.github_secrets.is_empty()
+            && settings.gitlab_tokens.is_empty()
+            && !settings.read_only
+        {
             return Err(Error::NoSecret);
         }
         // Repository strings and branch names are checked before anything reaches git.
@@ -366,6 +410,7 @@ impl Server {
             session: Arc::new(glueops::Session::long_running()),
             watcher,
             watches: RwLock::new(Arc::new(Vec::new())),
+            board: tokio::sync::watch::Sender::new(dashboard::Shown::default()),
         });
         // Route from the first request: read the config before answering any.
         let reader = Arc::clone(&shared);

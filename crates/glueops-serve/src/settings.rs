@@ -65,6 +65,11 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Registry watching (`None`: images arrive only by forge events).
     pub registry: Option<RegistryWatch>,
+    /// Whether the dashboard (`GET /`) is served with the operators' routes.
+    pub dashboard: bool,
+    /// Read only (`glueops dashboard`): no webhooks, no writes; the board is read every
+    /// [`resync`](Self::resync) instead of the level-triggered pass.
+    pub read_only: bool,
 }
 
 /// How the server watches container registries for the tags `imagePolicy` allows.
@@ -146,6 +151,8 @@ impl Settings {
             notify: Vec::new(),
             public_url: None,
             registry: None,
+            dashboard: true,
+            read_only: false,
         }
     }
 

@@ -75,6 +75,7 @@ pub(crate) fn sync(
                 shared.metrics.pushed("manifests", out.attempts);
             }
             shared.metrics.held.set(gauge(out.plan.held.len()));
+            shared.set_drift(out.plan.repaired.clone());
             let before = shared
                 .held
                 .write()

@@ -30,7 +30,9 @@ pub(crate) fn run(shared: &Arc<Shared>) {
     let mut batches: u32 = 0;
     loop {
         if Instant::now() >= next_resync {
-            if !shared.queue.is_closed() {
+            if shared.settings.read_only {
+                refresh(shared);
+            } else if !shared.queue.is_closed() {
                 resync(shared);
                 dirty = true;
             }
@@ -414,6 +416,12 @@ fn refresh(shared: &Shared) {
                 .count();
             shared.metrics.held.set(gauge(held));
             shared.metrics.previews.set(gauge(status.previews.len()));
+            if s.dashboard {
+                match glueops::board::board(&s.config, &s.manifests, &status, &opts) {
+                    Ok(board) => shared.set_board(board),
+                    Err(e) => tracing::warn!(error = %chain(&e), "the dashboard cannot be read"),
+                }
+            }
             shared.set_status(status);
         }
         Err(e) => tracing::warn!(error = %chain(&e), "status cannot be read"),
