@@ -375,7 +375,9 @@ fn dora_cards(history: &[HistoryEntry], opts: &Options) -> Vec<DoraCard> {
     let now = opts.now.as_second();
     let days = i64::try_from(DAYS).unwrap_or(30);
     let since = jiff::Timestamp::from_second(now - days * 86_400).ok();
-    dora::metrics(history, since, Some(opts.now))
+    // Releases made this very second count.
+    let until = jiff::Timestamp::from_second(now + 1).ok();
+    dora::metrics(history, since, until)
         .into_iter()
         .map(|metrics| {
             let mut daily = vec![0u32; DAYS];
@@ -392,4 +394,50 @@ fn dora_cards(history: &[HistoryEntry], opts: &Options) -> Vec<DoraCard> {
             DoraCard { metrics, daily }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::Trailer;
+
+    fn entry(commit: &str, time: i64, trailers: &[(&str, &str)]) -> HistoryEntry {
+        HistoryEntry {
+            commit: commit.into(),
+            author: "glueops".into(),
+            time,
+            title: "release".into(),
+            trailers: trailers
+                .iter()
+                .map(|(k, v)| Trailer {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn releases_are_listed_newest_first_with_rollbacks_marked() {
+        let history = [
+            entry(
+                "c3",
+                300,
+                &[
+                    (t::DEPLOY, "web/staging tag=2.8.0"),
+                    (t::ROLLBACK, "web/staging to=2.8.0"),
+                ],
+            ),
+            entry("c2", 200, &[(t::DEPLOY, "web/staging tag=2.9.0")]),
+            entry("c1", 100, &[(t::PREVIEW_OPEN, "web#7 sha=abc1234")]),
+        ];
+        let r = releases(&history);
+        assert_eq!(r.len(), 2, "a preview is not a release");
+        assert_eq!((r[0].commit.as_str(), r[0].rollback), ("c3", true));
+        assert_eq!(
+            r[1].deployments,
+            [("web".into(), "staging".into(), Some("2.9.0".into()))]
+        );
+        assert_eq!(preview_head(&history, "web", 7).as_deref(), Some("abc1234"));
+    }
 }

@@ -13,6 +13,7 @@
 //! assert!(python.exists());
 //! ```
 
+pub mod browser;
 pub mod forge_http;
 pub mod generated;
 pub mod github;

@@ -13,6 +13,7 @@ mod action;
 mod action_runner;
 mod cache;
 mod credentials;
+mod dashboard;
 mod hostile;
 mod images;
 mod pull_requests;

@@ -23,6 +23,7 @@ use crate::Shared;
 
 const CSS: &str = include_str!("dashboard.css");
 const JS: &str = include_str!("dashboard.js");
+const ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0550ae"/><path d="M4 8h8M9 5l3 3-3 3" stroke="#fff" stroke-width="2" fill="none"/></svg>"##;
 
 /// The board as last read, with its version (raised whenever it changed).
 #[derive(Debug, Clone, Default)]
@@ -46,6 +47,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route(
             "/dashboard.js",
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
+        )
+        .route(
+            "/favicon.svg",
+            get(|| async { asset("image/svg+xml", ICON) }),
         )
 }
 

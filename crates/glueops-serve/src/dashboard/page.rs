@@ -60,6 +60,7 @@ fn layout(board: &Board, version: u64, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · glueops" }
                 link rel="stylesheet" href="/dashboard.css";
+                link rel="icon" href="/favicon.svg" type="image/svg+xml";
                 noscript { meta http-equiv="refresh" content="5"; }
                 script src="/dashboard.js" defer {}
             }
@@ -185,11 +186,11 @@ fn previews(board: &Board, filter: &Filter) -> Markup {
                         @for p in open {
                             tr {
                                 th scope="row" { (p.name) }
-                                td { "#" (p.number) }
-                                td { code { (p.head.as_deref().map_or("-", short)) } }
-                                td { @for h in &p.hosts { a href=(format!("https://{h}")) { (h) } " " } }
-                                td { time datetime=(stamp(p.updated_at)) { (ago(board.now, p.updated_at)) } }
-                                td { @match p.closes_at { Some(at) => time datetime=(stamp(at)) { (ago(board.now, at)) }, None => "when closed" } }
+                                td data-label="Pull request" { "#" (p.number) }
+                                td data-label="Head" { code { (p.head.as_deref().map_or("-", short)) } }
+                                td data-label="URL" { @if p.hosts.is_empty() { "no ingress" } @for h in &p.hosts { a href=(format!("https://{h}")) { (h) } " " } }
+                                td data-label="Updated" { time datetime=(stamp(p.updated_at)) { (ago(board.now, p.updated_at)) } }
+                                td data-label="Closes" { @match p.closes_at { Some(at) => time datetime=(stamp(at)) { (ago(board.now, at)) }, None => "when closed" } }
                             }
                         }
                     }
@@ -254,11 +255,11 @@ fn dora(board: &Board, cards: &[&DoraCard]) -> Markup {
                             @let label = format!("{}/{}", m.app, m.env);
                             tr {
                                 th scope="row" { a href=(format!("/apps/{}/{}", m.app, m.env)) { (label) } }
-                                td { (releases_per_day(&c.daily, &label)) }
-                                td { (format!("{:.2}/day", m.per_day)) }
-                                td { (m.median_lead_time.map_or("-".into(), glueops::dora::human)) }
-                                td { (m.change_failure_rate.map_or("-".into(), |r| format!("{:.0}%", r * 100.0))) }
-                                td { (m.median_time_to_restore.map_or("-".into(), glueops::dora::human)) }
+                                td data-label="Releases per day" { (releases_per_day(&c.daily, &label)) }
+                                td data-label="Frequency" { (format!("{:.2}/day", m.per_day)) }
+                                td data-label="Lead time" { (m.median_lead_time.map_or("-".into(), glueops::dora::human)) }
+                                td data-label="Change failure rate" { (m.change_failure_rate.map_or("-".into(), |r| format!("{:.0}%", r * 100.0))) }
+                                td data-label="Time to restore" { (m.median_time_to_restore.map_or("-".into(), glueops::dora::human)) }
                             }
                         }
                     }
