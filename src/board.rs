@@ -146,10 +146,24 @@ pub struct ReleaseEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DoraCard {
-    /// The figures.
+    /// The figures over the whole period.
     pub metrics: dora::Metrics,
-    /// Releases per day, oldest first ([`DAYS`] entries, the last one today).
-    pub daily: Vec<u32>,
+    /// The figures of each day, oldest first ([`DAYS`] entries, the last one ending now).
+    pub days: Vec<DayFigures>,
+}
+
+/// The DORA figures of one deployment on one day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayFigures {
+    /// Releases (rollbacks not counted).
+    pub releases: usize,
+    /// Median seconds from source commit to release.
+    pub lead_time: Option<i64>,
+    /// Releases of the day rolled back, over releases.
+    pub failure_rate: Option<f64>,
+    /// Median seconds from a release to its rollback.
+    pub time_to_restore: Option<i64>,
 }
 
 /// The board of `config` and `manifests` at `opts.now`, from `status` (as [`crate::status`]
@@ -372,26 +386,36 @@ fn releases(history: &[HistoryEntry]) -> Vec<ReleaseEntry> {
 }
 
 fn dora_cards(history: &[HistoryEntry], opts: &Options) -> Vec<DoraCard> {
-    let now = opts.now.as_second();
+    // Releases made this very second count: the period ends a second after now.
+    let end = opts.now.as_second() + 1;
     let days = i64::try_from(DAYS).unwrap_or(30);
-    let since = jiff::Timestamp::from_second(now - days * 86_400).ok();
-    // Releases made this very second count.
-    let until = jiff::Timestamp::from_second(now + 1).ok();
-    dora::metrics(history, since, until)
+    let at = |s: i64| jiff::Timestamp::from_second(s).ok();
+    // The figures of each day, oldest first, by deployment.
+    let mut by_day: BTreeMap<(String, String), Vec<DayFigures>> = BTreeMap::new();
+    for day in 0..days {
+        let from = end - (days - day) * 86_400;
+        for m in dora::metrics(history, at(from), at(from + 86_400)) {
+            let series = by_day
+                .entry((m.app.clone(), m.env.clone()))
+                .or_insert_with(|| vec![DayFigures::default(); DAYS]);
+            if let Some(slot) = usize::try_from(day).ok().and_then(|d| series.get_mut(d)) {
+                *slot = DayFigures {
+                    releases: m.releases,
+                    lead_time: m.median_lead_time,
+                    failure_rate: m.change_failure_rate,
+                    time_to_restore: m.median_time_to_restore,
+                };
+            }
+        }
+    }
+    dora::metrics(history, at(end - days * 86_400), at(end))
         .into_iter()
         .map(|metrics| {
-            let mut daily = vec![0u32; DAYS];
-            for e in history {
-                let released = t::values(e, t::DEPLOY)
-                    .filter_map(t::parse_deployment)
-                    .any(|((a, env), _)| a == metrics.app && env == metrics.env);
-                let age = (now - e.time).div_euclid(86_400);
-                if released && (0..days).contains(&age) {
-                    let slot = usize::try_from(days - 1 - age).unwrap_or(0);
-                    daily[slot] += 1;
-                }
-            }
-            DoraCard { metrics, daily }
+            let key = (metrics.app.clone(), metrics.env.clone());
+            let days = by_day
+                .remove(&key)
+                .unwrap_or_else(|| vec![DayFigures::default(); DAYS]);
+            DoraCard { metrics, days }
         })
         .collect()
 }

@@ -240,6 +240,11 @@ fn the_dashboard_pages_filter_and_stay_read_only() {
             && !page.body.contains("data-env=\"staging\"")
     );
     assert!(!page.body.contains("id=\"app-web\""), "filtered to api");
+    // Without JavaScript the page refreshes itself.
+    assert!(
+        page.body
+            .contains("<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>")
+    );
     let history = get("/apps/web/staging");
     assert!(
         history.status == 200

@@ -27,19 +27,18 @@ pub(crate) fn short(commit: &str) -> &str {
     commit.get(..7).unwrap_or(commit)
 }
 
-/// A bar per day, scaled to the busiest day, with a text alternative saying the same.
-pub(crate) fn releases_per_day(daily: &[u32], label: &str) -> Markup {
-    let max = daily.iter().copied().max().unwrap_or(0).max(1);
-    let total: u32 = daily.iter().sum();
-    let (width, height) = (daily.len() * 4, 24usize);
-    let title = format!("{label}: {total} releases in {} days", daily.len());
+/// A bar per day (`None`: nothing that day), scaled to the greatest, with a text alternative
+/// saying what it shows.
+pub(crate) fn per_day(values: &[Option<f64>], title: &str) -> Markup {
+    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+    let (width, height) = (values.len() * 4, 24usize);
     html! {
         svg class="chart" role="img" aria-label=(title) width=(width) height=(height)
             viewBox=(format!("0 0 {width} {height}")) xmlns="http://www.w3.org/2000/svg" {
             title { (title) }
-            @for (i, n) in daily.iter().enumerate() {
-                @if *n > 0 {
-                    @let h = (f64::from(*n) / f64::from(max) * 22.0).ceil().max(2.0);
+            @for (i, v) in values.iter().enumerate() {
+                @if let Some(v) = v.filter(|v| *v > 0.0) {
+                    @let h = (v / max * 22.0).ceil().max(2.0);
                     rect x=(i * 4) y=(format!("{:.0}", 24.0 - h)) width="3" height=(format!("{h:.0}")) {}
                 }
             }
@@ -53,10 +52,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_chart_has_a_bar_per_busy_day_and_says_the_total() {
-        let svg = releases_per_day(&[0, 2, 0, 1], "api/staging").into_string();
+    fn the_chart_has_a_bar_per_day_with_a_value_and_says_what_it_shows() {
+        let svg = per_day(
+            &[None, Some(2.0), Some(0.0), Some(1.0)],
+            "api/staging: 3 releases",
+        )
+        .into_string();
         assert_eq!(svg.matches("<rect").count(), 2);
-        assert!(svg.contains("api/staging: 3 releases in 4 days"), "{svg}");
+        assert!(
+            svg.contains("aria-label=\"api/staging: 3 releases\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("height=\"22\"") && svg.contains("height=\"11\""),
+            "scaled to the greatest: {svg}"
+        );
         assert_eq!(ago(100, 40), "1m 0s ago");
         assert_eq!(short("0123456789"), "0123456");
     }

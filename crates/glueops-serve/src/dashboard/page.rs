@@ -5,7 +5,7 @@
 use glueops::board::{Board, DoraCard, Pipeline, ReleaseEntry, Stage};
 use maud::{DOCTYPE, Markup, html};
 
-use super::chart::{ago, releases_per_day, short, stamp};
+use super::chart::{ago, per_day, short, stamp};
 
 /// Apps per page of the overview.
 pub(crate) const PAGE: usize = 50;
@@ -243,23 +243,37 @@ fn releases(board: &Board, list: &[ReleaseEntry], filter: &Filter, title: &str) 
 
 fn dora(board: &Board, cards: &[&DoraCard]) -> Markup {
     let _ = board;
+    let days = glueops::board::DAYS;
     html! {
         section aria-labelledby="dora" {
-            h2 id="dora" { "DORA, last " (glueops::board::DAYS) " days" }
+            h2 id="dora" { "DORA, last " (days) " days" }
+            p class="muted" { "A bar per day; the figure beside it is the whole period's." }
             @if cards.is_empty() { p { "No release in the period." } } @else {
                 table class="dora" {
-                    thead { tr { th scope="col" { "Deployment" } th scope="col" { "Releases per day" } th scope="col" { "Frequency" } th scope="col" { "Lead time" } th scope="col" { "Change failure rate" } th scope="col" { "Time to restore" } } }
+                    thead { tr { th scope="col" { "Deployment" } th scope="col" { "Deployment frequency" } th scope="col" { "Lead time" } th scope="col" { "Change failure rate" } th scope="col" { "Time to restore" } } }
                     tbody {
                         @for c in cards {
                             @let m = &c.metrics;
                             @let label = format!("{}/{}", m.app, m.env);
+                            @let series = |f: &dyn Fn(&glueops::board::DayFigures) -> Option<f64>| c.days.iter().map(f).collect::<Vec<_>>();
                             tr {
                                 th scope="row" { a href=(format!("/apps/{}/{}", m.app, m.env)) { (label) } }
-                                td data-label="Releases per day" { (releases_per_day(&c.daily, &label)) }
-                                td data-label="Frequency" { (format!("{:.2}/day", m.per_day)) }
-                                td data-label="Lead time" { (m.median_lead_time.map_or("-".into(), glueops::dora::human)) }
-                                td data-label="Change failure rate" { (m.change_failure_rate.map_or("-".into(), |r| format!("{:.0}%", r * 100.0))) }
-                                td data-label="Time to restore" { (m.median_time_to_restore.map_or("-".into(), glueops::dora::human)) }
+                                td data-label="Deployment frequency" {
+                                    (per_day(&series(&|d| Some(d.releases as f64)), &format!("{label}: releases per day, {} in {days} days", m.releases)))
+                                    " " span class="figure" { (format!("{:.2}/day", m.per_day)) }
+                                }
+                                td data-label="Lead time" {
+                                    (per_day(&series(&|d| d.lead_time.map(|s| s as f64)), &format!("{label}: median lead time per day")))
+                                    " " span class="figure" { (m.median_lead_time.map_or("-".into(), glueops::dora::human)) }
+                                }
+                                td data-label="Change failure rate" {
+                                    (per_day(&series(&|d| d.failure_rate), &format!("{label}: change failure rate per day")))
+                                    " " span class="figure" { (m.change_failure_rate.map_or("-".into(), |r| format!("{:.0}%", r * 100.0))) }
+                                }
+                                td data-label="Time to restore" {
+                                    (per_day(&series(&|d| d.time_to_restore.map(|s| s as f64)), &format!("{label}: median time to restore per day")))
+                                    " " span class="figure" { (m.median_time_to_restore.map_or("-".into(), glueops::dora::human)) }
+                                }
                             }
                         }
                     }
