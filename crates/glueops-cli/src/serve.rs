@@ -155,15 +155,7 @@ pub(crate) fn dashboard(args: DashboardArgs) -> Result<u8, Error> {
     settings.config_branch = args.config_branch;
     settings.manifest_branch = args.branch;
     settings.git_timeout = args.git_timeout;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
-    runtime.block_on(async {
-        let server = glueops_serve::Server::bind(args.listen, settings).await?;
-        server.run(glueops_serve::shutdown_signal()).await
-    })?;
-    Ok(0)
+    run(args.listen, settings)
 }
 
 pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
@@ -231,12 +223,17 @@ pub(crate) fn serve(args: ServeArgs) -> Result<u8, Error> {
     if let Some(file) = args.clock_file {
         settings.clock = glueops_serve::Clock::File(file);
     }
+    run(args.listen, settings)
+}
+
+/// Serves `settings` on `listen` until SIGTERM or Ctrl-C.
+fn run(listen: SocketAddr, settings: glueops_serve::Settings) -> Result<u8, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
     runtime.block_on(async {
-        let server = glueops_serve::Server::bind(args.listen, settings).await?;
+        let server = glueops_serve::Server::bind(listen, settings).await?;
         server.run(glueops_serve::shutdown_signal()).await
     })?;
     Ok(0)

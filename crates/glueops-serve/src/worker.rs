@@ -407,6 +407,7 @@ fn refresh(shared: &Shared) {
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
+    let mut board_ms = 0;
     match glueops::status(&s.config, &s.manifests, held.as_deref(), &ledger, &opts) {
         Ok(status) => {
             let held = status
@@ -417,10 +418,12 @@ fn refresh(shared: &Shared) {
             shared.metrics.held.set(gauge(held));
             shared.metrics.previews.set(gauge(status.previews.len()));
             if s.dashboard {
+                let read = Instant::now();
                 match glueops::board::board(&s.config, &s.manifests, &status, &opts) {
                     Ok(board) => shared.set_board(board),
                     Err(e) => tracing::warn!(error = %chain(&e), "the dashboard cannot be read"),
                 }
+                board_ms = read.elapsed().as_millis() as u64;
             }
             shared.set_status(status);
         }
@@ -434,6 +437,7 @@ fn refresh(shared: &Shared) {
     keep_packed(shared);
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
+        board_ms,
         "status refreshed"
     );
 }

@@ -479,19 +479,22 @@ fn in_pull_request_mode_the_policy_s_tag_is_proposed_not_committed() {
     let main = git(&p.repos.config, &["rev-parse", "main"]);
     let token = p.root.path().join("github.token");
     let (url, token) = (github.url(), token.to_string_lossy().into_owned());
-    let out = images(
-        &p,
-        &registry,
-        &[
-            "--update",
-            "--github-api",
-            &url,
-            "--github-token-file",
-            &token,
-            "--config-repo",
-            "acme/config",
-        ],
-    );
+    let update = || {
+        images(
+            &p,
+            &registry,
+            &[
+                "--update",
+                "--github-api",
+                &url,
+                "--github-token-file",
+                &token,
+                "--config-repo",
+                "acme/config",
+            ],
+        )
+    };
+    let out = update();
     assert!(
         out.status.success(),
         "{}{}",
@@ -524,19 +527,7 @@ fn in_pull_request_mode_the_policy_s_tag_is_proposed_not_committed() {
         pulls[0].title
     );
     // Again: the same branch, no second pull request.
-    let out = images(
-        &p,
-        &registry,
-        &[
-            "--update",
-            "--github-api",
-            &url,
-            "--github-token-file",
-            &token,
-            "--config-repo",
-            "acme/config",
-        ],
-    );
+    let out = update();
     assert!(out.status.success(), "{}", crate::stderr(&out));
     assert_eq!(github.pulls().len(), 1);
 }

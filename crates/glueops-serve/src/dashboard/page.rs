@@ -89,7 +89,8 @@ pub(crate) fn overview(board: &Board, version: u64, filter: &Filter, drift: &[St
         .collect();
     let pages = apps.len().div_ceil(PAGE).max(1);
     let page = filter.page.unwrap_or(1).clamp(1, pages);
-    let shown = apps.iter().skip((page - 1) * PAGE).take(PAGE);
+    let shown: Vec<&&Pipeline> = apps.iter().skip((page - 1) * PAGE).take(PAGE).collect();
+    let on_page = |app: &str| shown.iter().any(|p| p.app == app);
     let envs: Vec<&str> = {
         let mut e: Vec<&str> = board
             .pipelines
@@ -115,7 +116,7 @@ pub(crate) fn overview(board: &Board, version: u64, filter: &Filter, drift: &[St
         section aria-labelledby="pipelines" {
             h1 id="pipelines" { "Pipelines" }
             @if apps.is_empty() { p { "No app matches." } }
-            @for p in shown { (pipeline(board, p, filter)) }
+            @for p in &shown { (pipeline(board, p, filter)) }
             @if pages > 1 {
                 nav class="pages" aria-label="Pages of apps" {
                     @if page > 1 { a href=(filter.query(page - 1)) rel="prev" { "Previous" } }
@@ -132,7 +133,8 @@ pub(crate) fn overview(board: &Board, version: u64, filter: &Filter, drift: &[St
                 ul { @for path in drift { li { code { (path) } } } }
             }
         }
-        (dora(board, &board.dora.iter().filter(|d| filter.app_ok(&d.metrics.app) && filter.env_ok(&d.metrics.env)).collect::<Vec<_>>()))
+        // The figures of the apps on this page.
+        (dora(board, &board.dora.iter().filter(|d| on_page(&d.metrics.app) && filter.env_ok(&d.metrics.env)).collect::<Vec<_>>()))
     };
     layout(board, version, "Platform", body).into_string()
 }
