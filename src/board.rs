@@ -333,12 +333,7 @@ fn cause(
     let deployment = format!("{}/{}", d.app, d.env);
     match history.iter().find(|e| &e.commit == commit) {
         Some(e) if named(e, t::ROLLBACK) => Cause::Rollback,
-        Some(e)
-            if named(e, t::PROMOTION)
-                || t::values(e, t::PROMOTION).any(|v| v.starts_with(&deployment)) =>
-        {
-            Cause::Promotion
-        }
+        Some(e) if named(e, t::PROMOTION) => Cause::Promotion,
         _ if d
             .config
             .as_ref()
@@ -463,5 +458,64 @@ mod tests {
             [("web".into(), "staging".into(), Some("2.9.0".into()))]
         );
         assert_eq!(preview_head(&history, "web", 7).as_deref(), Some("abc1234"));
+    }
+
+    #[test]
+    fn a_release_says_what_made_it() {
+        let history = [
+            entry(
+                "m3",
+                300,
+                &[
+                    (t::DEPLOY, "api/production tag=1.6.0"),
+                    (
+                        t::PROMOTION,
+                        "api/production from=staging tag=1.6.0 approved-by=alice",
+                    ),
+                ],
+            ),
+            entry("m2", 200, &[(t::DEPLOY, "api/staging tag=1.6.0")]),
+            entry(
+                "m1",
+                100,
+                &[
+                    (t::DEPLOY, "api/staging tag=1.5.0"),
+                    (t::DEPLOY, "api/staging2 tag=1.5.0"),
+                ],
+            ),
+        ];
+        let released = |env: &str, commit: &str, config: &str| crate::status::DeploymentStatus {
+            app: "api".into(),
+            env: env.into(),
+            config: Some(config.into()),
+            tag: None,
+            image: None,
+            commit: Some(commit.into()),
+            released_at: None,
+            held: Vec::new(),
+        };
+        let bumps = [("c2".to_string(), "api/staging".to_string())];
+        assert_eq!(
+            cause(&released("production", "m3", "c3"), &history, &bumps),
+            Cause::Promotion
+        );
+        assert_eq!(
+            cause(&released("staging", "m2", "c2"), &history, &bumps),
+            Cause::Bump
+        );
+        assert_eq!(
+            cause(&released("staging", "m1", "c1"), &history, &bumps),
+            Cause::Push
+        );
+        // A promotion of api/production says nothing of api/production2.
+        assert_eq!(
+            cause(&released("production2", "m3", "c3"), &history, &bumps),
+            Cause::Push
+        );
+        let never = crate::status::DeploymentStatus {
+            commit: None,
+            ..released("dev", "-", "-")
+        };
+        assert_eq!(cause(&never, &history, &bumps), Cause::None);
     }
 }
