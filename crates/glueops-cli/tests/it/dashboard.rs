@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::Stdio;
 
+use glueops_testkit::repos::git;
 use serde_json::Value;
 
 use crate::serve::{INSIDE, Platform, SECRET, image_published, post};
@@ -254,6 +255,33 @@ fn the_dashboard_pages_filter_and_stay_read_only() {
         history.body
     );
     assert_eq!(get("/apps/web/nowhere").status, 404);
+    // Drift: a hand edit on the manifest branch, put back by the next sync, is named.
+    let file = "clusters/prod/production/worker/deployment-worker.yaml";
+    let hand = p.root.path().join("hand");
+    let remote = p.repos.manifests.to_string_lossy().into_owned();
+    git(
+        p.root.path(),
+        &["clone", "--quiet", &remote, &hand.to_string_lossy()],
+    );
+    let text = std::fs::read_to_string(hand.join(file)).unwrap();
+    std::fs::write(hand.join(file), format!("{text}# hotfix by hand\n")).unwrap();
+    git(&hand, &["commit", "--quiet", "-am", "hotfix by hand"]);
+    git(&hand, &["push", "--quiet", "origin", "HEAD:main"]);
+    let tip = git(&p.repos.config, &["rev-parse", "main"]);
+    let pushed = post(
+        &served,
+        "push",
+        "drift-1",
+        &crate::serve::config_push(tip.trim()),
+        SECRET,
+    );
+    assert_eq!(pushed.status, 202, "{}", pushed.body);
+    assert!(
+        crate::serve::wait_until(|| get("/").body.contains(file)),
+        "the drift is not shown: {}",
+        served.log_text()
+    );
+    assert!(get("/").body.contains("put back by the last sync"));
     // Markup from the config is escaped, never run.
     let hostile = get("/?app=%3Cscript%3Ealert(1)%3C/script%3E").body;
     assert!(

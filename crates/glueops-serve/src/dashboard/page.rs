@@ -129,7 +129,8 @@ pub(crate) fn overview(board: &Board, version: u64, filter: &Filter, drift: &[St
         (releases(board, &board.releases, filter, "Latest releases"))
         @if !drift.is_empty() {
             section aria-labelledby="drift" {
-                h2 id="drift" { "Drift repaired by the last resync" }
+                h2 id="drift" { "Drift" }
+                p { "Files someone else changed on the manifest branch, put back by the last sync:" }
                 ul { @for path in drift { li { code { (path) } } } }
             }
         }
