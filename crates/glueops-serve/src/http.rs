@@ -17,6 +17,7 @@ use glueops::git::{Error as GitError, Headers, Host, RepoEvent};
 use serde_json::json;
 
 use crate::Shared;
+use crate::guard::{authorized, unauthorized};
 
 /// Seconds a sender is asked to wait when the queue is full.
 const RETRY_AFTER: &str = "5";
@@ -61,33 +62,6 @@ fn admin_routes(shared: &Shared) -> Router<Arc<Shared>> {
     } else {
         routes
     }
-}
-
-/// Whether the request may see the operators' routes: always without an admin token,
-/// otherwise only with `Authorization: Bearer <token>` (compared in constant time).
-pub(crate) fn authorized(s: &Shared, headers: &HeaderMap) -> bool {
-    let Some(token) = &s.settings.admin_token else {
-        return true;
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let (a, b) = (given.as_bytes(), token.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-pub(crate) fn unauthorized() -> Response {
-    let mut response = answer(
-        StatusCode::UNAUTHORIZED,
-        "refused",
-        "give the admin token: Authorization: Bearer <token>",
-    );
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    response
 }
 
 async fn github(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use glueops::images::{Known, Watch};
 use glueops::registry::Registries;
@@ -123,16 +123,11 @@ pub(crate) async fn webhook(
             "registry watching is off: start glueops serve with --registry-interval",
         );
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let known = settings.webhook_tokens.iter().any(|t| {
-        let (a, b) = (given.as_bytes(), t.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    });
-    if settings.webhook_tokens.is_empty() || !known {
+    let known = crate::guard::bearer_is_one_of(
+        &headers,
+        settings.webhook_tokens.iter().map(String::as_str),
+    );
+    if !known {
         s.metrics.event("registry", "push", "rejected");
         return answer(
             StatusCode::UNAUTHORIZED,

@@ -33,6 +33,7 @@
 mod backup;
 mod bumps;
 mod dashboard;
+mod guard;
 mod health;
 mod http;
 mod images;

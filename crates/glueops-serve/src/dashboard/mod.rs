@@ -99,8 +99,8 @@ async fn overview(
     headers: HeaderMap,
     Query(filter): Query<page::Filter>,
 ) -> Response {
-    if !crate::http::authorized(&s, &headers) {
-        return crate::http::unauthorized();
+    if !crate::guard::authorized(&s, &headers) {
+        return crate::guard::unauthorized();
     }
     let shown = s.shown();
     let Some(board) = shown.board else {
@@ -114,8 +114,8 @@ async fn deployment(
     headers: HeaderMap,
     Path((app, env)): Path<(String, String)>,
 ) -> Response {
-    if !crate::http::authorized(&s, &headers) {
-        return crate::http::unauthorized();
+    if !crate::guard::authorized(&s, &headers) {
+        return crate::guard::unauthorized();
     }
     let shown = s.shown();
     let Some(board) = shown.board else {
@@ -129,8 +129,8 @@ async fn deployment(
 
 /// `board` with the board's version whenever it changes (and at once on connecting).
 async fn events(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if !crate::http::authorized(&s, &headers) {
-        return crate::http::unauthorized();
+    if !crate::guard::authorized(&s, &headers) {
+        return crate::guard::unauthorized();
     }
     let receiver = s.board_changes();
     let stream = futures_util::stream::unfold((receiver, true), |(mut rx, first)| async move {
