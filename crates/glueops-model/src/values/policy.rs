@@ -203,6 +203,10 @@ impl TagPolicy {
     /// The rank of `candidate`, or why the policy skips it.
     pub fn rank(&self, candidate: &Candidate) -> Result<Rank, String> {
         let tag = candidate.tag.as_str();
+        // What a registry lists is not trusted: only a tag glueops would write is a candidate.
+        if crate::formats::check_tag(tag).is_err() || tag.contains('@') {
+            return Err("not a valid image tag".into());
+        }
         let created = || {
             candidate
                 .created

@@ -56,6 +56,32 @@ fn ranges_are_read_as_npm_helm_and_cargo_write_them() {
 }
 
 #[test]
+fn a_tag_glueops_would_not_write_is_never_chosen() {
+    let p = policy(serde_json::json!({"pattern": "^main-", "order": null, "newest": true}));
+    let at = Some(Timestamp::from_second(10).unwrap());
+    let c = p.choose(&[
+        Candidate {
+            tag: "main-1\nimage: evil".into(),
+            created: at,
+        },
+        Candidate {
+            tag: "main-2@sha256:00".into(),
+            created: at,
+        },
+        Candidate {
+            tag: format!("main-{}", "x".repeat(200)),
+            created: at,
+        },
+        Candidate {
+            tag: "main-3".into(),
+            created: Some(Timestamp::from_second(1).unwrap()),
+        },
+    ]);
+    assert_eq!(c.chosen.as_deref(), Some("main-3"));
+    assert_eq!(c.skipped["not a valid image tag"].len(), 3);
+}
+
+#[test]
 fn a_range_that_names_a_pre_release_allows_it() {
     let p = policy(serde_json::json!({"semver": ">=1.5.0-rc.0"}));
     let c = p.choose(&tags(&["1.4.0", "1.5.0-rc.1", "1.5.0-rc.2"]));
