@@ -195,7 +195,10 @@ fn the_dashboard_shows_the_platform_and_updates_itself_in_a_real_browser() {
 
     // Live: the new tag appeared on the same page (no reload), within seconds.
     let live = &report["live"];
-    eprintln!("live update: {} ms after the webhook was posted", live["ms"]);
+    eprintln!(
+        "live update: {} ms after the webhook was posted",
+        live["ms"]
+    );
     assert_eq!(live["samePage"], true, "{live}");
     assert_eq!(stage(&live["after"], "api", "staging")["tag"], "1.7.0");
     assert!(live["ms"].as_u64().unwrap() < 15_000, "{live}");
