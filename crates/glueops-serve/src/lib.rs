@@ -188,6 +188,8 @@ struct Shared {
     watcher: Option<images::Watcher>,
     /// What the dashboard shows, and its version (watched by `/events`).
     board: tokio::sync::watch::Sender<dashboard::Shown>,
+    /// Open `/events` streams (at most [`dashboard::EVENT_STREAMS`]).
+    event_streams: Arc<tokio::sync::Semaphore>,
     /// The deployments with an `imagePolicy`, as of the config commit routed on.
     watches: RwLock<Arc<Vec<glueops::images::Watch>>>,
 }
@@ -412,6 +414,7 @@ impl Server {
             watcher,
             watches: RwLock::new(Arc::new(Vec::new())),
             board: tokio::sync::watch::Sender::new(dashboard::Shown::default()),
+            event_streams: Arc::new(tokio::sync::Semaphore::new(dashboard::EVENT_STREAMS)),
         });
         // Route from the first request: read the config before answering any.
         let reader = Arc::clone(&shared);

@@ -292,6 +292,29 @@ fn the_dashboard_pages_filter_and_stay_read_only() {
         hostile.contains("&lt;script&gt;alert(1)") && !hostile.contains("<script>alert(1)"),
         "{hostile}"
     );
+    // Open event streams are capped: the 33rd is refused, and the page and the webhook
+    // server keep answering while 32 are held open.
+    let open_stream = || {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(served.addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        write!(stream, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).unwrap();
+        (String::from_utf8_lossy(&head).into_owned(), stream)
+    };
+    let held: Vec<_> = (0..32).map(|_| open_stream()).collect();
+    assert!(
+        held.iter().all(|(head, _)| head.ends_with("200")),
+        "{:?}",
+        held.iter().map(|h| &h.0).collect::<Vec<_>>()
+    );
+    assert!(open_stream().0.ends_with("503"));
+    assert_eq!(get("/").status, 200);
+    assert_eq!(get("/healthz").status, 200);
+    drop(held);
     // --dashboard off: no page.
     let off = p.start("serve-off", &["--dashboard", "off"]);
     assert!(crate::serve::wait_until(|| off

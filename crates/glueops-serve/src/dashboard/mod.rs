@@ -25,6 +25,9 @@ const CSS: &str = include_str!("dashboard.css");
 const JS: &str = include_str!("dashboard.js");
 const ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0550ae"/><path d="M4 8h8M9 5l3 3-3 3" stroke="#fff" stroke-width="2" fill="none"/></svg>"##;
 
+/// Event streams open at once at most (each holds a connection of `--max-connections`).
+pub(crate) const EVENT_STREAMS: usize = 32;
+
 /// The board as last read, with its version (raised whenever it changed).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Shown {
@@ -132,15 +135,28 @@ async fn events(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     if !crate::guard::authorized(&s, &headers) {
         return crate::guard::unauthorized();
     }
+    // A stream holds its connection open: at most `EVENT_STREAMS` at once, so pages left
+    // open (or a client opening many) never take the connections webhooks need.
+    let Ok(permit) = Arc::clone(&s.event_streams).try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "30")],
+            "too many open dashboards; the page still works, and refreshes itself\n",
+        )
+            .into_response();
+    };
     let receiver = s.board_changes();
-    let stream = futures_util::stream::unfold((receiver, true), |(mut rx, first)| async move {
-        if !first && rx.changed().await.is_err() {
-            return None;
-        }
-        let version = rx.borrow_and_update().version;
-        let event = Event::default().event("board").data(version.to_string());
-        Some((Ok::<Event, Infallible>(event), (rx, false)))
-    });
+    let stream = futures_util::stream::unfold(
+        (receiver, true, permit),
+        |(mut rx, first, permit)| async move {
+            if !first && rx.changed().await.is_err() {
+                return None;
+            }
+            let version = rx.borrow_and_update().version;
+            let event = Event::default().event("board").data(version.to_string());
+            Some((Ok::<Event, Infallible>(event), (rx, false, permit)))
+        },
+    );
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
