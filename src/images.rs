@@ -143,6 +143,19 @@ pub async fn poll(watches: &[Watch], registries: &Registries, known: &mut Known)
             .buffered(IN_FLIGHT)
             .collect()
             .await;
+    // Creation times of tags a registry no longer lists are forgotten.
+    let now_listed: HashMap<&Image, std::collections::HashSet<&str>> = listed
+        .iter()
+        .filter_map(|(image, tags)| {
+            let tags = tags.as_ref().ok()?;
+            Some((image, tags.iter().map(String::as_str).collect()))
+        })
+        .collect();
+    known.created.retain(|(image, tag), _| {
+        now_listed
+            .get(image)
+            .is_none_or(|tags| tags.contains(tag.as_str()))
+    });
     let mut statuses: HashMap<(&str, &str), ImageStatus> = HashMap::new();
     let mut retry_after: Option<Duration> = None;
     for (image, tags) in listed {
@@ -184,18 +197,20 @@ async fn decide(
     registries: &Registries,
     known: &mut Known,
 ) -> Result<ImageStatus, glueops_registry::Error> {
-    let mut candidates = Vec::with_capacity(tags.len());
-    for tag in tags {
-        let created = if w.policy.needs_created() && w.policy.admits(tag).is_ok() {
-            created(&w.image, tag, registries, known).await?
-        } else {
-            None
-        };
-        candidates.push(Candidate {
-            tag: tag.clone(),
-            created,
-        });
+    if w.policy.needs_created() {
+        learn_created(w, tags, registries, known).await?;
     }
+    let candidates: Vec<Candidate> = tags
+        .iter()
+        .map(|tag| Candidate {
+            tag: tag.clone(),
+            created: known
+                .created
+                .get(&(w.image.clone(), tag.clone()))
+                .copied()
+                .flatten(),
+        })
+        .collect();
     let choice = w.policy.choose(&candidates);
     let current = w.current.as_deref();
     let current_tag = current.map(|c| c.split_once('@').map_or(c, |(t, _)| t));
@@ -238,26 +253,43 @@ async fn decide(
     })
 }
 
-/// A tag's image creation time: from [`Known`], else its manifest (a tag gone since it was
-/// listed has none).
-async fn created(
-    image: &Image,
-    tag: &str,
+/// Reads the creation time of every tag the policy admits that [`Known`] lacks, a few
+/// manifests at once. A tag gone since it was listed is not remembered (asked again if it
+/// comes back).
+async fn learn_created(
+    w: &Watch,
+    tags: &[String],
     registries: &Registries,
     known: &mut Known,
-) -> Result<Option<Timestamp>, glueops_registry::Error> {
-    let key = (image.clone(), tag.to_string());
-    if let Some(created) = known.created.get(&key) {
-        return Ok(*created);
+) -> Result<(), glueops_registry::Error> {
+    let missing: Vec<String> = tags
+        .iter()
+        .filter(|t| w.policy.admits(t).is_ok())
+        .filter(|t| !known.created.contains_key(&(w.image.clone(), (*t).clone())))
+        .cloned()
+        .collect();
+    let image = &w.image;
+    let read: Vec<(
+        String,
+        Result<glueops_registry::Manifest, glueops_registry::Error>,
+    )> = futures_util::stream::iter(missing)
+        .map(|tag| async move {
+            let manifest = registries.manifest(image, &tag).await;
+            (tag, manifest)
+        })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await;
+    for (tag, manifest) in read {
+        match manifest {
+            Ok(m) => {
+                known.created.insert((image.clone(), tag), m.created);
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
     }
-    let created = match registries.manifest(image, tag).await {
-        Ok(m) => m.created,
-        // Gone since it was listed: not a candidate now, asked again if it comes back.
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    known.created.insert(key, created);
-    Ok(created)
+    Ok(())
 }
 
 fn status(w: &Watch) -> ImageStatus {
